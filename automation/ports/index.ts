@@ -1,0 +1,9 @@
+/** The ports (capabilities) adapters implement: real AWS/Pulumi, the sandbox, test fakes. */
+export type { Clock } from "./clock";
+export type { RunStore, Lease, LeaseHolder, LeaseAttempt, RunFilter } from "./run-store";
+export type { Stacks, StackConfigValue, StackOperationOptions, StackProgress, StackUpdateResult } from "./stacks";
+export type { Backups, BackupJobSummary, StartRestoreRequest } from "./backups";
+export type { Databases, ClusterInfo, ClusterSnapshotInfo, WaitOptions } from "./databases";
+export type { Traffic, HealthCheckState } from "./traffic";
+export type { Health, ProbeResult } from "./health";
+export type { Notifier, Notification } from "./notifier";

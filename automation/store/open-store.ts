@@ -1,0 +1,58 @@
+import { resolve } from "node:path";
+import { mkdirSync } from "node:fs";
+import { PilotlightError } from "../domain/errors";
+import { PgRunStore } from "./pg-run-store";
+import type { SqlClient } from "./sql";
+
+/**
+ * Opens a SQL client from a store URL:
+ * - `pglite://<dir>` (relative to `baseDir`) or `pglite:///abs/dir`: embedded PGlite on disk;
+ * - `memory://`: embedded PGlite in memory (tests, dry runs);
+ * - `postgres://…` / `postgresql://…`: a PostgreSQL server (shared; carries leases across hosts).
+ */
+export async function openSql(url: string, baseDir = process.cwd()): Promise<SqlClient> {
+  try {
+    if (url === "memory://") {
+      const { PgliteSql } = await import("./pglite-sql");
+      return await PgliteSql.open();
+    }
+    if (url.startsWith("pglite://")) {
+      const dir = resolve(baseDir, url.slice("pglite://".length));
+      mkdirSync(dir, { recursive: true });
+      const { PgliteSql } = await import("./pglite-sql");
+      return await PgliteSql.open(dir);
+    }
+    if (url.startsWith("postgres://") || url.startsWith("postgresql://")) {
+      const { PgPoolSql } = await import("./pg-sql");
+      const sql = await PgPoolSql.open(url);
+      await sql.query("SELECT 1");
+      return sql;
+    }
+  } catch (error) {
+    throw new PilotlightError("store.unavailable", `cannot open the run store at ${redactUrl(url)}: ${error instanceof Error ? error.message : String(error)}`, {
+      source: "system",
+      hint: "check `store.url` in the configuration (or PILOTLIGHT_STORE_URL) and that the database is reachable",
+      cause: error,
+    });
+  }
+  throw new PilotlightError("config.invalid", `store URL ${redactUrl(url)} has an unknown scheme`, {
+    source: "user",
+    hint: "use pglite://<folder>, memory:// or postgres://user@host/db",
+  });
+}
+
+/** Opens and migrates the run store at `url`. */
+export async function openRunStore(url: string, baseDir?: string): Promise<PgRunStore> {
+  const sql = await openSql(url, baseDir);
+  try {
+    return await PgRunStore.open(sql);
+  } catch (error) {
+    await sql.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Removes a password from a connection URL so that it can be shown. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z]+:\/\/[^:/@]+):[^@]*@/i, "$1:***@");
+}
