@@ -1,0 +1,99 @@
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { parse as parseYaml, YAMLParseError } from "yaml";
+import { PilotlightError } from "../domain/errors";
+import { configSchema, crossFieldProblems, type Config } from "./schema";
+
+/** Default file name looked up in the working directory. */
+export const DEFAULT_CONFIG_FILE = "pilotlight.yaml";
+
+/** Environment variables that override the file (documented in the README). */
+export const CONFIG_ENV = {
+  file: "PILOTLIGHT_CONFIG",
+  storeUrl: "PILOTLIGHT_STORE_URL",
+  stateBackend: "PILOTLIGHT_STATE_BACKEND",
+  reportsDir: "PILOTLIGHT_REPORTS_DIR",
+} as const;
+
+/** A loaded configuration and where it came from. */
+export interface LoadedConfig {
+  config: Config;
+  /** The file read, if any. */
+  file?: string;
+  /** Folder relative paths in the config are resolved against. */
+  baseDir: string;
+}
+
+/**
+ * Validates a raw configuration object. Every problem is reported at once, each naming the
+ * field and the fix, in one `config.invalid` error; nothing else happens.
+ */
+export function validateConfig(raw: unknown, source = "configuration"): Config {
+  const result = configSchema.safeParse(raw);
+  const cross = crossFieldProblems(raw);
+  if (result.success && cross.length === 0) return result.data;
+  const issues = result.success ? [] : result.error.issues;
+  const problems = issues.map((issue) => {
+    const field = issue.path.length > 0 ? issue.path.map(String).join(".") : "(top level)";
+    const message =
+      issue.code === "unrecognized_keys"
+        ? `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}; remove them or check their spelling`
+        : issue.message;
+    return `${field}: ${message}`;
+  });
+  problems.push(...cross);
+  throw new PilotlightError("config.invalid", `${source} has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n  - ${problems.join("\n  - ")}`, {
+    source: "user",
+    hint: "fix the fields above; the README's configuration reference lists every key",
+    details: { problems },
+  });
+}
+
+/**
+ * Loads the configuration: the file named by `file`, else `$PILOTLIGHT_CONFIG`, else
+ * `pilotlight.yaml` in `cwd`; then the environment's overrides; then validation.
+ * Returns `undefined` when no file was named and none exists.
+ */
+export function loadConfig(opts: { file?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): LoadedConfig | undefined {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  const named = opts.file ?? env[CONFIG_ENV.file];
+  const file = resolve(cwd, named ?? DEFAULT_CONFIG_FILE);
+  if (!existsSync(file)) {
+    if (named === undefined) return undefined;
+    throw new PilotlightError("config.not-found", `configuration file ${file} does not exist`, {
+      source: "user",
+      hint: `create it (see the README's configuration reference) or pass --sandbox to rehearse on the simulated region pair`,
+    });
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(file, "utf8"));
+  } catch (error) {
+    const where = error instanceof YAMLParseError && error.linePos !== undefined ? ` at line ${error.linePos[0].line}` : "";
+    throw new PilotlightError("config.invalid", `${file} is not valid YAML${where}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`, {
+      source: "user",
+      hint: "fix the syntax; JSON is valid YAML too",
+    });
+  }
+  return { config: applyEnvOverrides(validateConfig(raw ?? {}, file), env), file, baseDir: dirname(file) };
+}
+
+/** Applies the documented environment overrides to a validated configuration (revalidating them). */
+export function applyEnvOverrides(config: Config, env: NodeJS.ProcessEnv): Config {
+  const patch: Record<string, unknown> = {};
+  if (env[CONFIG_ENV.storeUrl]) patch["store"] = { url: env[CONFIG_ENV.storeUrl] };
+  if (env[CONFIG_ENV.stateBackend]) patch["stateBackend"] = env[CONFIG_ENV.stateBackend];
+  if (env[CONFIG_ENV.reportsDir]) patch["reportsDir"] = env[CONFIG_ENV.reportsDir];
+  if (Object.keys(patch).length === 0) return config;
+  // Re-validate the overridden fields with the same messages; `environments` is already valid.
+  const partial = configSchema.pick({ store: true, stateBackend: true, reportsDir: true }).partial().safeParse(patch);
+  if (!partial.success) {
+    const problems = partial.error.issues.map((i) => `${i.path.join(".")} (from the environment): ${i.message}`);
+    throw new PilotlightError("config.invalid", `environment overrides have problems:\n  - ${problems.join("\n  - ")}`, {
+      source: "user",
+      details: { problems },
+    });
+  }
+  return { ...config, ...partial.data } as Config;
+}

@@ -1,0 +1,27 @@
+import type { ConfigInput } from "./schema";
+
+/**
+ * The embedded default configuration of the sandbox (a simulated region pair). Used only when
+ * the sandbox is asked for by name (`--sandbox`); nothing ever falls back to it silently.
+ */
+export const SANDBOX_CONFIG: ConfigInput = {
+  stateBackend: "file://.pilotlight/sandbox/state",
+  store: { url: "pglite://.pilotlight/sandbox/runs" },
+  reportsDir: ".pilotlight/sandbox/reports",
+  environments: {
+    sandbox: {
+      primary: { region: "us-east-1", stack: "primary", vault: "pilotlight-primary", clusterId: "pilotlight-primary" },
+      dr: { region: "us-west-2", stack: "dr", vault: "pilotlight-dr" },
+      objectives: { rto: "4h", rpo: "1h" },
+      dns: { zoneId: "ZSANDBOX0000000000000", name: "app.sandbox.internal", drillName: "drill.app.sandbox.internal", ttlSeconds: 60 },
+      healthUrl: "http://app.sandbox.internal/health",
+      backupRoleArn: "arn:aws:iam::000000000000:role/pilotlight-backup",
+      validation: {
+        database: "app",
+        tables: [{ name: "orders", key: "id", updatedAt: "updated_at" }],
+        heartbeat: { table: "pilotlight_heartbeat", column: "beat_at" },
+        checks: [{ name: "no negative totals", sql: "SELECT id FROM orders WHERE total_cents < 0", expect: { empty: true } }],
+      },
+    },
+  },
+};
