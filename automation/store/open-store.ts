@@ -2,6 +2,8 @@ import { resolve } from "node:path";
 import { mkdirSync } from "node:fs";
 import { PilotlightError } from "../domain/errors";
 import { PgRunStore } from "./pg-run-store";
+import { PgPoolSql } from "./pg-sql";
+import { PgliteSql } from "./pglite-sql";
 import type { SqlClient } from "./sql";
 
 /**
@@ -13,17 +15,14 @@ import type { SqlClient } from "./sql";
 export async function openSql(url: string, baseDir = process.cwd()): Promise<SqlClient> {
   try {
     if (url === "memory://") {
-      const { PgliteSql } = await import("./pglite-sql");
       return await PgliteSql.open();
     }
     if (url.startsWith("pglite://")) {
       const dir = resolve(baseDir, url.slice("pglite://".length));
       mkdirSync(dir, { recursive: true });
-      const { PgliteSql } = await import("./pglite-sql");
       return await PgliteSql.open(dir);
     }
     if (url.startsWith("postgres://") || url.startsWith("postgresql://")) {
-      const { PgPoolSql } = await import("./pg-sql");
       const sql = await PgPoolSql.open(url);
       await sql.query("SELECT 1");
       return sql;
