@@ -1,0 +1,62 @@
+import type { Argv } from "yargs";
+import { createPilotlight, type Pilotlight, type PilotlightOptions } from "../library";
+import type { Output, Renderer } from "./render";
+
+/** What the CLI needs from its host process; injected so that tests run it in-process. */
+export interface CliIo {
+  stdout: Output;
+  stderr: Output;
+  isTTY: boolean;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** Aborted on SIGINT/SIGTERM. */
+  signal: AbortSignal;
+  /** Answers a yes/no question on a TTY. */
+  confirm?: (question: string) => Promise<boolean>;
+  createPilotlight?: (options: PilotlightOptions) => Promise<Pilotlight>;
+}
+
+/** Options every command accepts. */
+export interface GlobalArgs {
+  config?: string;
+  sandbox?: boolean;
+  json?: boolean;
+  debug?: boolean;
+  env?: string;
+}
+
+/** Per-invocation state shared by the command modules. */
+export interface CliContext {
+  io: CliIo;
+  renderer(args: GlobalArgs): Renderer;
+  /** Sets the process's exit code. */
+  setExit(code: number): void;
+}
+
+/** Opens the library for one command, rendering its events; always closes it. */
+export async function withLibrary<T>(ctx: CliContext, args: GlobalArgs, fn: (lib: Pilotlight, r: Renderer) => Promise<T>): Promise<T> {
+  const renderer = ctx.renderer(args);
+  const create = ctx.io.createPilotlight ?? createPilotlight;
+  const lib = await create({
+    target: args.sandbox === true ? "sandbox" : "real",
+    configFile: args.config,
+    cwd: ctx.io.cwd,
+    env: ctx.io.env,
+    onEvent: renderer.event,
+  });
+  try {
+    return await fn(lib, renderer);
+  } finally {
+    await lib.close();
+  }
+}
+
+/** A yargs command module whose handler only turns argv into a library call. */
+export interface CommandModule {
+  command: string | string[];
+  describe: string;
+  builder: (y: Argv<GlobalArgs>) => Argv<GlobalArgs>;
+  handler: (ctx: CliContext, args: GlobalArgs & Record<string, unknown>) => Promise<void>;
+  /** Sub-commands (`runs list`, `runs show ID`); the parent's handler is then never called. */
+  subcommands?: readonly CommandModule[];
+}

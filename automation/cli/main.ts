@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+/**
+ * The `pilotlight` executable: wires the process (argv, streams, signals, TTY) to {@link runCli}.
+ * First SIGINT/SIGTERM: abort the run (cleanup steps still run, state is persisted). Second:
+ * leave at once; the run can be resumed.
+ */
+import { createInterface } from "node:readline/promises";
+import { runCli } from "./run-cli";
+import { EXIT } from "./exit-codes";
+
+const controller = new AbortController();
+let signals = 0;
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.on(sig, () => {
+    signals += 1;
+    if (signals === 1) {
+      process.stderr.write(`\n${sig}: stopping after cleanup; press Ctrl-C again to leave now (the run stays resumable)\n`);
+      controller.abort(new Error(sig));
+    } else {
+      process.exit(EXIT.interrupted);
+    }
+  });
+}
+
+const isTTY = process.stdout.isTTY === true && process.stdin.isTTY === true;
+
+runCli(process.argv.slice(2), {
+  stdout: { write: (t) => void process.stdout.write(t) },
+  stderr: { write: (t) => void process.stderr.write(t) },
+  isTTY,
+  env: process.env,
+  cwd: process.cwd(),
+  signal: controller.signal,
+  confirm: isTTY
+    ? async (question) => {
+        const rl = createInterface({ input: process.stdin, output: process.stderr });
+        try {
+          return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+        } finally {
+          rl.close();
+        }
+      }
+    : undefined,
+}).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`error [internal]: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = EXIT.system;
+  },
+);

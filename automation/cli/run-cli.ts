@@ -1,0 +1,40 @@
+import type { CliContext, CliIo, GlobalArgs } from "./context";
+import { EXIT, exitCodeOfError } from "./exit-codes";
+import { buildParser } from "./parser";
+import { Renderer } from "./render";
+
+/**
+ * Runs the CLI on `args` and resolves with the exit code. Never throws, never exits: `main.ts`
+ * owns the process. No stack trace reaches the user for an expected error.
+ */
+export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
+  let exit: number = EXIT.ok;
+  let renderer: Renderer | undefined;
+  const ctx: CliContext = {
+    io,
+    renderer: (a: GlobalArgs) => (renderer ??= new Renderer(a.json === true ? "json" : io.isTTY ? "tty" : "plain", io.stdout, io.stderr)),
+    setExit: (code) => {
+      exit = code;
+    },
+  };
+  const json = args.includes("--json");
+  const debug = args.includes("--debug");
+  let usageError: Error | undefined;
+  let output = "";
+  try {
+    await buildParser(ctx).parseAsync([...args], {}, (err: Error | undefined, _argv: unknown, out: string) => {
+      usageError = err ?? undefined;
+      output = out;
+    });
+  } catch (error) {
+    // Thrown by a command handler (yargs also reports it to the callback: it is not a usage error).
+    (renderer ?? new Renderer(json ? "json" : io.isTTY ? "tty" : "plain", io.stdout, io.stderr)).error(error, debug);
+    return exitCodeOfError(error);
+  }
+  if (usageError !== undefined) {
+    io.stderr.write(output.length > 0 ? `${output}\n` : `${usageError.message}\n`);
+    return EXIT.usage;
+  }
+  if (output.length > 0) io.stdout.write(`${output}\n`);
+  return exit;
+}

@@ -1,0 +1,142 @@
+import { expect } from "chai";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { VirtualClock } from "../../../automation/adapters/virtual-clock";
+import { runCli } from "../../../automation/cli/run-cli";
+import type { CliIo } from "../../../automation/cli/context";
+import { SANDBOX_CONFIG } from "../../../automation/config/sandbox-default";
+import { Engine } from "../../../automation/engine/engine";
+import { createPilotlight, environmentTarget, type Runbook } from "../../../automation/library";
+import { PgRunStore } from "../../../automation/store/pg-run-store";
+import { PgliteSql } from "../../../automation/store/pglite-sql";
+import { HOLDER_A, T0 } from "../../support/engine-harness";
+
+interface Captured {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+describe("CLI", function () {
+  let store: PgRunStore;
+  let cwd: string;
+
+  before(async function () {
+    store = await PgRunStore.open(await PgliteSql.open());
+  });
+  after(async function () {
+    await store.close();
+  });
+  beforeEach(function () {
+    cwd = mkdtempSync(join(tmpdir(), "pilotlight-cli-"));
+  });
+
+  async function cli(args: string, extra: { runbooks?: Runbook[]; signal?: AbortSignal; env?: NodeJS.ProcessEnv } = {}): Promise<Captured> {
+    let stdout = "";
+    let stderr = "";
+    const io: CliIo = {
+      stdout: { write: (t) => void (stdout += t) },
+      stderr: { write: (t) => void (stderr += t) },
+      isTTY: false,
+      env: extra.env ?? {},
+      cwd,
+      signal: extra.signal ?? new AbortController().signal,
+      createPilotlight: (options) => createPilotlight({ ...options, store, runbooks: extra.runbooks }),
+    };
+    const code = await runCli(args.split(" ").filter((a) => a.length > 0), io);
+    return { code, stdout, stderr };
+  }
+
+  const noStack = (c: Captured) => expect(c.stdout + c.stderr).not.to.match(/\n\s+at /);
+
+  it("prints help and exits 2 without a command, on unknown flags and on conflicting options", async function () {
+    for (const args of ["", "runs list --bogus", "failover --sandbox --recovery-point a --before b", "runs show", "drill run weekly"]) {
+      const c = await cli(args);
+      expect(c.code, args).to.equal(2);
+      expect(c.stderr, args).to.contain("pilotlight");
+      noStack(c);
+    }
+  });
+
+  it("--help teaches: every command and the exit codes", async function () {
+    const c = await cli("--help");
+    expect(c.code).to.equal(0);
+    for (const cmd of ["failover", "failback", "restore", "drill run", "status", "runs", "resume"]) expect(c.stdout).to.contain(cmd);
+    expect(c.stdout).to.contain("Exit codes");
+  });
+
+  it("without --sandbox and without a configuration, fails with config.not-found and exit 3", async function () {
+    const c = await cli("status --json");
+    expect(c.code).to.equal(3);
+    expect(JSON.parse(c.stdout)).to.include({ code: "config.not-found", source: "user" });
+    noStack(c);
+  });
+
+  it("reports every problem of a bad configuration file at once, exits 3 and persists nothing", async function () {
+    const bad = structuredClone(SANDBOX_CONFIG) as Record<string, any>;
+    bad["environments"]["sandbox"]["objectives"]["rto"] = "soon";
+    bad["environments"]["sandbox"]["dr"]["region"] = "mars-1";
+    writeFileSync(join(cwd, "pilotlight.yaml"), JSON.stringify(bad));
+    const before = (await store.listRuns()).length;
+    const c = await cli("status");
+    expect(c.code).to.equal(3);
+    expect(c.stderr).to.contain("config.invalid");
+    expect(c.stderr).to.contain("environments.sandbox.objectives.rto");
+    expect(c.stderr).to.contain("environments.sandbox.dr.region");
+    expect((await store.listRuns()).length).to.equal(before);
+    noStack(c);
+  });
+
+  it("status --sandbox --json describes the sandbox environment", async function () {
+    const c = await cli("status --sandbox --json");
+    expect(c.code).to.equal(0);
+    const body = JSON.parse(c.stdout);
+    expect(body.environments[0]).to.deep.include({ name: "sandbox", primaryRegion: "us-east-1", drRegion: "us-west-2" });
+  });
+
+  it("names an unknown run with exit 3, and an unknown environment", async function () {
+    const c = await cli("runs show nope --sandbox --json");
+    expect(c.code).to.equal(3);
+    expect(JSON.parse(c.stdout).code).to.equal("run.not-found");
+    const e = await cli("status --sandbox --env prod");
+    expect(e.code).to.equal(3);
+    expect(e.stderr).to.contain("environment.unknown");
+    noStack(e);
+  });
+
+  it("resume continues an interrupted run through its runbook and exits 0; runs show lists its events", async function () {
+    // An Interrupted posture-check run of the sandbox environment, created by an engine.
+    const clock = new VirtualClock({ start: T0 });
+    const engine = new Engine({ store, clock, holder: HOLDER_A, newRunId: () => "posture-interrupted" });
+    const ctl = new AbortController();
+    ctl.abort(new Error("SIGTERM"));
+    const calls: string[] = [];
+    const handlers = { check: async () => void calls.push("check"), report: async () => void calls.push("report") };
+    const first = await engine.start({
+      kind: "posture-check",
+      target: environmentTarget("sandbox"),
+      spec: { env: "sandbox" },
+      plan: { steps: [{ id: "check", title: "check", dependsOn: [], timeoutMs: 1000 }, { id: "report", title: "report", dependsOn: ["check"], timeoutMs: 1000, cleanup: true }] },
+      handlers,
+      signal: ctl.signal,
+    });
+    clock.dispose();
+    expect(first.phase).to.equal("Interrupted");
+    calls.length = 0;
+    const c = await cli("resume posture-interrupted --sandbox --json", { runbooks: [{ kind: "posture-check", handlers: () => handlers }] });
+    expect(c.code, c.stderr).to.equal(0);
+    expect(JSON.parse(c.stdout).run.phase).to.equal("Completed");
+    expect(calls).to.deep.equal(["check", "report"]);
+    const events = c.stderr.trim().split("\n").map((l) => JSON.parse(l) as { code: string });
+    expect(events.map((e) => e.code)).to.include.members(["run.resumed", "run.finished"]);
+
+    const shown = await cli("runs show posture-interrupted --sandbox --json");
+    expect(shown.code).to.equal(0);
+    const body = JSON.parse(shown.stdout);
+    expect(body.run.attempts).to.equal(2);
+    expect(body.events.map((e: { code: string }) => e.code)).to.include("run.resumed");
+    const listed = await cli("runs list --sandbox --kind posture-check --json");
+    expect(JSON.parse(listed.stdout).runs.map((r: { id: string }) => r.id)).to.include("posture-interrupted");
+  });
+});
