@@ -1,0 +1,197 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** DNS settings of a stack. */
+export interface DnsSettings {
+  zoneId: string;
+  name: string;
+  /** Record used by drills instead of the production name. */
+  drillName?: string;
+  ttlSeconds: number;
+}
+
+/** Settings common to both roles. */
+interface CommonSettings {
+  environment: string;
+  /** Targets, carried in the DR tags. */
+  rto: string;
+  rpo: string;
+  engineVersion: string;
+  instanceClass: string;
+  databaseName: string;
+  masterUsername: string;
+  dns?: DnsSettings;
+  /** Deploy the reference workload (a Lambda behind a function URL, using the RDS Data API). */
+  workload: "reference" | "none";
+  alertEmail?: string;
+}
+
+/** Settings of the primary stack. */
+export interface PrimarySettings extends CommonSettings {
+  role: "primary";
+  drRegion: string;
+  /** Bumped by failback: a new cluster `database-g<N>` restored from `restoreSnapshot`. */
+  databaseGeneration: number;
+  restoreSnapshot?: string;
+}
+
+/** Settings of a DR stack (production stand-up or drill). */
+export interface DrSettings extends CommonSettings {
+  role: "dr";
+  mode: "production" | "drill";
+  /** Cluster snapshot ARN or AWS Backup recovery point ARN (an RDS cluster snapshot) to restore. */
+  restoreSnapshot: string;
+  /** The DR region's KMS key (the pilot light's), used to encrypt the restored cluster. */
+  kmsKeyArn: string;
+  /** Drill only: the run that owns the stack, and when its resources expire. */
+  runId?: string;
+  expiresAt?: string;
+}
+
+/** Validated stack settings. */
+export type StackSettings = PrimarySettings | DrSettings;
+
+/** Raw values read from stack config (`pilotlight:<key>`), all strings or absent. */
+export type RawStackConfig = Record<string, string | undefined>;
+
+/** Every key the program reads, for the README and for error messages. */
+export const STACK_CONFIG_KEYS = [
+  "role",
+  "environment",
+  "rto",
+  "rpo",
+  "drRegion",
+  "engineVersion",
+  "instanceClass",
+  "databaseName",
+  "masterUsername",
+  "databaseGeneration",
+  "restoreSnapshot",
+  "kmsKeyArn",
+  "mode",
+  "runId",
+  "expiresAt",
+  "dnsZoneId",
+  "dnsName",
+  "dnsDrillName",
+  "dnsTtl",
+  "workload",
+  "alertEmail",
+] as const;
+
+const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+const DURATION = /^\d+(\.\d+)?(m|h|d)$/;
+const SNAPSHOT_ARN = /^arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:cluster-snapshot:.+$/;
+const KMS_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+$/;
+const IDENT = /^[a-z][a-z0-9-]{0,30}$/;
+
+/**
+ * Validates stack config, collecting every problem, each naming its key (`pilotlight:<key>`) and
+ * the fix. Pure: tests call it directly; the program calls it before registering any resource.
+ */
+export function parseStackConfig(raw: RawStackConfig, stack: string): StackSettings {
+  const problems: string[] = [];
+  const known = new Set<string>(STACK_CONFIG_KEYS);
+  for (const key of Object.keys(raw)) {
+    if (!known.has(key) && raw[key] !== undefined) problems.push(`pilotlight:${key}: unknown key; known keys are ${STACK_CONFIG_KEYS.join(", ")}`);
+  }
+  const get = (key: (typeof STACK_CONFIG_KEYS)[number]) => raw[key];
+  const need = (key: (typeof STACK_CONFIG_KEYS)[number], why: string): string => {
+    const v = get(key);
+    if (v === undefined || v === "") problems.push(`pilotlight:${key}: required ${why}`);
+    return v ?? "";
+  };
+  const match = (key: (typeof STACK_CONFIG_KEYS)[number], re: RegExp, example: string) => {
+    const v = get(key);
+    if (v !== undefined && !re.test(v)) problems.push(`pilotlight:${key}: "${v}" is not valid; expected e.g. ${example}`);
+  };
+
+  const role = need("role", "(primary or dr): set it with `pulumi config set pilotlight:role primary -s " + stack + "`");
+  if (role !== "" && role !== "primary" && role !== "dr") problems.push(`pilotlight:role: "${role}" must be primary or dr`);
+  const environment = get("environment") ?? "prod";
+  if (!IDENT.test(environment)) problems.push(`pilotlight:environment: "${environment}" must be lower-case kebab-case (e.g. prod)`);
+  match("rto", DURATION, "4h");
+  match("rpo", DURATION, "1h");
+  match("engineVersion", /^\d+(\.\d+)?$/, "16.4");
+  match("instanceClass", /^db\.[a-z0-9]+\.[a-z0-9]+$/, "db.r6g.large");
+  match("databaseName", /^[a-z][a-z0-9_]{0,62}$/, "app");
+  match("masterUsername", /^[a-z][a-z0-9_]{0,15}$/, "pilotlight_admin");
+  match("restoreSnapshot", SNAPSHOT_ARN, "arn:aws:rds:us-west-2:123456789012:cluster-snapshot:awsbackup:job-1234");
+  match("kmsKeyArn", KMS_ARN, "arn:aws:kms:us-west-2:123456789012:key/1234abcd-…");
+  match("dnsZoneId", /^Z[A-Z0-9]+$/, "Z0123456789ABCDEFGHIJ");
+  match("alertEmail", /^[^@\s]+@[^@\s]+$/, "oncall@example.com");
+  const ttl = get("dnsTtl") === undefined ? 60 : Number(get("dnsTtl"));
+  if (!Number.isInteger(ttl) || ttl < 1 || ttl > 60) problems.push(`pilotlight:dnsTtl: must be an integer from 1 to 60 seconds (records that fail over keep TTL ≤ 60 s)`);
+  const workload = get("workload") ?? "reference";
+  if (workload !== "reference" && workload !== "none") problems.push(`pilotlight:workload: "${workload}" must be reference or none`);
+  const dnsName = get("dnsName");
+  const dnsZoneId = get("dnsZoneId");
+  if ((dnsName === undefined) !== (dnsZoneId === undefined)) problems.push("pilotlight:dnsName and pilotlight:dnsZoneId: set both or neither");
+
+  const mode = get("mode") ?? "production";
+  const common = {
+    environment,
+    rto: get("rto") ?? "4h",
+    rpo: get("rpo") ?? "1h",
+    engineVersion: get("engineVersion") ?? "16.4",
+    databaseName: get("databaseName") ?? "app",
+    masterUsername: get("masterUsername") ?? "pilotlight_admin",
+    workload: workload as "reference" | "none",
+    ...(get("alertEmail") === undefined ? {} : { alertEmail: get("alertEmail")! }),
+    ...(dnsName !== undefined && dnsZoneId !== undefined
+      ? { dns: { zoneId: dnsZoneId, name: dnsName, ttlSeconds: ttl, ...(get("dnsDrillName") === undefined ? {} : { drillName: get("dnsDrillName")! }) } }
+      : {}),
+  };
+
+  let settings: StackSettings | undefined;
+  if (role === "primary") {
+    const drRegion = need("drRegion", "(the pilot light's region, e.g. us-west-2)");
+    if (drRegion !== "" && !REGION.test(drRegion)) problems.push(`pilotlight:drRegion: "${drRegion}" is not an AWS region (e.g. us-west-2)`);
+    const generation = get("databaseGeneration") === undefined ? 1 : Number(get("databaseGeneration"));
+    if (!Number.isInteger(generation) || generation < 1) problems.push("pilotlight:databaseGeneration: must be a positive integer (failback increments it)");
+    if (get("databaseGeneration") !== undefined && generation > 1 && get("restoreSnapshot") === undefined) {
+      problems.push("pilotlight:restoreSnapshot: required when databaseGeneration > 1 (the generation's cluster is restored from it)");
+    }
+    for (const k of ["mode", "runId", "expiresAt", "kmsKeyArn"] as const) if (get(k) !== undefined) problems.push(`pilotlight:${k}: only valid for the dr role`);
+    settings = {
+      role: "primary",
+      ...common,
+      instanceClass: get("instanceClass") ?? "db.r6g.large",
+      drRegion,
+      databaseGeneration: generation,
+      ...(get("restoreSnapshot") === undefined ? {} : { restoreSnapshot: get("restoreSnapshot")! }),
+    };
+  } else if (role === "dr") {
+    if (mode !== "production" && mode !== "drill") problems.push(`pilotlight:mode: "${mode}" must be production or drill`);
+    const restoreSnapshot = need("restoreSnapshot", "(the DR stack restores its cluster from it; pilotlight sets it on failover)");
+    const kmsKeyArn = need("kmsKeyArn", "(the DR region key: the primary stack's output drKmsKeyArn)");
+    if (mode === "drill") {
+      need("runId", "in drill mode (the run that owns the drill stack)");
+      need("expiresAt", "in drill mode (ISO time after which the sweeper removes leftovers)");
+      if (get("expiresAt") !== undefined && Number.isNaN(Date.parse(get("expiresAt")!))) problems.push(`pilotlight:expiresAt: "${get("expiresAt")}" is not an ISO time`);
+    }
+    if (get("drRegion") !== undefined) problems.push("pilotlight:drRegion: only valid for the primary role (the DR stack's region is aws:region)");
+    settings = {
+      role: "dr",
+      ...common,
+      mode: mode as "production" | "drill",
+      instanceClass: get("instanceClass") ?? (mode === "drill" ? "db.t4g.medium" : "db.r6g.large"),
+      restoreSnapshot,
+      kmsKeyArn,
+      ...(get("runId") === undefined ? {} : { runId: get("runId")! }),
+      ...(get("expiresAt") === undefined ? {} : { expiresAt: get("expiresAt")! }),
+    };
+  }
+  if (problems.length > 0 || settings === undefined) {
+    throw new pulumi.RunError(`stack ${stack}: invalid pilotlight configuration:\n  - ${problems.join("\n  - ")}`);
+  }
+  return settings;
+}
+
+/** Reads every `pilotlight:*` key of the current stack (unknown ones too, so typos are reported). */
+export function readStackConfig(): RawStackConfig {
+  const raw: RawStackConfig = {};
+  for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
+    if (key.startsWith("pilotlight:")) raw[key.slice("pilotlight:".length)] = value;
+  }
+  return raw;
+}

@@ -1,0 +1,281 @@
+import * as aws from "@pulumi/aws";
+import * as awsx from "@pulumi/awsx";
+import * as pulumi from "@pulumi/pulumi";
+import type { PrimarySettings } from "./config";
+import { AuroraDatabase } from "./database";
+import { BACKUP_TAG, drTags } from "./tags";
+import { referenceWorkload, type WorkloadFactory } from "./workload";
+
+/** Stack outputs of the primary program: what the automation layer reads. */
+export interface PrimaryOutputs {
+  primaryRegion: pulumi.Output<string>;
+  drRegion: string;
+  clusterIdentifier: pulumi.Output<string>;
+  clusterArn: pulumi.Output<string>;
+  masterSecretArn: pulumi.Output<string>;
+  primaryVaultName: pulumi.Output<string>;
+  primaryVaultArn: pulumi.Output<string>;
+  drVaultName: pulumi.Output<string>;
+  drVaultArn: pulumi.Output<string>;
+  primaryKmsKeyArn: pulumi.Output<string>;
+  drKmsKeyArn: pulumi.Output<string>;
+  backupRoleArn: pulumi.Output<string>;
+  assetsBucket: pulumi.Output<string>;
+  replicaBucket: pulumi.Output<string>;
+  alertsTopicArn: pulumi.Output<string>;
+  healthUrl?: pulumi.Output<string>;
+  healthCheckId?: pulumi.Output<string>;
+  zoneId?: string;
+  recordName?: string;
+}
+
+const assumeRole = (service: string) =>
+  JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }] });
+
+/**
+ * The primary environment and the DR pilot light. The pilot light (DR vault with its own
+ * DR-region key, replica bucket) sits in the DR region through per-resource `region`, costs no
+ * compute, and receives hourly cross-region copies.
+ */
+export class PrimaryEnvironment extends pulumi.ComponentResource {
+  readonly outputs: PrimaryOutputs;
+
+  constructor(name: string, s: PrimarySettings, opts: pulumi.ComponentResourceOptions & { workload?: WorkloadFactory } = {}) {
+    super("pilotlight:environment:Primary", name, {}, opts);
+    const child = { parent: this };
+    const tags = drTags({ environment: s.environment, rto: s.rto, rpo: s.rpo });
+    const backedUp = drTags({ environment: s.environment, rto: s.rto, rpo: s.rpo, backedUp: true });
+    const region = aws.getRegionOutput({}, child).region;
+    const azs = aws.getAvailabilityZonesOutput({ state: "available" }, child).names;
+
+    // Network: isolated subnets in two AZs; the database needs no internet access.
+    const vpc = new awsx.ec2.Vpc(
+      `${name}-vpc`,
+      {
+        numberOfAvailabilityZones: 2,
+        natGateways: { strategy: "None" },
+        subnetSpecs: [{ type: "Isolated", cidrMask: 24 }],
+        tags,
+      },
+      child,
+    );
+    const subnets = new aws.rds.SubnetGroup(`${name}-db-subnets`, { subnetIds: vpc.isolatedSubnetIds, tags }, child);
+    const dbSg = new aws.ec2.SecurityGroup(
+      `${name}-db-sg`,
+      {
+        vpcId: vpc.vpcId,
+        description: "Aurora PostgreSQL: PostgreSQL from inside the VPC only",
+        ingress: [{ protocol: "tcp", fromPort: 5432, toPort: 5432, cidrBlocks: [vpc.vpc.cidrBlock] }],
+        egress: [],
+        tags,
+      },
+      child,
+    );
+
+    // Keys: one per region. A cross-region copy needs a key usable in the destination region
+    // (AWS Backup Developer Guide, "Creating backup copies across AWS Regions").
+    const primaryKey = new aws.kms.Key(`${name}-key`, { description: `pilotlight ${s.environment} primary`, enableKeyRotation: true, deletionWindowInDays: 30, tags }, child);
+    const drKey = new aws.kms.Key(
+      `${name}-dr-key`,
+      { region: s.drRegion, description: `pilotlight ${s.environment} DR (pilot light)`, enableKeyRotation: true, deletionWindowInDays: 30, tags },
+      child,
+    );
+
+    const gen = s.databaseGeneration;
+    const db = new AuroraDatabase(
+      `${name}-database-g${gen}`,
+      {
+        clusterIdentifier: gen === 1 ? `pilotlight-${s.environment}` : `pilotlight-${s.environment}-g${gen}`,
+        engineVersion: s.engineVersion,
+        instanceClass: s.instanceClass,
+        instanceAzs: [azs.apply((a) => a[0]!), azs.apply((a) => a[1]!)],
+        subnetGroupName: subnets.name,
+        securityGroupIds: [dbSg.id],
+        kmsKeyArn: primaryKey.arn,
+        databaseName: s.databaseName,
+        masterUsername: s.masterUsername,
+        ...(s.restoreSnapshot === undefined ? {} : { restoreSnapshot: s.restoreSnapshot }),
+        protect: true,
+        tags: backedUp,
+      },
+      child,
+    );
+
+    // AWS Backup: vaults in both regions, hourly + continuous rules, copy to the DR vault.
+    const backupRole = new aws.iam.Role(`${name}-backup-role`, { assumeRolePolicy: assumeRole("backup.amazonaws.com"), tags }, child);
+    for (const policy of ["AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores"]) {
+      new aws.iam.RolePolicyAttachment(`${name}-backup-${policy}`, { role: backupRole.name, policyArn: `arn:aws:iam::aws:policy/service-role/${policy}` }, child);
+    }
+    const vault = new aws.backup.Vault(`${name}-vault`, { name: `pilotlight-${s.environment}-primary`, kmsKeyArn: primaryKey.arn, tags }, child);
+    const drVault = new aws.backup.Vault(
+      `${name}-dr-vault`,
+      { region: s.drRegion, name: `pilotlight-${s.environment}-dr`, kmsKeyArn: drKey.arn, tags },
+      child,
+    );
+    const plan = new aws.backup.Plan(
+      `${name}-backup-plan`,
+      {
+        // Plan and rule names: letters, digits and underscores (aws.md).
+        name: `pilotlight_${s.environment.replace(/-/g, "_")}`,
+        rules: [
+          {
+            ruleName: "hourly",
+            targetVaultName: vault.name,
+            schedule: "cron(0 * * * ? *)",
+            startWindow: 60,
+            completionWindow: 180,
+            lifecycle: { deleteAfter: 7 },
+            copyActions: [{ destinationVaultArn: drVault.arn, lifecycle: { deleteAfter: 7 } }],
+          },
+          {
+            // Continuous backup enables point-in-time restore in the primary region (it cannot be
+            // copied across regions; copies become snapshots).
+            ruleName: "continuous",
+            targetVaultName: vault.name,
+            schedule: "cron(0 5 * * ? *)",
+            enableContinuousBackup: true,
+            lifecycle: { deleteAfter: 7 },
+          },
+        ],
+        tags,
+      },
+      child,
+    );
+    new aws.backup.Selection(
+      `${name}-backup-selection`,
+      {
+        // Selection names reject hyphens in practice (aws.md).
+        name: `pilotlight_${s.environment.replace(/-/g, "_")}_tagged`,
+        planId: plan.id,
+        iamRoleArn: backupRole.arn,
+        selectionTags: [{ type: "STRINGEQUALS", key: BACKUP_TAG, value: "true" }],
+      },
+      child,
+    );
+
+    // Assets bucket, versioned, replicated to the DR region's bucket.
+    const assets = new aws.s3.Bucket(`${name}-assets`, { forceDestroy: false, tags }, child);
+    const replica = new aws.s3.Bucket(`${name}-assets-replica`, { region: s.drRegion, forceDestroy: false, tags }, child);
+    const versioning = [assets, replica].map(
+      (b, i) => new aws.s3.BucketVersioning(`${name}-${i === 0 ? "assets" : "assets-replica"}-versioning`, { bucket: b.id, ...(i === 1 ? { region: s.drRegion } : {}), versioningConfiguration: { status: "Enabled" } }, child),
+    );
+    const replicationRole = new aws.iam.Role(`${name}-replication-role`, { assumeRolePolicy: assumeRole("s3.amazonaws.com"), tags }, child);
+    new aws.iam.RolePolicy(
+      `${name}-replication-policy`,
+      {
+        role: replicationRole.name,
+        policy: pulumi.all([assets.arn, replica.arn]).apply(([src, dst]) =>
+          JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+              { Effect: "Allow", Action: ["s3:GetReplicationConfiguration", "s3:ListBucket"], Resource: src },
+              { Effect: "Allow", Action: ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"], Resource: `${src}/*` },
+              { Effect: "Allow", Action: ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"], Resource: `${dst}/*` },
+            ],
+          }),
+        ),
+      },
+      child,
+    );
+    new aws.s3.BucketReplicationConfig(
+      `${name}-assets-replication`,
+      {
+        bucket: assets.id,
+        role: replicationRole.arn,
+        rules: [{ id: "to-dr", status: "Enabled", filter: {}, deleteMarkerReplication: { status: "Enabled" }, destination: { bucket: replica.arn } }],
+      },
+      { ...child, dependsOn: versioning },
+    );
+
+    // Alerts: failed backup jobs, failed copy jobs, database health. (Route 53 health-check
+    // metrics exist only in us-east-1 and an alarm's SNS action must be in its own region, so the
+    // workload's health is watched by pilotlight's posture check rather than by an alarm here.)
+    const topic = new aws.sns.Topic(`${name}-alerts`, { tags }, child);
+    if (s.alertEmail !== undefined) new aws.sns.TopicSubscription(`${name}-alerts-email`, { topic: topic.arn, protocol: "email", endpoint: s.alertEmail }, child);
+    const alarm = (id: string, args: Omit<aws.cloudwatch.MetricAlarmArgs, "alarmActions" | "tags">) =>
+      new aws.cloudwatch.MetricAlarm(`${name}-${id}`, { ...args, alarmActions: [topic.arn], okActions: [topic.arn], tags }, child);
+    alarm("backup-jobs-failed", {
+      namespace: "AWS/Backup",
+      metricName: "NumberOfBackupJobsFailed",
+      statistic: "Sum",
+      period: 3600,
+      evaluationPeriods: 1,
+      threshold: 1,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      treatMissingData: "notBreaching",
+      alarmDescription: "An AWS Backup job failed: the next recovery point may be missing",
+    });
+    alarm("copy-jobs-failed", {
+      namespace: "AWS/Backup",
+      metricName: "NumberOfCopyJobsFailed",
+      statistic: "Sum",
+      period: 3600,
+      evaluationPeriods: 1,
+      threshold: 1,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      treatMissingData: "notBreaching",
+      alarmDescription: "A cross-region copy failed: the DR vault is falling behind the RPO",
+    });
+    alarm("database-cpu", {
+      namespace: "AWS/RDS",
+      metricName: "CPUUtilization",
+      dimensions: { DBClusterIdentifier: db.cluster.clusterIdentifier },
+      statistic: "Average",
+      period: 300,
+      evaluationPeriods: 3,
+      threshold: 90,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      alarmDescription: "The primary database is saturated",
+    });
+
+    const outputs: PrimaryOutputs = {
+      primaryRegion: region,
+      drRegion: s.drRegion,
+      clusterIdentifier: db.cluster.clusterIdentifier,
+      clusterArn: db.cluster.arn,
+      masterSecretArn: db.secretArn,
+      primaryVaultName: vault.name,
+      primaryVaultArn: vault.arn,
+      drVaultName: drVault.name,
+      drVaultArn: drVault.arn,
+      primaryKmsKeyArn: primaryKey.arn,
+      drKmsKeyArn: drKey.arn,
+      backupRoleArn: backupRole.arn,
+      assetsBucket: assets.bucket,
+      replicaBucket: replica.bucket,
+      alertsTopicArn: topic.arn,
+    };
+
+    if (s.workload === "reference") {
+      const workload = (opts.workload ?? referenceWorkload)(`${name}-workload`, { clusterArn: db.cluster.arn, secretArn: db.secretArn, databaseName: s.databaseName, tags }, child);
+      outputs.healthUrl = workload.healthUrl;
+      if (s.dns !== undefined) {
+        const check = new aws.route53.HealthCheck(
+          `${name}-health`,
+          { type: "HTTPS", fqdn: workload.host, port: 443, resourcePath: "/health", failureThreshold: 3, requestInterval: 10, tags },
+          child,
+        );
+        // Failover on the data plane: Route 53 answers with SECONDARY while this check fails.
+        new aws.route53.Record(
+          `${name}-record`,
+          {
+            zoneId: s.dns.zoneId,
+            name: s.dns.name,
+            type: "CNAME",
+            ttl: s.dns.ttlSeconds,
+            records: [workload.host],
+            setIdentifier: "primary",
+            failoverRoutingPolicies: [{ type: "PRIMARY" }],
+            healthCheckId: check.id,
+          },
+          child,
+        );
+        outputs.healthCheckId = check.id;
+        outputs.zoneId = s.dns.zoneId;
+        outputs.recordName = s.dns.name;
+      }
+    }
+    this.outputs = outputs;
+    this.registerOutputs({});
+  }
+}

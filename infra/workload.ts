@@ -1,0 +1,112 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+/** What a workload is given: the database to use. */
+export interface WorkloadArgs {
+  clusterArn: pulumi.Input<string>;
+  /** Secrets Manager ARN of the master credentials (never a password in config). */
+  secretArn: pulumi.Input<string>;
+  databaseName: string;
+  tags: Record<string, string>;
+}
+
+/** What a workload returns: where its health endpoint answers. */
+export interface WorkloadOutputs {
+  /** Full URL of the health endpoint (`GET` → `{"status":"healthy","database":{"status":"healthy"}}`). */
+  healthUrl: pulumi.Output<string>;
+  /** Host name clients and the DNS record point at. */
+  host: pulumi.Output<string>;
+}
+
+/** A pluggable workload: the reference one, or the user's own component. */
+export type WorkloadFactory = (name: string, args: WorkloadArgs, opts: pulumi.ComponentResourceOptions) => WorkloadOutputs;
+
+/**
+ * Source of the reference workload's function. It reaches the database through the RDS Data API
+ * (no VPC, no driver to bundle; the Node.js 20 Lambda runtime ships the AWS SDK v3), so that a DR
+ * stack comes up with nothing but the restored cluster. `?probe=rw` also writes and reads a row.
+ * Data API for Aurora PostgreSQL provisioned clusters: Aurora User Guide, "Using the Amazon RDS
+ * Data API".
+ */
+export const REFERENCE_HANDLER = `
+const { RDSDataClient, ExecuteStatementCommand } = require("@aws-sdk/client-rds-data");
+const client = new RDSDataClient({});
+const base = { resourceArn: process.env.CLUSTER_ARN, secretArn: process.env.SECRET_ARN, database: process.env.DATABASE };
+const sql = (s) => client.send(new ExecuteStatementCommand({ ...base, sql: s }));
+exports.handler = async (event) => {
+  const path = event.rawPath || "/";
+  if (path !== "/health") return { statusCode: 404, body: "not found" };
+  const database = { status: "healthy" };
+  try {
+    await sql("SELECT 1");
+    if ((event.queryStringParameters || {}).probe === "rw") {
+      await sql("CREATE TABLE IF NOT EXISTS pilotlight_probe (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())");
+      await sql("INSERT INTO pilotlight_probe DEFAULT VALUES");
+      await sql("SELECT max(id) FROM pilotlight_probe");
+      database.readWrite = "ok";
+    }
+    return { statusCode: 200, headers: { "content-type": "application/json" }, body: JSON.stringify({ status: "healthy", database }) };
+  } catch (e) {
+    return { statusCode: 503, headers: { "content-type": "application/json" }, body: JSON.stringify({ status: "unhealthy", database: { status: "unhealthy", error: String(e && e.name) } }) };
+  }
+};
+`;
+
+/** The reference workload: a Lambda behind a function URL whose health endpoint reports the database. */
+export class ReferenceWorkload extends pulumi.ComponentResource implements WorkloadOutputs {
+  readonly healthUrl: pulumi.Output<string>;
+  readonly host: pulumi.Output<string>;
+
+  constructor(name: string, args: WorkloadArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    super("pilotlight:workload:Reference", name, {}, opts);
+    const child = { parent: this };
+    const role = new aws.iam.Role(
+      `${name}-role`,
+      {
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
+        }),
+        tags: args.tags,
+      },
+      child,
+    );
+    new aws.iam.RolePolicyAttachment(`${name}-logs`, { role: role.name, policyArn: "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole" }, child);
+    new aws.iam.RolePolicy(
+      `${name}-data`,
+      {
+        role: role.name,
+        policy: pulumi.all([args.clusterArn, args.secretArn]).apply(([cluster, secret]) =>
+          JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+              { Effect: "Allow", Action: ["rds-data:ExecuteStatement"], Resource: cluster },
+              { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: secret },
+            ],
+          }),
+        ),
+      },
+      child,
+    );
+    const fn = new aws.lambda.Function(
+      `${name}-fn`,
+      {
+        runtime: aws.lambda.Runtime.NodeJS20dX,
+        handler: "index.handler",
+        role: role.arn,
+        timeout: 15,
+        code: new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset(REFERENCE_HANDLER) }),
+        environment: { variables: { CLUSTER_ARN: args.clusterArn, SECRET_ARN: args.secretArn, DATABASE: args.databaseName } },
+        tags: args.tags,
+      },
+      child,
+    );
+    const url = new aws.lambda.FunctionUrl(`${name}-url`, { functionName: fn.name, authorizationType: "NONE" }, child);
+    this.host = url.functionUrl.apply((u) => new URL(u).host);
+    this.healthUrl = url.functionUrl.apply((u) => new URL("/health", u).toString());
+    this.registerOutputs({ healthUrl: this.healthUrl, host: this.host });
+  }
+}
+
+/** The default {@link WorkloadFactory}. */
+export const referenceWorkload: WorkloadFactory = (name, args, opts) => new ReferenceWorkload(name, args, opts);
