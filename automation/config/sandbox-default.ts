@@ -10,8 +10,8 @@ export const SANDBOX_CONFIG: ConfigInput = {
   reportsDir: ".pilotlight/sandbox/reports",
   environments: {
     sandbox: {
-      primary: { region: "us-east-1", stack: "primary", vault: "pilotlight-primary", clusterId: "pilotlight-primary" },
-      dr: { region: "us-west-2", stack: "dr", vault: "pilotlight-dr" },
+      primary: { region: "us-east-1", stack: "primary", vault: "pilotlight-sandbox-primary", clusterId: "pilotlight-sandbox" },
+      dr: { region: "us-west-2", stack: "dr", vault: "pilotlight-sandbox-dr" },
       objectives: { rto: "4h", rpo: "1h" },
       dns: { zoneId: "ZSANDBOX0000000000000", name: "app.sandbox.internal", drillName: "drill.app.sandbox.internal", ttlSeconds: 60 },
       healthUrl: "http://app.sandbox.internal/health",

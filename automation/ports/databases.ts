@@ -54,6 +54,12 @@ export interface Databases {
     securityGroupIds?: string[];
     tags: Record<string, string>;
   }): Promise<ClusterInfo>;
-  /** Deletes a cluster only if it carries pilotlight's tag; takes a final snapshot unless told not to. */
-  deleteCluster(q: { region: string; id: string; finalSnapshotId?: string }): Promise<void>;
+  /**
+   * Deletes a cluster only if it carries pilotlight's `managed-by` tag (`guard.untagged`
+   * otherwise); takes a final snapshot when `finalSnapshotId` is given; lifts deletion protection
+   * first when `disableProtection` is set.
+   */
+  deleteCluster(q: { region: string; id: string; finalSnapshotId?: string; disableProtection?: boolean }): Promise<void>;
+  /** Adds tags to a cluster (forensics marks, retirement). */
+  tagCluster(q: { region: string; id: string; tags: Record<string, string> }): Promise<void>;
 }

@@ -4,6 +4,7 @@ export type { RunStore, Lease, LeaseHolder, LeaseAttempt, RunFilter } from "./ru
 export type { Stacks, StackConfigValue, StackOperationOptions, StackProgress, StackUpdateResult } from "./stacks";
 export type { Backups, BackupJobSummary, StartRestoreRequest } from "./backups";
 export type { Databases, ClusterInfo, ClusterSnapshotInfo, WaitOptions } from "./databases";
-export type { Traffic, HealthCheckState } from "./traffic";
+export type { Traffic, HealthCheckState, HealthCheckStatus } from "./traffic";
 export type { Health, ProbeResult } from "./health";
 export type { Notifier, Notification } from "./notifier";
+export type { SqlAccess, DatabaseLocator } from "./sql-access";

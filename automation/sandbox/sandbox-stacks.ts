@@ -1,0 +1,280 @@
+import { PilotlightError } from "../domain/errors";
+import type { JsonObject } from "../domain/json";
+import type { StackConfigValue, StackOperationOptions, StackProgress, StackUpdateResult, Stacks } from "../ports/stacks";
+import { draw, type DurationRange } from "./durations";
+import { evaluateProgram, type DeclaredResource } from "./program-under-mocks";
+import type { SandboxWorld } from "./world";
+
+interface StackState {
+  region: string;
+  resources: DeclaredResource[];
+  outputs: JsonObject;
+}
+
+const key = (r: { type: string; name: string }) => `${r.type}::${r.name}`;
+
+/**
+ * Pulumi stacks in the sandbox. `up` evaluates the real infra program under runtime mocks (so the
+ * sandbox deploys what the program declares, not a hand-made model), diffs it with the stack's
+ * state, and plays the creations out in the world on the virtual clock with modelled durations:
+ * a restored cluster comes without an instance; the instances the program declares follow.
+ */
+export class SandboxStacks implements Stacks {
+  private readonly stacks = new Map<string, StackState>();
+  private lock: Promise<void> = Promise.resolve();
+  private readonly functions = new Map<string, string>();
+  /** Mock id of a cluster resource → its cluster identifier (instances refer to the id). */
+  private readonly clusterIds = new Map<string, string>();
+
+  constructor(
+    private readonly world: SandboxWorld,
+    /** Region of a stack (`aws:region` of its config when given). */
+    private readonly defaultRegion: (stack: string) => string,
+  ) {}
+
+  async exists(stack: string): Promise<boolean> {
+    return this.stacks.has(stack);
+  }
+
+  async outputs(stack: string): Promise<JsonObject> {
+    const s = this.stacks.get(stack);
+    if (s === undefined) throw new PilotlightError("pulumi.stack-not-found", `stack ${stack} does not exist`, { source: "user" });
+    return structuredClone(s.outputs);
+  }
+
+  async preview(stack: string, config: Record<string, StackConfigValue>, _opts: StackOperationOptions): Promise<StackUpdateResult> {
+    const { declared, outputs, region: _r } = await this.evaluate(stack, config);
+    const previous = this.stacks.get(stack)?.resources ?? [];
+    return { outputs, changes: diffCounts(previous, declared) };
+  }
+
+  async up(stack: string, config: Record<string, StackConfigValue>, opts: StackOperationOptions): Promise<StackUpdateResult> {
+    return this.exclusive(async () => {
+      const { declared, outputs, region } = await this.evaluate(stack, config);
+      const state = this.stacks.get(stack) ?? { region, resources: [], outputs: {} };
+      this.stacks.set(stack, state);
+      const have = new Set(state.resources.map(key));
+      const changes: Record<string, number> = { create: 0, same: 0, delete: 0 };
+      let networkDone = state.resources.some((r) => r.type === "awsx:ec2:Vpc");
+      for (const r of declared) {
+        if (have.has(key(r))) {
+          changes["same"]! += 1;
+          continue;
+        }
+        const progress = (status: StackProgress["status"], message?: string) => opts.onProgress?.({ resource: r.name, type: r.type, op: "create", status, ...(message === undefined ? {} : { message }) });
+        progress("started");
+        try {
+          networkDone = (await this.create(r, region, opts, networkDone)) || networkDone;
+        } catch (error) {
+          progress("failed", error instanceof Error ? error.message : String(error));
+          throw error;
+        }
+        // Persisted as it lands, like Pulumi's checkpoint: a failed `up` keeps what was created.
+        state.resources.push(r);
+        changes["create"]! += 1;
+        progress("done");
+      }
+      const wanted = new Set(declared.map(key));
+      for (const r of [...state.resources].reverse()) {
+        if (wanted.has(key(r))) continue;
+        await this.remove(r, opts);
+        state.resources = state.resources.filter((x) => key(x) !== key(r));
+        changes["delete"]! += 1;
+      }
+      state.outputs = outputs;
+      return { outputs: structuredClone(outputs), changes };
+    });
+  }
+
+  async refresh(_stack: string, _opts: StackOperationOptions): Promise<void> {
+    // The sandbox's state never drifts from its world.
+  }
+
+  async destroy(stack: string, opts: StackOperationOptions & { remove: boolean }): Promise<void> {
+    await this.exclusive(async () => {
+      const state = this.stacks.get(stack);
+      if (state === undefined) return;
+      for (const r of [...state.resources].reverse()) {
+        opts.onProgress?.({ resource: r.name, type: r.type, op: "delete", status: "started" });
+        await this.remove(r, opts);
+        state.resources = state.resources.filter((x) => key(x) !== key(r));
+        opts.onProgress?.({ resource: r.name, type: r.type, op: "delete", status: "done" });
+      }
+      state.outputs = {};
+      if (opts.remove) this.stacks.delete(stack);
+    });
+  }
+
+  /** Names of the stacks that exist (the sweeper lists drill stacks). */
+  list(): string[] {
+    return [...this.stacks.keys()];
+  }
+
+  private async evaluate(stack: string, config: Record<string, StackConfigValue>) {
+    const raw: Record<string, string> = {};
+    let region = this.defaultRegion(stack);
+    for (const [k, v] of Object.entries(config)) {
+      if (k === "aws:region") region = v.value;
+      else if (k.startsWith("pilotlight:")) raw[k.slice("pilotlight:".length)] = v.value;
+    }
+    let result;
+    try {
+      result = await this.world.clock.track(this.exclusiveEval(() => evaluateProgram({ stack, region, account: this.world.account, config: raw })));
+    } catch (error) {
+      // A program error (bad stack config) is what `pulumi up` prints and exits 255 for.
+      throw new PilotlightError("pulumi.error", `stack ${stack}: ${error instanceof Error ? error.message : String(error)}`, {
+        source: "user",
+        hint: "fix the stack configuration named above",
+        cause: error,
+      });
+    }
+    return { declared: result.resources, outputs: result.outputs as JsonObject, region };
+  }
+
+  private evalLock: Promise<void> = Promise.resolve();
+  private exclusiveEval<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.evalLock.then(fn);
+    this.evalLock = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(fn);
+    this.lock = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /** Sleeps a modelled duration, bounded by the operation's deadline and signal. */
+  private async take(range: DurationRange, opts: StackOperationOptions, what: string): Promise<void> {
+    const ms = draw(this.world.random, range);
+    const clock = this.world.clock;
+    if (clock.now() + ms > opts.deadline) {
+      await clock.sleep(Math.max(0, opts.deadline - clock.now()), opts.signal);
+      throw new PilotlightError("pulumi.error", `${what}: the operation's deadline passed`, { source: "aws" });
+    }
+    await clock.sleep(ms, opts.signal);
+  }
+
+  /** Creates one resource in the world; returns true when it deployed the network. */
+  private async create(r: DeclaredResource, region: string, opts: StackOperationOptions, networkDone: boolean): Promise<boolean> {
+    const world = this.world;
+    const where: string = r.inputs["region"] ?? region;
+    switch (r.type) {
+      case "awsx:ec2:Vpc":
+        if (!networkDone) await this.take(world.durations.networkDeploy, opts, "creating the VPC");
+        return true;
+      case "aws:backup/vault:Vault":
+        world.addVault(r.inputs["name"], where);
+        return false;
+      case "aws:rds/cluster:Cluster": {
+        world.api(where, "CreateDBCluster");
+        const snapshot: string | undefined = r.inputs["snapshotIdentifier"];
+        const data = snapshot === undefined ? undefined : world.dataOf(snapshot);
+        if (snapshot !== undefined && data === undefined) {
+          throw new PilotlightError("pulumi.error", `creating RDS Cluster (${r.inputs["clusterIdentifier"]}): DBClusterSnapshotNotFoundFault: ${snapshot} not found`, { source: "aws" });
+        }
+        if (snapshot !== undefined) {
+          const outcome = world.faults.restoreOutcomes.shift() ?? "COMPLETED";
+          world.stats.restoresStarted += 1;
+          if (outcome === "STUCK") {
+            // Never completes: only the deadline or the abort ends it.
+            await world.clock.sleep(Math.max(0, opts.deadline - world.clock.now()), opts.signal);
+            throw new PilotlightError("pulumi.error", `creating RDS Cluster (${r.inputs["clusterIdentifier"]}): still creating at the deadline`, { source: "aws" });
+          }
+          await this.take(world.durations.clusterRestore, opts, `restoring cluster ${r.inputs["clusterIdentifier"]}`);
+          if (outcome === "FAILED") {
+            throw new PilotlightError("pulumi.error", `creating RDS Cluster (${r.inputs["clusterIdentifier"]}): restore failed: insufficient capacity`, { source: "aws" });
+          }
+        } else {
+          await this.take(world.durations.instanceCreate, opts, `creating cluster ${r.inputs["clusterIdentifier"]}`);
+        }
+        const cluster = await world.createCluster(r.inputs["clusterIdentifier"], where, r.inputs["tags"] ?? {}, data);
+        this.clusterIds.set(r.id, cluster.id);
+        cluster.deletionProtection = r.inputs["deletionProtection"] === true;
+        cluster.status = "available";
+        return false;
+      }
+      case "aws:rds/clusterInstance:ClusterInstance": {
+        await this.take(world.durations.instanceCreate, opts, `creating instance ${r.inputs["identifier"]}`);
+        // The instance names its cluster by the cluster resource's id.
+        const target = world.cluster(this.clusterIds.get(r.inputs["clusterIdentifier"]) ?? r.inputs["clusterIdentifier"]);
+        if (target === undefined) throw new PilotlightError("pulumi.error", `creating RDS Cluster Instance (${r.inputs["identifier"]}): cluster not found`, { source: "aws" });
+        target.instances.push(r.inputs["identifier"]);
+        return false;
+      }
+      case "aws:lambda/function:Function":
+        this.functions.set(r.id, r.inputs["environment"]?.variables?.CLUSTER_ARN ?? "");
+        return false;
+      case "aws:lambda/functionUrl:FunctionUrl": {
+        await this.take(world.durations.workloadDeploy, opts, "deploying the workload");
+        const host = new URL(r.state["functionUrl"]).host;
+        world.workloads.set(host, { host, clusterArn: this.functions.get(r.inputs["functionName"]) ?? "", region: where });
+        return false;
+      }
+      case "aws:route53/healthCheck:HealthCheck":
+        world.healthChecks.set(r.id, { id: r.id, host: r.inputs["fqdn"], inverted: false });
+        return false;
+      case "aws:route53/record:Record":
+        world.dns.push({
+          zoneId: r.inputs["zoneId"],
+          name: r.inputs["name"],
+          host: r.inputs["records"][0],
+          ...(r.inputs["failoverRoutingPolicies"]?.[0]?.type === undefined ? {} : { failover: r.inputs["failoverRoutingPolicies"][0].type }),
+          ...(r.inputs["healthCheckId"] === undefined ? {} : { healthCheckId: r.inputs["healthCheckId"] }),
+          changedAt: world.clock.now(),
+        });
+        return false;
+      default:
+        return false;
+    }
+  }
+
+  private async remove(r: DeclaredResource, opts: StackOperationOptions): Promise<void> {
+    const world = this.world;
+    switch (r.type) {
+      case "aws:rds/cluster:Cluster": {
+        if (r.retain) return; // retainOnDelete: left in AWS; pilotlight deletes it with a final snapshot.
+        const c = world.cluster(r.inputs["clusterIdentifier"]);
+        if (c === undefined) return;
+        if (c.deletionProtection) throw new PilotlightError("pulumi.error", `deleting RDS Cluster (${c.id}): Cannot delete protected Cluster`, { source: "aws" });
+        await this.take(world.durations.clusterDelete, opts, `deleting cluster ${c.id}`);
+        await world.deleteCluster(c.id);
+        return;
+      }
+      case "aws:rds/clusterInstance:ClusterInstance": {
+        if (r.retain) return;
+        for (const c of world.clusters.values()) c.instances = c.instances.filter((i) => i !== r.inputs["identifier"]);
+        return;
+      }
+      case "aws:lambda/functionUrl:FunctionUrl":
+        world.workloads.delete(new URL(r.state["functionUrl"]).host);
+        return;
+      case "aws:route53/healthCheck:HealthCheck":
+        world.healthChecks.delete(r.id);
+        return;
+      case "aws:route53/record:Record": {
+        const i = world.dns.findIndex((d) => d.name === r.inputs["name"] && d.host === r.inputs["records"][0]);
+        if (i >= 0) world.dns.splice(i, 1);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+}
+
+function diffCounts(previous: DeclaredResource[], declared: DeclaredResource[]): Record<string, number> {
+  const have = new Set(previous.map(key));
+  const want = new Set(declared.map(key));
+  return {
+    create: declared.filter((r) => !have.has(key(r))).length,
+    same: declared.filter((r) => have.has(key(r))).length,
+    delete: previous.filter((r) => !want.has(key(r))).length,
+  };
+}
