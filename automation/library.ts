@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { resolve } from "node:path";
+import { FileReports } from "./adapters/file-reports";
 import { isHolderDeadOnThisHost } from "./adapters/process-liveness";
 import { SystemClock } from "./adapters/system-clock";
 import { loadConfig, validateConfig } from "./config/load";
@@ -8,11 +9,17 @@ import { SANDBOX_CONFIG } from "./config/sandbox-default";
 import type { Config, ConfigInput, EnvironmentConfig } from "./config/schema";
 import { PilotlightError } from "./domain/errors";
 import type { EventSink, PilotEvent } from "./domain/events";
+import type { JsonObject } from "./domain/json";
+import type { Plan } from "./domain/plan";
 import type { Run, RunKind, RunPhase } from "./domain/run";
 import { Engine } from "./engine/engine";
 import type { StepHandlers } from "./engine/step-context";
 import type { Clock } from "./ports/clock";
 import type { Lease, LeaseHolder, RunStore } from "./ports/run-store";
+import { decideFailback, failbackHandlers, gatherFailbackFacts, planFailback } from "./runbooks/failback";
+import { decideFailover, failoverHandlers, gatherFailoverFacts, planFailover, type FailoverRequest } from "./runbooks/failover";
+import type { RunbookPorts } from "./runbooks/ports";
+import { SandboxSession } from "./sandbox/session";
 import { openRunStore } from "./store/open-store";
 
 /** Where pilotlight acts: real AWS and Pulumi, or the simulated region pair. Always explicit. */
@@ -33,8 +40,12 @@ export interface PilotlightOptions {
   /** An already open run store (the library then does not close it). */
   store?: RunStore;
   clock?: Clock;
+  /** Ports to act through (embedding, tests); by default real adapters or the sandbox, per target. */
+  ports?: RunbookPorts;
   /** Runbooks in addition to (or replacing, by kind) the built-in ones. */
   runbooks?: Runbook[];
+  /** Sandbox only: seed and start time of the simulated world. */
+  sandbox?: { seed?: number; start?: number };
 }
 
 /** Common options of operations that start runs. */
@@ -42,16 +53,29 @@ export interface RunRequest {
   /** Environment name; may be omitted when the configuration declares exactly one. */
   env?: string;
   signal?: AbortSignal;
+  /** Print the plan and the facts it would act on; change nothing. */
   dryRun?: boolean;
+  /** Proceed without asking. Without it, `confirm` is asked, and without `confirm` the run is refused. */
+  yes?: boolean;
+  confirm?: (question: string) => Promise<boolean>;
 }
 
-/** What a runbook is given to build its handlers: ports and configuration. */
+/** What a dry run returns instead of a run. */
+export interface PlanPreview {
+  dryRun: true;
+  kind: RunKind;
+  env: string;
+  facts: JsonObject;
+  plan: Plan;
+  warnings: string[];
+}
+
+/** What a runbook is given to build its handlers. */
 export interface RunbookDeps {
   config: Config;
   environment: EnvironmentConfig;
   envName: string;
-  clock: Clock;
-  target: Target;
+  ports: RunbookPorts;
 }
 
 /** A runbook registered with the library: how to execute the steps of its kind of run. */
@@ -80,9 +104,11 @@ export interface EnvironmentStatus {
 export interface Pilotlight {
   readonly config: Config;
   readonly target: Target;
-  failover(req: RunRequest & Record<string, unknown>): Promise<Run>;
-  failback(req: RunRequest): Promise<Run>;
-  restore(req: RunRequest & { to?: string }): Promise<Run>;
+  /** The simulated world, when the target is the sandbox. */
+  readonly sandbox?: SandboxSession;
+  failover(req: RunRequest & FailoverRequest): Promise<Run | PlanPreview>;
+  failback(req: RunRequest): Promise<Run | PlanPreview>;
+  restore(req: RunRequest & { to?: string }): Promise<Run | PlanPreview>;
   drill(kind: "restore" | "full" | "posture", req: RunRequest): Promise<Run>;
   resume(runId: string, opts?: { signal?: AbortSignal }): Promise<Run>;
   status(env?: string): Promise<EnvironmentStatus[]>;
@@ -94,8 +120,8 @@ export interface Pilotlight {
 }
 
 /** The lease key of an environment's runs: failover, failback and restores exclude each other. */
-export function environmentTarget(env: string): string {
-  return `env:${env}`;
+export function environmentTarget(env: string, world?: string): string {
+  return world === undefined ? `env:${env}` : `sandbox:${world}:env:${env}`;
 }
 
 /** A sortable, unique run id: `<kind>-<yyyymmddThhmmss>-<6 hex>`. */
@@ -104,13 +130,10 @@ export function newRunId(kind: string, now: number): string {
   return `${kind}-${stamp}-${randomBytes(3).toString("hex")}`;
 }
 
-/** Runbooks this build can execute (filled in as runbooks land). */
-const RUNBOOKS = new Map<RunKind, Runbook>();
-
-/** Registers a runbook so that its runs can be started and resumed. */
-export function registerRunbook(runbook: Runbook): void {
-  RUNBOOKS.set(runbook.kind, runbook);
-}
+const BUILT_IN: Runbook[] = [
+  { kind: "failover", handlers: (d) => failoverHandlers(d.ports, d.envName, d.environment) },
+  { kind: "failback", handlers: (d) => failbackHandlers(d.ports, d.envName, d.environment) },
+];
 
 function notBuilt(what: string): PilotlightError {
   return new PilotlightError("runbook.not-built", `${what} is not built yet in this version of pilotlight`, {
@@ -118,6 +141,11 @@ function notBuilt(what: string): PilotlightError {
     hint: "see the README's roadmap; nothing was changed",
   });
 }
+
+function isPreview(x: unknown): x is PlanPreview {
+  return typeof x === "object" && x !== null && (x as PlanPreview).dryRun === true;
+}
+export { isPreview };
 
 /**
  * Creates the library. Loads and validates the configuration (every problem at once, nothing
@@ -133,9 +161,10 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
   if (options.config !== undefined) {
     config = validateConfig(options.config);
   } else {
-    const loaded = options.target === "sandbox" && options.configFile === undefined && env["PILOTLIGHT_CONFIG"] === undefined
-      ? undefined
-      : loadConfig({ file: options.configFile, cwd: baseDir, env });
+    const loaded =
+      options.target === "sandbox" && options.configFile === undefined && env["PILOTLIGHT_CONFIG"] === undefined
+        ? undefined
+        : loadConfig({ file: options.configFile, cwd: baseDir, env });
     if (loaded !== undefined) {
       config = loaded.config;
       baseDir = options.cwd ?? loaded.baseDir;
@@ -148,64 +177,132 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
       });
     }
   }
-  const clock = options.clock ?? new SystemClock();
   const sink: EventSink = options.onEvent ?? (() => undefined);
-  const ownsStore = options.store === undefined;
-  const store = options.store ?? (await openRunStore(config.store.url, baseDir));
-  const holder: LeaseHolder = { host: hostname(), pid: process.pid, instance: randomBytes(6).toString("hex") };
-
-  const engine = (kind: string) =>
-    new Engine({
-      store,
-      clock,
-      holder,
-      sink,
-      newRunId: () => newRunId(kind, clock.now()),
-      isHolderDead: (h) => isHolderDeadOnThisHost(h),
-    });
+  const reports = new FileReports(resolve(baseDir, config.reportsDir));
 
   const pickEnv = (name?: string): [string, EnvironmentConfig] => {
     const names = Object.keys(config.environments);
     const chosen = name ?? (names.length === 1 ? names[0] : undefined);
     if (chosen === undefined) {
-      throw new PilotlightError("environment.unknown", `several environments are configured (${names.join(", ")}); name one`, {
-        source: "user",
-        hint: "pass --env NAME",
-      });
+      throw new PilotlightError("environment.unknown", `several environments are configured (${names.join(", ")}); name one`, { source: "user", hint: "pass --env NAME" });
     }
     const environment = config.environments[chosen];
     if (environment === undefined) {
-      throw new PilotlightError("environment.unknown", `no environment "${chosen}" in the configuration (known: ${names.join(", ")})`, {
-        source: "user",
-        hint: "pass --env with one of the names above",
-      });
+      throw new PilotlightError("environment.unknown", `no environment "${chosen}" in the configuration (known: ${names.join(", ")})`, { source: "user", hint: "pass --env with one of the names above" });
     }
     return [chosen, environment];
   };
 
-  const runbooks = new Map(RUNBOOKS);
-  for (const rb of options.runbooks ?? []) runbooks.set(rb.kind, rb);
+  // The sandbox exists only when asked for by name; one world per library instance.
+  let session: SandboxSession | undefined;
+  if (options.target === "sandbox" && options.ports === undefined) {
+    const [envName, environment] = pickEnv(undefined);
+    session = new SandboxSession({ envName, environment, reports, ...(options.sandbox?.seed === undefined ? {} : { seed: options.sandbox.seed }), ...(options.sandbox?.start === undefined ? {} : { start: options.sandbox.start }) });
+  }
+  const clock = options.clock ?? options.ports?.clock ?? session?.clock ?? new SystemClock();
+  const ownsStore = options.store === undefined;
+  const store = options.store ?? (await openRunStore(config.store.url, baseDir));
+  const holder: LeaseHolder = { host: hostname(), pid: process.pid, instance: randomBytes(6).toString("hex") };
+  const target = (envName: string) => environmentTarget(envName, session?.worldId);
 
-  const handlersFor = (run: Run): StepHandlers => {
-    const runbook = runbooks.get(run.kind);
-    if (runbook === undefined) {
-      throw new PilotlightError("run.not-resumable", `this build cannot execute ${run.kind} runs`, { source: "user" });
-    }
-    const envName = typeof run.spec["env"] === "string" ? run.spec["env"] : undefined;
-    const [name, environment] = pickEnv(envName);
-    return runbook.handlers({ config, environment, envName: name, clock, target: options.target });
+  const portsFor = async (): Promise<RunbookPorts> => {
+    if (options.ports !== undefined) return options.ports;
+    if (session !== undefined) return session.ports;
+    const { createAwsPorts } = await import("./adapters/aws-ports");
+    return createAwsPorts({ config, baseDir, clock, reports, env });
   };
 
-  return {
+  const engine = (kind: string) =>
+    new Engine({ store, clock, holder, sink, newRunId: () => newRunId(kind, clock.now()), isHolderDead: (h) => isHolderDeadOnThisHost(h) });
+
+  const runbooks = new Map<RunKind, Runbook>(BUILT_IN.map((r) => [r.kind, r]));
+  for (const rb of options.runbooks ?? []) runbooks.set(rb.kind, rb);
+
+  const handlersFor = async (run: Run): Promise<StepHandlers> => {
+    const runbook = runbooks.get(run.kind);
+    if (runbook === undefined) throw new PilotlightError("run.not-resumable", `this build cannot execute ${run.kind} runs`, { source: "user" });
+    const envName = typeof run.spec["env"] === "string" ? run.spec["env"] : undefined;
+    const [name, environment] = pickEnv(envName);
+    return runbook.handlers({ config, environment, envName: name, ports: await portsFor() });
+  };
+
+  const emit = (code: PilotEvent["code"], message: string, data?: JsonObject) => {
+    try {
+      sink({ time: clock.now(), level: "info", code, message, ...(data === undefined ? {} : { data }) });
+    } catch {
+      // A host's sink never breaks an operation.
+    }
+  };
+
+  /** Refuses unless confirmed: `--yes`, or a yes on a TTY. */
+  const confirmed = async (req: RunRequest, question: string): Promise<void> => {
+    if (req.yes === true) return;
+    if (req.confirm === undefined) {
+      throw new PilotlightError("refused.confirmation-required", "this changes production and needs a confirmation, but there is no terminal to ask on", {
+        source: "user",
+        hint: "pass --yes to proceed non-interactively (check the plan first with --dry-run)",
+      });
+    }
+    if (!(await req.confirm(question))) throw new PilotlightError("refused.declined", "not confirmed; nothing was changed", { source: "user" });
+  };
+
+  /** Gathers facts, applies guards, previews or confirms, then starts the run. */
+  const operate = async <F extends JsonObject>(
+    kind: RunKind,
+    req: RunRequest,
+    request: JsonObject,
+    steps: {
+      gather: (ports: RunbookPorts, envName: string, env: EnvironmentConfig) => Promise<F>;
+      decide: (facts: F, env: EnvironmentConfig) => { refusal?: PilotlightError; warnings: string[] };
+      plan: (facts: F, env: EnvironmentConfig) => Plan;
+      question: (facts: F, envName: string, env: EnvironmentConfig) => string;
+    },
+  ): Promise<Run | PlanPreview> => {
+    const [envName, environment] = pickEnv(req.env);
+    const ports = await portsFor();
+    const facts = await steps.gather(ports, envName, environment);
+    const decision = steps.decide(facts, environment);
+    const plan = steps.plan(facts, environment);
+    emit("plan.ready", `${kind} of ${envName}: ${plan.steps.length} steps`, { facts, warnings: decision.warnings });
+    if (decision.refusal !== undefined) throw decision.refusal;
+    if (req.dryRun === true) {
+      emit("dry-run", `dry run of ${kind}: nothing was changed`);
+      return { dryRun: true, kind, env: envName, facts, plan, warnings: decision.warnings };
+    }
+    await confirmed(req, steps.question(facts, envName, environment));
+    const handlers = runbooks.get(kind)!.handlers({ config, environment, envName, ports });
+    return engine(kind).start({ kind, target: target(envName), spec: { env: envName, request, facts }, plan, handlers, ...(req.signal === undefined ? {} : { signal: req.signal }) });
+  };
+
+  const lib: Pilotlight = {
     config,
     target: options.target,
+    ...(session === undefined ? {} : { sandbox: session }),
     async failover(req) {
-      pickEnv(req.env);
-      throw notBuilt("failover");
+      if (session !== undefined) await session.stageFor("failover");
+      const request: FailoverRequest = {};
+      for (const k of ["force", "critical", "recoveryPoint", "before", "acceptDataLoss", "outageSince"] as const) if (req[k] !== undefined) (request as Record<string, unknown>)[k] = req[k];
+      return operate("failover", req, request as JsonObject, {
+        gather: (ports, envName, env) => gatherFailoverFacts(ports, envName, env, request),
+        decide: (facts, env) => decideFailover(facts, request, env),
+        plan: (facts, env) => planFailover(facts, env),
+        question: (f, envName, env) => `Fail ${envName} over to ${env.dr.region}, restoring ${f.recoveryPoint?.arn} (${f.primaryHealth})?`,
+      });
     },
     async failback(req) {
-      pickEnv(req.env);
-      throw notBuilt("failback");
+      if (session !== undefined && !(await session.ports.stacks.exists(pickEnv(req.env)[1].dr.stack))) {
+        // On the sandbox a failback needs a failover first: rehearse it, then let the primary recover.
+        const first = await lib.failover({ ...req, yes: true, dryRun: false });
+        if (isPreview(first) || first.phase !== "Completed") return first;
+        session.recover();
+        await session.advance(60 * 60_000);
+      }
+      return operate("failback", req, {}, {
+        gather: (ports, envName, env) => gatherFailbackFacts(ports, envName, env),
+        decide: (facts, env) => decideFailback(facts, env),
+        plan: (facts, env) => planFailback(facts, env),
+        question: (_f, envName, env) => `Fail ${envName} back to ${env.primary.region}? Writes stop while the data is copied home.`,
+      });
     },
     async restore(req) {
       pickEnv(req.env);
@@ -217,22 +314,20 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
     },
     async resume(runId, opts = {}) {
       const run = await store.loadRun(runId);
-      if (run === undefined) {
-        throw new PilotlightError("run.not-found", `no run ${runId} in the run store`, { source: "user", hint: "list runs with `pilotlight runs list`" });
-      }
-      return engine(run.kind).resume(runId, handlersFor(run), opts.signal);
+      if (run === undefined) throw new PilotlightError("run.not-found", `no run ${runId} in the run store`, { source: "user", hint: "list runs with `pilotlight runs list`" });
+      return engine(run.kind).resume(runId, await handlersFor(run), opts.signal);
     },
     async status(name) {
+      if (session !== undefined) await session.stageFor("status");
       const entries = name === undefined ? Object.entries(config.environments) : [pickEnv(name)];
       const result: EnvironmentStatus[] = [];
       for (const [envName, environment] of entries) {
-        const target = environmentTarget(envName);
         const runs = (await store.listRuns({ limit: 200 })).filter((r) => r.spec["env"] === envName);
         const lastRuns: EnvironmentStatus["lastRuns"] = {};
         for (const r of runs) {
           if (lastRuns[r.kind] === undefined) lastRuns[r.kind] = r.endedAt === undefined ? { id: r.id, phase: r.phase } : { id: r.id, phase: r.phase, endedAt: r.endedAt };
         }
-        const lease = await store.readLease(target);
+        const lease = await store.readLease(target(envName));
         const status: EnvironmentStatus = {
           name: envName,
           primaryRegion: environment.primary.region,
@@ -253,14 +348,14 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
       },
       async show(id) {
         const run = await store.loadRun(id);
-        if (run === undefined) {
-          throw new PilotlightError("run.not-found", `no run ${id} in the run store`, { source: "user", hint: "list runs with `pilotlight runs list`" });
-        }
+        if (run === undefined) throw new PilotlightError("run.not-found", `no run ${id} in the run store`, { source: "user", hint: "list runs with `pilotlight runs list`" });
         return { run, events: await store.listEvents(id) };
       },
     },
     async close() {
+      if (session !== undefined) await session.close();
       if (ownsStore) await store.close();
     },
   };
+  return lib;
 }

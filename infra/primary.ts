@@ -12,6 +12,8 @@ export interface PrimaryOutputs {
   drRegion: string;
   clusterIdentifier: pulumi.Output<string>;
   clusterArn: pulumi.Output<string>;
+  /** The generation serving (failback restores generation + 1). */
+  databaseGeneration: number;
   masterSecretArn: pulumi.Output<string>;
   primaryVaultName: pulumi.Output<string>;
   primaryVaultArn: pulumi.Output<string>;
@@ -233,6 +235,7 @@ export class PrimaryEnvironment extends pulumi.ComponentResource {
       drRegion: s.drRegion,
       clusterIdentifier: db.cluster.clusterIdentifier,
       clusterArn: db.cluster.arn,
+      databaseGeneration: gen,
       masterSecretArn: db.secretArn,
       primaryVaultName: vault.name,
       primaryVaultArn: vault.arn,

@@ -358,6 +358,7 @@ class Execution {
         if (this.fatal !== undefined) throw this.fatal;
       },
       outputOf: (id) => this.step(id)?.output,
+      run: () => structuredClone(this.run),
       progress: (message, data) => {
         if (live()) this.emit("info", "step.progress", message, data, step.id);
       },

@@ -1,5 +1,5 @@
 import type { Json, JsonObject } from "../domain/json";
-import type { ExternalRef, Step } from "../domain/run";
+import type { ExternalRef, Run, Step } from "../domain/run";
 import type { Clock } from "../ports/clock";
 
 /**
@@ -28,6 +28,8 @@ export interface StepContext {
   recordExternal(ref: Omit<ExternalRef, "recordedAt">): Promise<void>;
   /** Output of a step that already succeeded in this run. */
   outputOf(stepId: string): Json | undefined;
+  /** A copy of the whole run as it stands (reports, measurements). */
+  run(): Run;
   /** Emits a `step.progress` event. */
   progress(message: string, data?: JsonObject): void;
   /** Records a named measurement on the run (milliseconds), persisted. */

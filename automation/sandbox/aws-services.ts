@@ -349,6 +349,8 @@ export class SandboxDatabases extends SandboxService implements Databases {
 /** Route 53 in the sandbox: health checks, failover records, resolution. */
 export class SandboxTraffic extends SandboxService implements Traffic {
   private frozen = new Map<string, string[]>();
+  /** What resolvers answer, and a change waiting for health-check detection and the TTL. */
+  private answers = new Map<string, { answer: string[]; pending?: { answer: string[]; at: number } }>();
 
   async healthCheckStatus(q: { healthCheckId: string }): Promise<HealthCheckStatus> {
     // Route 53 health checkers and the DNS data plane are global: no region gate.
@@ -378,13 +380,33 @@ export class SandboxTraffic extends SandboxService implements Traffic {
     }, q.healthCheckId);
   }
 
-  async resolve(q: { zoneId: string; name: string }): Promise<string[]> {
+  async resolve(q: { zoneId: string; name: string; type: "A" | "AAAA" | "CNAME" }): Promise<string[]> {
     if (this.world.faults.dnsStuck) {
       if (!this.frozen.has(q.name)) this.frozen.set(q.name, this.world.resolve(q.name));
       return [...this.frozen.get(q.name)!];
     }
     this.frozen.delete(q.name);
-    return this.world.resolve(q.name);
+    const now = this.world.clock.now();
+    const truth = this.world.resolve(q.name);
+    const known = this.answers.get(q.name);
+    if (known === undefined) {
+      this.answers.set(q.name, { answer: truth });
+      return [...truth];
+    }
+    const same = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+    if (same(truth, known.answer)) {
+      delete known.pending;
+    } else {
+      // Route 53 notices after its checkers' failure threshold; resolvers follow after the TTL.
+      if (known.pending === undefined || !same(known.pending.answer, truth)) {
+        known.pending = { answer: truth, at: now + draw(this.world.random, this.world.durations.healthCheckDetection) + draw(this.world.random, this.world.durations.dnsPropagation) };
+      }
+      if (now >= known.pending.at) {
+        known.answer = known.pending.answer;
+        delete known.pending;
+      }
+    }
+    return [...known.answer];
   }
 }
 
@@ -398,7 +420,7 @@ export class SandboxHealth implements Health {
     if (w === undefined || this.world.isOut(w.region)) return { ok: false, latencyMs: q.timeoutMs, reason: `no answer within ${q.timeoutMs} ms` };
     if (!this.world.workloadHealthy(host)) return { ok: false, status: 503, latencyMs: 40, reason: "database unhealthy", databaseHealthy: false };
     if (q.readWrite === true) {
-      const c = this.world.cluster(w.clusterArn)!;
+      const c = this.world.workloadCluster(w)!;
       try {
         await this.world.clock.track(
           (async () => {

@@ -1,4 +1,5 @@
 import { PGlite } from "@electric-sql/pglite";
+import { fenceStatements } from "../adapters/fencing-sql";
 import { PgliteSql } from "../store/pglite-sql";
 
 /** One write applied to a sandbox cluster, journaled so that point-in-time restores can replay it. */
@@ -99,16 +100,4 @@ export class SandboxCluster {
     this.status = "deleted";
     if (!this.db.closed) await this.db.close();
   }
-}
-
-/**
- * SQL that fences a database against writes, or lifts the fence. `ALTER DATABASE … SET` applies
- * to new sessions and is stored in the database; the session's own `SET` comes first when lifting
- * because `ALTER DATABASE` cannot run in a read-only transaction.
- */
-export function fenceStatements(readOnly: boolean): string[] {
-  const alter = (action: string) => `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I ${action}', current_database()); END $$`;
-  return readOnly
-    ? [alter("SET default_transaction_read_only = on"), "SET default_transaction_read_only = on"]
-    : ["SET default_transaction_read_only = off", alter("RESET default_transaction_read_only")];
 }

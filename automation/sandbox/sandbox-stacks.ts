@@ -22,7 +22,6 @@ const key = (r: { type: string; name: string }) => `${r.type}::${r.name}`;
 export class SandboxStacks implements Stacks {
   private readonly stacks = new Map<string, StackState>();
   private lock: Promise<void> = Promise.resolve();
-  private readonly functions = new Map<string, string>();
   /** Mock id of a cluster resource → its cluster identifier (instances refer to the id). */
   private readonly clusterIds = new Map<string, string>();
 
@@ -58,7 +57,14 @@ export class SandboxStacks implements Stacks {
       let networkDone = state.resources.some((r) => r.type === "awsx:ec2:Vpc");
       for (const r of declared) {
         if (have.has(key(r))) {
-          changes["same"]! += 1;
+          const i = state.resources.findIndex((x) => key(x) === key(r));
+          if (JSON.stringify(state.resources[i]!.inputs) === JSON.stringify(r.inputs)) {
+            changes["same"]! += 1;
+          } else {
+            this.update(r);
+            state.resources[i] = r;
+            changes["update"] = (changes["update"] ?? 0) + 1;
+          }
           continue;
         }
         const progress = (status: StackProgress["status"], message?: string) => opts.onProgress?.({ resource: r.name, type: r.type, op: "create", status, ...(message === undefined ? {} : { message }) });
@@ -209,12 +215,12 @@ export class SandboxStacks implements Stacks {
         return false;
       }
       case "aws:lambda/function:Function":
-        this.functions.set(r.id, r.inputs["environment"]?.variables?.CLUSTER_ARN ?? "");
+        world.functions.set(r.id, r.inputs["environment"]?.variables?.CLUSTER_ARN ?? "");
         return false;
       case "aws:lambda/functionUrl:FunctionUrl": {
         await this.take(world.durations.workloadDeploy, opts, "deploying the workload");
         const host = new URL(r.state["functionUrl"]).host;
-        world.workloads.set(host, { host, clusterArn: this.functions.get(r.inputs["functionName"]) ?? "", region: where });
+        world.workloads.set(host, { host, functionId: r.inputs["functionName"], region: where });
         return false;
       }
       case "aws:route53/healthCheck:HealthCheck":
@@ -232,6 +238,19 @@ export class SandboxStacks implements Stacks {
         return false;
       default:
         return false;
+    }
+  }
+
+  /** In-place updates that matter to the world (the rest is configuration only). */
+  private update(r: DeclaredResource): void {
+    if (r.type === "aws:lambda/function:Function") this.world.functions.set(r.id, r.inputs["environment"]?.variables?.CLUSTER_ARN ?? "");
+    if (r.type === "aws:rds/cluster:Cluster") {
+      // snapshotIdentifier is ignored (ignoreChanges); tags and protection follow the program.
+      const c = this.world.cluster(r.inputs["clusterIdentifier"]);
+      if (c !== undefined) {
+        Object.assign(c.tags, r.inputs["tags"] ?? {});
+        c.deletionProtection = r.inputs["deletionProtection"] === true;
+      }
     }
   }
 
@@ -254,6 +273,9 @@ export class SandboxStacks implements Stacks {
       }
       case "aws:lambda/functionUrl:FunctionUrl":
         world.workloads.delete(new URL(r.state["functionUrl"]).host);
+        return;
+      case "aws:lambda/function:Function":
+        world.functions.delete(r.id);
         return;
       case "aws:route53/healthCheck:HealthCheck":
         world.healthChecks.delete(r.id);

@@ -1,7 +1,6 @@
 import type { EnvironmentConfig } from "../config/schema";
-import { formatDuration } from "../domain/objectives";
 import type { Clock } from "../ports/clock";
-import type { StackConfigValue } from "../ports/stacks";
+import { primaryStackConfig } from "../runbooks/stack-config";
 import { SandboxBackups, SandboxDatabases, SandboxHealth, SandboxNotifier, SandboxSqlAccess, SandboxTraffic } from "./aws-services";
 import type { SandboxDurations } from "./durations";
 import { SandboxStacks } from "./sandbox-stacks";
@@ -26,33 +25,6 @@ export interface SandboxOptions {
   environment: EnvironmentConfig;
   seed?: number;
   durations?: Partial<SandboxDurations>;
-}
-
-/** Stack config of an environment's primary stack, as pilotlight sets it. */
-export function primaryStackConfig(envName: string, env: EnvironmentConfig): Record<string, StackConfigValue> {
-  const c: Record<string, StackConfigValue> = {
-    "aws:region": { value: env.primary.region },
-    "pilotlight:role": { value: "primary" },
-    "pilotlight:environment": { value: envName },
-    "pilotlight:drRegion": { value: env.dr.region },
-    "pilotlight:rto": { value: compact(env.objectives.rto) },
-    "pilotlight:rpo": { value: compact(env.objectives.rpo) },
-    "pilotlight:workload": { value: "reference" },
-  };
-  if (env.dns !== undefined) {
-    c["pilotlight:dnsZoneId"] = { value: env.dns.zoneId };
-    c["pilotlight:dnsName"] = { value: env.dns.name };
-    c["pilotlight:dnsTtl"] = { value: String(env.dns.ttlSeconds) };
-    if (env.dns.drillName !== undefined) c["pilotlight:dnsDrillName"] = { value: env.dns.drillName };
-  }
-  return c;
-}
-
-/** A duration as the program's tags want it (`4h`, `90m`). */
-export function compact(ms: number): string {
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  return formatDuration(ms).replace(/\s+/g, "");
 }
 
 /**
@@ -93,5 +65,10 @@ export async function bootstrapSandbox(s: SandboxPorts, envName: string, env: En
   if (cluster === undefined) throw new Error(`sandbox: primary cluster ${clusterId} was not created`);
   await s.world.seed(cluster, rows);
   s.world.primaryClusterId = clusterId;
+  if (env.dns !== undefined) {
+    s.world.appRecordName = env.dns.name;
+    // Resolvers start out answering the primary.
+    await s.traffic.resolve({ zoneId: env.dns.zoneId, name: env.dns.name, type: "CNAME" });
+  }
   s.world.startActivity();
 }

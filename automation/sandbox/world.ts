@@ -45,10 +45,11 @@ export interface DnsRecord {
   changedAt: number;
 }
 
-/** A deployed workload: the host its health URL answers on and the database it uses. */
+/** A deployed workload: the host its health URL answers on and the function serving it. */
 export interface WorkloadRecord {
   host: string;
-  clusterArn: string;
+  /** The function behind the URL; its configuration names the database. */
+  functionId: string;
   region: string;
 }
 
@@ -120,8 +121,12 @@ export class SandboxWorld {
   readonly healthChecks = new Map<string, HealthCheckRecord>();
   readonly dns: DnsRecord[] = [];
   readonly workloads = new Map<string, WorkloadRecord>();
+  /** Lambda functions: id → the cluster ARN in their configuration (updated in place by `up`). */
+  readonly functions = new Map<string, string>();
   readonly faults: SandboxFaults = { outages: new Map(), throttleNext: 0, restoreOutcomes: [], dnsStuck: false, copyDelayMs: 0 };
-  /** Which cluster the backup plan protects and the workload generator writes to. */
+  /** The name clients use; the workload generator writes wherever it resolves (follows failover). */
+  appRecordName?: string;
+  /** Cluster written to when there is no DNS name. */
   primaryClusterId?: string;
   /** Counters the tests and the demo read. */
   readonly stats = { writes: 0, backups: 0, copies: 0, restoresStarted: 0, apiCalls: 0, throttled: 0 };
@@ -234,11 +239,17 @@ export class SandboxWorld {
     return this.workloadHealthy(check.host);
   }
 
+  /** The cluster a workload uses now. */
+  workloadCluster(w: WorkloadRecord): SandboxCluster | undefined {
+    const arn = this.functions.get(w.functionId);
+    return arn === undefined ? undefined : this.cluster(arn);
+  }
+
   /** Whether the workload on `host` answers healthy: its region is up and its cluster has an available instance. */
   workloadHealthy(host: string): boolean {
     const w = this.workloads.get(host);
     if (w === undefined || this.isOut(w.region)) return false;
-    const c = this.cluster(w.clusterArn);
+    const c = this.workloadCluster(w);
     return c !== undefined && c.status === "available" && c.instances.length > 0;
   }
 
@@ -294,8 +305,18 @@ export class SandboxWorld {
     }
   }
 
+  /** The cluster clients write to now: behind the DNS answer, else the primary cluster. */
+  writeTarget(): SandboxCluster | undefined {
+    if (this.appRecordName !== undefined) {
+      const host = this.resolve(this.appRecordName)[0];
+      const w = host === undefined ? undefined : this.workloads.get(host);
+      return w === undefined ? undefined : this.workloadCluster(w);
+    }
+    return this.primaryClusterId === undefined ? undefined : this.cluster(this.primaryClusterId);
+  }
+
   private async writeTick(): Promise<void> {
-    const c = this.primaryClusterId === undefined ? undefined : this.cluster(this.primaryClusterId);
+    const c = this.writeTarget();
     if (c === undefined || c.readOnly || this.isOut(c.region) || c.instances.length === 0) return;
     const now = this.clock.now();
     const at = new Date(now).toISOString();
@@ -312,8 +333,14 @@ export class SandboxWorld {
   }
 
   private async backupTick(): Promise<void> {
-    const c = this.primaryClusterId === undefined ? undefined : this.cluster(this.primaryClusterId);
-    if (c === undefined || this.isOut(this.primaryRegion)) return;
+    if (this.isOut(this.primaryRegion)) return;
+    // The plan selects by tag (backup:automated=true) in the primary region.
+    for (const c of [...this.clusters.values()]) {
+      if (c.status === "available" && c.region === this.primaryRegion && c.tags["backup:automated"] === "true") await this.backupOne(c);
+    }
+  }
+
+  private async backupOne(c: SandboxCluster): Promise<void> {
     const primaryVault = [...this.vaults.values()].find((v) => v.region === this.primaryRegion);
     const drVault = [...this.vaults.values()].find((v) => v.region === this.drRegion);
     if (primaryVault === undefined) return;

@@ -1,15 +1,25 @@
-import { PilotlightError } from "../../domain/errors";
+import { runDemo } from "../../sandbox/demo";
 import type { CommandModule } from "../context";
+import { EXIT } from "../exit-codes";
 
 /** `demo`: the whole story on the sandbox (primary, outage, failover, report, failback). */
 export const demoCommand: CommandModule = {
   command: "demo",
-  describe: "Rehearse a regional outage end to end on the sandbox and print the measured RTO/RPO",
-  builder: (y) => y as never,
-  handler: async () => {
-    throw new PilotlightError("runbook.not-built", "the sandbox demo is not built yet in this version of pilotlight", {
-      source: "system",
-      hint: "see the README's roadmap; `npm test` shows what is built",
-    });
+  describe: "Rehearse a regional outage end to end on the sandbox: failover, measured RTO/RPO, failback, teardown",
+  builder: (y) => y.example("$0 demo", "about half a minute; reports land in .pilotlight/sandbox/reports") as never,
+  handler: async (ctx, args) => {
+    const r = ctx.renderer(args);
+    const summary = await runDemo(
+      { cwd: ctx.io.cwd, env: ctx.io.env, ...(args.config === undefined ? {} : { configFile: args.config }), onEvent: (e) => (e.code === "run.finished" || e.code === "step.failed" ? r.event(e) : undefined) },
+      (line) => (r.mode === "json" ? undefined : ctx.io.stderr.write(`${line}\n`)),
+    );
+    const lines = [
+      "",
+      `failover ${summary.failover.phase}: report ${summary.failover.report ?? "-"}`,
+      `failback ${summary.failback.phase}: report ${summary.failback.report ?? "-"}`,
+      `inspect with: npm run pilotlight -- runs show ${summary.failover.runId} --sandbox`,
+    ];
+    r.result(summary, lines.join("\n"));
+    ctx.setExit(summary.failover.phase === "Completed" && summary.failback.phase === "Completed" ? EXIT.ok : EXIT.runFailed);
   },
 };

@@ -1,11 +1,51 @@
-import { withLibrary, type CommandModule } from "../context";
+import type { Argv } from "yargs";
+import { isPreview, type PlanPreview } from "../../library";
+import type { Run } from "../../domain/run";
+import { withLibrary, type CliContext, type CommandModule, type GlobalArgs } from "../context";
 import { exitCodeOfPhase } from "../exit-codes";
-import { describeRun } from "../render";
+import { describeRun, type Renderer } from "../render";
 
-const safety = (y: Parameters<CommandModule["builder"]>[0]) =>
+const safety = (y: Argv<GlobalArgs>) =>
   y
     .option("dry-run", { type: "boolean", default: false, describe: "print the plan and the facts it would act on; change nothing" })
     .option("yes", { type: "boolean", default: false, describe: "do not ask for confirmation (required when not on a TTY)" });
+
+/** Renders a preview: the facts and the plan, and says that nothing changed. */
+export function describePreview(p: PlanPreview): string {
+  const lines = [`dry run of ${p.kind} for ${p.env}: nothing was changed`, "facts:"];
+  for (const [k, v] of Object.entries(p.facts)) if (typeof v !== "object" || v === null) lines.push(`  ${k}: ${String(v)}`);
+  const rp = p.facts["recoveryPoint"] as Record<string, unknown> | null | undefined;
+  if (rp) lines.push(`  recovery point: ${String(rp["arn"])} created ${new Date(Number(rp["createdAt"])).toISOString()}`);
+  for (const w of p.warnings) lines.push(`warning: ${w}`);
+  lines.push("plan:");
+  for (const s of p.plan.steps) lines.push(`  ${s.id.padEnd(24)} ${s.title}${s.dependsOn.length > 0 ? `  (after ${s.dependsOn.join(", ")})` : ""}`);
+  return lines.join("\n");
+}
+
+/** Renders the outcome of an operation and sets the exit code. */
+export function finish(ctx: CliContext, r: Renderer, outcome: Run | PlanPreview): void {
+  if (isPreview(outcome)) {
+    r.result({ preview: outcome }, describePreview(outcome));
+    return;
+  }
+  r.result({ run: outcome }, describeRun(outcome));
+  ctx.setExit(exitCodeOfPhase(outcome.phase));
+}
+
+const common = (ctx: CliContext, args: GlobalArgs & Record<string, unknown>) => ({
+  env: args.env,
+  signal: ctx.io.signal,
+  dryRun: args["dryRun"] === true,
+  yes: args["yes"] === true,
+  ...(ctx.io.confirm === undefined ? {} : { confirm: ctx.io.confirm }),
+});
+
+function time(value: unknown, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const t = Date.parse(String(value));
+  if (Number.isNaN(t)) throw new Error(`--${flag} must be an ISO 8601 time such as 2026-01-19T13:00:00Z`);
+  return t;
+}
 
 /** `failover`: bring the workload up in the DR region from the newest usable recovery point. */
 export const failoverCommand: CommandModule = {
@@ -13,31 +53,42 @@ export const failoverCommand: CommandModule = {
   describe: "Fail over to the DR region: restore the newest usable recovery point, switch traffic, verify, report RTO/RPO",
   builder: (y) =>
     safety(y)
-      .option("force", { type: "boolean", default: false, describe: "fail over even though the primary answers as healthy" })
+      .option("force", { type: "boolean", default: false, describe: "fail over even though the primary answers as healthy (its health check is inverted)" })
+      .option("critical", { type: "boolean", default: false, describe: "business impact is critical: skip the wait/prepare thresholds" })
+      .option("outage-since", { type: "string", describe: "when the outage began (ISO 8601), if the health check cannot tell" })
       .option("recovery-point", { type: "string", describe: "restore this recovery point ARN instead of the newest" })
       .option("before", { type: "string", describe: "restore the newest recovery point created before this time (ISO 8601)" })
       .option("accept-data-loss", { type: "boolean", default: false, describe: "proceed even if the recovery point is older than the RPO target" })
       .conflicts("recovery-point", "before")
+      .check((a) => {
+        for (const f of ["before", "outage-since"]) if (a[f] !== undefined && Number.isNaN(Date.parse(String(a[f])))) return `--${f} must be an ISO 8601 time such as 2026-01-19T13:00:00Z`;
+        return true;
+      })
       .example("$0 failover --sandbox --yes", "rehearse a regional failover on the simulated region pair")
       .example("$0 failover --env prod --dry-run", "show what a failover would do right now") as never,
   handler: async (ctx, args) =>
     withLibrary(ctx, args, async (lib, r) => {
-      const run = await lib.failover({ env: args.env, signal: ctx.io.signal, dryRun: args["dryRun"] === true });
-      r.result({ run }, describeRun(run));
-      ctx.setExit(exitCodeOfPhase(run.phase));
+      const outcome = await lib.failover({
+        ...common(ctx, args),
+        force: args["force"] === true,
+        critical: args["critical"] === true,
+        acceptDataLoss: args["acceptDataLoss"] === true,
+        ...(args["recoveryPoint"] === undefined ? {} : { recoveryPoint: String(args["recoveryPoint"]) }),
+        ...(time(args["before"], "before") === undefined ? {} : { before: time(args["before"], "before")! }),
+        ...(time(args["outageSince"], "outage-since") === undefined ? {} : { outageSince: time(args["outageSince"], "outage-since")! }),
+      });
+      finish(ctx, r, outcome);
     }),
 };
 
 /** `failback`: bring everything home and tear the DR stack down. */
 export const failbackCommand: CommandModule = {
   command: "failback",
-  describe: "Fail back to the primary region: snapshot DR, copy home, restore, switch traffic, destroy the DR stack",
+  describe: "Fail back to the primary region: fence DR, snapshot, copy home, restore, switch traffic, destroy the DR stack",
   builder: (y) => safety(y).example("$0 failback --env prod", "return to the primary region after a failover") as never,
   handler: async (ctx, args) =>
     withLibrary(ctx, args, async (lib, r) => {
-      const run = await lib.failback({ env: args.env, signal: ctx.io.signal, dryRun: args["dryRun"] === true });
-      r.result({ run }, describeRun(run));
-      ctx.setExit(exitCodeOfPhase(run.phase));
+      finish(ctx, r, await lib.failback(common(ctx, args)));
     }),
 };
 
@@ -51,9 +102,7 @@ export const restoreCommand: CommandModule = {
       .example("$0 restore --env prod --to 2026-01-19T13:00:00Z", "restore the state of 13:00 UTC") as never,
   handler: async (ctx, args) =>
     withLibrary(ctx, args, async (lib, r) => {
-      const run = await lib.restore({ env: args.env, to: args["to"] as string, signal: ctx.io.signal, dryRun: args["dryRun"] === true });
-      r.result({ run }, describeRun(run));
-      ctx.setExit(exitCodeOfPhase(run.phase));
+      finish(ctx, r, await lib.restore({ ...common(ctx, args), to: args["to"] as string }));
     }),
 };
 
@@ -67,9 +116,7 @@ const drillRunCommand: CommandModule = {
       .example("$0 drill run restore --sandbox", "restore the newest DR copy into a throw-away stack, validate, destroy") as never,
   handler: async (ctx, args) =>
     withLibrary(ctx, args, async (lib, r) => {
-      const run = await lib.drill(args["kind"] as "restore" | "full" | "posture", { env: args.env, signal: ctx.io.signal });
-      r.result({ run }, describeRun(run));
-      ctx.setExit(exitCodeOfPhase(run.phase));
+      finish(ctx, r, await lib.drill(args["kind"] as "restore" | "full" | "posture", { env: args.env, signal: ctx.io.signal }));
     }),
 };
 

@@ -133,6 +133,9 @@ describe("sandbox region pair", function () {
     expect(await s.traffic.resolve({ zoneId: env.dns!.zoneId, name: env.dns!.name, type: "CNAME" })).to.deep.equal([primaryHost]);
     s.world.injectOutage("us-east-1");
     const drHost = s.world.dns.find((d) => d.failover === "SECONDARY")!.host;
+    // Resolvers follow only after health-check detection and the TTL.
+    expect(await s.traffic.resolve({ zoneId: env.dns!.zoneId, name: env.dns!.name, type: "CNAME" })).to.deep.equal([primaryHost]);
+    await clock.sleep(5 * 60_000);
     expect(await s.traffic.resolve({ zoneId: env.dns!.zoneId, name: env.dns!.name, type: "CNAME" })).to.deep.equal([drHost]);
     s.world.endOutage("us-east-1");
 

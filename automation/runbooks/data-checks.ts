@@ -1,0 +1,84 @@
+import type { EnvironmentConfig } from "../config/schema";
+import type { JsonObject } from "../domain/json";
+import type { SqlClient } from "../store/sql";
+
+/** What a quick data check saw in one database. */
+export interface DataSummary {
+  tables: Array<{ name: string; rows: number; checksum: string; newestRowAt?: number }>;
+  newestHeartbeatAt?: number;
+  problems: string[];
+}
+
+const quote = (ident: string) =>
+  ident
+    .split(".")
+    .map((p) => `"${p.replace(/"/g, '""')}"`)
+    .join(".");
+
+/**
+ * Connectivity, per-table row counts with an order-independent content checksum, newest
+ * `updated_at` and heartbeat — computed inside PostgreSQL (the data never crosses the network).
+ * The full validation engine (chunked checksums, manifests, localisation) refines this.
+ */
+export async function summarizeData(sql: SqlClient, validation: EnvironmentConfig["validation"]): Promise<DataSummary> {
+  const summary: DataSummary = { tables: [], problems: [] };
+  await sql.query("SELECT 1");
+  for (const t of validation.tables) {
+    try {
+      const newest = t.updatedAt === undefined ? "NULL::timestamptz" : `max(${quote(t.updatedAt)})`;
+      const { rows } = await sql.query<{ n: string | number; checksum: string | null; newest: string | Date | null }>(
+        `SELECT count(*) AS n, sum(hashtextextended(t::text, 0))::text AS checksum, ${newest} AS newest FROM ${quote(t.name)} t`,
+      );
+      const r = rows[0]!;
+      const entry: DataSummary["tables"][number] = { name: t.name, rows: Number(r.n), checksum: r.checksum ?? "0" };
+      if (r.newest !== null) entry.newestRowAt = new Date(r.newest).getTime();
+      summary.tables.push(entry);
+      if (entry.rows === 0) summary.problems.push(`table ${t.name} is empty`);
+    } catch (error) {
+      summary.problems.push(`table ${t.name}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  if (validation.heartbeat !== undefined) {
+    try {
+      const { rows } = await sql.query<{ beat: string | Date | null }>(`SELECT max(${quote(validation.heartbeat.column)}) AS beat FROM ${quote(validation.heartbeat.table)}`);
+      if (rows[0]?.beat !== null && rows[0]?.beat !== undefined) summary.newestHeartbeatAt = new Date(rows[0].beat).getTime();
+      else summary.problems.push(`heartbeat table ${validation.heartbeat.table} is empty`);
+    } catch (error) {
+      summary.problems.push(`heartbeat ${validation.heartbeat.table}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  for (const check of validation.checks) {
+    try {
+      const { rows } = await sql.query(check.sql);
+      const e = check.expect;
+      if ("empty" in e && rows.length > 0) summary.problems.push(`check "${check.name}" returned ${rows.length} row(s), expected none`);
+      if ("rows" in e && ((e.rows.min !== undefined && rows.length < e.rows.min) || (e.rows.max !== undefined && rows.length > e.rows.max))) {
+        summary.problems.push(`check "${check.name}" returned ${rows.length} row(s), expected ${e.rows.min ?? 0}..${e.rows.max ?? "∞"}`);
+      }
+      if ("value" in e) {
+        const got = rows[0] === undefined ? undefined : Object.values(rows[0])[0];
+        if (String(got) !== String(e.value)) summary.problems.push(`check "${check.name}" returned ${String(got)}, expected ${String(e.value)}`);
+      }
+    } catch (error) {
+      summary.problems.push(`check "${check.name}": ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return summary;
+}
+
+/** Differences between two summaries (a fenced source and its restored copy must agree). */
+export function compareSummaries(expected: DataSummary, actual: DataSummary): string[] {
+  const out: string[] = [];
+  for (const e of expected.tables) {
+    const a = actual.tables.find((t) => t.name === e.name);
+    if (a === undefined) out.push(`table ${e.name} is missing`);
+    else if (a.rows !== e.rows) out.push(`table ${e.name}: ${a.rows} rows, expected ${e.rows}`);
+    else if (a.checksum !== e.checksum) out.push(`table ${e.name}: same row count, different content`);
+  }
+  return out;
+}
+
+/** JSON form of a summary for step outputs and reports. */
+export function summaryJson(s: DataSummary): JsonObject {
+  return JSON.parse(JSON.stringify(s)) as JsonObject;
+}

@@ -1,0 +1,198 @@
+import { fenceStatements } from "../adapters/fencing-sql";
+import type { EnvironmentConfig } from "../config/schema";
+import { PilotlightError } from "../domain/errors";
+import type { JsonObject } from "../domain/json";
+import type { Plan } from "../domain/plan";
+import type { StepContext, StepHandlers } from "../engine/step-context";
+import { hostOf, openDatabase, upStack, waitForDns, waitForHealthy } from "./actions";
+import { compareSummaries, summarizeData, summaryJson } from "./data-checks";
+import type { RunbookPorts } from "./ports";
+import { reportStep } from "./report-step";
+import { primaryStackConfig } from "./stack-config";
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+
+/** Facts a failback acts on. */
+export interface FailbackFacts extends JsonObject {
+  env: string;
+  declaredAt: number;
+  drStackExists: boolean;
+  drOutputs: JsonObject;
+  primaryOutputs: JsonObject;
+  nextGeneration: number;
+  primaryRegionReachable: boolean;
+  primaryRegionProblem: string | null;
+}
+
+/** Looks at both stacks and whether the primary region answers. Changes nothing. */
+export async function gatherFailbackFacts(ports: RunbookPorts, envName: string, env: EnvironmentConfig): Promise<FailbackFacts> {
+  const drStackExists = await ports.stacks.exists(env.dr.stack);
+  const drOutputs = drStackExists ? await ports.stacks.outputs(env.dr.stack) : {};
+  const primaryOutputs = await ports.stacks.outputs(env.primary.stack);
+  let reachable = true;
+  let problem: string | null = null;
+  try {
+    await ports.databases.describeCluster({ region: env.primary.region, id: String(primaryOutputs["clusterIdentifier"] ?? "") });
+  } catch (error) {
+    reachable = false;
+    problem = error instanceof Error ? error.message : String(error);
+  }
+  return {
+    env: envName,
+    declaredAt: ports.clock.now(),
+    drStackExists: drStackExists && drOutputs["clusterArn"] !== undefined,
+    drOutputs,
+    primaryOutputs,
+    nextGeneration: Number(primaryOutputs["databaseGeneration"] ?? 1) + 1,
+    primaryRegionReachable: reachable,
+    primaryRegionProblem: problem,
+  };
+}
+
+/** Guards: a DR stack that serves, and a primary region that answers. */
+export function decideFailback(f: FailbackFacts, env: EnvironmentConfig): { refusal?: PilotlightError; warnings: string[] } {
+  if (!f.drStackExists) {
+    return { refusal: new PilotlightError("refused.not-failed-over", `there is no DR stack ${env.dr.stack} serving ${f.env}: nothing to fail back`, { source: "user", hint: "see `pilotlight status`" }), warnings: [] };
+  }
+  if (!f.primaryRegionReachable) {
+    return { refusal: new PilotlightError("refused.primary-unavailable", `the primary region ${env.primary.region} does not answer yet: ${f.primaryRegionProblem ?? ""}`, { source: "user", hint: "fail back once the primary region is stable" }), warnings: [] };
+  }
+  return { warnings: [] };
+}
+
+/** The failback plan. Step ids are persisted: never rename them. */
+export function planFailback(f: FailbackFacts, env: EnvironmentConfig): Plan {
+  return {
+    steps: [
+      { id: "fence-dr", title: `Fence writes on the DR database (${String(f.drOutputs["clusterIdentifier"])})`, dependsOn: [], timeoutMs: 10 * MIN },
+      { id: "snapshot-dr", title: "Snapshot the fenced DR cluster", dependsOn: ["fence-dr"], timeoutMs: 2 * HOUR },
+      { id: "copy-home", title: `Copy the snapshot to ${env.primary.region} with the primary key`, dependsOn: ["snapshot-dr"], timeoutMs: 4 * HOUR },
+      { id: "restore-primary", title: `Restore the primary as generation ${f.nextGeneration} (the old cluster is kept)`, dependsOn: ["copy-home"], timeoutMs: 4 * HOUR },
+      { id: "unfence-primary", title: "Lift the fence the snapshot carried", dependsOn: ["restore-primary"], timeoutMs: 10 * MIN },
+      { id: "check-data", title: "Compare the restored primary with the fenced DR data", dependsOn: ["unfence-primary"], timeoutMs: 30 * MIN },
+      { id: "switch-back", title: env.dns === undefined ? "Switch traffic back (no DNS configured: skipped)" : `Switch ${env.dns.name} back to ${env.primary.region}`, dependsOn: ["check-data"], timeoutMs: 30 * MIN },
+      { id: "verify-primary", title: "Verify the workload in the primary region", dependsOn: ["switch-back"], timeoutMs: 30 * MIN },
+      { id: "teardown-dr", title: `Destroy the DR stack (keeping Pulumi.${env.dr.stack}.yaml) and delete its cluster with a final snapshot`, dependsOn: ["verify-primary"], timeoutMs: 2 * HOUR },
+      { id: "unfence-dr-unless-home", title: "If traffic never came home, lift the DR fence so the workload keeps serving", dependsOn: ["teardown-dr"], timeoutMs: 10 * MIN, cleanup: true },
+      { id: "report", title: "Write the report and notify stakeholders", dependsOn: ["unfence-dr-unless-home"], timeoutMs: 10 * MIN, cleanup: true },
+    ],
+  };
+}
+
+const factsOf = (ctx: StepContext) => ctx.spec["facts"] as FailbackFacts;
+
+async function runSql(ports: RunbookPorts, region: string, outputs: JsonObject, env: EnvironmentConfig, statements: string[]): Promise<void> {
+  const sql = await openDatabase(ports, region, outputs, env);
+  try {
+    for (const s of statements) await sql.query(s);
+  } finally {
+    await sql.close();
+  }
+}
+
+/** Executes the failback plan's steps through the ports. */
+export function failbackHandlers(ports: RunbookPorts, envName: string, env: EnvironmentConfig): StepHandlers {
+  const snapshotId = (ctx: StepContext) => `pl-failback-${ctx.runId.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(-40)}`.replace(/-+$/, "");
+  const restoredOutputs = (ctx: StepContext) => (ctx.outputOf("restore-primary") as JsonObject)["outputs"] as JsonObject;
+  return {
+    "fence-dr": async (ctx) => {
+      await runSql(ports, env.dr.region, factsOf(ctx).drOutputs, env, fenceStatements(true));
+      return { fenced: String(factsOf(ctx).drOutputs["clusterIdentifier"]) };
+    },
+    "snapshot-dr": async (ctx) => {
+      const f = factsOf(ctx);
+      const id = snapshotId(ctx);
+      if (ctx.external === undefined) {
+        await ports.databases.createClusterSnapshot({ region: env.dr.region, clusterId: String(f.drOutputs["clusterIdentifier"]), snapshotId: id, tags: { "managed-by": "pilotlight", "pilotlight:run-id": ctx.runId } });
+        await ctx.recordExternal({ kind: "cluster-snapshot", id, region: env.dr.region });
+      }
+      const s = await ports.databases.waitForSnapshotAvailable({ region: env.dr.region, id, maxWaitMs: ctx.deadline - ctx.clock.now(), signal: ctx.signal });
+      return { arn: s.arn };
+    },
+    "copy-home": async (ctx) => {
+      const f = factsOf(ctx);
+      const source = String((ctx.outputOf("snapshot-dr") as JsonObject)["arn"]);
+      const id = snapshotId(ctx);
+      if (ctx.external === undefined) {
+        // Called in the destination region, with the source ARN and a destination-region key
+        // (RDS API Reference, CopyDBClusterSnapshot).
+        await ports.databases.copyClusterSnapshot({ sourceArn: source, targetRegion: env.primary.region, targetId: id, kmsKeyId: String(f.primaryOutputs["primaryKmsKeyArn"]), tags: { "managed-by": "pilotlight", "pilotlight:run-id": ctx.runId } });
+        await ctx.recordExternal({ kind: "cluster-snapshot-copy", id, region: env.primary.region });
+      }
+      const s = await ports.databases.waitForSnapshotAvailable({ region: env.primary.region, id, maxWaitMs: ctx.deadline - ctx.clock.now(), signal: ctx.signal });
+      return { arn: s.arn };
+    },
+    "restore-primary": async (ctx) => {
+      const f = factsOf(ctx);
+      const arn = String((ctx.outputOf("copy-home") as JsonObject)["arn"]);
+      const outputs = await upStack(ctx, ports, env.primary.stack, env.primary.region, primaryStackConfig(envName, env, { generation: f.nextGeneration, snapshotArn: arn }));
+      // The previous generation stays in AWS (retainOnDelete): mark it, never delete it here.
+      const previous = String(f.primaryOutputs["clusterIdentifier"]);
+      if (previous !== String(outputs["clusterIdentifier"])) {
+        try {
+          await ports.databases.tagCluster({ region: env.primary.region, id: previous, tags: { "pilotlight:retired-by": ctx.runId } });
+        } catch (error) {
+          ctx.progress(`could not tag the previous cluster ${previous}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+      return { outputs };
+    },
+    "unfence-primary": async (ctx) => {
+      await runSql(ports, env.primary.region, restoredOutputs(ctx), env, fenceStatements(false));
+    },
+    "check-data": async (ctx) => {
+      const f = factsOf(ctx);
+      const dr = await openDatabase(ports, env.dr.region, f.drOutputs, env);
+      const home = await openDatabase(ports, env.primary.region, restoredOutputs(ctx), env);
+      try {
+        const expected = await summarizeData(dr, env.validation);
+        const actual = await summarizeData(home, env.validation);
+        const diffs = compareSummaries(expected, actual);
+        if (expected.newestHeartbeatAt !== undefined && actual.newestHeartbeatAt !== undefined) await ctx.measure("rpoDataMs", expected.newestHeartbeatAt - actual.newestHeartbeatAt);
+        await ctx.measure("rpoMs", 0);
+        if (diffs.length > 0) throw new PilotlightError("validation.failed", `the restored primary differs from the fenced DR data: ${diffs.join("; ")}`, { source: "system", details: { differences: diffs } });
+        return summaryJson(actual);
+      } finally {
+        await dr.close();
+        await home.close();
+      }
+    },
+    "switch-back": async (ctx): Promise<JsonObject> => {
+      const f = factsOf(ctx);
+      if (env.dns === undefined || f.primaryOutputs["healthCheckId"] === undefined) return { skipped: "no DNS configured" };
+      const started = ctx.clock.now();
+      const out = restoredOutputs(ctx);
+      await ports.traffic.restorePrimary({ healthCheckId: String(f.primaryOutputs["healthCheckId"]) });
+      await waitForDns(ctx, ports, env, hostOf(out["healthUrl"]), 20 * MIN);
+      await ctx.measure("phase.dnsMs", ctx.clock.now() - started);
+      return { host: hostOf(out["healthUrl"]) };
+    },
+    "verify-primary": async (ctx) => {
+      await waitForHealthy(ctx, ports, String(restoredOutputs(ctx)["healthUrl"]), 20 * MIN);
+      await ctx.measure("rtoMs", ctx.clock.now() - factsOf(ctx).declaredAt);
+    },
+    "teardown-dr": async (ctx) => {
+      const f = factsOf(ctx);
+      if (ctx.external === undefined) await ctx.recordExternal({ kind: "stack-destroy", id: env.dr.stack, region: env.dr.region });
+      await ports.stacks.destroy(env.dr.stack, { signal: ctx.signal, deadline: ctx.deadline, remove: true });
+      // The production DR cluster is retained by Pulumi; it goes only with a final snapshot.
+      const id = String(f.drOutputs["clusterIdentifier"]);
+      if ((await ports.databases.describeCluster({ region: env.dr.region, id })) !== undefined) {
+        await ports.databases.deleteCluster({ region: env.dr.region, id, finalSnapshotId: `${id}-final-${ctx.runId.slice(-6)}`, disableProtection: true });
+      }
+      return { destroyed: env.dr.stack, deletedCluster: id };
+    },
+    "unfence-dr-unless-home": async (ctx): Promise<JsonObject> => {
+      const run = ctx.run();
+      const state = (id: string) => run.steps.find((s) => s.id === id)?.state;
+      if (state("switch-back") === "Succeeded" || state("fence-dr") !== "Succeeded") return { action: "none" };
+      // Compensation: traffic is still on DR, which must keep accepting writes.
+      await runSql(ports, env.dr.region, factsOf(ctx).drOutputs, env, fenceStatements(false));
+      return { action: "unfenced DR" };
+    },
+    report: reportStep(ports, env, `Failback of ${envName} to ${env.primary.region}`, (run) =>
+      run.phase === "Completed" ? `The workload is home in ${env.primary.region}; the DR stack is destroyed.` : `Traffic may still be on ${env.dr.region}; DR writes were re-enabled if it was.`,
+    ),
+  };
+}

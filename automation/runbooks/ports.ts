@@ -1,0 +1,22 @@
+import type { Backups } from "../ports/backups";
+import type { Clock } from "../ports/clock";
+import type { Databases } from "../ports/databases";
+import type { Health } from "../ports/health";
+import type { Notifier } from "../ports/notifier";
+import type { Reports } from "../ports/reports";
+import type { SqlAccess } from "../ports/sql-access";
+import type { Stacks } from "../ports/stacks";
+import type { Traffic } from "../ports/traffic";
+
+/** Everything a runbook acts through: real adapters, the sandbox, or test fakes. */
+export interface RunbookPorts {
+  clock: Clock;
+  stacks: Stacks;
+  backups: Backups;
+  databases: Databases;
+  traffic: Traffic;
+  health: Health;
+  sqlAccess: SqlAccess;
+  notifier: Notifier;
+  reports: Reports;
+}

@@ -1,0 +1,86 @@
+import { VirtualClock } from "../adapters/virtual-clock";
+import type { EnvironmentConfig } from "../config/schema";
+import type { Reports } from "../ports/reports";
+import type { RunbookPorts } from "../runbooks/ports";
+import type { SandboxDurations } from "./durations";
+import { bootstrapSandbox, createSandbox, type SandboxPorts } from "./sandbox";
+
+const HOUR = 3_600_000;
+
+/** Options of a {@link SandboxSession}. */
+export interface SandboxSessionOptions {
+  envName: string;
+  environment: EnvironmentConfig;
+  reports: Reports;
+  /** Virtual start time; default: the top of the current real hour. */
+  start?: number;
+  seed?: number;
+  durations?: Partial<SandboxDurations>;
+  /** Seed rows of the primary database. */
+  rows?: number;
+}
+
+/**
+ * One simulated region pair for the life of a process, on virtual time: what `--sandbox` and the
+ * demo act on. It is created only when the sandbox is asked for by name.
+ */
+export class SandboxSession {
+  readonly clock: VirtualClock;
+  readonly sandbox: SandboxPorts;
+  readonly ports: RunbookPorts;
+  /** Distinguishes this world's runs from earlier sandbox processes' in a shared store. */
+  readonly worldId: string;
+  private bootstrapped = false;
+
+  constructor(private readonly o: SandboxSessionOptions) {
+    const start = o.start ?? Math.floor(Date.now() / HOUR) * HOUR;
+    this.clock = new VirtualClock({ start });
+    this.sandbox = createSandbox({ clock: this.clock, envName: o.envName, environment: o.environment, ...(o.seed === undefined ? {} : { seed: o.seed }), ...(o.durations === undefined ? {} : { durations: o.durations }) });
+    this.ports = { ...this.sandbox, clock: this.clock, reports: o.reports };
+    this.worldId = `${start.toString(36)}-${(o.seed ?? 7).toString(36)}-${process.pid.toString(36)}`;
+  }
+
+  /** Deploys the primary and lets `hours` of writes, backups and copies happen. */
+  async bootstrap(hours = 6): Promise<void> {
+    if (this.bootstrapped) return;
+    this.bootstrapped = true;
+    await bootstrapSandbox(this.sandbox, this.o.envName, this.o.environment, this.o.rows ?? 500);
+    await this.advance(hours * HOUR);
+  }
+
+  /** Lets virtual time pass (the world's activity runs meanwhile). */
+  async advance(ms: number): Promise<void> {
+    await this.clock.sleep(ms);
+  }
+
+  /** The primary region stops answering. */
+  outage(): void {
+    this.sandbox.world.injectOutage(this.o.environment.primary.region);
+  }
+
+  /** The primary region answers again. */
+  recover(): void {
+    this.sandbox.world.endOutage(this.o.environment.primary.region);
+  }
+
+  /**
+   * Brings the world to the state an operation needs when nothing was staged: a history of
+   * backups and, for a failover, a regional outage older than the prepare threshold.
+   */
+  async stageFor(kind: "failover" | "status"): Promise<void> {
+    if (this.bootstrapped) return;
+    await this.bootstrap(6);
+    if (kind === "failover") {
+      // Mid-hour, after the top-of-the-hour backup was copied to the DR region.
+      await this.advance(HOUR - (this.clock.now() % HOUR) + 50 * 60_000);
+      this.outage();
+      await this.advance(this.o.environment.decision.prepareBelow + 10 * 60_000);
+    }
+  }
+
+  /** Stops activity and releases every database. */
+  async close(): Promise<void> {
+    await this.sandbox.world.shutdown();
+    this.clock.dispose();
+  }
+}
