@@ -65,7 +65,8 @@ export function decideFailback(f: FailbackFacts, env: EnvironmentConfig): { refu
 export function planFailback(f: FailbackFacts, env: EnvironmentConfig): Plan {
   return {
     steps: [
-      { id: "fence-dr", title: `Fence writes on the DR database (${String(f.drOutputs["clusterIdentifier"])})`, dependsOn: [], timeoutMs: 10 * MIN },
+      { id: "pin-dr", title: "Pin traffic to DR (invert the primary's health check) so nothing fails back by itself", dependsOn: [], timeoutMs: 10 * MIN },
+      { id: "fence-dr", title: `Fence writes on the DR database (${String(f.drOutputs["clusterIdentifier"])})`, dependsOn: ["pin-dr"], timeoutMs: 10 * MIN },
       { id: "snapshot-dr", title: "Snapshot the fenced DR cluster", dependsOn: ["fence-dr"], timeoutMs: 2 * HOUR },
       { id: "copy-home", title: `Copy the snapshot to ${env.primary.region} with the primary key`, dependsOn: ["snapshot-dr"], timeoutMs: 4 * HOUR },
       { id: "restore-primary", title: `Restore the primary as generation ${f.nextGeneration} (the old cluster is kept)`, dependsOn: ["copy-home"], timeoutMs: 4 * HOUR },
@@ -96,6 +97,14 @@ export function failbackHandlers(ports: RunbookPorts, envName: string, env: Envi
   const snapshotId = (ctx: StepContext) => `pl-failback-${ctx.runId.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(-40)}`.replace(/-+$/, "");
   const restoredOutputs = (ctx: StepContext) => (ctx.outputOf("restore-primary") as JsonObject)["outputs"] as JsonObject;
   return {
+    "pin-dr": async (ctx): Promise<JsonObject> => {
+      const f = factsOf(ctx);
+      if (env.dns === undefined || f.primaryOutputs["healthCheckId"] === undefined) return { skipped: "no DNS configured" };
+      // Until the data is home and checked, Route 53 must keep answering DR even though the
+      // primary region answers again.
+      const change = await ports.traffic.forceFailover({ healthCheckId: String(f.primaryOutputs["healthCheckId"]) });
+      return { changeId: change.changeId };
+    },
     "fence-dr": async (ctx) => {
       await runSql(ports, env.dr.region, factsOf(ctx).drOutputs, env, fenceStatements(true));
       return { fenced: String(factsOf(ctx).drOutputs["clusterIdentifier"]) };

@@ -180,14 +180,26 @@ export function failoverHandlers(ports: RunbookPorts, envName: string, env: Envi
       const started = ctx.clock.now();
       const outputs = (ctx.outputOf("stand-up-dr") as JsonObject)["outputs"] as JsonObject;
       const status = await ports.traffic.healthCheckStatus({ healthCheckId: f.healthCheckId });
-      if (status.state === "healthy") {
-        // The primary still answers (forced failover): make Route 53 see it as failed.
-        const change = await ports.traffic.forceFailover({ healthCheckId: f.healthCheckId });
-        await ctx.recordExternal({ kind: "health-check-inverted", id: f.healthCheckId, data: { changeId: change.changeId } });
+      // Pin traffic to DR: invert the primary's health check, whether or not the primary still
+      // answers. Otherwise a recovering primary region (or the stale primary workload) would
+      // take traffic back by itself, before failback copied the data written in DR home.
+      // Updating a health check is Route 53's control plane (us-east-1): during an outage there it
+      // fails, and the switch rests on the data plane (the failing check). Failback pins first.
+      let pinned = ctx.external !== undefined;
+      if (!pinned) {
+        try {
+          const change = await ports.traffic.forceFailover({ healthCheckId: f.healthCheckId });
+          await ctx.recordExternal({ kind: "health-check-inverted", id: f.healthCheckId, data: { changeId: change.changeId } });
+          pinned = true;
+        } catch (error) {
+          if (!(isPilotlightError(error) && error.code === "aws.unavailable")) throw error;
+          if (status.state === "healthy") throw error; // A forced failover has no data-plane fallback.
+          ctx.progress(`could not pin traffic to DR (Route 53 control plane unavailable); relying on the failing health check: ${error.message}`, { pinned: false });
+        }
       }
       await waitForDns(ctx, ports, env, hostOf(outputs["healthUrl"]), 20 * MIN);
       await ctx.measure("phase.dnsMs", ctx.clock.now() - started);
-      return { inverted: status.state === "healthy" };
+      return { pinned, primaryAnswered: status.state === "healthy" };
     },
     "verify-workload": async (ctx) => {
       const f = factsOf(ctx);

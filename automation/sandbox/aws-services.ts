@@ -348,7 +348,6 @@ export class SandboxDatabases extends SandboxService implements Databases {
 
 /** Route 53 in the sandbox: health checks, failover records, resolution. */
 export class SandboxTraffic extends SandboxService implements Traffic {
-  private frozen = new Map<string, string[]>();
   /** What resolvers answer, and a change waiting for health-check detection and the TTL. */
   private answers = new Map<string, { answer: string[]; pending?: { answer: string[]; at: number } }>();
 
@@ -381,11 +380,6 @@ export class SandboxTraffic extends SandboxService implements Traffic {
   }
 
   async resolve(q: { zoneId: string; name: string; type: "A" | "AAAA" | "CNAME" }): Promise<string[]> {
-    if (this.world.faults.dnsStuck) {
-      if (!this.frozen.has(q.name)) this.frozen.set(q.name, this.world.resolve(q.name));
-      return [...this.frozen.get(q.name)!];
-    }
-    this.frozen.delete(q.name);
     const now = this.world.clock.now();
     const truth = this.world.resolve(q.name);
     const known = this.answers.get(q.name);
@@ -401,7 +395,8 @@ export class SandboxTraffic extends SandboxService implements Traffic {
       if (known.pending === undefined || !same(known.pending.answer, truth)) {
         known.pending = { answer: truth, at: now + draw(this.world.random, this.world.durations.healthCheckDetection) + draw(this.world.random, this.world.durations.dnsPropagation) };
       }
-      if (now >= known.pending.at) {
+      // A stuck DNS fault: resolvers keep the old answer whatever changes.
+      if (now >= known.pending.at && !this.world.faults.dnsStuck) {
         known.answer = known.pending.answer;
         delete known.pending;
       }

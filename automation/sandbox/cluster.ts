@@ -25,7 +25,9 @@ export interface DataCopy {
  */
 export class SandboxCluster {
   readonly journal: JournalEntry[] = [];
-  status: "creating" | "available" | "deleting" | "deleted" = "creating";
+  status: "creating" | "available" | "failed" | "deleting" | "deleted" = "creating";
+  /** How a modelled creation ends (fault injection). */
+  outcome: "COMPLETED" | "FAILED" | "STUCK" = "COMPLETED";
   instances: string[] = [];
   /** Writes are refused (`default_transaction_read_only`), as fencing does on Aurora. */
   readOnly = false;
@@ -58,7 +60,7 @@ export class SandboxCluster {
 
   /** Moves modelled transitions forward to `now` (creating → available, pending instances). */
   refresh(now: number): void {
-    if (this.status === "creating" && now >= this.readyAt) this.status = "available";
+    if (this.status === "creating" && now >= this.readyAt) this.status = this.outcome === "FAILED" ? "failed" : "available";
     for (const [id, at] of this.pendingInstances) {
       if (this.status === "available" && now >= at) {
         this.pendingInstances.delete(id);

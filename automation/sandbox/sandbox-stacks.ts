@@ -3,6 +3,7 @@ import type { JsonObject } from "../domain/json";
 import type { StackConfigValue, StackOperationOptions, StackProgress, StackUpdateResult, Stacks } from "../ports/stacks";
 import { draw, type DurationRange } from "./durations";
 import { evaluateProgram, type DeclaredResource } from "./program-under-mocks";
+import type { SandboxCluster } from "./cluster";
 import type { SandboxWorld } from "./world";
 
 interface StackState {
@@ -167,6 +168,20 @@ export class SandboxStacks implements Stacks {
     await clock.sleep(ms, opts.signal);
   }
 
+  /** Waits until a cluster (or one of its instances) is available, bounded by the deadline and signal. */
+  private async until(cluster: SandboxCluster, opts: StackOperationOptions, what: string, instance?: string): Promise<void> {
+    const clock = this.world.clock;
+    for (;;) {
+      cluster.refresh(clock.now());
+      if (cluster.status === "failed") throw new PilotlightError("pulumi.error", `${what}: restore failed: insufficient capacity for the requested configuration`, { source: "aws" });
+      const ready = instance === undefined ? cluster.status === "available" : cluster.instances.includes(instance);
+      if (ready) return;
+      const at = instance === undefined ? cluster.readyAt : Math.max(cluster.readyAt, cluster.pendingInstances.get(instance) ?? 0);
+      if (clock.now() >= opts.deadline) throw new PilotlightError("pulumi.error", `${what}: still creating at the operation's deadline`, { source: "aws" });
+      await clock.sleep(Math.max(1, Math.min(at, opts.deadline) - clock.now()), opts.signal);
+    }
+  }
+
   /** Creates one resource in the world; returns true when it deployed the network. */
   private async create(r: DeclaredResource, region: string, opts: StackOperationOptions, networkDone: boolean): Promise<boolean> {
     const world = this.world;
@@ -179,39 +194,42 @@ export class SandboxStacks implements Stacks {
         world.addVault(r.inputs["name"], where);
         return false;
       case "aws:rds/cluster:Cluster": {
-        world.api(where, "CreateDBCluster");
-        const snapshot: string | undefined = r.inputs["snapshotIdentifier"];
-        const data = snapshot === undefined ? undefined : world.dataOf(snapshot);
-        if (snapshot !== undefined && data === undefined) {
-          throw new PilotlightError("pulumi.error", `creating RDS Cluster (${r.inputs["clusterIdentifier"]}): DBClusterSnapshotNotFoundFault: ${snapshot} not found`, { source: "aws" });
+        const identifier: string = r.inputs["clusterIdentifier"];
+        let cluster = world.cluster(identifier);
+        if (cluster !== undefined && cluster.status === "failed") {
+          await world.deleteCluster(identifier);
+          cluster = undefined;
         }
-        if (snapshot !== undefined) {
-          const outcome = world.faults.restoreOutcomes.shift() ?? "COMPLETED";
-          world.stats.restoresStarted += 1;
-          if (outcome === "STUCK") {
-            // Never completes: only the deadline or the abort ends it.
-            await world.clock.sleep(Math.max(0, opts.deadline - world.clock.now()), opts.signal);
-            throw new PilotlightError("pulumi.error", `creating RDS Cluster (${r.inputs["clusterIdentifier"]}): still creating at the deadline`, { source: "aws" });
+        if (cluster === undefined) {
+          world.api(where, "CreateDBCluster");
+          const snapshot: string | undefined = r.inputs["snapshotIdentifier"];
+          const data = snapshot === undefined ? undefined : world.dataOf(snapshot);
+          if (snapshot !== undefined && data === undefined) {
+            throw new PilotlightError("pulumi.error", `creating RDS Cluster (${identifier}): DBClusterSnapshotNotFoundFault: ${snapshot} not found`, { source: "aws" });
           }
-          await this.take(world.durations.clusterRestore, opts, `restoring cluster ${r.inputs["clusterIdentifier"]}`);
-          if (outcome === "FAILED") {
-            throw new PilotlightError("pulumi.error", `creating RDS Cluster (${r.inputs["clusterIdentifier"]}): restore failed: insufficient capacity`, { source: "aws" });
-          }
-        } else {
-          await this.take(world.durations.instanceCreate, opts, `creating cluster ${r.inputs["clusterIdentifier"]}`);
+          const outcome = snapshot === undefined ? "COMPLETED" : (world.faults.restoreOutcomes.shift() ?? "COMPLETED");
+          if (snapshot !== undefined) world.stats.restoresStarted += 1;
+          cluster = await world.createCluster(identifier, where, r.inputs["tags"] ?? {}, data);
+          cluster.deletionProtection = r.inputs["deletionProtection"] === true;
+          cluster.status = "creating";
+          cluster.outcome = outcome;
+          cluster.readyAt = outcome === "STUCK" ? Number.POSITIVE_INFINITY : world.clock.now() + draw(world.random, snapshot === undefined ? world.durations.instanceCreate : world.durations.clusterRestore);
         }
-        const cluster = await world.createCluster(r.inputs["clusterIdentifier"], where, r.inputs["tags"] ?? {}, data);
+        // A cluster whose creation an earlier, interrupted `up` started is adopted, not created
+        // again (Pulumi imports pending creates after a refresh): one restore per cluster.
         this.clusterIds.set(r.id, cluster.id);
-        cluster.deletionProtection = r.inputs["deletionProtection"] === true;
-        cluster.status = "available";
+        await this.until(cluster, opts, `creating RDS Cluster (${identifier})`);
         return false;
       }
       case "aws:rds/clusterInstance:ClusterInstance": {
-        await this.take(world.durations.instanceCreate, opts, `creating instance ${r.inputs["identifier"]}`);
-        // The instance names its cluster by the cluster resource's id.
+        const identifier: string = r.inputs["identifier"];
         const target = world.cluster(this.clusterIds.get(r.inputs["clusterIdentifier"]) ?? r.inputs["clusterIdentifier"]);
-        if (target === undefined) throw new PilotlightError("pulumi.error", `creating RDS Cluster Instance (${r.inputs["identifier"]}): cluster not found`, { source: "aws" });
-        target.instances.push(r.inputs["identifier"]);
+        if (target === undefined) throw new PilotlightError("pulumi.error", `creating RDS Cluster Instance (${identifier}): cluster not found`, { source: "aws" });
+        if (!target.instances.includes(identifier) && !target.pendingInstances.has(identifier)) {
+          world.api(where, "CreateDBInstance");
+          target.pendingInstances.set(identifier, world.clock.now() + draw(world.random, world.durations.instanceCreate));
+        }
+        await this.until(target, opts, `creating RDS Cluster Instance (${identifier})`, identifier);
         return false;
       }
       case "aws:lambda/function:Function":

@@ -20,6 +20,8 @@ export class CrashingStore implements RunStore {
   constructor(
     private readonly inner: RunStore,
     private readonly crashAtWrite = Number.POSITIVE_INFINITY,
+    /** Called with each run saved; returning true "kills the process" right after that write. */
+    private readonly crashAfterSave?: (run: Run) => boolean,
   ) {}
 
   /** Kills the store now: every later call throws. */
@@ -62,7 +64,11 @@ export class CrashingStore implements RunStore {
   }
   async saveRun(run: Run, lease: Lease) {
     this.write();
-    return this.inner.saveRun(run, lease);
+    await this.inner.saveRun(run, lease);
+    if (this.crashAfterSave?.(run) === true) {
+      this.dead = true;
+      throw new SimulatedCrash();
+    }
   }
   async loadRun(id: string) {
     this.alive();
