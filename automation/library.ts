@@ -208,7 +208,9 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
   const portsFor = async (): Promise<RunbookPorts> => {
     if (options.ports !== undefined) return options.ports;
     if (session !== undefined) return session.ports;
-    const { createAwsPorts } = await import("./adapters/aws-ports");
+    // Loaded only for real runs: the AWS SDK clients and the Automation API are heavy.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createAwsPorts } = require("./adapters/aws-ports") as typeof import("./adapters/aws-ports");
     return createAwsPorts({ config, baseDir, clock, reports, env });
   };
 

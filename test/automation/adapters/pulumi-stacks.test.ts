@@ -1,0 +1,153 @@
+import { expect } from "chai";
+import { cpSync, existsSync, mkdtempSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
+import { join } from "node:path";
+import { SystemClock } from "../../../automation/adapters/system-clock";
+import { VirtualClock } from "../../../automation/adapters/virtual-clock";
+import { PulumiStacks, parseLockHolder } from "../../../automation/adapters/pulumi-stacks";
+import { isPilotlightError } from "../../../automation/domain/errors";
+import type { StackProgress } from "../../../automation/ports/stacks";
+import { FakePulumiCli, type FakeCliBehaviour } from "../../support/fake-pulumi";
+
+const ROOT = join(__dirname, "..", "..", "..");
+
+/** A copy of the project's committed Pulumi files, so that tests can check what survives. */
+function project(): string {
+  const dir = mkdtempSync(join(tmpdir(), "pilotlight-project-"));
+  for (const f of ["Pulumi.yaml", "Pulumi.primary.yaml", "Pulumi.dr.yaml"]) cpSync(join(ROOT, f), join(dir, f));
+  return dir;
+}
+
+async function code(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (error) {
+    if (isPilotlightError(error)) return error.code;
+    throw error;
+  }
+  throw new Error("expected an error");
+}
+
+describe("PulumiStacks over LocalWorkspace with a fake pulumi CLI", function () {
+  const DR_CONFIG = {
+    "aws:region": { value: "us-west-2" },
+    "pilotlight:role": { value: "dr" },
+    "pilotlight:restoreSnapshot": { value: "arn:aws:rds:us-west-2:123456789012:cluster-snapshot:awsbackup:job-1" },
+  };
+
+  function adapter(behaviour: FakeCliBehaviour = {}, clock: SystemClock | VirtualClock = new SystemClock()) {
+    const cli = new FakePulumiCli(behaviour);
+    const workDir = project();
+    const stacks = new PulumiStacks({
+      workDir,
+      backendUrl: `file://${workDir}/.pilotlight/state`,
+      secretsProvider: "passphrase",
+      clock,
+      env: { PULUMI_CONFIG_PASSPHRASE: "correct horse battery staple", HOME: "/nonexistent" },
+      pulumiCommand: cli.asCommand(),
+      isProcessDead: (host, pid) => host === hostname() && pid === 999_999,
+    });
+    return { cli, stacks, workDir };
+  }
+  const forever = () => ({ signal: new AbortController().signal, deadline: Date.now() + 60_000 });
+
+  it("creates the stack, sets config, runs up with an event log, maps events to progress and returns outputs", async function () {
+    const { cli, stacks } = adapter();
+    const progress: StackProgress[] = [];
+    const result = await stacks.up("dr", DR_CONFIG, { ...forever(), onProgress: (p) => progress.push(p) });
+    const argv = cli.argvs();
+    expect(argv[0]).to.equal("stack select --stack dr");
+    expect(argv[1]).to.match(/^stack init dr/);
+    expect(argv.find((a) => a.startsWith("config set-all"))).to.equal(
+      "config set-all --stack dr --plaintext aws:region=us-west-2 --plaintext pilotlight:role=dr --plaintext pilotlight:restoreSnapshot=arn:aws:rds:us-west-2:123456789012:cluster-snapshot:awsbackup:job-1",
+    );
+    const up = argv.find((a) => a.startsWith("up "))!;
+    expect(up).to.contain("--yes").and.contain("--skip-preview").and.contain("--event-log <file>").and.contain("--stack dr");
+    expect(progress.filter((p) => p.status === "done").map((p) => p.type)).to.deep.equal(["aws:rds/cluster:Cluster", "aws:rds/clusterInstance:ClusterInstance"]);
+    expect(result.outputs["restoredFrom"]).to.equal(DR_CONFIG["pilotlight:restoreSnapshot"].value);
+  });
+
+  it("never puts a secret on a command line: the passphrase travels in the environment, secret config is refused", async function () {
+    const { cli, stacks } = adapter();
+    await stacks.up("dr", DR_CONFIG, forever());
+    for (const call of cli.calls) {
+      expect(call.args.join(" ")).not.to.contain("correct horse");
+      expect(call.env["PULUMI_BACKEND_URL"]).to.match(/^file:\/\//);
+    }
+    expect(cli.calls.some((c) => c.env["PULUMI_CONFIG_PASSPHRASE"] === "correct horse battery staple")).to.equal(true);
+    const refused = await code(stacks.up("dr", { ...DR_CONFIG, "pilotlight:token": { value: "s3cr3t", secret: true } }, forever()));
+    expect(refused).to.equal("config.invalid");
+    expect(cli.calls.some((c) => c.args.join(" ").includes("s3cr3t"))).to.equal(false);
+  });
+
+  it("destroys, then removes the stack keeping Pulumi.dr.yaml", async function () {
+    const { cli, stacks, workDir } = adapter();
+    await stacks.up("dr", DR_CONFIG, forever());
+    await stacks.destroy("dr", { ...forever(), remove: true });
+    const argv = cli.argvs();
+    expect(argv.some((a) => a.startsWith("destroy ") && a.includes("--stack dr"))).to.equal(true);
+    expect(argv.at(-1)).to.equal("stack rm --yes --preserve-config dr");
+    expect(existsSync(join(workDir, "Pulumi.dr.yaml"))).to.equal(true);
+    expect(await stacks.exists("dr")).to.equal(false);
+    // Destroying a stack that is gone is a no-op (a resumed teardown).
+    await stacks.destroy("dr", { ...forever(), remove: true });
+  });
+
+  it("reports a missing stack as not existing, and outputs of one as pulumi.stack-not-found", async function () {
+    const { stacks } = adapter();
+    expect(await stacks.exists("primary")).to.equal(false);
+    expect(await code(stacks.outputs("primary"))).to.equal("pulumi.stack-not-found");
+  });
+
+  it("translates a missing CLI into what to install", async function () {
+    const { stacks } = adapter({ fail: { "stack select": { stderr: "spawn pulumi ENOENT", code: -2 } } });
+    expect(await code(stacks.exists("dr"))).to.equal("pulumi.cli-missing");
+  });
+
+  it("names the holder of a locked stack, and cancels only a provably dead holder's lock", async function () {
+    const stderr = "error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file with `pulumi cancel`.\n  file:///state/.pulumi/locks/organization/pilotlight/dr/abc.json: created by ops@" + hostname() + " (pid 4242) at 2026-01-01T00:00:00Z";
+    const { cli, stacks } = adapter({ fail: { up: { stderr } } });
+    try {
+      await stacks.up("dr", DR_CONFIG, forever());
+      expect.fail("expected pulumi.stack-locked");
+    } catch (error) {
+      expect(isPilotlightError(error) && error.code).to.equal("pulumi.stack-locked");
+      expect(isPilotlightError(error) && error.details).to.deep.include({ host: hostname(), pid: 4242 });
+    }
+    expect(parseLockHolder(stderr)).to.deep.include({ host: hostname(), pid: 4242 });
+    // Alive holder: refused, nothing cancelled.
+    expect(await code(stacks.recoverStaleLock("dr", forever(), { host: hostname(), pid: 4242 }))).to.equal("pulumi.stack-locked");
+    expect(cli.argvs().some((a) => a.startsWith("cancel"))).to.equal(false);
+    // Dead holder on this host: cancel, then refresh.
+    await stacks.recoverStaleLock("dr", forever(), { host: hostname(), pid: 999_999 });
+    const argv = cli.argvs();
+    const cancel = argv.findIndex((a) => a.startsWith("cancel"));
+    expect(cancel).to.be.greaterThan(-1);
+    expect(argv.findIndex((a, i) => i > cancel && a.startsWith("refresh"))).to.be.greaterThan(cancel);
+  });
+
+  it("does not trust an 'already exists' classification from up: it is a resource error", async function () {
+    const { stacks } = adapter({ fail: { up: { stderr: "error: 1 error occurred: creating RDS Cluster: DBClusterAlreadyExistsFault: stack-dr cluster already exists" } } });
+    expect(await code(stacks.up("dr", DR_CONFIG, forever()))).to.equal("pulumi.error");
+  });
+
+  it("interrupts an up at its deadline (SIGINT through the signal) with a clear error", async function () {
+    const clock = new VirtualClock({ start: 0 });
+    const { cli, stacks } = adapter({ hangUp: true }, clock);
+    const error = await code(stacks.up("dr", DR_CONFIG, { signal: new AbortController().signal, deadline: 30 * 60_000 }));
+    expect(error).to.equal("pulumi.error");
+    expect(cli.aborted).to.equal(1);
+    expect(clock.now()).to.equal(30 * 60_000);
+    clock.dispose();
+  });
+
+  it("passes the run's abort to the CLI", async function () {
+    const { cli, stacks } = adapter({ hangUp: true });
+    const ctl = new AbortController();
+    const p = code(stacks.up("dr", DR_CONFIG, { signal: ctl.signal, deadline: Date.now() + 3_600_000 }));
+    while (!cli.argvs().some((a) => a.startsWith("up "))) await new Promise((r) => setImmediate(r));
+    ctl.abort(new Error("SIGINT"));
+    expect(await p).to.equal("pulumi.error");
+    expect(cli.aborted).to.equal(1);
+  });
+});
