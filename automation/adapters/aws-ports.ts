@@ -1,10 +1,24 @@
 import { execFile } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { hostname } from "node:os";
+import { resolve } from "node:path";
 import { promisify } from "node:util";
+import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import type { Config } from "../config/schema";
 import { PilotlightError } from "../domain/errors";
 import type { Clock } from "../ports/clock";
 import type { Reports } from "../ports/reports";
+import type { Notifier } from "../ports/notifier";
 import type { RunbookPorts } from "../runbooks/ports";
+import { AwsBackups } from "./aws-backups";
+import { AwsDatabases } from "./aws-databases";
+import { toAwsError } from "./aws-errors";
+import { DataApiAccess } from "./data-api-sql";
+import { HttpHealth } from "./http-health";
+import { FanOutNotifier, SnsNotifier, WebhookNotifier } from "./notifiers";
+import { isHolderDeadOnThisHost } from "./process-liveness";
+import { PulumiStacks } from "./pulumi-stacks";
+import { Route53Traffic } from "./route53-traffic";
 
 /** Options of {@link createAwsPorts}. */
 export interface AwsPortsOptions {
@@ -29,6 +43,24 @@ export async function requirePulumiCli(env: NodeJS.ProcessEnv): Promise<string> 
   }
 }
 
+/** Resolves AWS credentials from the default chain, or fails with what to configure. */
+export async function requireAwsCredentials(): Promise<void> {
+  try {
+    await defaultProvider({ timeout: 2_000, maxRetries: 1 })();
+  } catch (error) {
+    const e = toAwsError(Object.assign(error instanceof Error ? error : new Error(String(error)), { name: "CredentialsProviderError" }), "resolving AWS credentials");
+    throw e;
+  }
+}
+
+/** A self-managed backend URL with relative `file://` paths made absolute (and created). */
+export function resolveBackendUrl(url: string, baseDir: string): string {
+  if (!url.startsWith("file://")) return url;
+  const dir = resolve(baseDir, url.slice("file://".length));
+  mkdirSync(dir, { recursive: true });
+  return `file://${dir}`;
+}
+
 /**
  * The real ports: Pulumi through the Automation API, AWS through the SDK's default credential
  * chain. Prerequisites are checked first so that a missing CLI or missing credentials fail fast
@@ -36,8 +68,28 @@ export async function requirePulumiCli(env: NodeJS.ProcessEnv): Promise<string> 
  */
 export async function createAwsPorts(o: AwsPortsOptions): Promise<RunbookPorts> {
   await requirePulumiCli(o.env);
-  throw new PilotlightError("runbook.not-built", "the real AWS adapters are not wired in this version of pilotlight", {
-    source: "system",
-    hint: "rehearse with --sandbox; nothing was changed",
+  await requireAwsCredentials();
+  const stacks = new PulumiStacks({
+    workDir: resolve(o.baseDir, o.config.projectDir),
+    backendUrl: resolveBackendUrl(o.config.stateBackend, o.baseDir),
+    secretsProvider: o.config.secretsProvider,
+    clock: o.clock,
+    env: o.env,
+    isProcessDead: (host, pid) => isHolderDeadOnThisHost({ host, pid, instance: "" }, hostname()),
   });
+  const targets: Notifier[] = [];
+  if (o.config.notifications.snsTopicArn !== undefined) targets.push(new SnsNotifier(o.config.notifications.snsTopicArn));
+  const hook = o.config.notifications.webhookUrlEnv === undefined ? undefined : o.env[o.config.notifications.webhookUrlEnv];
+  if (hook !== undefined && hook !== "") targets.push(new WebhookNotifier(hook));
+  return {
+    clock: o.clock,
+    stacks,
+    backups: new AwsBackups(),
+    databases: new AwsDatabases(o.clock),
+    traffic: new Route53Traffic(),
+    health: new HttpHealth(o.clock),
+    sqlAccess: new DataApiAccess(),
+    notifier: new FanOutNotifier(targets),
+    reports: o.reports,
+  };
 }

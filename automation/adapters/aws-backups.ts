@@ -1,0 +1,150 @@
+import {
+  BackupClient,
+  DescribeRecoveryPointCommand,
+  DescribeRestoreJobCommand,
+  GetRecoveryPointRestoreMetadataCommand,
+  StartRestoreJobCommand,
+  paginateListBackupJobs,
+  paginateListCopyJobs,
+  paginateListRecoveryPointsByBackupVault,
+  type RecoveryPointByBackupVault,
+} from "@aws-sdk/client-backup";
+import type { RecoveryPoint, RecoveryPointStatus, RestoreJob, RestoreJobStatus } from "../domain/recovery-point";
+import type { BackupJobSummary, Backups, StartRestoreRequest } from "../ports/backups";
+import { toAwsError } from "./aws-errors";
+
+/** Creates a client for a region (injected in tests). */
+export type BackupClientFactory = (region: string) => BackupClient;
+
+/** Default client: the SDK's default credential chain, adaptive retries (throttling backs off). */
+export const defaultBackupClient: BackupClientFactory = (region) => new BackupClient({ region, retryMode: "adaptive", maxAttempts: 6 });
+
+function toPoint(p: RecoveryPointByBackupVault, region: string, vault: string): RecoveryPoint {
+  const point: RecoveryPoint = {
+    arn: p.RecoveryPointArn ?? "",
+    vault: p.BackupVaultName ?? vault,
+    region,
+    createdAt: p.CreationDate?.getTime() ?? 0,
+    // Continuous backups have a "continuous" recovery point ARN; copies of them are snapshots.
+    kind: /:continuous:/.test(p.RecoveryPointArn ?? "") ? "continuous" : "snapshot",
+    sourceResourceArn: p.ResourceArn ?? "",
+    status: (p.Status ?? "PARTIAL") as RecoveryPointStatus,
+  };
+  if (p.SourceBackupVaultArn !== undefined) point.copiedFrom = p.SourceBackupVaultArn;
+  return point;
+}
+
+/**
+ * AWS Backup through SDK v3. Restore metadata values are strings (lists JSON-encoded), and a
+ * restore carries an idempotency token so that a retried start returns the same job (AWS Backup
+ * API Reference, StartRestoreJob).
+ */
+export class AwsBackups implements Backups {
+  private readonly clients = new Map<string, BackupClient>();
+
+  constructor(private readonly factory: BackupClientFactory = defaultBackupClient) {}
+
+  private client(region: string): BackupClient {
+    let c = this.clients.get(region);
+    if (c === undefined) this.clients.set(region, (c = this.factory(region)));
+    return c;
+  }
+
+  async listRecoveryPoints(q: { region: string; vault: string; resourceArn?: string; signal?: AbortSignal }): Promise<RecoveryPoint[]> {
+    try {
+      const out: RecoveryPoint[] = [];
+      const pages = paginateListRecoveryPointsByBackupVault(
+        { client: this.client(q.region), pageSize: 100 },
+        { BackupVaultName: q.vault, ...(q.resourceArn === undefined ? {} : { ByResourceArn: q.resourceArn }) },
+      );
+      for await (const page of pages) {
+        for (const p of page.RecoveryPoints ?? []) out.push(toPoint(p, q.region, q.vault));
+        if (q.signal?.aborted) throw q.signal.reason;
+      }
+      return out;
+    } catch (error) {
+      throw toAwsError(error, "ListRecoveryPointsByBackupVault", `${q.region}/${q.vault}`);
+    }
+  }
+
+  async describeRecoveryPoint(q: { region: string; vault: string; arn: string }): Promise<RecoveryPoint> {
+    try {
+      const r = await this.client(q.region).send(new DescribeRecoveryPointCommand({ BackupVaultName: q.vault, RecoveryPointArn: q.arn }));
+      return toPoint({ ...r, RecoveryPointArn: r.RecoveryPointArn, ResourceArn: r.ResourceArn } as RecoveryPointByBackupVault, q.region, q.vault);
+    } catch (error) {
+      throw toAwsError(error, "DescribeRecoveryPoint", q.arn);
+    }
+  }
+
+  async restoreMetadata(q: { region: string; vault: string; arn: string }): Promise<Record<string, string>> {
+    try {
+      const r = await this.client(q.region).send(new GetRecoveryPointRestoreMetadataCommand({ BackupVaultName: q.vault, RecoveryPointArn: q.arn }));
+      return { ...(r.RestoreMetadata ?? {}) };
+    } catch (error) {
+      throw toAwsError(error, "GetRecoveryPointRestoreMetadata", q.arn);
+    }
+  }
+
+  async startRestore(req: StartRestoreRequest): Promise<{ restoreJobId: string }> {
+    for (const [k, v] of Object.entries(req.metadata)) {
+      if (typeof v !== "string") throw new TypeError(`restore metadata ${k} must be a string (lists JSON-encoded)`);
+    }
+    try {
+      const r = await this.client(req.region).send(
+        new StartRestoreJobCommand({
+          RecoveryPointArn: req.recoveryPointArn,
+          IamRoleArn: req.iamRoleArn,
+          ResourceType: req.resourceType,
+          Metadata: req.metadata,
+          IdempotencyToken: req.idempotencyToken,
+        }),
+      );
+      return { restoreJobId: r.RestoreJobId ?? "" };
+    } catch (error) {
+      throw toAwsError(error, "StartRestoreJob", req.recoveryPointArn);
+    }
+  }
+
+  async describeRestoreJob(q: { region: string; id: string }): Promise<RestoreJob> {
+    try {
+      const r = await this.client(q.region).send(new DescribeRestoreJobCommand({ RestoreJobId: q.id }));
+      const job: RestoreJob = {
+        id: r.RestoreJobId ?? q.id,
+        region: q.region,
+        status: (r.Status ?? "PENDING") as RestoreJobStatus,
+        recoveryPointArn: r.RecoveryPointArn ?? "",
+        createdAt: r.CreationDate?.getTime() ?? 0,
+      };
+      if (r.CreatedResourceArn !== undefined) job.createdResourceArn = r.CreatedResourceArn;
+      if (r.CompletionDate !== undefined) job.completedAt = r.CompletionDate.getTime();
+      if (r.StatusMessage !== undefined) job.statusMessage = r.StatusMessage;
+      if (r.ExpectedCompletionTimeMinutes !== undefined) job.expectedCompletionMinutes = r.ExpectedCompletionTimeMinutes;
+      return job;
+    } catch (error) {
+      throw toAwsError(error, "DescribeRestoreJob", q.id);
+    }
+  }
+
+  async listJobs(q: { region: string; kind: "backup" | "copy"; since: number; signal?: AbortSignal }): Promise<BackupJobSummary[]> {
+    const since = new Date(q.since);
+    const out: BackupJobSummary[] = [];
+    try {
+      if (q.kind === "backup") {
+        for await (const page of paginateListBackupJobs({ client: this.client(q.region) }, { ByCreatedAfter: since })) {
+          for (const j of page.BackupJobs ?? []) {
+            out.push({ id: j.BackupJobId ?? "", kind: "backup", region: q.region, state: (j.State ?? "CREATED") as BackupJobSummary["state"], resourceArn: j.ResourceArn ?? "", createdAt: j.CreationDate?.getTime() ?? 0, ...(j.CompletionDate === undefined ? {} : { completedAt: j.CompletionDate.getTime() }), ...(j.StatusMessage === undefined ? {} : { statusMessage: j.StatusMessage }) });
+          }
+        }
+      } else {
+        for await (const page of paginateListCopyJobs({ client: this.client(q.region) }, { ByCreatedAfter: since })) {
+          for (const j of page.CopyJobs ?? []) {
+            out.push({ id: j.CopyJobId ?? "", kind: "copy", region: q.region, state: (j.State ?? "CREATED") as BackupJobSummary["state"], resourceArn: j.ResourceArn ?? "", createdAt: j.CreationDate?.getTime() ?? 0, ...(j.CompletionDate === undefined ? {} : { completedAt: j.CompletionDate.getTime() }), ...(j.StatusMessage === undefined ? {} : { statusMessage: j.StatusMessage }) });
+          }
+        }
+      }
+      return out;
+    } catch (error) {
+      throw toAwsError(error, q.kind === "backup" ? "ListBackupJobs" : "ListCopyJobs", q.region);
+    }
+  }
+}

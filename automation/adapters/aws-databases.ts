@@ -1,0 +1,261 @@
+import {
+  AddTagsToResourceCommand,
+  CopyDBClusterSnapshotCommand,
+  CreateDBClusterSnapshotCommand,
+  CreateDBInstanceCommand,
+  DeleteDBClusterCommand,
+  DescribeDBClusterSnapshotsCommand,
+  DescribeDBClustersCommand,
+  DescribeDBInstancesCommand,
+  ModifyDBClusterCommand,
+  RDSClient,
+  RestoreDBClusterToPointInTimeCommand,
+  type DBCluster,
+  type DBClusterSnapshot,
+  type Tag,
+} from "@aws-sdk/client-rds";
+import { PilotlightError } from "../domain/errors";
+import { waitFor } from "../engine/wait";
+import type { Clock } from "../ports/clock";
+import type { ClusterInfo, ClusterSnapshotInfo, Databases, WaitOptions } from "../ports/databases";
+import { toAwsError } from "./aws-errors";
+
+/** Creates an RDS client for a region (injected in tests). */
+export type RdsClientFactory = (region: string) => RDSClient;
+
+/** Default client: default credential chain, adaptive retries. */
+export const defaultRdsClient: RdsClientFactory = (region) => new RDSClient({ region, retryMode: "adaptive", maxAttempts: 6 });
+
+const tagsOf = (list: Tag[] | undefined): Record<string, string> => Object.fromEntries((list ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
+const tagList = (tags: Record<string, string>): Tag[] => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+const NOT_FOUND = new Set(["DBClusterNotFoundFault", "DBClusterSnapshotNotFoundFault", "DBInstanceNotFound", "DBInstanceNotFoundFault"]);
+
+function clusterInfo(c: DBCluster, region: string): ClusterInfo {
+  const info: ClusterInfo = {
+    id: c.DBClusterIdentifier ?? "",
+    arn: c.DBClusterArn ?? "",
+    region,
+    status: c.Status ?? "unknown",
+    engine: c.Engine ?? "",
+    instances: (c.DBClusterMembers ?? []).map((m) => m.DBInstanceIdentifier ?? ""),
+    tags: tagsOf(c.TagList),
+  };
+  if (c.Endpoint !== undefined) info.endpoint = c.Endpoint;
+  if (c.EngineVersion !== undefined) info.engineVersion = c.EngineVersion;
+  if (c.LatestRestorableTime !== undefined) info.latestRestorableTime = c.LatestRestorableTime.getTime();
+  if (c.MasterUserSecret?.SecretArn !== undefined) info.masterUserSecretArn = c.MasterUserSecret.SecretArn;
+  return info;
+}
+
+function snapshotInfo(s: DBClusterSnapshot, region: string): ClusterSnapshotInfo {
+  const info: ClusterSnapshotInfo = {
+    id: s.DBClusterSnapshotIdentifier ?? "",
+    arn: s.DBClusterSnapshotArn ?? "",
+    region,
+    status: s.Status ?? "unknown",
+    clusterId: s.DBClusterIdentifier ?? "",
+    tags: tagsOf(s.TagList),
+  };
+  if (s.SnapshotCreateTime !== undefined) info.createdAt = s.SnapshotCreateTime.getTime();
+  if (s.KmsKeyId !== undefined) info.kmsKeyId = s.KmsKeyId;
+  return info;
+}
+
+/**
+ * Amazon RDS through SDK v3. Waits are bounded state machines on the injected clock (explicit
+ * maximum, abort signal, backoff); deletion is refused for anything without pilotlight's tag.
+ */
+export class AwsDatabases implements Databases {
+  private readonly clients = new Map<string, RDSClient>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly factory: RdsClientFactory = defaultRdsClient,
+  ) {}
+
+  private client(region: string): RDSClient {
+    let c = this.clients.get(region);
+    if (c === undefined) this.clients.set(region, (c = this.factory(region)));
+    return c;
+  }
+
+  private async send<T>(region: string, operation: string, resource: string, fn: (c: RDSClient) => Promise<T>): Promise<T> {
+    try {
+      return await fn(this.client(region));
+    } catch (error) {
+      throw toAwsError(error, operation, resource);
+    }
+  }
+
+  async describeCluster(q: { region: string; id: string }): Promise<ClusterInfo | undefined> {
+    try {
+      const r = await this.client(q.region).send(new DescribeDBClustersCommand({ DBClusterIdentifier: q.id }));
+      const c = r.DBClusters?.[0];
+      return c === undefined ? undefined : clusterInfo(c, q.region);
+    } catch (error) {
+      if (NOT_FOUND.has((error as Error).name)) return undefined;
+      throw toAwsError(error, "DescribeDBClusters", q.id);
+    }
+  }
+
+  async createInstance(q: { region: string; clusterId: string; instanceId: string; instanceClass: string; tags: Record<string, string> }): Promise<void> {
+    await this.send(q.region, "CreateDBInstance", q.instanceId, async (c) => {
+      try {
+        await c.send(new CreateDBInstanceCommand({ DBInstanceIdentifier: q.instanceId, DBClusterIdentifier: q.clusterId, DBInstanceClass: q.instanceClass, Engine: "aurora-postgresql", Tags: tagList(q.tags) }));
+      } catch (error) {
+        // A retried create after a crash finds its instance: re-attach, do not fail.
+        if ((error as Error).name !== "DBInstanceAlreadyExistsFault") throw error;
+      }
+    });
+  }
+
+  waitForClusterAvailable(q: { region: string; id: string } & WaitOptions): Promise<ClusterInfo> {
+    return waitFor({
+      clock: this.clock,
+      what: `cluster ${q.id} available`,
+      maxWaitMs: q.maxWaitMs,
+      signal: q.signal,
+      minDelayMs: 30_000,
+      maxDelayMs: 120_000,
+      check: async () => {
+        const c = await this.describeCluster(q);
+        if (c === undefined) return { state: "RETRY", observed: "not found" };
+        if (c.status === "available") return { state: "SUCCESS", value: c };
+        if (c.status === "failed" || c.status === "inaccessible-encryption-credentials") {
+          return { state: "FAILURE", error: new PilotlightError("restore.failed", `cluster ${q.id} is ${c.status}`, { source: "aws" }) };
+        }
+        return { state: "RETRY", observed: c.status };
+      },
+    });
+  }
+
+  waitForInstanceAvailable(q: { region: string; id: string } & WaitOptions): Promise<void> {
+    return waitFor({
+      clock: this.clock,
+      what: `instance ${q.id} available`,
+      maxWaitMs: q.maxWaitMs,
+      signal: q.signal,
+      minDelayMs: 30_000,
+      maxDelayMs: 120_000,
+      check: async () => {
+        let status = "not found";
+        try {
+          const r = await this.client(q.region).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: q.id }));
+          status = r.DBInstances?.[0]?.DBInstanceStatus ?? "not found";
+        } catch (error) {
+          if (!NOT_FOUND.has((error as Error).name)) throw toAwsError(error, "DescribeDBInstances", q.id);
+        }
+        if (status === "available") return { state: "SUCCESS", value: undefined };
+        if (status === "failed" || status === "incompatible-parameters") return { state: "FAILURE", error: new PilotlightError("restore.failed", `instance ${q.id} is ${status}`, { source: "aws" }) };
+        return { state: "RETRY", observed: status };
+      },
+    });
+  }
+
+  async createClusterSnapshot(q: { region: string; clusterId: string; snapshotId: string; tags: Record<string, string> }): Promise<ClusterSnapshotInfo> {
+    const existing = await this.describeClusterSnapshot({ region: q.region, id: q.snapshotId });
+    if (existing !== undefined) return existing; // resumed: the snapshot was requested before
+    return this.send(q.region, "CreateDBClusterSnapshot", q.snapshotId, async (c) => {
+      const r = await c.send(new CreateDBClusterSnapshotCommand({ DBClusterIdentifier: q.clusterId, DBClusterSnapshotIdentifier: q.snapshotId, Tags: tagList(q.tags) }));
+      return snapshotInfo(r.DBClusterSnapshot ?? {}, q.region);
+    });
+  }
+
+  async copyClusterSnapshot(q: { sourceArn: string; targetRegion: string; targetId: string; kmsKeyId: string; tags: Record<string, string> }): Promise<ClusterSnapshotInfo> {
+    const existing = await this.describeClusterSnapshot({ region: q.targetRegion, id: q.targetId });
+    if (existing !== undefined) return existing;
+    // Called in the destination region, with the source as an ARN and a destination-region key
+    // (RDS API Reference, CopyDBClusterSnapshot; a presigned URL is needed only in GovCloud).
+    return this.send(q.targetRegion, "CopyDBClusterSnapshot", q.sourceArn, async (c) => {
+      const r = await c.send(
+        new CopyDBClusterSnapshotCommand({ SourceDBClusterSnapshotIdentifier: q.sourceArn, TargetDBClusterSnapshotIdentifier: q.targetId, KmsKeyId: q.kmsKeyId, CopyTags: false, Tags: tagList(q.tags) }),
+      );
+      return snapshotInfo(r.DBClusterSnapshot ?? {}, q.targetRegion);
+    });
+  }
+
+  async describeClusterSnapshot(q: { region: string; id: string }): Promise<ClusterSnapshotInfo | undefined> {
+    try {
+      const r = await this.client(q.region).send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: q.id }));
+      const s = r.DBClusterSnapshots?.[0];
+      return s === undefined ? undefined : snapshotInfo(s, q.region);
+    } catch (error) {
+      if (NOT_FOUND.has((error as Error).name)) return undefined;
+      throw toAwsError(error, "DescribeDBClusterSnapshots", q.id);
+    }
+  }
+
+  waitForSnapshotAvailable(q: { region: string; id: string } & WaitOptions): Promise<ClusterSnapshotInfo> {
+    return waitFor({
+      clock: this.clock,
+      what: `snapshot ${q.id} available`,
+      maxWaitMs: q.maxWaitMs,
+      signal: q.signal,
+      minDelayMs: 30_000,
+      maxDelayMs: 120_000,
+      check: async () => {
+        const s = await this.describeClusterSnapshot(q);
+        if (s === undefined) return { state: "RETRY", observed: "not found" };
+        if (s.status === "available") return { state: "SUCCESS", value: s };
+        if (s.status === "failed") return { state: "FAILURE", error: new PilotlightError("restore.failed", `snapshot ${q.id} failed`, { source: "aws" }) };
+        return { state: "RETRY", observed: s.status };
+      },
+    });
+  }
+
+  async restoreClusterToPointInTime(q: {
+    region: string;
+    sourceClusterId: string;
+    targetClusterId: string;
+    restoreTime: number;
+    subnetGroup?: string;
+    securityGroupIds?: string[];
+    tags: Record<string, string>;
+  }): Promise<ClusterInfo> {
+    const existing = await this.describeCluster({ region: q.region, id: q.targetClusterId });
+    if (existing !== undefined) return existing;
+    return this.send(q.region, "RestoreDBClusterToPointInTime", q.sourceClusterId, async (c) => {
+      const r = await c.send(
+        new RestoreDBClusterToPointInTimeCommand({
+          SourceDBClusterIdentifier: q.sourceClusterId,
+          DBClusterIdentifier: q.targetClusterId,
+          RestoreToTime: new Date(q.restoreTime),
+          UseLatestRestorableTime: false,
+          ...(q.subnetGroup === undefined ? {} : { DBSubnetGroupName: q.subnetGroup }),
+          ...(q.securityGroupIds === undefined ? {} : { VpcSecurityGroupIds: q.securityGroupIds }),
+          Tags: tagList(q.tags),
+        }),
+      );
+      return clusterInfo(r.DBCluster ?? {}, q.region);
+    });
+  }
+
+  async deleteCluster(q: { region: string; id: string; finalSnapshotId?: string; disableProtection?: boolean }): Promise<void> {
+    const c = await this.describeCluster(q);
+    if (c === undefined) return;
+    if (c.tags["managed-by"] !== "pilotlight") {
+      throw new PilotlightError("guard.untagged", `refusing to delete cluster ${q.id}: it does not carry managed-by=pilotlight`, {
+        source: "user",
+        hint: "pilotlight deletes only what it created and tagged",
+        details: { cluster: q.id, region: q.region },
+      });
+    }
+    await this.send(q.region, "DeleteDBCluster", q.id, async (client) => {
+      if (q.disableProtection === true) {
+        await client.send(new ModifyDBClusterCommand({ DBClusterIdentifier: q.id, DeletionProtection: false, ApplyImmediately: true }));
+      }
+      await client.send(
+        new DeleteDBClusterCommand({
+          DBClusterIdentifier: q.id,
+          ...(q.finalSnapshotId === undefined ? { SkipFinalSnapshot: true } : { SkipFinalSnapshot: false, FinalDBSnapshotIdentifier: q.finalSnapshotId }),
+        }),
+      );
+    });
+  }
+
+  async tagCluster(q: { region: string; id: string; tags: Record<string, string> }): Promise<void> {
+    const c = await this.describeCluster(q);
+    if (c === undefined) throw new PilotlightError("aws.not-found", `cluster ${q.id} not found in ${q.region}`, { source: "aws" });
+    await this.send(q.region, "AddTagsToResource", q.id, (client) => client.send(new AddTagsToResourceCommand({ ResourceName: c.arn, Tags: tagList(q.tags) })));
+  }
+}

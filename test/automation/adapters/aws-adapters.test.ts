@@ -1,0 +1,245 @@
+import { expect } from "chai";
+import { mockClient } from "aws-sdk-client-mock";
+import {
+  BackupClient,
+  ListRecoveryPointsByBackupVaultCommand,
+  StartRestoreJobCommand,
+  DescribeRestoreJobCommand,
+} from "@aws-sdk/client-backup";
+import {
+  CopyDBClusterSnapshotCommand,
+  DeleteDBClusterCommand,
+  DescribeDBClustersCommand,
+  DescribeDBClusterSnapshotsCommand,
+  ModifyDBClusterCommand,
+  RDSClient,
+} from "@aws-sdk/client-rds";
+import { GetHealthCheckStatusCommand, Route53Client, TestDNSAnswerCommand, UpdateHealthCheckCommand } from "@aws-sdk/client-route-53";
+import { ExecuteStatementCommand, RDSDataClient } from "@aws-sdk/client-rds-data";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { AwsBackups } from "../../../automation/adapters/aws-backups";
+import { AwsDatabases } from "../../../automation/adapters/aws-databases";
+import { DataApiSql, toNamedParameters } from "../../../automation/adapters/data-api-sql";
+import { HttpHealth } from "../../../automation/adapters/http-health";
+import { FanOutNotifier, SnsNotifier, WebhookNotifier } from "../../../automation/adapters/notifiers";
+import { Route53Traffic } from "../../../automation/adapters/route53-traffic";
+import { VirtualClock } from "../../../automation/adapters/virtual-clock";
+import { isPilotlightError } from "../../../automation/domain/errors";
+
+async function failure(p: Promise<unknown>): Promise<{ code: string; source: string; message: string }> {
+  try {
+    await p;
+  } catch (error) {
+    if (isPilotlightError(error)) return { code: error.code, source: error.source, message: error.message };
+    throw error;
+  }
+  throw new Error("expected an error");
+}
+
+const throttled = () => Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException", $retryable: { throttling: true }, $metadata: {} });
+
+describe("AWS adapters (aws-sdk-client-mock; any unexpected command fails)", function () {
+  describe("AwsBackups", function () {
+    const backup = mockClient(BackupClient);
+    beforeEach(() => backup.reset());
+    // A client with no retries, so that throttling surfaces in one call.
+    const adapter = () => new AwsBackups((region) => new BackupClient({ region, maxAttempts: 1, credentials: { accessKeyId: "a", secretAccessKey: "b" } }));
+
+    it("lists every page of a vault's recovery points for one resource", async function () {
+      backup
+        .on(ListRecoveryPointsByBackupVaultCommand, { BackupVaultName: "pilotlight-prod-dr", ByResourceArn: "arn:aws:rds:us-east-1:1:cluster:p", NextToken: undefined })
+        .resolves({ RecoveryPoints: [{ RecoveryPointArn: "arn:aws:rds:us-west-2:1:cluster-snapshot:awsbackup:copy-1", CreationDate: new Date(1000), Status: "COMPLETED", ResourceArn: "arn:aws:rds:us-east-1:1:cluster:p" }], NextToken: "t2" })
+        .on(ListRecoveryPointsByBackupVaultCommand, { NextToken: "t2" })
+        .resolves({ RecoveryPoints: [{ RecoveryPointArn: "arn:aws:backup:us-west-2:1:recovery-point:continuous:cluster-x", CreationDate: new Date(2000), Status: "COMPLETED", ResourceArn: "arn:aws:rds:us-east-1:1:cluster:p" }] });
+      const points = await adapter().listRecoveryPoints({ region: "us-west-2", vault: "pilotlight-prod-dr", resourceArn: "arn:aws:rds:us-east-1:1:cluster:p" });
+      expect(points.map((p) => [p.kind, p.createdAt, p.status])).to.deep.equal([
+        ["snapshot", 1000, "COMPLETED"],
+        ["continuous", 2000, "COMPLETED"],
+      ]);
+      expect(backup.commandCalls(ListRecoveryPointsByBackupVaultCommand)).to.have.length(2);
+    });
+
+    it("starts an Aurora restore with string metadata and the idempotency token, exactly", async function () {
+      backup.on(StartRestoreJobCommand).resolves({ RestoreJobId: "job-1" });
+      const r = await adapter().startRestore({
+        region: "us-west-2",
+        recoveryPointArn: "arn:aws:rds:us-west-2:1:cluster-snapshot:awsbackup:copy-1",
+        iamRoleArn: "arn:aws:iam::1:role/pilotlight-backup",
+        resourceType: "Aurora",
+        metadata: { DBClusterIdentifier: "pl-drill-1", Engine: "aurora-postgresql", DBSubnetGroupName: "pl-subnets", VpcSecurityGroupIds: '["sg-1"]' },
+        idempotencyToken: "run-1/restore",
+      });
+      expect(r.restoreJobId).to.equal("job-1");
+      expect(backup.commandCalls(StartRestoreJobCommand)[0]!.args[0].input).to.deep.equal({
+        RecoveryPointArn: "arn:aws:rds:us-west-2:1:cluster-snapshot:awsbackup:copy-1",
+        IamRoleArn: "arn:aws:iam::1:role/pilotlight-backup",
+        ResourceType: "Aurora",
+        Metadata: { DBClusterIdentifier: "pl-drill-1", Engine: "aurora-postgresql", DBSubnetGroupName: "pl-subnets", VpcSecurityGroupIds: '["sg-1"]' },
+        IdempotencyToken: "run-1/restore",
+      });
+    });
+
+    it("maps throttling that outlasted the retries to aws.throttled, naming the operation", async function () {
+      backup.on(DescribeRestoreJobCommand).rejects(throttled());
+      const e = await failure(adapter().describeRestoreJob({ region: "us-west-2", id: "job-1" }));
+      expect(e).to.deep.include({ code: "aws.throttled", source: "aws" });
+      expect(e.message).to.contain("DescribeRestoreJob");
+    });
+  });
+
+  describe("AwsDatabases", function () {
+    const rds = mockClient(RDSClient);
+    beforeEach(() => rds.reset());
+    const adapter = (clock = new VirtualClock({ start: 0 })) => new AwsDatabases(clock, (region) => new RDSClient({ region, maxAttempts: 1, credentials: { accessKeyId: "a", secretAccessKey: "b" } }));
+
+    it("refuses to delete a cluster without pilotlight's tag, and sends nothing destructive", async function () {
+      rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [{ DBClusterIdentifier: "theirs", DBClusterArn: "arn:aws:rds:us-west-2:1:cluster:theirs", Status: "available", TagList: [{ Key: "team", Value: "x" }] }] });
+      const e = await failure(adapter().deleteCluster({ region: "us-west-2", id: "theirs", disableProtection: true }));
+      expect(e).to.deep.include({ code: "guard.untagged", source: "user" });
+      expect(rds.commandCalls(ModifyDBClusterCommand)).to.have.length(0);
+      expect(rds.commandCalls(DeleteDBClusterCommand)).to.have.length(0);
+    });
+
+    it("deletes a tagged, protected cluster by lifting protection and keeping a final snapshot", async function () {
+      rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [{ DBClusterIdentifier: "pilotlight-prod-dr", DBClusterArn: "arn:aws:rds:us-west-2:1:cluster:pilotlight-prod-dr", Status: "available", TagList: [{ Key: "managed-by", Value: "pilotlight" }] }] });
+      rds.on(ModifyDBClusterCommand).resolves({});
+      rds.on(DeleteDBClusterCommand).resolves({});
+      await adapter().deleteCluster({ region: "us-west-2", id: "pilotlight-prod-dr", finalSnapshotId: "pilotlight-prod-dr-final", disableProtection: true });
+      expect(rds.commandCalls(ModifyDBClusterCommand)[0]!.args[0].input).to.deep.equal({ DBClusterIdentifier: "pilotlight-prod-dr", DeletionProtection: false, ApplyImmediately: true });
+      expect(rds.commandCalls(DeleteDBClusterCommand)[0]!.args[0].input).to.deep.equal({ DBClusterIdentifier: "pilotlight-prod-dr", SkipFinalSnapshot: false, FinalDBSnapshotIdentifier: "pilotlight-prod-dr-final" });
+    });
+
+    it("copies a snapshot home in the destination region with the destination key and the source as an ARN", async function () {
+      rds.on(DescribeDBClusterSnapshotsCommand).rejects(Object.assign(new Error("not found"), { name: "DBClusterSnapshotNotFoundFault" }));
+      rds.on(CopyDBClusterSnapshotCommand).resolves({ DBClusterSnapshot: { DBClusterSnapshotIdentifier: "pl-failback-1", DBClusterSnapshotArn: "arn:aws:rds:us-east-1:1:cluster-snapshot:pl-failback-1", Status: "copying" } });
+      const s = await adapter().copyClusterSnapshot({ sourceArn: "arn:aws:rds:us-west-2:1:cluster-snapshot:pl-failback-1", targetRegion: "us-east-1", targetId: "pl-failback-1", kmsKeyId: "arn:aws:kms:us-east-1:1:key/k", tags: { "managed-by": "pilotlight" } });
+      expect(s.region).to.equal("us-east-1");
+      expect(rds.commandCalls(CopyDBClusterSnapshotCommand)[0]!.args[0].input).to.deep.equal({
+        SourceDBClusterSnapshotIdentifier: "arn:aws:rds:us-west-2:1:cluster-snapshot:pl-failback-1",
+        TargetDBClusterSnapshotIdentifier: "pl-failback-1",
+        KmsKeyId: "arn:aws:kms:us-east-1:1:key/k",
+        CopyTags: false,
+        Tags: [{ Key: "managed-by", Value: "pilotlight" }],
+      });
+    });
+
+    it("bounds a wait: polls on the injected clock with backoff, then wait.timed-out naming the last state", async function () {
+      const clock = new VirtualClock({ start: 0 });
+      rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [{ DBClusterIdentifier: "c", Status: "creating", TagList: [] }] });
+      const e = await failure(adapter(clock).waitForClusterAvailable({ region: "us-west-2", id: "c", maxWaitMs: 10 * 60_000, signal: new AbortController().signal }));
+      expect(e.code).to.equal("wait.timed-out");
+      expect(e.message).to.contain("creating");
+      expect(clock.now()).to.equal(10 * 60_000);
+      // Delays between 30 s and a doubling ceiling capped at 120 s, jitter fixed at the midpoint:
+      // 30, 45, 75, 75, … → checks at 0, 30, 75, 150, 225, 300, 375, 450, 525 and 600 s.
+      expect(rds.commandCalls(DescribeDBClustersCommand).length).to.equal(10);
+      clock.dispose();
+    });
+
+    it("ends a wait when the run is aborted", async function () {
+      const clock = new VirtualClock({ start: 0 });
+      rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [{ DBClusterIdentifier: "c", Status: "creating", TagList: [] }] });
+      const ctl = new AbortController();
+      const p = adapter(clock).waitForClusterAvailable({ region: "us-west-2", id: "c", maxWaitMs: 3_600_000, signal: ctl.signal });
+      await clock.advance(0);
+      ctl.abort(new Error("SIGINT"));
+      try {
+        await p;
+        expect.fail("expected the abort reason");
+      } catch (error) {
+        expect((error as Error).message).to.equal("SIGINT");
+      }
+      expect(clock.now()).to.be.lessThan(3_600_000);
+      clock.dispose();
+    });
+  });
+
+  describe("Route53Traffic", function () {
+    const r53 = mockClient(Route53Client);
+    beforeEach(() => r53.reset());
+    const adapter = () => new Route53Traffic(new Route53Client({ region: "us-east-1", maxAttempts: 1, credentials: { accessKeyId: "a", secretAccessKey: "b" } }));
+
+    it("forces a failover by inverting the health check, and undoes it", async function () {
+      r53.on(UpdateHealthCheckCommand).resolves({ HealthCheck: { Id: "hc", CallerReference: "x", HealthCheckConfig: { Type: "HTTPS" }, HealthCheckVersion: 7 } });
+      await adapter().forceFailover({ healthCheckId: "hc" });
+      await adapter().restorePrimary({ healthCheckId: "hc" });
+      expect(r53.commandCalls(UpdateHealthCheckCommand).map((c) => c.args[0].input)).to.deep.equal([
+        { HealthCheckId: "hc", Inverted: true },
+        { HealthCheckId: "hc", Inverted: false },
+      ]);
+    });
+
+    it("reads health from the checkers' reports and answers from TestDNSAnswer", async function () {
+      r53.on(GetHealthCheckStatusCommand).resolves({ HealthCheckObservations: [{ StatusReport: { Status: "Failure: timed out" } }, { StatusReport: { Status: "Failure: HTTP 503" } }] });
+      r53.on(TestDNSAnswerCommand).resolves({ Nameserver: "ns", RecordName: "app.example.com", RecordType: "CNAME", RecordData: ["dr.lambda-url.us-west-2.on.aws."], ResponseCode: "NOERROR", Protocol: "UDP" });
+      expect(await adapter().healthCheckStatus({ healthCheckId: "hc" })).to.deep.equal({ state: "unhealthy" });
+      expect(await adapter().resolve({ zoneId: "Z1", name: "app.example.com", type: "CNAME" })).to.deep.equal(["dr.lambda-url.us-west-2.on.aws"]);
+      expect(r53.commandCalls(TestDNSAnswerCommand)[0]!.args[0].input).to.deep.equal({ HostedZoneId: "Z1", RecordName: "app.example.com", RecordType: "CNAME" });
+    });
+  });
+
+  describe("Data API SQL", function () {
+    const data = mockClient(RDSDataClient);
+    beforeEach(() => data.reset());
+
+    it("rewrites $n to named parameters outside literals and returns JSON rows", async function () {
+      expect(toNamedParameters("SELECT '$1', $1, $2 WHERE x = 'it''s $3'")).to.equal("SELECT '$1', :p1, :p2 WHERE x = 'it''s $3'");
+      data.on(ExecuteStatementCommand).resolves({ formattedRecords: JSON.stringify([{ n: 3 }]) });
+      const sql = new DataApiSql(new RDSDataClient({ region: "us-west-2", credentials: { accessKeyId: "a", secretAccessKey: "b" } }), { region: "us-west-2", clusterArn: "arn:c", secretArn: "arn:s", database: "app" });
+      const r = await sql.query<{ n: number }>("SELECT count(*) AS n FROM orders WHERE id > $1 AND note = $2", [5, null]);
+      expect(r.rows).to.deep.equal([{ n: 3 }]);
+      expect(data.commandCalls(ExecuteStatementCommand)[0]!.args[0].input).to.deep.equal({
+        resourceArn: "arn:c",
+        secretArn: "arn:s",
+        database: "app",
+        sql: "SELECT count(*) AS n FROM orders WHERE id > :p1 AND note = :p2",
+        parameters: [
+          { name: "p1", value: { longValue: 5 } },
+          { name: "p2", value: { isNull: true } },
+        ],
+        formatRecordsAs: "JSON",
+      });
+    });
+  });
+
+  describe("health and notifications", function () {
+    const fakeFetch = (status: number, body: unknown, seen: string[] = []) =>
+      (async (url: URL | string) => {
+        seen.push(String(url));
+        return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+      }) as typeof fetch;
+
+    it("probes the health URL, with ?probe=rw for read/write, and checks the body", async function () {
+      const clock = new VirtualClock({ start: 0 });
+      const seen: string[] = [];
+      const ok = await new HttpHealth(clock, fakeFetch(200, { status: "healthy", database: { status: "healthy", readWrite: "ok" } }, seen)).probe({ url: "https://app/health", timeoutMs: 1000, readWrite: true });
+      expect(ok).to.deep.include({ ok: true, status: 200, databaseHealthy: true });
+      expect(seen).to.deep.equal(["https://app/health?probe=rw"]);
+      const bad = await new HttpHealth(clock, fakeFetch(503, { status: "unhealthy", database: { status: "unhealthy" } })).probe({ url: "https://app/health", timeoutMs: 1000 });
+      expect(bad).to.deep.include({ ok: false, status: 503, databaseHealthy: false });
+      clock.dispose();
+    });
+
+    it("publishes to SNS with a subject SNS accepts, and posts to a webhook; fan-out fails only if all fail", async function () {
+      const sns = mockClient(SNSClient);
+      sns.on(PublishCommand).resolves({ MessageId: "m" });
+      const n = { subject: "Failover of prod to us-west-2: Completed ✓", body: "RTO achieved 1h 04m", severity: "info" as const };
+      await new SnsNotifier("arn:aws:sns:us-east-1:1:alerts", new SNSClient({ region: "us-east-1", credentials: { accessKeyId: "a", secretAccessKey: "b" } })).notify(n);
+      expect(sns.commandCalls(PublishCommand)[0]!.args[0].input).to.deep.include({ TopicArn: "arn:aws:sns:us-east-1:1:alerts", Subject: "Failover of prod to us-west-2: Completed -", Message: "RTO achieved 1h 04m" });
+      const posted: string[] = [];
+      const hook = new WebhookNotifier("https://hooks.example/T/secret", (async (_u: string | URL, init?: RequestInit) => {
+        posted.push(String(init?.body));
+        return new Response("ok", { status: 200 });
+      }) as typeof fetch);
+      await new FanOutNotifier([hook, { notify: async () => Promise.reject(new Error("down")) }]).notify(n);
+      expect(JSON.parse(posted[0]!).text).to.contain("RTO achieved");
+      try {
+        await new FanOutNotifier([{ notify: async () => Promise.reject(new Error("down")) }]).notify(n);
+        expect.fail("expected a failure");
+      } catch (error) {
+        expect((error as Error).message).to.contain("every notifier failed");
+      }
+      sns.restore();
+    });
+  });
+});
