@@ -320,8 +320,8 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
       return engine(run.kind).resume(runId, await handlersFor(run), opts.signal);
     },
     async status(name) {
-      if (session !== undefined) await session.stageFor("status");
       const entries = name === undefined ? Object.entries(config.environments) : [pickEnv(name)];
+      if (session !== undefined) await session.stageFor("status");
       const result: EnvironmentStatus[] = [];
       for (const [envName, environment] of entries) {
         const runs = (await store.listRuns({ limit: 200 })).filter((r) => r.spec["env"] === envName);

@@ -20,7 +20,7 @@ const quote = (ident: string) =>
  * `updated_at` and heartbeat — computed inside PostgreSQL (the data never crosses the network).
  * The full validation engine (chunked checksums, manifests, localisation) refines this.
  */
-export async function summarizeData(sql: SqlClient, validation: EnvironmentConfig["validation"]): Promise<DataSummary> {
+export async function summarizeData(sql: SqlClient, validation: EnvironmentConfig["validation"], opts: { asOf?: number } = {}): Promise<DataSummary> {
   const summary: DataSummary = { tables: [], problems: [] };
   await sql.query("SELECT 1");
   for (const t of validation.tables) {
@@ -40,7 +40,13 @@ export async function summarizeData(sql: SqlClient, validation: EnvironmentConfi
   }
   if (validation.heartbeat !== undefined) {
     try {
-      const { rows } = await sql.query<{ beat: string | Date | null }>(`SELECT max(${quote(validation.heartbeat.column)}) AS beat FROM ${quote(validation.heartbeat.table)}`);
+      // `asOf`: only beats from before the failure count (writes in DR after the switch are not
+      // restored data).
+      const col = quote(validation.heartbeat.column);
+      const { rows } = await sql.query<{ beat: string | Date | null }>(
+        `SELECT max(${col}) AS beat FROM ${quote(validation.heartbeat.table)}${opts.asOf === undefined ? "" : ` WHERE ${col} <= $1::timestamptz`}`,
+        opts.asOf === undefined ? [] : [new Date(opts.asOf).toISOString()],
+      );
       if (rows[0]?.beat !== null && rows[0]?.beat !== undefined) summary.newestHeartbeatAt = new Date(rows[0].beat).getTime();
       else summary.problems.push(`heartbeat table ${validation.heartbeat.table} is empty`);
     } catch (error) {

@@ -163,7 +163,7 @@ export function failoverHandlers(ports: RunbookPorts, envName: string, env: Envi
       const outputs = (ctx.outputOf("stand-up-dr") as JsonObject)["outputs"] as JsonObject;
       const sql = await openDatabase(ports, env.dr.region, outputs, env);
       try {
-        const summary = await summarizeData(sql, env.validation);
+        const summary = await summarizeData(sql, env.validation, { asOf: f.failureAt });
         if (summary.newestHeartbeatAt !== undefined) await ctx.measure("rpoDataMs", Math.max(0, f.failureAt - summary.newestHeartbeatAt));
         ctx.progress(`restored data: ${summary.tables.map((t) => `${t.name} ${t.rows} rows`).join(", ")}`, summaryJson(summary));
         if (summary.problems.length > 0) {

@@ -14,6 +14,40 @@ interface StackState {
 
 const key = (r: { type: string; name: string }) => `${r.type}::${r.name}`;
 
+/** When a resource's creation started and ended, and what it waited for. */
+export interface ResourceSpan {
+  key: string;
+  type: string;
+  start: number;
+  end: number;
+  deps: string[];
+}
+
+/**
+ * Which declared resources each one depends on: those whose id or computed outputs (ARNs, URLs,
+ * hosts, endpoints) appear in its inputs — what Pulumi learns from outputs passed as inputs.
+ */
+export function dependencies(declared: DeclaredResource[]): Map<string, Set<string>> {
+  const marks = declared.map((r) => {
+    const values = new Set<string>([JSON.stringify(r.id)]);
+    const visit = (v: unknown) => {
+      if (typeof v === "string" && v.length > 20 && /[:.]/.test(v) && !JSON.stringify(r.inputs).includes(v)) {
+        values.add(v);
+        if (v.startsWith("https://")) values.add(new URL(v).host);
+      } else if (Array.isArray(v)) v.forEach(visit);
+      else if (typeof v === "object" && v !== null) Object.values(v).forEach(visit);
+    };
+    visit(r.state);
+    return { key: key(r), values: [...values] };
+  });
+  const out = new Map<string, Set<string>>();
+  for (const r of declared) {
+    const text = JSON.stringify(r.inputs);
+    out.set(key(r), new Set(marks.filter((m) => m.key !== key(r) && m.values.some((v) => text.includes(v))).map((m) => m.key)));
+  }
+  return out;
+}
+
 /**
  * Pulumi stacks in the sandbox. `up` evaluates the real infra program under runtime mocks (so the
  * sandbox deploys what the program declares, not a hand-made model), diffs it with the stack's
@@ -22,6 +56,8 @@ const key = (r: { type: string; name: string }) => `${r.type}::${r.name}`;
  */
 export class SandboxStacks implements Stacks {
   private readonly stacks = new Map<string, StackState>();
+  /** Timing of the creations of each stack's last `up` (the RTO benchmark reads the critical path). */
+  readonly spans = new Map<string, ResourceSpan[]>();
   private lock: Promise<void> = Promise.resolve();
   /** Mock id of a cluster resource → its cluster identifier (instances refer to the id). */
   private readonly clusterIds = new Map<string, string>();
@@ -55,32 +91,59 @@ export class SandboxStacks implements Stacks {
       this.stacks.set(stack, state);
       const have = new Set(state.resources.map(key));
       const changes: Record<string, number> = { create: 0, same: 0, delete: 0 };
-      let networkDone = state.resources.some((r) => r.type === "awsx:ec2:Vpc");
       for (const r of declared) {
-        if (have.has(key(r))) {
-          const i = state.resources.findIndex((x) => key(x) === key(r));
-          if (JSON.stringify(state.resources[i]!.inputs) === JSON.stringify(r.inputs)) {
-            changes["same"]! += 1;
-          } else {
-            this.update(r);
-            state.resources[i] = r;
-            changes["update"] = (changes["update"] ?? 0) + 1;
-          }
-          continue;
+        if (!have.has(key(r))) continue;
+        const i = state.resources.findIndex((x) => key(x) === key(r));
+        if (JSON.stringify(state.resources[i]!.inputs) === JSON.stringify(r.inputs)) {
+          changes["same"]! += 1;
+        } else {
+          this.update(r);
+          state.resources[i] = r;
+          changes["update"] = (changes["update"] ?? 0) + 1;
         }
-        const progress = (status: StackProgress["status"], message?: string) => opts.onProgress?.({ resource: r.name, type: r.type, op: "create", status, ...(message === undefined ? {} : { message }) });
-        progress("started");
-        try {
-          networkDone = (await this.create(r, region, opts, networkDone)) || networkDone;
-        } catch (error) {
-          progress("failed", error instanceof Error ? error.message : String(error));
-          throw error;
-        }
-        // Persisted as it lands, like Pulumi's checkpoint: a failed `up` keeps what was created.
-        state.resources.push(r);
-        changes["create"]! += 1;
-        progress("done");
       }
+      // Creations run like Pulumi's: each resource as soon as the resources it depends on exist,
+      // independent ones in parallel. A failure stops new creations; those under way finish.
+      const deps = dependencies(declared);
+      const pending = declared.filter((r) => !have.has(key(r)));
+      const done = new Set(state.resources.map(key));
+      const running = new Map<string, Promise<void>>();
+      const spans: ResourceSpan[] = [];
+      let failure: unknown;
+      for (;;) {
+        if (failure === undefined) {
+          for (const r of pending.filter((x) => !running.has(key(x)) && !done.has(key(x)))) {
+            if (![...(deps.get(key(r)) ?? [])].every((d) => done.has(d))) continue;
+            const progress = (status: StackProgress["status"], message?: string) => opts.onProgress?.({ resource: r.name, type: r.type, op: "create", status, ...(message === undefined ? {} : { message }) });
+            const started = this.world.clock.now();
+            progress("started");
+            running.set(
+              key(r),
+              this.create(r, region, opts).then(
+                () => {
+                  // Persisted as it lands, like Pulumi's checkpoint: a failed `up` keeps what was created.
+                  state.resources.push(r);
+                  done.add(key(r));
+                  changes["create"]! += 1;
+                  spans.push({ key: key(r), type: r.type, start: started, end: this.world.clock.now(), deps: [...(deps.get(key(r)) ?? [])] });
+                  progress("done");
+                },
+                (error: unknown) => {
+                  failure ??= error;
+                  progress("failed", error instanceof Error ? error.message : String(error));
+                },
+              ),
+            );
+          }
+        }
+        if (running.size === 0) break;
+        const finished = await Promise.race([...running.entries()].map(([k, p]) => p.then(() => k)));
+        running.delete(finished);
+      }
+      this.spans.set(stack, spans);
+      if (failure !== undefined) throw failure;
+      const stuck = pending.filter((r) => !done.has(key(r)));
+      if (stuck.length > 0) throw new PilotlightError("pulumi.error", `stack ${stack}: could not order ${stuck.map(key).join(", ")} (dependency cycle)`, { source: "system" });
       const wanted = new Set(declared.map(key));
       for (const r of [...state.resources].reverse()) {
         if (wanted.has(key(r))) continue;
@@ -182,17 +245,17 @@ export class SandboxStacks implements Stacks {
     }
   }
 
-  /** Creates one resource in the world; returns true when it deployed the network. */
-  private async create(r: DeclaredResource, region: string, opts: StackOperationOptions, networkDone: boolean): Promise<boolean> {
+  /** Creates one resource in the world, taking its modelled time. */
+  private async create(r: DeclaredResource, region: string, opts: StackOperationOptions): Promise<void> {
     const world = this.world;
     const where: string = r.inputs["region"] ?? region;
     switch (r.type) {
       case "awsx:ec2:Vpc":
-        if (!networkDone) await this.take(world.durations.networkDeploy, opts, "creating the VPC");
-        return true;
+        await this.take(world.durations.networkDeploy, opts, "creating the VPC");
+        return;
       case "aws:backup/vault:Vault":
         world.addVault(r.inputs["name"], where);
-        return false;
+        return;
       case "aws:rds/cluster:Cluster": {
         const identifier: string = r.inputs["clusterIdentifier"];
         let cluster = world.cluster(identifier);
@@ -219,7 +282,7 @@ export class SandboxStacks implements Stacks {
         // again (Pulumi imports pending creates after a refresh): one restore per cluster.
         this.clusterIds.set(r.id, cluster.id);
         await this.until(cluster, opts, `creating RDS Cluster (${identifier})`);
-        return false;
+        return;
       }
       case "aws:rds/clusterInstance:ClusterInstance": {
         const identifier: string = r.inputs["identifier"];
@@ -230,20 +293,20 @@ export class SandboxStacks implements Stacks {
           target.pendingInstances.set(identifier, world.clock.now() + draw(world.random, world.durations.instanceCreate));
         }
         await this.until(target, opts, `creating RDS Cluster Instance (${identifier})`, identifier);
-        return false;
+        return;
       }
       case "aws:lambda/function:Function":
         world.functions.set(r.id, r.inputs["environment"]?.variables?.CLUSTER_ARN ?? "");
-        return false;
+        return;
       case "aws:lambda/functionUrl:FunctionUrl": {
         await this.take(world.durations.workloadDeploy, opts, "deploying the workload");
         const host = new URL(r.state["functionUrl"]).host;
         world.workloads.set(host, { host, functionId: r.inputs["functionName"], region: where });
-        return false;
+        return;
       }
       case "aws:route53/healthCheck:HealthCheck":
         world.healthChecks.set(r.id, { id: r.id, host: r.inputs["fqdn"], inverted: false });
-        return false;
+        return;
       case "aws:route53/record:Record":
         world.dns.push({
           zoneId: r.inputs["zoneId"],
@@ -253,9 +316,9 @@ export class SandboxStacks implements Stacks {
           ...(r.inputs["healthCheckId"] === undefined ? {} : { healthCheckId: r.inputs["healthCheckId"] }),
           changedAt: world.clock.now(),
         });
-        return false;
+        return;
       default:
-        return false;
+        return;
     }
   }
 

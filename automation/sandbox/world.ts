@@ -274,7 +274,7 @@ export class SandboxWorld {
     await this.clock.track(
       (async () => {
         await cluster.write(now, "CREATE TABLE IF NOT EXISTS orders (id bigint PRIMARY KEY, customer text NOT NULL, total_cents integer NOT NULL, updated_at timestamptz NOT NULL)");
-        await cluster.write(now, "CREATE TABLE IF NOT EXISTS pilotlight_heartbeat (id integer PRIMARY KEY, beat_at timestamptz NOT NULL)");
+        await cluster.write(now, "CREATE TABLE IF NOT EXISTS pilotlight_heartbeat (id bigserial PRIMARY KEY, beat_at timestamptz NOT NULL)");
         const start = this.orderSeq;
         this.orderSeq += rows;
         await cluster.write(
@@ -282,7 +282,7 @@ export class SandboxWorld {
           "INSERT INTO orders SELECT g, 'customer-' || (g % 97), (g * 37) % 10000, $1::timestamptz FROM generate_series($2::bigint, $3::bigint) g",
           [new Date(now).toISOString(), start + 1, start + rows],
         );
-        await cluster.write(now, "INSERT INTO pilotlight_heartbeat VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET beat_at = excluded.beat_at", [new Date(now).toISOString()]);
+        await cluster.write(now, "INSERT INTO pilotlight_heartbeat (beat_at) VALUES ($1)", [new Date(now).toISOString()]);
       })(),
     );
   }
@@ -326,7 +326,7 @@ export class SandboxWorld {
       (async () => {
         await c.write(now, "INSERT INTO orders SELECT g, 'customer-' || (g % 97), (g * 37) % 10000, $1::timestamptz FROM generate_series($2::bigint, $3::bigint) g", [at, start + 1, start + 5]);
         await c.write(now, "UPDATE orders SET total_cents = total_cents + 1, updated_at = $1::timestamptz WHERE id = $2", [at, 1 + Math.floor(this.random.next() * Math.max(1, start))]);
-        await c.write(now, "INSERT INTO pilotlight_heartbeat VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET beat_at = excluded.beat_at", [at]);
+        await c.write(now, "INSERT INTO pilotlight_heartbeat (beat_at) VALUES ($1)", [at]);
       })(),
     );
     this.stats.writes += 1;

@@ -88,6 +88,37 @@ describe("CLI", function () {
     noStack(c);
   });
 
+  describe("without --sandbox, on a machine without the pulumi CLI or AWS credentials", function () {
+    const saved = { ...process.env };
+    afterEach(function () {
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+    });
+
+    it("fails fast saying the pulumi CLI is missing: exit 3, no stack trace, nothing persisted", async function () {
+      writeFileSync(join(cwd, "pilotlight.yaml"), JSON.stringify(SANDBOX_CONFIG));
+      const before = (await store.listRuns({ limit: 500 })).length;
+      const c = await cli("failover --yes --json", { env: { PATH: "/nonexistent" } });
+      expect(c.code).to.equal(3);
+      expect(JSON.parse(c.stdout)).to.deep.include({ code: "pulumi.cli-missing", source: "user" });
+      expect(JSON.parse(c.stdout).hint).to.contain("install");
+      expect((await store.listRuns({ limit: 500 })).length).to.equal(before);
+      noStack(c);
+    });
+
+    it("with the CLI but no credentials, says which credentials to configure", async function () {
+      writeFileSync(join(cwd, "pilotlight.yaml"), JSON.stringify(SANDBOX_CONFIG));
+      const bin = mkdtempSync(join(tmpdir(), "pilotlight-bin-"));
+      writeFileSync(join(bin, "pulumi"), "#!/bin/sh\necho v3.190.0\n", { mode: 0o755 });
+      for (const k of Object.keys(process.env)) if (k.startsWith("AWS_")) delete process.env[k];
+      Object.assign(process.env, { AWS_EC2_METADATA_DISABLED: "true", HOME: bin, AWS_CONFIG_FILE: join(bin, "none"), AWS_SHARED_CREDENTIALS_FILE: join(bin, "none") });
+      const c = await cli("failback --yes --json", { env: { PATH: `${bin}:/usr/bin:/bin` } });
+      expect(c.code).to.equal(3);
+      expect(JSON.parse(c.stdout)).to.deep.include({ code: "aws.credentials-missing", source: "user" });
+      noStack(c);
+    });
+  });
+
   it("status --sandbox --json describes the sandbox environment", async function () {
     const c = await cli("status --sandbox --json");
     expect(c.code).to.equal(0);

@@ -180,6 +180,8 @@ describe("failover runbook (sandbox)", function () {
     it("inverts the primary's health check so that Route 53 moves clients", async function () {
       const { session, lib } = await world(13);
       try {
+        // Mid-hour: the top-of-the-hour backup has reached the DR vault.
+        await session.advance(HOUR - (session.clock.now() % HOUR) + 50 * MIN);
         const run = asRun(await lib.failover({ yes: true, force: true }));
         expect(run.phase).to.equal("Completed");
         expect(step(run, "switch-traffic").external).to.include({ kind: "health-check-inverted" });
