@@ -350,6 +350,8 @@ export class SandboxDatabases extends SandboxService implements Databases {
 export class SandboxTraffic extends SandboxService implements Traffic {
   /** What resolvers answer, and a change waiting for health-check detection and the TTL. */
   private answers = new Map<string, { answer: string[]; pending?: { answer: string[]; at: number } }>();
+  /** Answer changes and when resolvers saw them (the RTO benchmark reads the modelled delay). */
+  readonly switches: Array<{ name: string; to: string[]; noticedAt: number; visibleAt: number }> = [];
 
   async healthCheckStatus(q: { healthCheckId: string }): Promise<HealthCheckStatus> {
     // Route 53 health checkers and the DNS data plane are global: no region gate.
@@ -394,6 +396,7 @@ export class SandboxTraffic extends SandboxService implements Traffic {
       // Route 53 notices after its checkers' failure threshold; resolvers follow after the TTL.
       if (known.pending === undefined || !same(known.pending.answer, truth)) {
         known.pending = { answer: truth, at: now + draw(this.world.random, this.world.durations.healthCheckDetection) + draw(this.world.random, this.world.durations.dnsPropagation) };
+        this.switches.push({ name: q.name, to: truth, noticedAt: now, visibleAt: known.pending.at });
       }
       // A stuck DNS fault: resolvers keep the old answer whatever changes.
       if (now >= known.pending.at && !this.world.faults.dnsStuck) {
