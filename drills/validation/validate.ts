@@ -1,0 +1,223 @@
+import type { EnvironmentConfig } from "../../automation/config/schema";
+import type { EventSink } from "../../automation/domain/events";
+import type { SqlClient } from "../../automation/store/sql";
+import { checksumTable, differingChunks, planChunks, usableMethod, type ChunkPlan, type RowHashMethod, type TableChecksum } from "./checksum";
+import { fingerprintSchema, inspectServer, listTables, schemaDifferences, type SchemaFingerprint, type ServerInfo, type TableInfo } from "./inspect";
+import { chunkRange, localizeChunk, type KeyDifferences } from "./localize";
+
+/** A manifest recorded on the primary (`pilotlight manifest record`): what a restore must hold. */
+export interface Manifest {
+  recordedAt: number;
+  server: ServerInfo;
+  schema: SchemaFingerprint;
+  tables: TableChecksum[];
+}
+
+/** One differing chunk, localised and classified. */
+export interface Mismatch {
+  table: string;
+  chunk: number;
+  /** Key range of the chunk (integer keys). */
+  range?: { from: string; to: string };
+  expected?: { rows: number; sum: string };
+  actual?: { rows: number; sum: string };
+  /** `damage`: rows from before the watermark differ. `drift`: only rows changed after it. */
+  kind: "damage" | "drift";
+  keys?: KeyDifferences;
+}
+
+/** Per-table outcome. */
+export interface TableResult {
+  table: string;
+  rows: number;
+  chunks: number;
+  method: RowHashMethod;
+  ms: number;
+  rowsPerSecond: number;
+  mbPerSecond: number;
+  newestRowAt?: number;
+  verdict: "ok" | "drift" | "damaged" | "missing" | "unexpected";
+  mismatches: Mismatch[];
+}
+
+/** The whole validation. */
+export interface ValidationResult {
+  ok: boolean;
+  server: ServerInfo;
+  schema: { ok: boolean; differences: string[] };
+  tables: TableResult[];
+  newestHeartbeatAt?: number;
+  ms: number;
+  summary: string;
+}
+
+/** What the restored database is compared with. */
+export type Expectation =
+  | { kind: "manifest"; manifest: Manifest; watermark?: number }
+  | { kind: "live"; open: () => Promise<SqlClient>; watermark?: number }
+  | { kind: "none" };
+
+/** Options of {@link validateDatabase}. */
+export interface ValidateOptions {
+  /** Opens a connection to the database under test (a pool's worth may be opened). */
+  open: () => Promise<SqlClient>;
+  expect: Expectation;
+  validation: EnvironmentConfig["validation"];
+  /** Connections used at once (tables in parallel). */
+  concurrency?: number;
+  /** Row hash wanted; `hash` falls back to md5 per table when needed or when versions differ. */
+  method?: RowHashMethod;
+  now: () => number;
+  sink?: EventSink;
+  /** Heartbeats after this time do not count (writes after a switch). */
+  asOf?: number;
+}
+
+/** Runs `fn` over `items` with at most `limit` at a time; constant memory per worker. */
+async function pool<T, R>(items: T[], limit: number, fn: (item: T, worker: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async (_, worker) => {
+      for (;;) {
+        const i = next++;
+        if (i >= items.length) return;
+        out[i] = await fn(items[i]!, worker);
+      }
+    }),
+  );
+  return out;
+}
+
+/** Records a manifest of the database: server, schema fingerprint, every table's chunk checksums. */
+export async function recordManifest(o: { open: () => Promise<SqlClient>; validation: EnvironmentConfig["validation"]; method?: RowHashMethod; concurrency?: number; now: () => number }): Promise<Manifest> {
+  const sql = await o.open();
+  try {
+    const server = await inspectServer(sql);
+    const schema = await fingerprintSchema(sql);
+    const tables = await listTables(sql, o.validation.tables);
+    const sums = await pool(tables, o.concurrency ?? 2, async (info) => {
+      const c = await o.open();
+      try {
+        const plan = await planChunks(c, info);
+        return checksumTable(c, info, plan, await usableMethod(c, info, o.method ?? "hash"), o.now);
+      } finally {
+        await c.close();
+      }
+    });
+    return { recordedAt: o.now(), server, schema, tables: sums };
+  } finally {
+    await sql.close();
+  }
+}
+
+/**
+ * Proves a (restored) database intact and fresh, inside PostgreSQL: connectivity and version,
+ * schema fingerprint, per-table chunked checksums in one scan each (tables in parallel on a
+ * bounded pool), comparison with a manifest or the live primary, localisation of differing chunks
+ * (to keys when the primary is live), drift vs damage, freshness from the data, custom checks.
+ */
+export async function validateDatabase(o: ValidateOptions): Promise<ValidationResult> {
+  const started = o.now();
+  const emit = (message: string, data?: Record<string, never>) =>
+    o.sink?.({ time: o.now(), level: "info", code: "step.progress", message, ...(data === undefined ? {} : { data }) });
+  const sql = await o.open();
+  const reference = o.expect.kind === "live" ? await o.expect.open() : undefined;
+  try {
+    const server = await inspectServer(sql);
+    const schema = await fingerprintSchema(sql);
+    const tables = await listTables(sql, o.validation.tables);
+    let expectedSchema: SchemaFingerprint | undefined;
+    let expectedSums = new Map<string, TableChecksum>();
+    let refServer: ServerInfo | undefined;
+    if (o.expect.kind === "manifest") {
+      expectedSchema = o.expect.manifest.schema;
+      refServer = o.expect.manifest.server;
+      expectedSums = new Map(o.expect.manifest.tables.map((t) => [t.table, t]));
+    } else if (reference !== undefined) {
+      refServer = await inspectServer(reference);
+      expectedSchema = await fingerprintSchema(reference);
+    }
+    const differences = expectedSchema === undefined ? [] : schemaDifferences(expectedSchema, schema);
+    // Internal hashes only when both sides run the same server version.
+    const sameVersion = refServer === undefined || refServer.versionNum === server.versionNum;
+    const wanted: RowHashMethod = o.method === "md5" || !sameVersion ? "md5" : "hash";
+    const watermark = o.expect.kind === "none" ? undefined : o.expect.watermark;
+    const names = new Set(tables.map((t) => t.name));
+    const results: TableResult[] = await pool(tables, o.concurrency ?? 2, async (info) => {
+      const c = await o.open();
+      const ref = o.expect.kind === "live" ? await o.expect.open() : undefined;
+      try {
+        const manifestSum = expectedSums.get(info.name);
+        const method: RowHashMethod = manifestSum?.method ?? (await usableMethod(ref ?? c, info, wanted));
+        const plan: ChunkPlan = manifestSum?.plan ?? (await planChunks(ref ?? c, info));
+        const [actual, expected] = await Promise.all([checksumTable(c, info, plan, method, o.now), ref === undefined ? Promise.resolve(manifestSum) : checksumTable(ref, info, plan, method, o.now)]);
+        const mismatches: Mismatch[] = [];
+        if (expected !== undefined) {
+          for (const d of differingChunks(expected, actual)) {
+            const m: Mismatch = { table: info.name, chunk: d.chunk, kind: "damage" };
+            const range = chunkRange(plan, d.chunk);
+            if (range !== undefined) m.range = range;
+            if (d.expected !== undefined) m.expected = { rows: d.expected.rows, sum: d.expected.sum };
+            if (d.actual !== undefined) m.actual = { rows: d.actual.rows, sum: d.actual.sum };
+            if (ref !== undefined) {
+              m.keys = await localizeChunk(ref, c, info, plan, method, d.chunk, watermark);
+              const total = m.keys.counts.missing + m.keys.counts.extra + m.keys.counts.changed;
+              if (watermark !== undefined && total > 0 && m.keys.counts.drifted === total) m.kind = "drift";
+            } else if (watermark !== undefined && ((d.actual?.newest ?? 0) > watermark || (d.expected?.newest ?? 0) > watermark)) {
+              // Manifest mode: the chunk holds rows changed after the manifest/recovery point.
+              m.kind = "drift";
+            }
+            mismatches.push(m);
+          }
+        }
+        const seconds = Math.max(actual.ms, 1) / 1000;
+        const verdict: TableResult["verdict"] = mismatches.some((m) => m.kind === "damage") ? "damaged" : mismatches.length > 0 ? "drift" : "ok";
+        const r: TableResult = {
+          table: info.name,
+          rows: actual.rows,
+          chunks: actual.chunks.length,
+          method,
+          ms: actual.ms,
+          rowsPerSecond: Math.round(actual.rows / seconds),
+          mbPerSecond: Math.round((info.bytes / 1e6 / seconds) * 10) / 10,
+          verdict,
+          mismatches,
+        };
+        if (actual.newestRowAt !== undefined) r.newestRowAt = actual.newestRowAt;
+        emit(`validated ${info.name}: ${r.rows} rows in ${r.ms} ms, ${verdict}`);
+        return r;
+      } finally {
+        await c.close();
+        await ref?.close();
+      }
+    });
+    // Tables the reference has and the restore lacks.
+    for (const t of expectedSums.keys()) if (!names.has(t)) results.push({ table: t, rows: 0, chunks: 0, method: "md5", ms: 0, rowsPerSecond: 0, mbPerSecond: 0, verdict: "missing", mismatches: [] });
+    let newestHeartbeatAt: number | undefined;
+    if (o.validation.heartbeat !== undefined) {
+      const h = o.validation.heartbeat;
+      const { rows } = await sql.query<{ beat: string | Date | null }>(
+        `SELECT max("${h.column}") AS beat FROM ${h.table.split(".").map((p) => `"${p}"`).join(".")}${o.asOf === undefined ? "" : ` WHERE "${h.column}" <= $1::timestamptz`}`,
+        o.asOf === undefined ? [] : [new Date(o.asOf).toISOString()],
+      );
+      if (rows[0]?.beat !== null && rows[0]?.beat !== undefined) newestHeartbeatAt = new Date(rows[0].beat).getTime();
+    }
+    const ok = differences.length === 0 && results.every((t) => t.verdict === "ok" || t.verdict === "drift");
+    const damaged = results.filter((t) => t.verdict === "damaged" || t.verdict === "missing");
+    const summary = ok
+      ? `data intact: ${results.length} tables, ${results.reduce((n, t) => n + t.rows, 0)} rows${results.some((t) => t.verdict === "drift") ? " (drift after the watermark reported)" : ""}`
+      : [
+          ...(differences.length > 0 ? [`schema differs (${differences.length}): ${differences.slice(0, 3).join("; ")}`] : []),
+          ...damaged.map((t) => `${t.table} ${t.verdict}${t.mismatches.filter((m) => m.kind === "damage").map((m) => (m.range === undefined ? ` chunk ${m.chunk}` : ` keys ${m.range.from}..${m.range.to}`)).join(",")}`),
+        ].join("; ");
+    const result: ValidationResult = { ok, server, schema: { ok: differences.length === 0, differences }, tables: results, ms: o.now() - started, summary };
+    if (newestHeartbeatAt !== undefined) result.newestHeartbeatAt = newestHeartbeatAt;
+    return result;
+  } finally {
+    await sql.close();
+    await reference?.close();
+  }
+}
+
+export type { TableInfo };
