@@ -1,7 +1,7 @@
 import type { EnvironmentConfig } from "../../automation/config/schema";
 import type { EventSink } from "../../automation/domain/events";
 import type { SqlClient } from "../../automation/store/sql";
-import { checksumTable, differingChunks, planChunks, usableMethod, type ChunkPlan, type RowHashMethod, type TableChecksum } from "./checksum";
+import { checksumTableSliced, differingChunks, planChunks, usableMethod, type ChunkPlan, type RowHashMethod, type TableChecksum } from "./checksum";
 import { fingerprintSchema, inspectServer, listTables, schemaDifferences, type SchemaFingerprint, type ServerInfo, type TableInfo } from "./inspect";
 import { chunkRange, localizeChunk, type KeyDifferences } from "./localize";
 
@@ -73,6 +73,47 @@ export interface ValidateOptions {
   asOf?: number;
 }
 
+/** Lends at most `limit` connections at a time from `open`; connections are reused, closed at the end. */
+function connections(open: () => Promise<SqlClient>, limit: number) {
+  const idle: SqlClient[] = [];
+  const all: SqlClient[] = [];
+  const waiting: Array<() => void> = [];
+  let busy = 0;
+  const acquire = async (): Promise<SqlClient> => {
+    while (busy >= limit) await new Promise<void>((r) => waiting.push(r));
+    busy++;
+    const c = idle.pop();
+    if (c !== undefined) return c;
+    try {
+      const fresh = await open();
+      all.push(fresh);
+      return fresh;
+    } catch (error) {
+      busy--;
+      waiting.shift()?.();
+      throw error;
+    }
+  };
+  const release = (c: SqlClient) => {
+    idle.push(c);
+    busy--;
+    waiting.shift()?.();
+  };
+  return {
+    async with<T>(fn: (sql: SqlClient) => Promise<T>): Promise<T> {
+      const c = await acquire();
+      try {
+        return await fn(c);
+      } finally {
+        release(c);
+      }
+    },
+    async close(): Promise<void> {
+      await Promise.all(all.map((c) => c.close()));
+    },
+  };
+}
+
 /** Runs `fn` over `items` with at most `limit` at a time; constant memory per worker. */
 async function pool<T, R>(items: T[], limit: number, fn: (item: T, worker: number) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
@@ -96,16 +137,17 @@ export async function recordManifest(o: { open: () => Promise<SqlClient>; valida
     const server = await inspectServer(sql);
     const schema = await fingerprintSchema(sql);
     const tables = await listTables(sql, o.validation.tables);
-    const sums = await pool(tables, o.concurrency ?? 2, async (info) => {
-      const c = await o.open();
-      try {
-        const plan = await planChunks(c, info);
-        return checksumTable(c, info, plan, await usableMethod(c, info, o.method ?? "hash"), o.now);
-      } finally {
-        await c.close();
-      }
-    });
-    return { recordedAt: o.now(), server, schema, tables: sums };
+    const limit = o.concurrency ?? 2;
+    const conns = connections(o.open, limit);
+    try {
+      const sums = await pool(tables, limit, async (info) => {
+        const [plan, method] = await conns.with(async (c) => [await planChunks(c, info), await usableMethod(c, info, o.method ?? "hash")] as const);
+        return checksumTableSliced((fn) => conns.with(fn), info, plan, method, o.now, limit);
+      });
+      return { recordedAt: o.now(), server, schema, tables: sums };
+    } finally {
+      await conns.close();
+    }
   } finally {
     await sql.close();
   }
@@ -144,14 +186,20 @@ export async function validateDatabase(o: ValidateOptions): Promise<ValidationRe
     const wanted: RowHashMethod = o.method === "md5" || !sameVersion ? "md5" : "hash";
     const watermark = o.expect.kind === "none" ? undefined : o.expect.watermark;
     const names = new Set(tables.map((t) => t.name));
-    const results: TableResult[] = await pool(tables, o.concurrency ?? 2, async (info) => {
+    const limit = o.concurrency ?? 2;
+    const conns = connections(o.open, limit);
+    const refConns = o.expect.kind === "live" ? connections(o.expect.open, limit) : undefined;
+    const results: TableResult[] = await pool(tables, limit, async (info) => {
       const c = await o.open();
       const ref = o.expect.kind === "live" ? await o.expect.open() : undefined;
       try {
         const manifestSum = expectedSums.get(info.name);
         const method: RowHashMethod = manifestSum?.method ?? (await usableMethod(ref ?? c, info, wanted));
         const plan: ChunkPlan = manifestSum?.plan ?? (await planChunks(ref ?? c, info));
-        const [actual, expected] = await Promise.all([checksumTable(c, info, plan, method, o.now), ref === undefined ? Promise.resolve(manifestSum) : checksumTable(ref, info, plan, method, o.now)]);
+        const [actual, expected] = await Promise.all([
+          checksumTableSliced((fn) => conns.with(fn), info, plan, method, o.now, limit),
+          refConns === undefined ? Promise.resolve(manifestSum) : checksumTableSliced((fn) => refConns.with(fn), info, plan, method, o.now, limit),
+        ]);
         const mismatches: Mismatch[] = [];
         if (expected !== undefined) {
           for (const d of differingChunks(expected, actual)) {
@@ -192,6 +240,8 @@ export async function validateDatabase(o: ValidateOptions): Promise<ValidationRe
         await ref?.close();
       }
     });
+    await conns.close();
+    await refConns?.close();
     // Tables the reference has and the restore lacks.
     for (const t of expectedSums.keys()) if (!names.has(t)) results.push({ table: t, rows: 0, chunks: 0, method: "md5", ms: 0, rowsPerSecond: 0, mbPerSecond: 0, verdict: "missing", mismatches: [] });
     let newestHeartbeatAt: number | undefined;
