@@ -15,7 +15,7 @@ import {
   type Tag,
 } from "@aws-sdk/client-rds";
 import { PilotlightError } from "../domain/errors";
-import { waitFor } from "../engine/wait";
+import { waitFor, type WaitCheck } from "../engine/wait";
 import type { Clock } from "../ports/clock";
 import type { ClusterInfo, ClusterSnapshotInfo, Databases, WaitOptions } from "../ports/databases";
 import { toAwsError } from "./aws-errors";
@@ -87,6 +87,11 @@ export class AwsDatabases implements Databases {
     }
   }
 
+  /** A bounded wait on the injected clock: the caller's maximum and signal, backoff with jitter. */
+  private poll<T>(what: string, q: WaitOptions, check: () => Promise<WaitCheck<T>>): Promise<T> {
+    return waitFor({ clock: this.clock, what, maxWaitMs: q.maxWaitMs, signal: q.signal, minDelayMs: 30_000, maxDelayMs: 120_000, check });
+  }
+
   async describeCluster(q: { region: string; id: string }): Promise<ClusterInfo | undefined> {
     try {
       const r = await this.client(q.region).send(new DescribeDBClustersCommand({ DBClusterIdentifier: q.id }));
@@ -110,14 +115,7 @@ export class AwsDatabases implements Databases {
   }
 
   waitForClusterAvailable(q: { region: string; id: string } & WaitOptions): Promise<ClusterInfo> {
-    return waitFor({
-      clock: this.clock,
-      what: `cluster ${q.id} available`,
-      maxWaitMs: q.maxWaitMs,
-      signal: q.signal,
-      minDelayMs: 30_000,
-      maxDelayMs: 120_000,
-      check: async () => {
+    return this.poll(`cluster ${q.id} available`, q, async () => {
         const c = await this.describeCluster(q);
         if (c === undefined) return { state: "RETRY", observed: "not found" };
         if (c.status === "available") return { state: "SUCCESS", value: c };
@@ -125,19 +123,11 @@ export class AwsDatabases implements Databases {
           return { state: "FAILURE", error: new PilotlightError("restore.failed", `cluster ${q.id} is ${c.status}`, { source: "aws" }) };
         }
         return { state: "RETRY", observed: c.status };
-      },
-    });
+      });
   }
 
   waitForInstanceAvailable(q: { region: string; id: string } & WaitOptions): Promise<void> {
-    return waitFor({
-      clock: this.clock,
-      what: `instance ${q.id} available`,
-      maxWaitMs: q.maxWaitMs,
-      signal: q.signal,
-      minDelayMs: 30_000,
-      maxDelayMs: 120_000,
-      check: async () => {
+    return this.poll(`instance ${q.id} available`, q, async () => {
         let status = "not found";
         try {
           const r = await this.client(q.region).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: q.id }));
@@ -148,8 +138,7 @@ export class AwsDatabases implements Databases {
         if (status === "available") return { state: "SUCCESS", value: undefined };
         if (status === "failed" || status === "incompatible-parameters") return { state: "FAILURE", error: new PilotlightError("restore.failed", `instance ${q.id} is ${status}`, { source: "aws" }) };
         return { state: "RETRY", observed: status };
-      },
-    });
+      });
   }
 
   async createClusterSnapshot(q: { region: string; clusterId: string; snapshotId: string; tags: Record<string, string> }): Promise<ClusterSnapshotInfo> {
@@ -186,21 +175,13 @@ export class AwsDatabases implements Databases {
   }
 
   waitForSnapshotAvailable(q: { region: string; id: string } & WaitOptions): Promise<ClusterSnapshotInfo> {
-    return waitFor({
-      clock: this.clock,
-      what: `snapshot ${q.id} available`,
-      maxWaitMs: q.maxWaitMs,
-      signal: q.signal,
-      minDelayMs: 30_000,
-      maxDelayMs: 120_000,
-      check: async () => {
+    return this.poll(`snapshot ${q.id} available`, q, async () => {
         const s = await this.describeClusterSnapshot(q);
         if (s === undefined) return { state: "RETRY", observed: "not found" };
         if (s.status === "available") return { state: "SUCCESS", value: s };
         if (s.status === "failed") return { state: "FAILURE", error: new PilotlightError("restore.failed", `snapshot ${q.id} failed`, { source: "aws" }) };
         return { state: "RETRY", observed: s.status };
-      },
-    });
+      });
   }
 
   async restoreClusterToPointInTime(q: {

@@ -1,7 +1,7 @@
 import { PilotlightError } from "../domain/errors";
 import type { RecoveryPoint, RestoreJob } from "../domain/recovery-point";
 import { isThrottling, toAwsError } from "../adapters/aws-errors";
-import { retry, waitFor } from "../engine/wait";
+import { retry, waitFor, type WaitCheck } from "../engine/wait";
 import type { Backups, BackupJobSummary, StartRestoreRequest } from "../ports/backups";
 import type { ClusterInfo, ClusterSnapshotInfo, Databases, WaitOptions } from "../ports/databases";
 import type { Health, ProbeResult } from "../ports/health";
@@ -149,6 +149,11 @@ function clusterInfo(c: SandboxCluster): ClusterInfo {
 
 /** Amazon RDS in the sandbox. */
 export class SandboxDatabases extends SandboxService implements Databases {
+  /** A bounded wait on the injected clock: the caller's maximum and signal, backoff with jitter. */
+  private poll<T>(what: string, q: WaitOptions, check: () => Promise<WaitCheck<T>>): Promise<T> {
+    return waitFor({ clock: this.world.clock, what, maxWaitMs: q.maxWaitMs, signal: q.signal, minDelayMs: 30_000, maxDelayMs: 60_000, random: () => this.world.random.next(), check });
+  }
+
   async describeCluster(q: { region: string; id: string }): Promise<ClusterInfo | undefined> {
     return this.call(q.region, "DescribeDBClusters", () => {
       const c = this.world.cluster(q.id);
@@ -167,32 +172,15 @@ export class SandboxDatabases extends SandboxService implements Databases {
   }
 
   waitForClusterAvailable(q: { region: string; id: string } & WaitOptions): Promise<ClusterInfo> {
-    return waitFor({
-      clock: this.world.clock,
-      what: `cluster ${q.id} available`,
-      maxWaitMs: q.maxWaitMs,
-      signal: q.signal,
-      minDelayMs: 30_000,
-      maxDelayMs: 60_000,
-      random: () => this.world.random.next(),
-      check: async () => {
+    return this.poll(`cluster ${q.id} available`, q, async () => {
         const c = await this.describeCluster(q);
         if (c === undefined) return { state: "RETRY", observed: "not found" };
         return c.status === "available" ? { state: "SUCCESS", value: c } : { state: "RETRY", observed: c.status };
-      },
-    });
+      });
   }
 
   waitForInstanceAvailable(q: { region: string; id: string } & WaitOptions): Promise<void> {
-    return waitFor({
-      clock: this.world.clock,
-      what: `instance ${q.id} available`,
-      maxWaitMs: q.maxWaitMs,
-      signal: q.signal,
-      minDelayMs: 30_000,
-      maxDelayMs: 60_000,
-      random: () => this.world.random.next(),
-      check: async () => {
+    return this.poll(`instance ${q.id} available`, q, async () => {
         const found = await this.call(q.region, "DescribeDBInstances", () => {
           for (const c of this.world.clusters.values()) {
             c.refresh(this.world.clock.now());
@@ -202,8 +190,7 @@ export class SandboxDatabases extends SandboxService implements Databases {
           return "not found";
         });
         return found === "available" ? { state: "SUCCESS", value: undefined } : { state: "RETRY", observed: found };
-      },
-    });
+      });
   }
 
   async createClusterSnapshot(q: { region: string; clusterId: string; snapshotId: string; tags: Record<string, string> }): Promise<ClusterSnapshotInfo> {
@@ -267,20 +254,11 @@ export class SandboxDatabases extends SandboxService implements Databases {
   }
 
   waitForSnapshotAvailable(q: { region: string; id: string } & WaitOptions): Promise<ClusterSnapshotInfo> {
-    return waitFor({
-      clock: this.world.clock,
-      what: `snapshot ${q.id} available`,
-      maxWaitMs: q.maxWaitMs,
-      signal: q.signal,
-      minDelayMs: 30_000,
-      maxDelayMs: 60_000,
-      random: () => this.world.random.next(),
-      check: async () => {
+    return this.poll(`snapshot ${q.id} available`, q, async () => {
         const s = await this.describeClusterSnapshot(q);
         if (s === undefined) return { state: "RETRY", observed: "not found" };
         return s.status === "available" ? { state: "SUCCESS", value: s } : { state: "RETRY", observed: s.status };
-      },
-    });
+      });
   }
 
   async restoreClusterToPointInTime(q: {
