@@ -19,6 +19,8 @@ import type { Lease, LeaseHolder, RunStore } from "./ports/run-store";
 import { decideFailback, failbackHandlers, gatherFailbackFacts, planFailback } from "./runbooks/failback";
 import { decideFailover, failoverHandlers, gatherFailoverFacts, planFailover, type FailoverRequest } from "./runbooks/failover";
 import type { RunbookPorts } from "./runbooks/ports";
+import { decideRestore, gatherRestoreFacts, planRestore, restoreHandlers } from "./runbooks/point-in-time-restore";
+import { parseDuration } from "./domain/objectives";
 import { SandboxSession } from "./sandbox/session";
 import { openRunStore } from "./store/open-store";
 
@@ -133,6 +135,7 @@ export function newRunId(kind: string, now: number): string {
 const BUILT_IN: Runbook[] = [
   { kind: "failover", handlers: (d) => failoverHandlers(d.ports, d.envName, d.environment) },
   { kind: "failback", handlers: (d) => failbackHandlers(d.ports, d.envName, d.environment) },
+  { kind: "point-in-time-restore", handlers: (d) => restoreHandlers(d.ports, d.envName, d.environment) },
 ];
 
 function notBuilt(what: string): PilotlightError {
@@ -140,6 +143,15 @@ function notBuilt(what: string): PilotlightError {
     source: "system",
     hint: "see the README's roadmap; nothing was changed",
   });
+}
+
+/** `--to`: an ISO time, or a duration before now such as `-45m`. */
+export function parseRestoreTime(text: string | undefined, now: number): number {
+  if (text === undefined) throw new PilotlightError("config.invalid", "a point-in-time restore needs --to TIME", { source: "user", hint: "e.g. --to 2026-01-19T13:00:00Z or --to=-45m" });
+  const relative = /^-(.+)$/.exec(text.trim());
+  const ms = relative === null ? Date.parse(text) : now - (parseDuration(relative[1]!) ?? Number.NaN);
+  if (Number.isNaN(ms)) throw new PilotlightError("config.invalid", `--to "${text}" is neither an ISO time nor a duration before now`, { source: "user", hint: "e.g. --to 2026-01-19T13:00:00Z or --to=-45m" });
+  return ms;
 }
 
 function isPreview(x: unknown): x is PlanPreview {
@@ -308,7 +320,14 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
     },
     async restore(req) {
       pickEnv(req.env);
-      throw notBuilt("point-in-time restore");
+      if (session !== undefined) await session.stageFor("restore");
+      const to = parseRestoreTime(req.to, clock.now());
+      return operate("point-in-time-restore", req, { to }, {
+        gather: (ports, envName, env) => gatherRestoreFacts(ports, envName, env, to),
+        decide: (facts, env) => decideRestore(facts, env),
+        plan: (facts) => planRestore(facts),
+        question: (f, envName) => `Restore ${envName} to ${new Date(f.to).toISOString()}, fencing writes on ${f.damagedCluster} now and serving the restored data?`,
+      });
     },
     async drill(kind, req) {
       pickEnv(req.env);

@@ -29,9 +29,15 @@ interface CommonSettings {
 export interface PrimarySettings extends CommonSettings {
   role: "primary";
   drRegion: string;
-  /** Bumped by failback: a new cluster `database-g<N>` restored from `restoreSnapshot`. */
+  /** Bumped by failback and point-in-time restore: a new cluster `database-g<N>`. */
   databaseGeneration: number;
+  /** Generation N is restored from this snapshot (failback)… */
   restoreSnapshot?: string;
+  /** …or to this time from the cluster of another generation (point-in-time restore). */
+  restoreToTime?: string;
+  restoreSourceCluster?: string;
+  /** The generation the workload uses; lower than `databaseGeneration` while a candidate is checked. */
+  servingGeneration: number;
 }
 
 /** Settings of a DR stack (production stand-up or drill). */
@@ -65,7 +71,10 @@ export const STACK_CONFIG_KEYS = [
   "databaseName",
   "masterUsername",
   "databaseGeneration",
+  "servingGeneration",
   "restoreSnapshot",
+  "restoreToTime",
+  "restoreSourceCluster",
   "kmsKeyArn",
   "mode",
   "runId",
@@ -148,8 +157,18 @@ export function parseStackConfig(raw: RawStackConfig, stack: string): StackSetti
     if (drRegion !== "" && !REGION.test(drRegion)) problems.push(`pilotlight:drRegion: "${drRegion}" is not an AWS region (e.g. us-west-2)`);
     const generation = get("databaseGeneration") === undefined ? 1 : Number(get("databaseGeneration"));
     if (!Number.isInteger(generation) || generation < 1) problems.push("pilotlight:databaseGeneration: must be a positive integer (failback increments it)");
-    if (get("databaseGeneration") !== undefined && generation > 1 && get("restoreSnapshot") === undefined) {
-      problems.push("pilotlight:restoreSnapshot: required when databaseGeneration > 1 (the generation's cluster is restored from it)");
+    const pitr = get("restoreToTime") !== undefined || get("restoreSourceCluster") !== undefined;
+    if (pitr && (get("restoreToTime") === undefined || get("restoreSourceCluster") === undefined)) {
+      problems.push("pilotlight:restoreToTime and pilotlight:restoreSourceCluster: set both (a point-in-time restore needs the source and the time)");
+    }
+    if (get("restoreToTime") !== undefined && Number.isNaN(Date.parse(get("restoreToTime")!))) problems.push(`pilotlight:restoreToTime: "${get("restoreToTime")}" is not an ISO time`);
+    if (pitr && get("restoreSnapshot") !== undefined) problems.push("pilotlight:restoreSnapshot: not together with restoreToTime (one source per generation)");
+    if (get("databaseGeneration") !== undefined && generation > 1 && get("restoreSnapshot") === undefined && !pitr) {
+      problems.push("pilotlight:restoreSnapshot: required when databaseGeneration > 1 (the generation's cluster is restored from it, or use restoreToTime)");
+    }
+    const serving = get("servingGeneration") === undefined ? generation : Number(get("servingGeneration"));
+    if (!Number.isInteger(serving) || serving < 1 || serving > generation || serving < generation - 1) {
+      problems.push("pilotlight:servingGeneration: must be databaseGeneration or the one before it (a candidate is checked before it serves)");
     }
     for (const k of ["mode", "runId", "expiresAt", "kmsKeyArn"] as const) if (get(k) !== undefined) problems.push(`pilotlight:${k}: only valid for the dr role`);
     settings = {
@@ -158,7 +177,10 @@ export function parseStackConfig(raw: RawStackConfig, stack: string): StackSetti
       instanceClass: get("instanceClass") ?? "db.r6g.large",
       drRegion,
       databaseGeneration: generation,
+      servingGeneration: serving,
       ...(get("restoreSnapshot") === undefined ? {} : { restoreSnapshot: get("restoreSnapshot")! }),
+      ...(get("restoreToTime") === undefined ? {} : { restoreToTime: get("restoreToTime")! }),
+      ...(get("restoreSourceCluster") === undefined ? {} : { restoreSourceCluster: get("restoreSourceCluster")! }),
     };
   } else if (role === "dr") {
     if (mode !== "production" && mode !== "drill") problems.push(`pilotlight:mode: "${mode}" must be production or drill`);

@@ -15,6 +15,8 @@ export interface AuroraDatabaseArgs {
   masterUsername: string;
   /** Restore from this cluster snapshot (or AWS Backup recovery point, an RDS cluster snapshot). */
   restoreSnapshot?: string;
+  /** Or restore another cluster to a point in time (continuous backup / PITR). */
+  restoreToTime?: { sourceClusterIdentifier: string; time: string };
   /** Production: true. Drills: false. */
   protect: boolean;
   tags: Record<string, string>;
@@ -33,7 +35,7 @@ export class AuroraDatabase extends pulumi.ComponentResource {
 
   constructor(name: string, args: AuroraDatabaseArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("pilotlight:database:Aurora", name, {}, opts);
-    const restoring = args.restoreSnapshot !== undefined;
+    const restoring = args.restoreSnapshot !== undefined || args.restoreToTime !== undefined;
     this.cluster = new aws.rds.Cluster(
       `${name}-cluster`,
       {
@@ -41,7 +43,11 @@ export class AuroraDatabase extends pulumi.ComponentResource {
         engine: "aurora-postgresql",
         engineVersion: args.engineVersion,
         // A restore takes the database name and master user from the snapshot.
-        ...(restoring ? { snapshotIdentifier: args.restoreSnapshot } : { databaseName: args.databaseName, masterUsername: args.masterUsername }),
+        ...(args.restoreSnapshot !== undefined ? { snapshotIdentifier: args.restoreSnapshot } : {}),
+        ...(args.restoreToTime !== undefined
+          ? { restoreToPointInTime: { sourceClusterIdentifier: args.restoreToTime.sourceClusterIdentifier, restoreToTime: args.restoreToTime.time, useLatestRestorableTime: false } }
+          : {}),
+        ...(restoring ? {} : { databaseName: args.databaseName, masterUsername: args.masterUsername }),
         manageMasterUserPassword: true,
         storageEncrypted: true,
         kmsKeyId: args.kmsKeyArn,
@@ -62,7 +68,7 @@ export class AuroraDatabase extends pulumi.ComponentResource {
         parent: this,
         // Changing the snapshot id would replace the database (aws.md): never on an unrelated
         // config change. A new restore is a new generation, i.e. a new resource.
-        ignoreChanges: ["snapshotIdentifier", "masterUsername", "databaseName"],
+        ignoreChanges: ["snapshotIdentifier", "restoreToPointInTime", "masterUsername", "databaseName"],
         // A production cluster is never deleted by Pulumi: dropping it from the program leaves
         // it in AWS, where pilotlight deletes it only with a final snapshot.
         retainOnDelete: args.protect,

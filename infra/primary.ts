@@ -14,6 +14,11 @@ export interface PrimaryOutputs {
   clusterArn: pulumi.Output<string>;
   /** The generation serving (failback restores generation + 1). */
   databaseGeneration: number;
+  /** The newest generation (a candidate while a point-in-time restore is checked). */
+  newestGeneration: number;
+  newestClusterIdentifier: pulumi.Output<string>;
+  newestClusterArn: pulumi.Output<string>;
+  newestSecretArn: pulumi.Output<string>;
   masterSecretArn: pulumi.Output<string>;
   primaryVaultName: pulumi.Output<string>;
   primaryVaultArn: pulumi.Output<string>;
@@ -83,25 +88,32 @@ export class PrimaryEnvironment extends pulumi.ComponentResource {
       child,
     );
 
-    const gen = s.databaseGeneration;
-    const db = new AuroraDatabase(
-      `${name}-database-g${gen}`,
-      {
-        clusterIdentifier: gen === 1 ? `pilotlight-${s.environment}` : `pilotlight-${s.environment}-g${gen}`,
-        engineVersion: s.engineVersion,
-        instanceClass: s.instanceClass,
-        instanceAzs: [azs.apply((a) => a[0]!), azs.apply((a) => a[1]!)],
-        subnetGroupName: subnets.name,
-        securityGroupIds: [dbSg.id],
-        kmsKeyArn: primaryKey.arn,
-        databaseName: s.databaseName,
-        masterUsername: s.masterUsername,
-        ...(s.restoreSnapshot === undefined ? {} : { restoreSnapshot: s.restoreSnapshot }),
-        protect: true,
-        tags: backedUp,
-      },
-      child,
-    );
+    // A generation is a cluster of its own: a new restore never replaces the database in place.
+    // While a point-in-time candidate is checked, the serving generation stays declared too.
+    const clusterId = (g: number) => (g === 1 ? `pilotlight-${s.environment}` : `pilotlight-${s.environment}-g${g}`);
+    const generation = (g: number, restore: boolean) =>
+      new AuroraDatabase(
+        `${name}-database-g${g}`,
+        {
+          clusterIdentifier: clusterId(g),
+          engineVersion: s.engineVersion,
+          instanceClass: s.instanceClass,
+          instanceAzs: [azs.apply((a) => a[0]!), azs.apply((a) => a[1]!)],
+          subnetGroupName: subnets.name,
+          securityGroupIds: [dbSg.id],
+          kmsKeyArn: primaryKey.arn,
+          databaseName: s.databaseName,
+          masterUsername: s.masterUsername,
+          ...(restore && s.restoreSnapshot !== undefined ? { restoreSnapshot: s.restoreSnapshot } : {}),
+          ...(restore && s.restoreToTime !== undefined ? { restoreToTime: { sourceClusterIdentifier: s.restoreSourceCluster!, time: s.restoreToTime } } : {}),
+          protect: true,
+          tags: backedUp,
+        },
+        child,
+      );
+    const newest = generation(s.databaseGeneration, true);
+    const db = s.servingGeneration === s.databaseGeneration ? newest : generation(s.servingGeneration, false);
+    const gen = s.servingGeneration;
 
     // AWS Backup: vaults in both regions, hourly + continuous rules, copy to the DR vault.
     const backupRole = new aws.iam.Role(`${name}-backup-role`, { assumeRolePolicy: assumeRole("backup.amazonaws.com"), tags }, child);
@@ -236,6 +248,10 @@ export class PrimaryEnvironment extends pulumi.ComponentResource {
       clusterIdentifier: db.cluster.clusterIdentifier,
       clusterArn: db.cluster.arn,
       databaseGeneration: gen,
+      newestGeneration: s.databaseGeneration,
+      newestClusterIdentifier: newest.cluster.clusterIdentifier,
+      newestClusterArn: newest.cluster.arn,
+      newestSecretArn: newest.secretArn,
       masterSecretArn: db.secretArn,
       primaryVaultName: vault.name,
       primaryVaultArn: vault.arn,

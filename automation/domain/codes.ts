@@ -64,6 +64,7 @@ export const CODES = {
   "refused.declined": { kind: "error", summary: "The operator answered no." },
   "refused.not-failed-over": { kind: "error", summary: "Failback needs a DR stack that serves traffic." },
   "refused.primary-unavailable": { kind: "error", summary: "The primary region does not answer: failback must wait." },
+  "refused.restore-time": { kind: "error", summary: "The point-in-time restore's time lies outside the restorable window." },
   "refused.dr-active": { kind: "error", summary: "The DR stack already exists: the environment is failed over." },
   "restore.failed": { kind: "error", summary: "A restore did not produce a usable cluster." },
   "traffic.not-switched": { kind: "error", summary: "DNS did not move to the new side before the deadline." },

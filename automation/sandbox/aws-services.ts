@@ -270,29 +270,12 @@ export class SandboxDatabases extends SandboxService implements Databases {
   }): Promise<ClusterInfo> {
     const existing = this.world.cluster(q.targetClusterId);
     if (existing !== undefined) return clusterInfo(existing);
-    const source = await this.call(q.region, "RestoreDBClusterToPointInTime", () => this.clusterOrThrow(q.sourceClusterId), q.sourceClusterId);
-    const now = this.world.clock.now();
-    if (q.restoreTime > now - 5 * 60_000 || q.restoreTime < source.createdAt) {
-      throw toAwsError(new SandboxAwsError("InvalidRestoreFault", `restore time ${new Date(q.restoreTime).toISOString()} is outside the restorable window (earliest ${new Date(source.createdAt).toISOString()}, latest ${new Date(now - 5 * 60_000).toISOString()})`, "client"), "RestoreDBClusterToPointInTime", q.sourceClusterId);
+    await this.call(q.region, "RestoreDBClusterToPointInTime", () => this.clusterOrThrow(q.sourceClusterId), q.sourceClusterId);
+    try {
+      return clusterInfo(await this.world.restoreToTime(q.sourceClusterId, q.restoreTime, q.targetClusterId, q.region, q.tags));
+    } catch (error) {
+      throw toAwsError(error, "RestoreDBClusterToPointInTime", q.sourceClusterId);
     }
-    // Newest backup at or before the time, then the journal up to the time (continuous backup).
-    const base = this.world.recoveryPoints
-      .filter((p) => p.sourceResourceArn === source.arn && p.region === q.region && p.status === "COMPLETED" && p.createdAt <= q.restoreTime && p.copy !== undefined)
-      .sort((a, b) => b.createdAt - a.createdAt)[0];
-    const target = await this.world.createCluster(q.targetClusterId, q.region, q.tags, base?.copy);
-    const from = base?.copy?.journalLength ?? 0;
-    await this.world.clock.track(
-      (async () => {
-        for (const entry of source.journal.slice(from)) {
-          if (entry.at > q.restoreTime) break;
-          await target.db.query(entry.sql, entry.params);
-          target.journal.push(entry);
-        }
-      })(),
-    );
-    target.status = "creating";
-    target.readyAt = now + draw(this.world.random, this.world.durations.clusterRestore);
-    return clusterInfo(target);
   }
 
   async deleteCluster(q: { region: string; id: string; finalSnapshotId?: string; disableProtection?: boolean }): Promise<void> {
@@ -428,9 +411,15 @@ export class SandboxSqlAccess extends SandboxService implements SqlAccess {
     const world = this.world;
     const region = at.region;
     const client: SqlClient = {
-      query: async (text, params) => {
+      query: async <R extends Record<string, unknown>>(text: string, params?: readonly unknown[]) => {
         world.api(region, "ExecuteStatement");
-        return clock.track(sql.query(text, params));
+        const result = await clock.track(sql.query<R>(text, params));
+        // Fencing changes what the workload generator may do: keep the cluster's flag in step.
+        if (text.includes("default_transaction_read_only")) {
+          const { rows } = await clock.track(sql.query<{ default_transaction_read_only: string }>("SHOW default_transaction_read_only"));
+          c.readOnly = rows[0]?.default_transaction_read_only === "on";
+        }
+        return result;
       },
       transaction: (fn) => clock.track(sql.transaction(fn)),
       close: async () => undefined,

@@ -263,6 +263,16 @@ export class SandboxStacks implements Stacks {
           await world.deleteCluster(identifier);
           cluster = undefined;
         }
+        const pitr = r.inputs["restoreToPointInTime"] as { sourceClusterIdentifier: string; restoreToTime: string } | undefined;
+        if (cluster === undefined && pitr !== undefined) {
+          world.api(where, "RestoreDBClusterToPointInTime");
+          try {
+            cluster = await world.restoreToTime(pitr.sourceClusterIdentifier, Date.parse(pitr.restoreToTime), identifier, where, r.inputs["tags"] ?? {});
+          } catch (error) {
+            throw new PilotlightError("pulumi.error", `creating RDS Cluster (${identifier}): ${error instanceof Error ? error.message : String(error)}`, { source: "aws" });
+          }
+          cluster.deletionProtection = r.inputs["deletionProtection"] === true;
+        }
         if (cluster === undefined) {
           world.api(where, "CreateDBCluster");
           const snapshot: string | undefined = r.inputs["snapshotIdentifier"];

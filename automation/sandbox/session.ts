@@ -58,6 +58,13 @@ export class SandboxSession {
     this.sandbox.world.injectOutage(this.o.environment.primary.region);
   }
 
+  /** Corrupts data on the cluster clients write to (journaled, like any write). */
+  async corrupt(): Promise<void> {
+    const c = this.sandbox.world.writeTarget();
+    if (c === undefined) throw new Error("sandbox: nothing to corrupt");
+    await this.clock.track(c.write(this.clock.now(), "UPDATE orders SET total_cents = -total_cents - 1, updated_at = $1::timestamptz WHERE id % 10 = 0", [new Date(this.clock.now()).toISOString()]));
+  }
+
   /** The primary region answers again. */
   recover(): void {
     this.sandbox.world.endOutage(this.o.environment.primary.region);
@@ -67,9 +74,15 @@ export class SandboxSession {
    * Brings the world to the state an operation needs when nothing was staged: a history of
    * backups and, for a failover, a regional outage older than the prepare threshold.
    */
-  async stageFor(kind: "failover" | "status"): Promise<void> {
+  async stageFor(kind: "failover" | "restore" | "status"): Promise<void> {
     if (this.bootstrapped) return;
     await this.bootstrap(6);
+    if (kind === "restore") {
+      // Data corruption 30 minutes ago: a bad deploy zeroed and negated some totals.
+      await this.advance(HOUR - (this.clock.now() % HOUR) + 20 * 60_000);
+      await this.corrupt();
+      await this.advance(30 * 60_000);
+    }
     if (kind === "failover") {
       // Mid-hour, after the top-of-the-hour backup was copied to the DR region.
       await this.advance(HOUR - (this.clock.now() % HOUR) + 50 * 60_000);

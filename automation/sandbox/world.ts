@@ -207,6 +207,37 @@ export class SandboxWorld {
     await this.clock.track(c.close());
   }
 
+  /**
+   * A point-in-time restore: the newest backup of the source at or before `time`, then the
+   * source's journal up to `time` (continuous backup). The window ends 5 minutes before now.
+   */
+  async restoreToTime(sourceId: string, time: number, targetId: string, region: string, tags: Record<string, string>): Promise<SandboxCluster> {
+    const source = this.cluster(sourceId);
+    if (source === undefined) throw new SandboxAwsError("DBClusterNotFoundFault", `DBCluster ${sourceId} not found`, "client");
+    const now = this.clock.now();
+    if (time > now - 5 * 60_000 || time < source.createdAt) {
+      throw new SandboxAwsError("InvalidRestoreFault", `restore time ${new Date(time).toISOString()} is outside the restorable window (earliest ${new Date(source.createdAt).toISOString()}, latest ${new Date(now - 5 * 60_000).toISOString()})`, "client");
+    }
+    const base = this.recoveryPoints
+      .filter((p) => p.sourceResourceArn === source.arn && p.region === region && p.status === "COMPLETED" && p.createdAt <= time && p.copy !== undefined)
+      .sort((a, b) => b.createdAt - a.createdAt)[0];
+    const target = await this.createCluster(targetId, region, tags, base?.copy);
+    const from = base?.copy?.journalLength ?? 0;
+    await this.clock.track(
+      (async () => {
+        for (const entry of source.journal.slice(from)) {
+          if (entry.at > time) break;
+          await target.db.query(entry.sql, entry.params);
+          target.journal.push(entry);
+        }
+      })(),
+    );
+    this.stats.restoresStarted += 1;
+    target.status = "creating";
+    target.readyAt = now + draw(this.random, this.durations.clusterRestore);
+    return target;
+  }
+
   /** Registers a backup vault. */
   addVault(name: string, region: string): void {
     this.vaults.set(`${region}/${name}`, { name, region, arn: `arn:aws:backup:${region}:${this.account}:backup-vault:${name}` });

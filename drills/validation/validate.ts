@@ -168,7 +168,9 @@ export async function validateDatabase(o: ValidateOptions): Promise<ValidationRe
   try {
     const server = await inspectServer(sql);
     const schema = await fingerprintSchema(sql);
-    const tables = await listTables(sql, o.validation.tables);
+    // The heartbeat table's time column tells drift from damage like any updated_at.
+    const hb = o.validation.heartbeat;
+    const tables = await listTables(sql, hb === undefined ? o.validation.tables : [...o.validation.tables, { name: hb.table, updatedAt: hb.column }]);
     let expectedSchema: SchemaFingerprint | undefined;
     let expectedSums = new Map<string, TableChecksum>();
     let refServer: ServerInfo | undefined;

@@ -185,6 +185,35 @@ describe("infra: Pulumi programs under runtime mocks", function () {
     });
   });
 
+  describe("point-in-time candidate of the primary", function () {
+    const pitr = { ...PRIMARY, databaseGeneration: "2", restoreToTime: "2026-01-19T13:00:00Z", restoreSourceCluster: "pilotlight-prod" };
+
+    it("declares the candidate restored to the time beside the serving cluster, which the workload keeps using", async function () {
+      const { resources, outputs } = await evaluate({ ...pitr, servingGeneration: "1" }, "primary", "us-east-1");
+      const clusters = ofType(resources, "aws:rds/cluster:Cluster");
+      expect(clusters.map((c) => c.inputs["clusterIdentifier"]).sort()).to.deep.equal(["pilotlight-prod", "pilotlight-prod-g2"]);
+      const candidate = clusters.find((c) => c.inputs["clusterIdentifier"] === "pilotlight-prod-g2")!;
+      expect(candidate.inputs["restoreToPointInTime"]).to.deep.include({ sourceClusterIdentifier: "pilotlight-prod", restoreToTime: "2026-01-19T13:00:00Z" });
+      expect(clusters.find((c) => c.inputs["clusterIdentifier"] === "pilotlight-prod")!.inputs).not.to.have.property("restoreToPointInTime");
+      const fn = one(resources, "aws:lambda/function:Function").inputs;
+      expect(fn["environment"].variables.CLUSTER_ARN).to.contain(":cluster:pilotlight-prod").and.not.contain("g2");
+      expect(outputs).to.deep.include({ databaseGeneration: 1, newestGeneration: 2 });
+    });
+
+    it("cuts over when the candidate serves: the old generation leaves the program (retained, not deleted)", async function () {
+      const { resources } = await evaluate({ ...pitr, servingGeneration: "2" }, "primary", "us-east-1");
+      const cluster = one(resources, "aws:rds/cluster:Cluster");
+      expect(cluster.inputs["clusterIdentifier"]).to.equal("pilotlight-prod-g2");
+      expect(cluster.opts?.ignoreChanges).to.include("restoreToPointInTime");
+      expect(one(resources, "aws:lambda/function:Function").inputs["environment"].variables.CLUSTER_ARN).to.contain("pilotlight-prod-g2");
+    });
+
+    it("refuses a serving generation that is neither the newest nor the one before", function () {
+      expect(() => parseStackConfig({ ...pitr, servingGeneration: "5" }, "primary")).to.throw(/pilotlight:servingGeneration/);
+      expect(() => parseStackConfig({ ...pitr, restoreSourceCluster: undefined }, "primary")).to.throw(/set both/);
+    });
+  });
+
   describe("DR stack (production)", function () {
     let resources: Recorded[];
     let outputs: Record<string, unknown>;

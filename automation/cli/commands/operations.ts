@@ -98,8 +98,9 @@ export const restoreCommand: CommandModule = {
   describe: "Recover from data corruption: point-in-time restore into a new cluster, compare, cut over, keep the damaged one",
   builder: (y) =>
     safety(y)
-      .option("to", { type: "string", demandOption: true, describe: "the time to restore to (ISO 8601, before the corruption)" })
-      .example("$0 restore --env prod --to 2026-01-19T13:00:00Z", "restore the state of 13:00 UTC") as never,
+      .option("to", { type: "string", demandOption: true, describe: "the time to restore to: ISO 8601, or a duration before now (--to=-45m), before the corruption" })
+      .example("$0 restore --env prod --to 2026-01-19T13:00:00Z", "restore the state of 13:00 UTC")
+      .example("$0 restore --sandbox --to=-45m --yes", "rehearse: corruption 30 minutes ago, restore to 45 minutes ago") as never,
   handler: async (ctx, args) =>
     withLibrary(ctx, args, async (lib, r) => {
       finish(ctx, r, await lib.restore({ ...common(ctx, args), to: args["to"] as string }));
