@@ -100,6 +100,15 @@ export interface EnvironmentStatus {
   objectives: { rtoMs: number; rpoMs: number };
   activeLease?: Lease;
   lastRuns: Partial<Record<RunKind, { id: string; phase: RunPhase; endedAt?: number }>>;
+  /** Facts read from AWS (or the sandbox); `error` says why they could not be read. */
+  live?: {
+    traffic?: string[];
+    servedBy?: "primary" | "dr" | "unknown";
+    primaryHealth?: string;
+    drStack: "absent" | "present" | "unknown";
+    newestRecoveryPoint?: { arn: string; createdAt: number; ageMs: number };
+    error?: string;
+  };
 }
 
 /** The operations of pilotlight, for the CLI and for platform APIs embedding it. */
@@ -248,6 +257,29 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
     }
   };
 
+  /** What AWS says now: where the name points, DR stack, newest DR copy. Never throws. */
+  const liveStatus = async (environment: EnvironmentConfig): Promise<NonNullable<EnvironmentStatus["live"]>> => {
+    const live: NonNullable<EnvironmentStatus["live"]> = { drStack: "unknown" };
+    try {
+      const ports = await portsFor();
+      live.drStack = (await ports.stacks.exists(environment.dr.stack)) ? "present" : "absent";
+      const primary = await ports.stacks.outputs(environment.primary.stack).catch(() => ({}) as JsonObject);
+      if (primary["healthCheckId"] !== undefined) live.primaryHealth = (await ports.traffic.healthCheckStatus({ healthCheckId: String(primary["healthCheckId"]) })).state;
+      if (environment.dns !== undefined) {
+        live.traffic = await ports.traffic.resolve({ zoneId: environment.dns.zoneId, name: environment.dns.name, type: "CNAME" });
+        const primaryHost = primary["healthUrl"] === undefined ? undefined : new URL(String(primary["healthUrl"])).host;
+        live.servedBy = primaryHost === undefined ? "unknown" : live.traffic.includes(primaryHost) ? "primary" : live.drStack === "present" ? "dr" : "unknown";
+      }
+      const points = (await ports.backups.listRecoveryPoints({ region: environment.dr.region, vault: environment.dr.vault, ...(primary["clusterArn"] === undefined ? {} : { resourceArn: String(primary["clusterArn"]) }) }))
+        .filter((p) => p.status === "COMPLETED")
+        .sort((a, b) => b.createdAt - a.createdAt);
+      if (points[0] !== undefined) live.newestRecoveryPoint = { arn: points[0].arn, createdAt: points[0].createdAt, ageMs: clock.now() - points[0].createdAt };
+    } catch (error) {
+      live.error = error instanceof Error ? error.message : String(error);
+    }
+    return live;
+  };
+
   /** Refuses unless confirmed: `--yes`, or a yes on a TTY. */
   const confirmed = async (req: RunRequest, question: string): Promise<void> => {
     if (req.yes === true) return;
@@ -357,6 +389,7 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
           lastRuns,
         };
         if (lease !== undefined && lease.expiresAt > clock.now()) status.activeLease = lease;
+        status.live = await liveStatus(environment);
         result.push(status);
       }
       return result;

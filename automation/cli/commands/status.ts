@@ -15,6 +15,18 @@ export const statusCommand: CommandModule = {
             `${s.name}: primary ${s.primaryRegion}, DR ${s.drRegion}; targets RTO ${formatDuration(s.objectives.rtoMs)}, RPO ${formatDuration(s.objectives.rpoMs)}`,
             s.activeLease === undefined ? "  no run in progress" : `  in progress: run ${s.activeLease.runId} (host ${s.activeLease.holder.host}, pid ${s.activeLease.holder.pid})`,
           ];
+          const l = s.live;
+          if (l !== undefined) {
+            if (l.error !== undefined) lines.push(`  live facts unavailable: ${l.error}`);
+            else {
+              if (l.traffic !== undefined) lines.push(`  traffic: ${l.traffic.join(", ") || "no answer"} (${l.servedBy ?? "unknown"}); primary health check ${l.primaryHealth ?? "n/a"}`);
+              lines.push(`  DR stack: ${l.drStack}`);
+              if (l.newestRecoveryPoint !== undefined) {
+                const late = l.newestRecoveryPoint.ageMs > s.objectives.rpoMs ? " — OLDER THAN THE RPO" : "";
+                lines.push(`  newest DR copy: ${formatDuration(l.newestRecoveryPoint.ageMs)} old${late}`);
+              } else lines.push("  newest DR copy: none");
+            }
+          }
           for (const [kind, last] of Object.entries(s.lastRuns)) {
             lines.push(`  last ${kind}: ${last!.id} ${last!.phase}${last!.endedAt === undefined ? "" : ` at ${new Date(last!.endedAt).toISOString()}`}`);
           }

@@ -124,6 +124,9 @@ describe("CLI", function () {
     expect(c.code).to.equal(0);
     const body = JSON.parse(c.stdout);
     expect(body.environments[0]).to.deep.include({ name: "sandbox", primaryRegion: "us-east-1", drRegion: "us-west-2" });
+    // Live facts: where the name points, the DR stack, the newest DR copy.
+    expect(body.environments[0].live).to.deep.include({ drStack: "absent", servedBy: "primary", primaryHealth: "healthy" });
+    expect(body.environments[0].live.newestRecoveryPoint.ageMs).to.be.a("number");
   });
 
   it("names an unknown run with exit 3, and an unknown environment", async function () {
