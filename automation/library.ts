@@ -22,6 +22,8 @@ import type { RunbookPorts } from "./runbooks/ports";
 import { decideRestore, gatherRestoreFacts, planRestore, restoreHandlers } from "./runbooks/point-in-time-restore";
 import { parseDuration } from "./domain/objectives";
 import { SandboxSession } from "./sandbox/session";
+import { openDatabase } from "./runbooks/actions";
+import { recordManifest } from "../drills/validation/validate";
 import { openRunStore } from "./store/open-store";
 
 /** Where pilotlight acts: real AWS and Pulumi, or the simulated region pair. Always explicit. */
@@ -118,6 +120,8 @@ export interface Pilotlight {
   /** The simulated world, when the target is the sandbox. */
   readonly sandbox?: SandboxSession;
   failover(req: RunRequest & FailoverRequest): Promise<Run | PlanPreview>;
+  /** Records a validation manifest of the primary (cheap enough to run after each backup). */
+  recordManifest(req: { env?: string }): Promise<{ env: string; recordedAt: number; tables: number; rows: number }>;
   failback(req: RunRequest): Promise<Run | PlanPreview>;
   restore(req: RunRequest & { to?: string }): Promise<Run | PlanPreview>;
   drill(kind: "restore" | "full" | "posture", req: RunRequest): Promise<Run>;
@@ -226,7 +230,8 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
   const holder: LeaseHolder = { host: hostname(), pid: process.pid, instance: randomBytes(6).toString("hex") };
   const target = (envName: string) => environmentTarget(envName, session?.worldId);
 
-  const portsFor = async (): Promise<RunbookPorts> => {
+  const portsFor = async (): Promise<RunbookPorts> => ({ manifests: store, ...(await basePorts()) });
+  const basePorts = async (): Promise<RunbookPorts> => {
     if (options.ports !== undefined) return options.ports;
     if (session !== undefined) return session.ports;
     // Loaded only for real runs: the AWS SDK clients and the Automation API are heavy.
@@ -334,6 +339,18 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
         plan: (facts, env) => planFailover(facts, env),
         question: (f, envName, env) => `Fail ${envName} over to ${env.dr.region}, restoring ${f.recoveryPoint?.arn} (${f.primaryHealth})?`,
       });
+    },
+    async recordManifest(req) {
+      const [envName, environment] = pickEnv(req.env);
+      if (session !== undefined) await session.stageFor("status");
+      const ports = await portsFor();
+      const primary = await ports.stacks.outputs(environment.primary.stack);
+      const manifest = await clock.track(
+        recordManifest({ open: async () => openDatabase(ports, environment.primary.region, primary, environment), validation: environment.validation, now: () => clock.now() }),
+      );
+      await store.saveManifest(envName, manifest.recordedAt, manifest as unknown as JsonObject);
+      emit("validation.result", `manifest of ${envName} recorded: ${manifest.tables.length} tables`, { recordedAt: manifest.recordedAt });
+      return { env: envName, recordedAt: manifest.recordedAt, tables: manifest.tables.length, rows: manifest.tables.reduce((n, t) => n + t.rows, 0) };
     },
     async failback(req) {
       if (session !== undefined && !(await session.ports.stacks.exists(pickEnv(req.env)[1].dr.stack))) {

@@ -1,6 +1,7 @@
 import yargs, { type Argv } from "yargs";
 import type { CliContext, CommandModule, GlobalArgs } from "./context";
 import { demoCommand } from "./commands/demo";
+import { manifestCommand } from "./commands/manifest";
 import { drillCommand, failbackCommand, failoverCommand, restoreCommand } from "./commands/operations";
 import { resumeCommand } from "./commands/resume";
 import { runsCommand } from "./commands/runs";
@@ -15,6 +16,7 @@ export const COMMANDS: readonly CommandModule[] = [
   statusCommand,
   runsCommand,
   resumeCommand,
+  manifestCommand,
   demoCommand,
 ];
 

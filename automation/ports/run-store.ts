@@ -1,4 +1,5 @@
 import type { PilotEvent } from "../domain/events";
+import type { JsonObject } from "../domain/json";
 import type { Run, RunKind, RunPhase } from "../domain/run";
 
 /** Who holds a lease: enough to tell an operator which process to look for. */
@@ -63,5 +64,9 @@ export interface RunStore {
   /** Appends events of a run, in order. */
   appendEvents(events: PilotEvent[]): Promise<void>;
   listEvents(runId: string): Promise<PilotEvent[]>;
+  /** Stores a validation manifest recorded on an environment's primary. */
+  saveManifest(env: string, recordedAt: number, manifest: JsonObject): Promise<void>;
+  /** The newest manifest of an environment recorded at or before `before`. */
+  latestManifest(env: string, before: number): Promise<{ recordedAt: number; manifest: JsonObject } | undefined>;
   close(): Promise<void>;
 }

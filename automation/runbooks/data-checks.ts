@@ -72,18 +72,6 @@ export async function summarizeData(sql: SqlClient, validation: EnvironmentConfi
   return summary;
 }
 
-/** Differences between two summaries (a fenced source and its restored copy must agree). */
-export function compareSummaries(expected: DataSummary, actual: DataSummary): string[] {
-  const out: string[] = [];
-  for (const e of expected.tables) {
-    const a = actual.tables.find((t) => t.name === e.name);
-    if (a === undefined) out.push(`table ${e.name} is missing`);
-    else if (a.rows !== e.rows) out.push(`table ${e.name}: ${a.rows} rows, expected ${e.rows}`);
-    else if (a.checksum !== e.checksum) out.push(`table ${e.name}: same row count, different content`);
-  }
-  return out;
-}
-
 /** JSON form of a summary for step outputs and reports. */
 export function summaryJson(s: DataSummary): JsonObject {
   return JSON.parse(JSON.stringify(s)) as JsonObject;

@@ -7,6 +7,7 @@ import type { RecoveryPoint } from "../domain/recovery-point";
 import type { StepContext, StepHandlers } from "../engine/step-context";
 import { hostOf, openDatabase, upStack, waitForDns, waitForHealthy } from "./actions";
 import { summarizeData, summaryJson } from "./data-checks";
+import { validateDatabase, type Manifest } from "../../drills/validation/validate";
 import type { RunbookPorts } from "./ports";
 import { reportStep } from "./report-step";
 import { drStackConfig } from "./stack-config";
@@ -169,7 +170,24 @@ export function failoverHandlers(ports: RunbookPorts, envName: string, env: Envi
         if (summary.problems.length > 0) {
           throw new PilotlightError("validation.failed", `the restored data has problems: ${summary.problems.join("; ")}`, { source: "system", details: { problems: summary.problems } });
         }
-        return summaryJson(summary);
+        // With a manifest recorded on the primary before the recovery point, prove the content:
+        // rows changed between the manifest and the recovery point are drift, the rest must match.
+        const recorded = await ports.manifests?.latestManifest(envName, f.recoveryPoint!.createdAt);
+        if (recorded === undefined) return { ...summaryJson(summary), manifest: null };
+        const result = await ctx.clock.track(
+          validateDatabase({
+            open: async () => openDatabase(ports, env.dr.region, outputs, env),
+            expect: { kind: "manifest", manifest: recorded.manifest as unknown as Manifest, watermark: recorded.recordedAt },
+            validation: env.validation,
+            now: () => ctx.clock.now(),
+            asOf: f.failureAt,
+          }),
+        );
+        ctx.progress(`validation against the manifest of ${new Date(recorded.recordedAt).toISOString()}: ${result.summary}`);
+        if (!result.ok) {
+          throw new PilotlightError("validation.failed", `the restored data differs from the primary's manifest: ${result.summary}`, { source: "system", details: { summary: result.summary } });
+        }
+        return { ...summaryJson(summary), manifest: recorded.recordedAt, validation: result.summary };
       } finally {
         await sql.close();
       }

@@ -1,3 +1,4 @@
+import type { JsonObject } from "../domain/json";
 import type { Backups } from "../ports/backups";
 import type { Clock } from "../ports/clock";
 import type { Databases } from "../ports/databases";
@@ -19,4 +20,6 @@ export interface RunbookPorts {
   sqlAccess: SqlAccess;
   notifier: Notifier;
   reports: Reports;
+  /** Validation manifests recorded on the primary (the run store keeps them). */
+  manifests?: { latestManifest(env: string, before: number): Promise<{ recordedAt: number; manifest: JsonObject } | undefined> };
 }

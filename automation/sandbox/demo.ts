@@ -51,7 +51,10 @@ export async function runDemo(options: Omit<PilotlightOptions, "target">, say: (
     tell(`sandbox: a simulated ${env.primary.region} → ${env.dr.region} pair on virtual time; nothing here touches AWS`);
     await s.bootstrap(6);
     tell(`${at()} 6 h after deploying the primary from the real Pulumi program: ${world.stats.writes} write batches, ${world.stats.backups} hourly backups, ${world.stats.copies} copies in the DR vault`);
-    await s.advance(HOUR - (s.clock.now() % HOUR) + 50 * MIN);
+    await s.advance(HOUR - (s.clock.now() % HOUR) + 55 * MIN);
+    const manifest = await lib.recordManifest({});
+    tell(`${at()} validation manifest recorded on the primary: ${manifest.tables} tables, ${manifest.rows} rows (pilotlight manifest record)`);
+    await s.advance(55 * MIN);
     s.outage();
     tell(`${at()} region outage: ${env.primary.region} stops answering`);
     await s.advance(env.decision.prepareBelow + 10 * MIN);

@@ -65,6 +65,8 @@ export interface SandboxFaults {
   dnsStuck: boolean;
   /** Extra delay of cross-region copies. */
   copyDelayMs: number;
+  /** The next N cross-region copies silently lose rows (a damaged backup that still "completes"). */
+  damageCopies: number;
 }
 
 /** Options of a {@link SandboxWorld}. */
@@ -123,7 +125,7 @@ export class SandboxWorld {
   readonly workloads = new Map<string, WorkloadRecord>();
   /** Lambda functions: id → the cluster ARN in their configuration (updated in place by `up`). */
   readonly functions = new Map<string, string>();
-  readonly faults: SandboxFaults = { outages: new Map(), throttleNext: 0, restoreOutcomes: [], dnsStuck: false, copyDelayMs: 0 };
+  readonly faults: SandboxFaults = { outages: new Map(), throttleNext: 0, restoreOutcomes: [], dnsStuck: false, copyDelayMs: 0, damageCopies: 0 };
   /** The name clients use; the workload generator writes wherever it resolves (follows failover). */
   appRecordName?: string;
   /** Cluster written to when there is no DNS name. */
@@ -414,6 +416,11 @@ export class SandboxWorld {
           copyJob.statusMessage = "source region unavailable";
           return;
         }
+        let copied = copy;
+        if (this.faults.damageCopies > 0) {
+          this.faults.damageCopies -= 1;
+          copied = await this.clock.track(damaged(copy, "DELETE FROM orders WHERE id BETWEEN 100 AND 120"));
+        }
         // A cross-region copy keeps the source's creation time (AWS Backup Developer Guide).
         this.recoveryPoints.push({
           arn: `arn:aws:rds:${this.drRegion}:${this.account}:cluster-snapshot:awsbackup:copy-${copyJob.id}`,
@@ -424,7 +431,7 @@ export class SandboxWorld {
           sourceResourceArn: c.arn,
           status: "COMPLETED",
           copiedFrom: point.arn,
-          copy,
+          copy: copied,
         });
         copyJob.state = "COMPLETED";
         copyJob.completedAt = this.clock.now();
@@ -433,5 +440,17 @@ export class SandboxWorld {
         // Stopped.
       }
     })();
+  }
+}
+
+/** A copy of `copy` with `sql` applied: what a silently damaged backup holds. */
+async function damaged(copy: DataCopy, sql: string): Promise<DataCopy> {
+  const { PGlite } = await import("@electric-sql/pglite");
+  const db = await PGlite.create({ loadDataDir: copy.blob });
+  try {
+    await db.exec(sql);
+    return { ...copy, blob: await db.dumpDataDir("gzip") };
+  } finally {
+    await db.close();
   }
 }

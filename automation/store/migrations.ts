@@ -44,6 +44,18 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE SEQUENCE pilotlight_lease_tokens;
     `,
   },
+  {
+    version: 2,
+    name: "validation manifests",
+    sql: `
+      CREATE TABLE pilotlight_manifests (
+        env text NOT NULL,
+        recorded_at bigint NOT NULL,
+        doc jsonb NOT NULL,
+        PRIMARY KEY (env, recorded_at)
+      );
+    `,
+  },
 ];
 
 /** A stable advisory lock key for migrations ("pilotlight" in ASCII, folded). */

@@ -1,5 +1,6 @@
 import { PilotlightError } from "../domain/errors";
 import type { PilotEvent } from "../domain/events";
+import type { JsonObject } from "../domain/json";
 import type { Run } from "../domain/run";
 import type { Lease, LeaseAttempt, LeaseHolder, RunFilter, RunStore } from "../ports/run-store";
 import { migrate } from "./migrations";
@@ -169,6 +170,19 @@ export class PgRunStore implements RunStore {
       if (r.data !== null) e.data = r.data;
       return e;
     });
+  }
+
+  async saveManifest(env: string, recordedAt: number, manifest: JsonObject): Promise<void> {
+    await this.sql.query("INSERT INTO pilotlight_manifests (env, recorded_at, doc) VALUES ($1, $2, $3::jsonb) ON CONFLICT (env, recorded_at) DO UPDATE SET doc = excluded.doc", [env, recordedAt, JSON.stringify(manifest)]);
+  }
+
+  async latestManifest(env: string, before: number): Promise<{ recordedAt: number; manifest: JsonObject } | undefined> {
+    const { rows } = await this.sql.query<{ recorded_at: string | number; doc: JsonObject | string }>(
+      "SELECT recorded_at, doc FROM pilotlight_manifests WHERE env = $1 AND recorded_at <= $2 ORDER BY recorded_at DESC LIMIT 1",
+      [env, before],
+    );
+    const r = rows[0];
+    return r === undefined ? undefined : { recordedAt: Number(r.recorded_at), manifest: typeof r.doc === "string" ? (JSON.parse(r.doc) as JsonObject) : r.doc };
   }
 
   async close(): Promise<void> {

@@ -55,7 +55,9 @@ export function chunkSql(info: TableInfo, plan: ChunkPlan, method: RowHashMethod
 export async function planChunks(sql: SqlClient, info: TableInfo, targetRowsPerChunk = 100_000): Promise<ChunkPlan> {
   const { rows } = await sql.query<{ est: number }>(`SELECT greatest(reltuples, 0)::float8 AS est FROM pg_class WHERE oid = $1::regclass`, [quoteIdent(info.name)]);
   const est = Math.max(1, Number(rows[0]?.est ?? 1));
-  const chunks = Math.min(4096, Math.max(1, Math.ceil(est / targetRowsPerChunk)));
+  // At least 64 chunks: a chunk that holds recent writes is classified as drift as a whole, so
+  // small chunks keep damage from hiding behind unrelated recent writes.
+  const chunks = Math.min(4096, Math.max(64, Math.ceil(est / targetRowsPerChunk)));
   if (info.keyKind === "integer") {
     // min/max of a primary key come from its index: no scan.
     const r = await sql.query<{ lo: string | null; hi: string | null }>(`SELECT min(${quoteIdent(info.key!)})::text AS lo, max(${quoteIdent(info.key!)})::text AS hi FROM ${quoteIdent(info.name)}`);

@@ -86,6 +86,14 @@ export class CrashingStore implements RunStore {
     this.alive();
     return this.inner.listEvents(runId);
   }
+  async saveManifest(env: string, recordedAt: number, manifest: import("../../automation/domain/json").JsonObject) {
+    this.write();
+    return this.inner.saveManifest(env, recordedAt, manifest);
+  }
+  async latestManifest(env: string, before: number) {
+    this.alive();
+    return this.inner.latestManifest(env, before);
+  }
   async close() {
     // The inner store outlives the "process".
   }

@@ -246,6 +246,25 @@ describe("failover runbook (sandbox)", function () {
       }
     });
 
+    it("a backup that silently lost rows fails the data check against the primary's manifest, naming the table and key range", async function () {
+      const { session, lib } = await world(19);
+      try {
+        await session.advance(HOUR - (session.clock.now() % HOUR) + 55 * MIN);
+        await lib.recordManifest({});
+        session.sandbox.world.faults.damageCopies = 5;
+        await stageOutage(session);
+        const run = asRun(await lib.failover({ yes: true }));
+        expect(run.phase).to.equal("Failed");
+        const error = step(run, "check-data").error!;
+        expect(error.code).to.equal("validation.failed");
+        expect(error.message).to.match(/public\.orders damaged keys \d+\.\.\d+/);
+        expect(step(run, "switch-traffic").state).to.equal("Skipped");
+      } finally {
+        await lib.close();
+        await session.close();
+      }
+    });
+
     it("DNS that never moves fails switch-traffic with traffic.not-switched", async function () {
       const { session, lib } = await world(17);
       try {

@@ -122,6 +122,15 @@ export function runStoreContract(name: string, open: () => Promise<RunStore>): v
       expect((await store.listRuns({ target: t, limit: 1 })).map((r) => r.id)).to.deep.equal([`${t}/r2`]);
     });
 
+    it("keeps manifests per environment and finds the newest at or before a time", async function () {
+      const env = `manifest-${++n}`;
+      await store.saveManifest(env, T0, { tables: [], v: 1 });
+      await store.saveManifest(env, T0 + 3_600_000, { tables: [], v: 2 });
+      expect((await store.latestManifest(env, T0 + 1_000))?.manifest).to.deep.equal({ tables: [], v: 1 });
+      expect((await store.latestManifest(env, T0 + 7_200_000))?.recordedAt).to.equal(T0 + 3_600_000);
+      expect(await store.latestManifest(env, T0 - 1)).to.equal(undefined);
+    });
+
     it("appends events in order and lists them per run", async function () {
       const runId = `${target()}/events`;
       await store.appendEvents([
