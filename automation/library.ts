@@ -24,6 +24,8 @@ import { parseDuration } from "./domain/objectives";
 import { SandboxSession } from "./sandbox/session";
 import { openDatabase } from "./runbooks/actions";
 import { recordManifest } from "../drills/validation/validate";
+import { decideRestoreDrill, gatherRestoreDrillFacts, planRestoreDrill, restoreDrillHandlers } from "../drills/restore-drill";
+import { gatherPostureFacts, planPosture, postureHandlers } from "../drills/posture-check";
 import { openRunStore } from "./store/open-store";
 
 /** Where pilotlight acts: real AWS and Pulumi, or the simulated region pair. Always explicit. */
@@ -124,7 +126,7 @@ export interface Pilotlight {
   recordManifest(req: { env?: string }): Promise<{ env: string; recordedAt: number; tables: number; rows: number }>;
   failback(req: RunRequest): Promise<Run | PlanPreview>;
   restore(req: RunRequest & { to?: string }): Promise<Run | PlanPreview>;
-  drill(kind: "restore" | "full" | "posture", req: RunRequest): Promise<Run>;
+  drill(kind: "restore" | "full" | "posture", req: RunRequest): Promise<Run | PlanPreview>;
   resume(runId: string, opts?: { signal?: AbortSignal }): Promise<Run>;
   status(env?: string): Promise<EnvironmentStatus[]>;
   runs: {
@@ -149,6 +151,8 @@ const BUILT_IN: Runbook[] = [
   { kind: "failover", handlers: (d) => failoverHandlers(d.ports, d.envName, d.environment) },
   { kind: "failback", handlers: (d) => failbackHandlers(d.ports, d.envName, d.environment) },
   { kind: "point-in-time-restore", handlers: (d) => restoreHandlers(d.ports, d.envName, d.environment) },
+  { kind: "restore-drill", handlers: (d) => restoreDrillHandlers(d.ports, d.envName, d.environment) },
+  { kind: "posture-check", handlers: (d) => postureHandlers(d.ports, d.envName, d.environment) },
 ];
 
 function notBuilt(what: string): PilotlightError {
@@ -229,6 +233,8 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
   const store = options.store ?? (await openRunStore(config.store.url, baseDir));
   const holder: LeaseHolder = { host: hostname(), pid: process.pid, instance: randomBytes(6).toString("hex") };
   const target = (envName: string) => environmentTarget(envName, session?.worldId);
+  // Drills hold a lease of their own: a drill never blocks a real failover of the environment.
+  const drillTarget = (envName: string) => `drill:${target(envName)}`;
 
   const portsFor = async (): Promise<RunbookPorts> => ({ manifests: store, ...(await basePorts()) });
   const basePorts = async (): Promise<RunbookPorts> => {
@@ -308,6 +314,7 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
       plan: (facts: F, env: EnvironmentConfig) => Plan;
       question: (facts: F, envName: string, env: EnvironmentConfig) => string;
     },
+    leaseKey: (envName: string) => string = target,
   ): Promise<Run | PlanPreview> => {
     const [envName, environment] = pickEnv(req.env);
     const ports = await portsFor();
@@ -322,7 +329,7 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
     }
     await confirmed(req, steps.question(facts, envName, environment));
     const handlers = runbooks.get(kind)!.handlers({ config, environment, envName, ports });
-    return engine(kind).start({ kind, target: target(envName), spec: { env: envName, request, facts }, plan, handlers, ...(req.signal === undefined ? {} : { signal: req.signal }) });
+    return engine(kind).start({ kind, target: leaseKey(envName), spec: { env: envName, request, facts }, plan, handlers, ...(req.signal === undefined ? {} : { signal: req.signal }) });
   };
 
   const lib: Pilotlight = {
@@ -380,7 +387,14 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
     },
     async drill(kind, req) {
       pickEnv(req.env);
-      throw notBuilt(`the ${kind} drill`);
+      if (kind === "full") throw notBuilt("the full drill");
+      if (session !== undefined) await session.stageFor("status");
+      // Drills are unattended by design: they change nothing the business uses.
+      const drillReq = { ...req, yes: true };
+      if (kind === "posture") {
+        return operate("posture-check", drillReq, {}, { gather: gatherPostureFacts, decide: () => ({ warnings: [] }), plan: () => planPosture(), question: () => "" }, drillTarget);
+      }
+      return operate("restore-drill", drillReq, {}, { gather: gatherRestoreDrillFacts, decide: decideRestoreDrill, plan: () => planRestoreDrill(), question: () => "" }, drillTarget);
     },
     async resume(runId, opts = {}) {
       const run = await store.loadRun(runId);

@@ -10,6 +10,7 @@ import {
   ModifyDBClusterCommand,
   RDSClient,
   RestoreDBClusterToPointInTimeCommand,
+  paginateDescribeDBClusters,
   type DBCluster,
   type DBClusterSnapshot,
   type Tag,
@@ -101,6 +102,14 @@ export class AwsDatabases implements Databases {
       if (NOT_FOUND.has((error as Error).name)) return undefined;
       throw toAwsError(error, "DescribeDBClusters", q.id);
     }
+  }
+
+  async listClusters(q: { region: string }): Promise<ClusterInfo[]> {
+    return this.send(q.region, "DescribeDBClusters", q.region, async (c) => {
+      const out: ClusterInfo[] = [];
+      for await (const page of paginateDescribeDBClusters({ client: c }, {})) for (const cl of page.DBClusters ?? []) out.push(clusterInfo(cl, q.region));
+      return out;
+    });
   }
 
   async createInstance(q: { region: string; clusterId: string; instanceId: string; instanceClass: string; tags: Record<string, string> }): Promise<void> {

@@ -92,7 +92,7 @@ export class PulumiStacks implements Stacks {
     });
   }
 
-  async destroy(stack: string, opts: StackOperationOptions & { remove: boolean }): Promise<void> {
+  async destroy(stack: string, opts: StackOperationOptions & { remove: boolean; preserveConfig?: boolean }): Promise<void> {
     await this.serial(async () => {
       let s: Stack;
       try {
@@ -105,7 +105,7 @@ export class PulumiStacks implements Stacks {
       if (opts.remove) {
         // Not destroy({ remove: true }): that deletes Pulumi.<stack>.yaml. Without `force`, the CLI
         // refuses to remove a stack that still has resources — a safety net we keep.
-        await this.call("stack rm", stack, () => s.workspace.removeStack(stack, { preserveConfig: true }));
+        await this.call("stack rm", stack, () => s.workspace.removeStack(stack, { preserveConfig: opts.preserveConfig !== false }));
       }
     });
   }

@@ -66,6 +66,7 @@ export const CODES = {
   "refused.primary-unavailable": { kind: "error", summary: "The primary region does not answer: failback must wait." },
   "refused.restore-time": { kind: "error", summary: "The point-in-time restore's time lies outside the restorable window." },
   "refused.dr-active": { kind: "error", summary: "The DR stack already exists: the environment is failed over." },
+  "posture.failed": { kind: "error", summary: "A posture check found a problem (failed backup or copy jobs, stale DR copy, missing vault)." },
   "restore.failed": { kind: "error", summary: "A restore did not produce a usable cluster." },
   "traffic.not-switched": { kind: "error", summary: "DNS did not move to the new side before the deadline." },
   "workload.unhealthy": { kind: "error", summary: "The workload did not answer healthy before the deadline." },

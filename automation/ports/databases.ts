@@ -37,6 +37,8 @@ export interface WaitOptions {
  */
 export interface Databases {
   describeCluster(q: { region: string; id: string }): Promise<ClusterInfo | undefined>;
+  /** Every cluster of a region with its tags (the sweeper and drill cleanup filter by tag). */
+  listClusters(q: { region: string }): Promise<ClusterInfo[]>;
   /** Creates the writer instance an Aurora restore never creates. */
   createInstance(q: { region: string; clusterId: string; instanceId: string; instanceClass: string; tags: Record<string, string> }): Promise<void>;
   waitForClusterAvailable(q: { region: string; id: string } & WaitOptions): Promise<ClusterInfo>;

@@ -40,6 +40,9 @@ export interface Stacks {
   preview(stack: string, config: Record<string, StackConfigValue>, opts: StackOperationOptions): Promise<StackUpdateResult>;
   up(stack: string, config: Record<string, StackConfigValue>, opts: StackOperationOptions): Promise<StackUpdateResult>;
   refresh(stack: string, opts: StackOperationOptions): Promise<void>;
-  /** Destroys the stack's resources, then removes the stack keeping its `Pulumi.<stack>.yaml`. */
-  destroy(stack: string, opts: StackOperationOptions & { remove: boolean }): Promise<void>;
+  /**
+   * Destroys the stack's resources, then (with `remove`) removes the stack, keeping its
+   * `Pulumi.<stack>.yaml` unless `preserveConfig` is false (drill stacks have no committed file).
+   */
+  destroy(stack: string, opts: StackOperationOptions & { remove: boolean; preserveConfig?: boolean }): Promise<void>;
 }

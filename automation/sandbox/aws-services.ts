@@ -163,6 +163,12 @@ export class SandboxDatabases extends SandboxService implements Databases {
     });
   }
 
+  async listClusters(q: { region: string }): Promise<ClusterInfo[]> {
+    return this.call(q.region, "DescribeDBClusters", () =>
+      [...this.world.clusters.values()].filter((c) => c.region === q.region && c.status !== "deleted").map((c) => (c.refresh(this.world.clock.now()), clusterInfo(c))),
+    );
+  }
+
   async createInstance(q: { region: string; clusterId: string; instanceId: string; instanceClass: string; tags: Record<string, string> }): Promise<void> {
     await this.call(q.region, "CreateDBInstance", () => {
       const c = this.clusterOrThrow(q.clusterId);

@@ -160,7 +160,7 @@ export class SandboxStacks implements Stacks {
     // The sandbox's state never drifts from its world.
   }
 
-  async destroy(stack: string, opts: StackOperationOptions & { remove: boolean }): Promise<void> {
+  async destroy(stack: string, opts: StackOperationOptions & { remove: boolean; preserveConfig?: boolean }): Promise<void> {
     await this.exclusive(async () => {
       const state = this.stacks.get(stack);
       if (state === undefined) return;

@@ -1,0 +1,70 @@
+import type { EnvironmentConfig } from "../automation/config/schema";
+import { PilotlightError } from "../automation/domain/errors";
+import type { JsonObject } from "../automation/domain/json";
+import { formatDuration } from "../automation/domain/objectives";
+import type { Plan } from "../automation/domain/plan";
+import type { StepContext, StepHandlers } from "../automation/engine/step-context";
+import type { RunbookPorts } from "../automation/runbooks/ports";
+import { reportStep } from "../automation/runbooks/report-step";
+
+const MIN = 60_000;
+/** Jobs of this period are checked (the schedule is hourly by default). */
+const PERIOD_MS = 24 * 60 * MIN;
+
+/** Facts of a posture check. */
+export interface PostureFacts extends JsonObject {
+  env: string;
+  declaredAt: number;
+  clusterArn: string;
+}
+
+/** Reads what the checks need. */
+export async function gatherPostureFacts(ports: RunbookPorts, envName: string, env: EnvironmentConfig): Promise<PostureFacts> {
+  const primary = await ports.stacks.outputs(env.primary.stack);
+  return { env: envName, declaredAt: ports.clock.now(), clusterArn: String(primary["clusterArn"] ?? "") };
+}
+
+/** Independent checks, in parallel; each fails with what it found. */
+export function planPosture(): Plan {
+  return {
+    steps: [
+      { id: "backup-jobs", title: "Backup jobs of the last day succeeded", dependsOn: [], timeoutMs: 10 * MIN },
+      { id: "copy-jobs", title: "Cross-region copy jobs of the last day succeeded", dependsOn: [], timeoutMs: 10 * MIN },
+      { id: "dr-copy-fresh", title: "The newest copy in the DR vault is younger than the RPO", dependsOn: [], timeoutMs: 10 * MIN },
+      { id: "report", title: "Report and alert when something is wrong", dependsOn: ["backup-jobs", "copy-jobs", "dr-copy-fresh"], timeoutMs: 10 * MIN, cleanup: true },
+    ],
+  };
+}
+
+const factsOf = (ctx: StepContext) => ctx.spec["facts"] as PostureFacts;
+
+/** Executes the posture checks. */
+export function postureHandlers(ports: RunbookPorts, envName: string, env: EnvironmentConfig): StepHandlers {
+  const jobs = (kind: "backup" | "copy") => async (ctx: StepContext) => {
+    const since = factsOf(ctx).declaredAt - PERIOD_MS;
+    const list = await ports.backups.listJobs({ region: env.primary.region, kind, since, signal: ctx.signal });
+    const failed = list.filter((j) => j.state === "FAILED" || j.state === "ABORTED" || j.state === "EXPIRED" || j.state === "PARTIAL");
+    if (failed.length > 0) {
+      throw new PilotlightError("posture.failed", `${failed.length} of ${list.length} ${kind} jobs since ${new Date(since).toISOString()} did not complete (${failed.slice(0, 3).map((j) => `${j.id}: ${j.state}${j.statusMessage === undefined ? "" : ` ${j.statusMessage}`}`).join("; ")})`, { source: "aws", details: { failed: failed.length, total: list.length } });
+    }
+    return { total: list.length, failed: 0 };
+  };
+  return {
+    "backup-jobs": jobs("backup"),
+    "copy-jobs": jobs("copy"),
+    "dr-copy-fresh": async (ctx) => {
+      const f = factsOf(ctx);
+      // Listing the vault also proves that it exists and that its key lets us read it.
+      const points = (await ports.backups.listRecoveryPoints({ region: env.dr.region, vault: env.dr.vault, resourceArn: f.clusterArn, signal: ctx.signal })).filter((p) => p.status === "COMPLETED");
+      const newest = points.sort((a, b) => b.createdAt - a.createdAt)[0];
+      if (newest === undefined) throw new PilotlightError("posture.failed", `no completed copy of the primary in ${env.dr.vault} (${env.dr.region})`, { source: "aws" });
+      const age = f.declaredAt - newest.createdAt;
+      await ctx.measure("rpoMs", age);
+      if (age > env.objectives.rpo) {
+        throw new PilotlightError("posture.failed", `the newest DR copy is ${formatDuration(age)} old, beyond the RPO target of ${formatDuration(env.objectives.rpo)}`, { source: "aws", details: { ageMs: age, rpoMs: env.objectives.rpo } });
+      }
+      return { newest: newest.arn, ageMs: age };
+    },
+    report: reportStep(ports, env, `Posture check of ${envName}`, (run) => (run.phase === "Completed" ? "Backups, copies and the DR vault are in shape." : "The DR posture is broken: see the failed checks.")),
+  };
+}

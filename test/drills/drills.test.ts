@@ -1,0 +1,111 @@
+import { expect } from "chai";
+import { readFileSync } from "node:fs";
+import type { Run } from "../../automation/domain/run";
+import { isPreview, type Pilotlight } from "../../automation/library";
+import type { SandboxSession } from "../../automation/sandbox/session";
+import { PgRunStore } from "../../automation/store/pg-run-store";
+import { PgliteSql } from "../../automation/store/pglite-sql";
+import { HOUR, MIN, libraryOn, newSession } from "../support/sandbox-harness";
+
+const asRun = (x: unknown): Run => {
+  if (isPreview(x)) throw new Error("got a preview");
+  return x as Run;
+};
+const step = (run: Run, id: string) => run.steps.find((s) => s.id === id)!;
+
+describe("drills (sandbox)", function () {
+  this.timeout(180_000);
+  let store: PgRunStore;
+
+  before(async function () {
+    store = await PgRunStore.open(await PgliteSql.open());
+  });
+  after(async function () {
+    await store.close();
+  });
+
+  async function world(seed: number): Promise<{ session: SandboxSession; lib: Pilotlight }> {
+    const { session, reportsDir } = newSession(seed);
+    await session.bootstrap(3);
+    // Just after a copy landed: the newest DR copy is fresh.
+    await session.advance(HOUR - (session.clock.now() % HOUR) + 50 * MIN);
+    const { lib } = await libraryOn(session, store, reportsDir);
+    return { session, lib };
+  }
+
+  const leftovers = (session: SandboxSession) => ({
+    stacks: session.sandbox.stacks.list().filter((s) => s.startsWith("drill-")),
+    clusters: [...session.sandbox.world.clusters.values()].filter((c) => c.status !== "deleted" && c.id.startsWith("pl-drill-")).map((c) => c.id),
+  });
+
+  it("restore drill: the newest DR copy into a drill stack, validated, timed, destroyed, reported", async function () {
+    const { session, lib } = await world(41);
+    try {
+      const run = asRun(await lib.drill("restore", {}));
+      expect(run.phase, JSON.stringify(run.error)).to.equal("Completed");
+      expect(run.measurements["rpoMs"]).to.equal(50 * MIN);
+      expect(run.measurements["rtoMs"]).to.be.a("number");
+      expect(leftovers(session)).to.deep.equal({ stacks: [], clusters: [] });
+      // The production DR stack was never touched; no production record changed.
+      expect(await session.ports.stacks.exists("dr")).to.equal(false);
+      expect(session.sandbox.world.dns.map((d) => d.name)).to.deep.equal(["app.sandbox.internal", "drill.app.sandbox.internal"].slice(0, session.sandbox.world.dns.length));
+    } finally {
+      await lib.close();
+      await session.close();
+    }
+  });
+
+  it("a drill whose validation fails alerts, reports the table and key range, and still destroys its stack", async function () {
+    const { session, lib } = await world(42);
+    try {
+      await session.advance(5 * MIN);
+      await lib.recordManifest({});
+      session.sandbox.world.faults.damageCopies = 5;
+      await session.advance(HOUR); // the next backup's copy lands damaged
+      const run = asRun(await lib.drill("restore", {}));
+      expect(run.phase).to.equal("Failed");
+      expect(step(run, "validate").error?.message).to.match(/public\.orders damaged keys \d+\.\.\d+/);
+      expect(step(run, "destroy").state).to.equal("Succeeded");
+      expect(leftovers(session)).to.deep.equal({ stacks: [], clusters: [] });
+      const alert = session.sandbox.notifier.sent.at(-1)!;
+      expect(alert.severity).to.equal("critical");
+      const report = readFileSync((step(run, "report").output as { markdown: string }).markdown, "utf8");
+      expect(report).to.match(/public\.orders damaged keys \d+\.\.\d+/);
+    } finally {
+      await lib.close();
+      await session.close();
+    }
+  });
+
+  it("a drill interrupted by SIGTERM still destroys its stack and ends Interrupted", async function () {
+    const { session, lib } = await world(43);
+    try {
+      const ctl = new AbortController();
+      void session.clock.sleep(20 * MIN).then(() => ctl.abort(new Error("SIGTERM")));
+      const run = asRun(await lib.drill("restore", { signal: ctl.signal }));
+      expect(run.phase).to.equal("Interrupted");
+      expect(step(run, "destroy").state).to.equal("Succeeded");
+      expect(leftovers(session)).to.deep.equal({ stacks: [], clusters: [] });
+    } finally {
+      await lib.close();
+      await session.close();
+    }
+  });
+
+  it("posture check: passes when copies are fresh, fails and alerts when the newest DR copy is older than the RPO", async function () {
+    const { session, lib } = await world(44);
+    try {
+      const good = asRun(await lib.drill("posture", {}));
+      expect(good.phase, JSON.stringify(good.error)).to.equal("Completed");
+      session.sandbox.world.faults.copyDelayMs = 10 * HOUR;
+      await session.advance(2 * HOUR);
+      const bad = asRun(await lib.drill("posture", {}));
+      expect(bad.phase).to.equal("Failed");
+      expect(step(bad, "dr-copy-fresh").error).to.deep.include({ code: "posture.failed" });
+      expect(session.sandbox.notifier.sent.at(-1)!.severity).to.equal("critical");
+    } finally {
+      await lib.close();
+      await session.close();
+    }
+  });
+});
