@@ -26,6 +26,7 @@ import { openDatabase } from "./runbooks/actions";
 import { recordManifest } from "../drills/validation/validate";
 import { decideRestoreDrill, gatherRestoreDrillFacts, planRestoreDrill, restoreDrillHandlers } from "../drills/restore-drill";
 import { gatherPostureFacts, planPosture, postureHandlers } from "../drills/posture-check";
+import { sweep, type SweepReport } from "../drills/sweeper";
 import { openRunStore } from "./store/open-store";
 
 /** Where pilotlight acts: real AWS and Pulumi, or the simulated region pair. Always explicit. */
@@ -119,9 +120,15 @@ export interface EnvironmentStatus {
 export interface Pilotlight {
   readonly config: Config;
   readonly target: Target;
+  /** The run store (history, leases, manifests, schedule claims). */
+  readonly store: RunStore;
+  /** The clock runs are timed with (virtual on the sandbox). */
+  readonly clock: Clock;
   /** The simulated world, when the target is the sandbox. */
   readonly sandbox?: SandboxSession;
   failover(req: RunRequest & FailoverRequest): Promise<Run | PlanPreview>;
+  /** Removes drill leftovers whose TTL passed; never anything without pilotlight's tag. */
+  sweep(req: { env?: string; signal?: AbortSignal }): Promise<SweepReport>;
   /** Records a validation manifest of the primary (cheap enough to run after each backup). */
   recordManifest(req: { env?: string }): Promise<{ env: string; recordedAt: number; tables: number; rows: number }>;
   failback(req: RunRequest): Promise<Run | PlanPreview>;
@@ -233,8 +240,9 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
   const store = options.store ?? (await openRunStore(config.store.url, baseDir));
   const holder: LeaseHolder = { host: hostname(), pid: process.pid, instance: randomBytes(6).toString("hex") };
   const target = (envName: string) => environmentTarget(envName, session?.worldId);
-  // Drills hold a lease of their own: a drill never blocks a real failover of the environment.
-  const drillTarget = (envName: string) => `drill:${target(envName)}`;
+  // Drills hold leases of their own, per kind: a drill never blocks a real failover of the
+  // environment, and the read-only posture check never waits for a restore drill.
+  const drillTarget = (kind: string) => (envName: string) => `drill:${kind}:${target(envName)}`;
 
   const portsFor = async (): Promise<RunbookPorts> => ({ manifests: store, ...(await basePorts()) });
   const basePorts = async (): Promise<RunbookPorts> => {
@@ -335,6 +343,8 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
   const lib: Pilotlight = {
     config,
     target: options.target,
+    store,
+    clock,
     ...(session === undefined ? {} : { sandbox: session }),
     async failover(req) {
       if (session !== undefined) await session.stageFor("failover");
@@ -346,6 +356,20 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
         plan: (facts, env) => planFailover(facts, env),
         question: (f, envName, env) => `Fail ${envName} over to ${env.dr.region}, restoring ${f.recoveryPoint?.arn} (${f.primaryHealth})?`,
       });
+    },
+    async sweep(req) {
+      const [envName, environment] = pickEnv(req.env);
+      if (session !== undefined) await session.stageFor("status");
+      const ports = await portsFor();
+      const active = new Set((await store.listRuns({ phase: "InProgress", limit: 500 })).map((r) => r.id.toLowerCase()));
+      const report = await sweep(ports, environment, {
+        now: clock.now(),
+        signal: req.signal ?? new AbortController().signal,
+        // A drill stack belongs to an in-progress run: leave it to that run's cleanup.
+        isRunActive: async (stack) => [...active].some((id) => stack.endsWith(id.replace(/[^a-z0-9-]/g, "-"))),
+      });
+      emit("step.progress", `sweep of ${envName}: ${report.destroyedStacks.length} stacks, ${report.deletedClusters.length} clusters removed`, report);
+      return report;
     },
     async recordManifest(req) {
       const [envName, environment] = pickEnv(req.env);
@@ -392,9 +416,9 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
       // Drills are unattended by design: they change nothing the business uses.
       const drillReq = { ...req, yes: true };
       if (kind === "posture") {
-        return operate("posture-check", drillReq, {}, { gather: gatherPostureFacts, decide: () => ({ warnings: [] }), plan: () => planPosture(), question: () => "" }, drillTarget);
+        return operate("posture-check", drillReq, {}, { gather: gatherPostureFacts, decide: () => ({ warnings: [] }), plan: () => planPosture(), question: () => "" }, drillTarget("posture"));
       }
-      return operate("restore-drill", drillReq, {}, { gather: gatherRestoreDrillFacts, decide: decideRestoreDrill, plan: () => planRestoreDrill(), question: () => "" }, drillTarget);
+      return operate("restore-drill", drillReq, {}, { gather: gatherRestoreDrillFacts, decide: decideRestoreDrill, plan: () => planRestoreDrill(), question: () => "" }, drillTarget("restore"));
     },
     async resume(runId, opts = {}) {
       const run = await store.loadRun(runId);

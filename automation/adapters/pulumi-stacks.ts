@@ -60,6 +60,13 @@ export class PulumiStacks implements Stacks {
     }
   }
 
+  async list(): Promise<string[]> {
+    const { LocalWorkspace } = await this.workspaceModule();
+    const ws = await this.call("stack ls", "*", async () => LocalWorkspace.create(await this.workspaceOptions()));
+    const stacks = await this.call("stack ls", "*", () => ws.listStacks());
+    return stacks.map((s) => s.name);
+  }
+
   async outputs(stack: string): Promise<JsonObject> {
     const s = await this.select(stack);
     const out = await this.call("stack output", stack, () => s.outputs());

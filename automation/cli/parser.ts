@@ -1,6 +1,7 @@
 import yargs, { type Argv } from "yargs";
 import type { CliContext, CommandModule, GlobalArgs } from "./context";
 import { demoCommand } from "./commands/demo";
+import { drillsCommand } from "./commands/drills";
 import { manifestCommand } from "./commands/manifest";
 import { drillCommand, failbackCommand, failoverCommand, restoreCommand } from "./commands/operations";
 import { resumeCommand } from "./commands/resume";
@@ -13,6 +14,7 @@ export const COMMANDS: readonly CommandModule[] = [
   failbackCommand,
   restoreCommand,
   drillCommand,
+  drillsCommand,
   statusCommand,
   runsCommand,
   resumeCommand,

@@ -68,5 +68,7 @@ export interface RunStore {
   saveManifest(env: string, recordedAt: number, manifest: JsonObject): Promise<void>;
   /** The newest manifest of an environment recorded at or before `before`. */
   latestManifest(env: string, before: number): Promise<{ recordedAt: number; manifest: JsonObject } | undefined>;
+  /** Claims one scheduled occurrence (`env:kind:time`); true for exactly one claimant ever. */
+  claimOccurrence(occurrence: string, holder: LeaseHolder, now: number): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -36,6 +36,8 @@ export interface StackUpdateResult {
  */
 export interface Stacks {
   exists(stack: string): Promise<boolean>;
+  /** Names of the project's stacks in the state backend (the sweeper looks for drill stacks). */
+  list(): Promise<string[]>;
   outputs(stack: string): Promise<JsonObject>;
   preview(stack: string, config: Record<string, StackConfigValue>, opts: StackOperationOptions): Promise<StackUpdateResult>;
   up(stack: string, config: Record<string, StackConfigValue>, opts: StackOperationOptions): Promise<StackUpdateResult>;

@@ -176,7 +176,7 @@ export class SandboxStacks implements Stacks {
   }
 
   /** Names of the stacks that exist (the sweeper lists drill stacks). */
-  list(): string[] {
+  async list(): Promise<string[]> {
     return [...this.stacks.keys()];
   }
 

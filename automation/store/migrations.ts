@@ -56,6 +56,17 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       );
     `,
   },
+  {
+    version: 3,
+    name: "schedule claims",
+    sql: `
+      CREATE TABLE pilotlight_schedule_claims (
+        occurrence text PRIMARY KEY,
+        holder jsonb NOT NULL,
+        claimed_at bigint NOT NULL
+      );
+    `,
+  },
 ];
 
 /** A stable advisory lock key for migrations ("pilotlight" in ASCII, folded). */

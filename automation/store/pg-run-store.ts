@@ -185,6 +185,11 @@ export class PgRunStore implements RunStore {
     return r === undefined ? undefined : { recordedAt: Number(r.recorded_at), manifest: typeof r.doc === "string" ? (JSON.parse(r.doc) as JsonObject) : r.doc };
   }
 
+  async claimOccurrence(occurrence: string, holder: LeaseHolder, now: number): Promise<boolean> {
+    const { rowCount } = await this.sql.query("INSERT INTO pilotlight_schedule_claims (occurrence, holder, claimed_at) VALUES ($1, $2::jsonb, $3) ON CONFLICT (occurrence) DO NOTHING", [occurrence, JSON.stringify(holder), now]);
+    return rowCount === 1;
+  }
+
   async close(): Promise<void> {
     await this.sql.close();
   }

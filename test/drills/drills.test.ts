@@ -33,8 +33,8 @@ describe("drills (sandbox)", function () {
     return { session, lib };
   }
 
-  const leftovers = (session: SandboxSession) => ({
-    stacks: session.sandbox.stacks.list().filter((s) => s.startsWith("drill-")),
+  const leftovers = async (session: SandboxSession) => ({
+    stacks: (await session.sandbox.stacks.list()).filter((s) => s.startsWith("drill-")),
     clusters: [...session.sandbox.world.clusters.values()].filter((c) => c.status !== "deleted" && c.id.startsWith("pl-drill-")).map((c) => c.id),
   });
 
@@ -45,7 +45,7 @@ describe("drills (sandbox)", function () {
       expect(run.phase, JSON.stringify(run.error)).to.equal("Completed");
       expect(run.measurements["rpoMs"]).to.equal(50 * MIN);
       expect(run.measurements["rtoMs"]).to.be.a("number");
-      expect(leftovers(session)).to.deep.equal({ stacks: [], clusters: [] });
+      expect(await leftovers(session)).to.deep.equal({ stacks: [], clusters: [] });
       // The production DR stack was never touched; no production record changed.
       expect(await session.ports.stacks.exists("dr")).to.equal(false);
       expect(session.sandbox.world.dns.map((d) => d.name)).to.deep.equal(["app.sandbox.internal", "drill.app.sandbox.internal"].slice(0, session.sandbox.world.dns.length));
@@ -66,7 +66,7 @@ describe("drills (sandbox)", function () {
       expect(run.phase).to.equal("Failed");
       expect(step(run, "validate").error?.message).to.match(/public\.orders damaged keys \d+\.\.\d+/);
       expect(step(run, "destroy").state).to.equal("Succeeded");
-      expect(leftovers(session)).to.deep.equal({ stacks: [], clusters: [] });
+      expect(await leftovers(session)).to.deep.equal({ stacks: [], clusters: [] });
       const alert = session.sandbox.notifier.sent.at(-1)!;
       expect(alert.severity).to.equal("critical");
       const report = readFileSync((step(run, "report").output as { markdown: string }).markdown, "utf8");
@@ -85,7 +85,7 @@ describe("drills (sandbox)", function () {
       const run = asRun(await lib.drill("restore", { signal: ctl.signal }));
       expect(run.phase).to.equal("Interrupted");
       expect(step(run, "destroy").state).to.equal("Succeeded");
-      expect(leftovers(session)).to.deep.equal({ stacks: [], clusters: [] });
+      expect(await leftovers(session)).to.deep.equal({ stacks: [], clusters: [] });
     } finally {
       await lib.close();
       await session.close();

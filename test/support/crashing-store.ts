@@ -94,6 +94,10 @@ export class CrashingStore implements RunStore {
     this.alive();
     return this.inner.latestManifest(env, before);
   }
+  async claimOccurrence(occurrence: string, holder: LeaseHolder, now: number) {
+    this.write();
+    return this.inner.claimOccurrence(occurrence, holder, now);
+  }
   async close() {
     // The inner store outlives the "process".
   }

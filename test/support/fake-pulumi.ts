@@ -94,6 +94,8 @@ export class FakePulumiCli {
         }
         return ok("Update complete\n");
       }
+      case "stack ls":
+        return ok(JSON.stringify([...this.stacks.keys()].map((name) => ({ name, current: false, updateInProgress: false }))));
       case "stack output": {
         const s = this.stacks.get(stackName)!;
         return ok(JSON.stringify(s.outputs));

@@ -121,11 +121,24 @@ const drillRunCommand: CommandModule = {
     }),
 };
 
+/** `drill sweep`: remove drill leftovers whose TTL passed. */
+const drillSweepCommand: CommandModule = {
+  command: "sweep",
+  describe: "Remove drill stacks and clusters whose TTL passed (only what carries pilotlight's tag); report what was done",
+  builder: (y) => y.example("$0 drill sweep --env prod", "clean up after a drill host died") as never,
+  handler: async (ctx, args) =>
+    withLibrary(ctx, args, async (lib, r) => {
+      const report = await lib.sweep({ env: args.env, signal: ctx.io.signal });
+      r.result(report, `removed ${report.destroyedStacks.length} stacks (${report.destroyedStacks.join(", ") || "-"}) and ${report.deletedClusters.length} clusters (${report.deletedClusters.join(", ") || "-"}); kept ${report.keptUntagged.length} untagged, ${report.keptForensics.length} forensic${report.errors.length > 0 ? `; errors: ${report.errors.join("; ")}` : ""}`);
+      if (report.errors.length > 0) ctx.setExit(1);
+    }),
+};
+
 /** `drill …`: drills on demand. */
 export const drillCommand: CommandModule = {
   command: "drill",
-  describe: "Drills on demand: `drill run restore|full|posture`",
+  describe: "Drills on demand: `drill run restore|full|posture`, `drill sweep`",
   builder: (y) => y,
   handler: async () => undefined,
-  subcommands: [drillRunCommand],
+  subcommands: [drillRunCommand, drillSweepCommand],
 };

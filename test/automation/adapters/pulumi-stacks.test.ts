@@ -65,6 +65,7 @@ describe("PulumiStacks over LocalWorkspace with a fake pulumi CLI", function () 
     expect(up).to.contain("--yes").and.contain("--skip-preview").and.contain("--event-log <file>").and.contain("--stack dr");
     expect(progress.filter((p) => p.status === "done").map((p) => p.type)).to.deep.equal(["aws:rds/cluster:Cluster", "aws:rds/clusterInstance:ClusterInstance"]);
     expect(result.outputs["restoredFrom"]).to.equal(DR_CONFIG["pilotlight:restoreSnapshot"].value);
+    expect(await stacks.list()).to.deep.equal(["dr"]);
   });
 
   it("never puts a secret on a command line: the passphrase travels in the environment, secret config is refused", async function () {

@@ -131,6 +131,13 @@ export function runStoreContract(name: string, open: () => Promise<RunStore>): v
       expect(await store.latestManifest(env, T0 - 1)).to.equal(undefined);
     });
 
+    it("lets exactly one of many claimants claim a scheduled occurrence", async function () {
+      const key = `sandbox:restore:${++n}`;
+      const claims = await Promise.all(Array.from({ length: 6 }, (_, i) => store.claimOccurrence(key, { ...HOLDER_A, instance: `s${i}` }, T0)));
+      expect(claims.filter(Boolean)).to.have.length(1);
+      expect(await store.claimOccurrence(key, HOLDER_B, T0 + 1)).to.equal(false);
+    });
+
     it("appends events in order and lists them per run", async function () {
       const runId = `${target()}/events`;
       await store.appendEvents([

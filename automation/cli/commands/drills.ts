@@ -1,0 +1,19 @@
+import { withLibrary, type CommandModule } from "../context";
+
+/** `drills`: the long-running scheduler of drills. */
+export const drillsCommand: CommandModule = {
+  command: "drills",
+  describe: "Run the drill scheduler until SIGTERM: nightly restore drills and hourly posture checks from the configuration",
+  builder: (y) => y.example("$0 drills --config pilotlight.yaml", "several processes on one shared store run each drill once") as never,
+  handler: async (ctx, args) =>
+    withLibrary(ctx, args, async (lib, r) => {
+      // The scheduler lives in drills/, which builds on the library; loaded only for this command.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { DrillScheduler, nodeCron } = require("../../../drills/scheduler") as typeof import("../../../drills/scheduler");
+      const scheduler = new DrillScheduler({ lib, config: lib.config, store: lib.store, cron: nodeCron, clock: lib.clock, sink: r.event });
+      scheduler.start();
+      await new Promise<void>((resolve) => (ctx.io.signal.aborted ? resolve() : ctx.io.signal.addEventListener("abort", () => resolve(), { once: true })));
+      await scheduler.stop();
+      r.result({ stopped: true }, "scheduler stopped");
+    }),
+};

@@ -1,0 +1,114 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import { createTask } from "node-cron";
+import type { Config } from "../automation/config/schema";
+import type { EventSink } from "../automation/domain/events";
+import type { Pilotlight } from "../automation/library";
+import type { Clock } from "../automation/ports/clock";
+import type { LeaseHolder, RunStore } from "../automation/ports/run-store";
+
+/** A cron implementation: node-cron in production, a hand-driven one in tests. */
+export interface Cron {
+  /** Calls `fire` with each occurrence's time; returns how to stop it and when it fires next. */
+  schedule(expression: string, timezone: string, fire: (at: Date) => Promise<void>): { stop(): void; nextRun(): Date | null };
+}
+
+/** node-cron with time zones. */
+export const nodeCron: Cron = {
+  schedule(expression, timezone, fire) {
+    const task = createTask(expression, (ctx) => void fire(ctx.date ?? new Date()), { timezone, noOverlap: false });
+    task.start();
+    return { stop: () => void task.stop(), nextRun: () => task.getNextRun() };
+  },
+};
+
+/** The drills a scheduler runs (the full drill is not built yet). */
+export const SCHEDULED_KINDS = ["restore", "posture"] as const;
+type Kind = (typeof SCHEDULED_KINDS)[number];
+
+/** Options of {@link DrillScheduler}. */
+export interface DrillSchedulerOptions {
+  lib: Pilotlight;
+  config: Config;
+  store: RunStore;
+  cron: Cron;
+  clock: Clock;
+  sink?: EventSink;
+  holder?: LeaseHolder;
+}
+
+/**
+ * Runs drills from the configuration's schedules. An occurrence runs at most once across every
+ * scheduler process (claimed in the run store, keyed by environment, kind and minute); an
+ * occurrence whose previous run is still going in this process is skipped, not queued (no
+ * overlap); missed occurrences are not caught up. `stop()` interrupts running drills — their
+ * cleanup steps still run — and waits for them.
+ */
+export class DrillScheduler {
+  private readonly tasks: Array<{ stop(): void }> = [];
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly abort = new AbortController();
+  private readonly holder: LeaseHolder;
+
+  constructor(private readonly o: DrillSchedulerOptions) {
+    this.holder = o.holder ?? { host: hostname(), pid: process.pid, instance: randomBytes(6).toString("hex") };
+  }
+
+  /** Schedules every enabled drill of every environment. */
+  start(): void {
+    const schedules: Array<{ env: string; kind: Kind; cron: string; timezone: string; next: string | null }> = [];
+    for (const [env, e] of Object.entries(this.o.config.environments)) {
+      for (const kind of SCHEDULED_KINDS) {
+        const s = e.drills[kind];
+        if (!s.enabled) continue;
+        const task = this.o.cron.schedule(s.schedule, s.timezone, (at) => this.fire(env, kind, at));
+        this.tasks.push(task);
+        schedules.push({ env, kind, cron: s.schedule, timezone: s.timezone, next: task.nextRun()?.toISOString() ?? null });
+      }
+    }
+    this.emit("info", "schedule.started", `scheduling ${schedules.length} drills`, { schedules });
+  }
+
+  /** One occurrence: claim it, then run the drill unless the previous one still runs here. */
+  async fire(env: string, kind: Kind, at: Date): Promise<void> {
+    const slot = `${env}:${kind}`;
+    const occurrence = `${slot}:${new Date(Math.floor(at.getTime() / 60_000) * 60_000).toISOString()}`;
+    if (this.running.has(slot)) {
+      this.emit("warn", "schedule.skipped", `${occurrence}: the previous ${kind} drill of ${env} is still running`, { occurrence });
+      return;
+    }
+    if (!(await this.o.store.claimOccurrence(occurrence, this.holder, this.o.clock.now()))) {
+      this.emit("info", "schedule.claimed-elsewhere", `${occurrence}: claimed by another scheduler`, { occurrence });
+      return;
+    }
+    this.emit("info", "schedule.fired", `${occurrence}: running the ${kind} drill of ${env}`, { occurrence });
+    const run = (async () => {
+      try {
+        await this.o.lib.drill(kind, { env, signal: this.abort.signal });
+      } catch (error) {
+        // The run (if any) is recorded with its phase; a refusal (no recovery point) is the finding.
+        this.emit("error", "step.failed", `${occurrence}: ${error instanceof Error ? error.message : String(error)}`, { occurrence });
+      } finally {
+        this.running.delete(slot);
+      }
+    })();
+    this.running.set(slot, run);
+    await run;
+  }
+
+  /** Stops scheduling, interrupts running drills (cleanup still runs) and waits for them. */
+  async stop(): Promise<void> {
+    for (const t of this.tasks) t.stop();
+    this.abort.abort(new Error("scheduler stopping (SIGTERM)"));
+    await Promise.allSettled([...this.running.values()]);
+    this.emit("info", "schedule.stopped", "scheduler stopped");
+  }
+
+  private emit(level: "info" | "warn" | "error", code: Parameters<EventSink>[0]["code"], message: string, data?: Record<string, unknown>): void {
+    try {
+      this.o.sink?.({ time: this.o.clock.now(), level, code, message, ...(data === undefined ? {} : { data: JSON.parse(JSON.stringify(data)) }) });
+    } catch {
+      // A faulty sink never stops the scheduler.
+    }
+  }
+}

@@ -1,0 +1,118 @@
+import { expect } from "chai";
+import type { PilotEvent } from "../../automation/domain/events";
+import { PgRunStore } from "../../automation/store/pg-run-store";
+import { PgliteSql } from "../../automation/store/pglite-sql";
+import { DrillScheduler, type Cron } from "../../drills/scheduler";
+import { HOUR, MIN, libraryOn, newSession } from "../support/sandbox-harness";
+
+/** A cron driven by the test: `fire(kind, at)` triggers every scheduler's task of that drill. */
+class HandCron implements Cron {
+  readonly tasks: Array<{ expression: string; fire: (at: Date) => Promise<void> }> = [];
+  schedule(expression: string, _timezone: string, fire: (at: Date) => Promise<void>) {
+    const t = { expression, fire };
+    this.tasks.push(t);
+    return { stop: () => void this.tasks.splice(this.tasks.indexOf(t), 1), nextRun: () => null };
+  }
+}
+
+describe("drill scheduler and sweeper (sandbox)", function () {
+  this.timeout(240_000);
+  let store: PgRunStore;
+
+  before(async function () {
+    store = await PgRunStore.open(await PgliteSql.open());
+  });
+  after(async function () {
+    await store.close();
+  });
+
+  it("three scheduler processes on one store run each scheduled drill exactly once, without overlap", async function () {
+    const { session, reportsDir } = newSession(51);
+    await session.bootstrap(3);
+    await session.advance(HOUR - (session.clock.now() % HOUR) + 50 * MIN);
+    const schedulers: DrillScheduler[] = [];
+    const events: PilotEvent[] = [];
+    const crons: HandCron[] = [];
+    try {
+      for (let i = 0; i < 3; i++) {
+        const { lib } = await libraryOn(session, store, reportsDir);
+        const cron = new HandCron();
+        crons.push(cron);
+        const s = new DrillScheduler({ lib, config: lib.config, store, cron, clock: session.clock, sink: (e) => events.push(e), holder: { host: "h", pid: 100 + i, instance: `s${i}` } });
+        s.start();
+        schedulers.push(s);
+      }
+      // Two occurrences of the nightly restore drill and one of the posture check, seen by all three.
+      // Every process's task fires at the same moment; each resolves when its own drill (if any) ends.
+      const fireAll = (expression: string, at: Date) => Promise.all(crons.flatMap((c) => c.tasks.filter((t) => t.expression === expression).map((t) => t.fire(at))));
+      const night = new Date(session.clock.now());
+      await Promise.all([fireAll("0 3 * * *", night), fireAll("0 * * * *", night)]);
+      // Let the drills run to their end on virtual time.
+      await Promise.all(schedulers.map((s) => s.idle()));
+      await fireAll("0 3 * * *", new Date(night.getTime() + 24 * HOUR));
+      await Promise.all(schedulers.map((s) => s.idle()));
+      const drills = await store.listRuns({ kind: "restore-drill", limit: 50 });
+      const postures = await store.listRuns({ kind: "posture-check", limit: 50 });
+      expect(drills.filter((r) => r.spec["env"] === "sandbox").length).to.equal(2);
+      expect(postures.filter((r) => r.spec["env"] === "sandbox").length).to.equal(1);
+      expect(events.filter((e) => e.code === "schedule.claimed-elsewhere")).to.have.length(6);
+      expect(drills.every((r) => r.phase === "Completed")).to.equal(true);
+      expect(events.filter((e) => e.code === "step.failed")).to.deep.equal([]);
+      // No drill stack is left behind.
+      expect((await session.sandbox.stacks.list()).filter((s) => s.startsWith("drill-"))).to.deep.equal([]);
+    } finally {
+      for (const s of schedulers) await s.stop();
+      await session.close();
+    }
+  });
+
+  it("skips an occurrence while the previous run of that drill is still running in the process", async function () {
+    const { session, reportsDir } = newSession(52);
+    await session.bootstrap(2);
+    await session.advance(HOUR - (session.clock.now() % HOUR) + 50 * MIN);
+    const { lib } = await libraryOn(session, store, reportsDir);
+    const events: PilotEvent[] = [];
+    const cron = new HandCron();
+    const s = new DrillScheduler({ lib, config: lib.config, store, cron, clock: session.clock, sink: (e) => events.push(e) });
+    try {
+      s.start();
+      const task = cron.tasks.find((t) => t.expression === "0 3 * * *")!;
+      const first = task.fire(new Date(session.clock.now()));
+      while (!events.some((e) => e.code === "schedule.fired")) await session.clock.sleep(1000);
+      await task.fire(new Date(session.clock.now() + HOUR));
+      expect(events.map((e) => e.code)).to.include("schedule.skipped");
+      // Stopping interrupts the running drill; its cleanup still destroys the drill stack.
+      await s.stop();
+      await first;
+      const runs = (await store.listRuns({ kind: "restore-drill", limit: 100 })).filter((r) => r.spec["env"] === "sandbox");
+      expect(runs[0]!.phase).to.be.oneOf(["Interrupted", "Completed"]);
+      expect((await session.sandbox.stacks.list()).filter((x) => x.startsWith("drill-"))).to.deep.equal([]);
+    } finally {
+      await session.close();
+    }
+  });
+
+  it("the sweeper removes expired, tagged drill clusters and leaves untagged and forensic ones alone", async function () {
+    const { session, reportsDir } = newSession(53);
+    await session.bootstrap(1);
+    const { lib } = await libraryOn(session, store, reportsDir);
+    try {
+      const world = session.sandbox.world;
+      const past = new Date(session.clock.now() - HOUR).toISOString();
+      await world.createCluster("pl-drill-leftover", "us-west-2", { "managed-by": "pilotlight", "pilotlight:expires-at": past });
+      await world.createCluster("pl-drill-fresh", "us-west-2", { "managed-by": "pilotlight", "pilotlight:expires-at": new Date(session.clock.now() + HOUR).toISOString() });
+      await world.createCluster("someone-elses", "us-west-2", { "pilotlight:expires-at": past });
+      await world.createCluster("pl-drill-evidence", "us-west-2", { "managed-by": "pilotlight", "pilotlight:expires-at": past, "pilotlight:forensics": "run-1" });
+      const report = await lib.sweep({});
+      expect(report.deletedClusters).to.deep.equal(["pl-drill-leftover"]);
+      expect(report.keptUntagged).to.deep.equal(["someone-elses"]);
+      expect(report.keptForensics).to.deep.equal(["pl-drill-evidence"]);
+      expect(world.cluster("pl-drill-leftover")).to.equal(undefined);
+      expect(world.cluster("pl-drill-fresh")).to.not.equal(undefined);
+      expect(world.cluster("someone-elses")).to.not.equal(undefined);
+    } finally {
+      await lib.close();
+      await session.close();
+    }
+  });
+});
