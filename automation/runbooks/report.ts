@@ -3,6 +3,7 @@ import { formatDuration } from "../domain/objectives";
 import type { Run } from "../domain/run";
 import type { Notification } from "../ports/notifier";
 import type { ReportFiles } from "../ports/reports";
+import { buildHtmlReport } from "./report-html";
 
 /** Targets a report compares against. */
 export interface ReportTargets {
@@ -71,7 +72,7 @@ export function buildRunReport(run: Run, targets: ReportTargets, title: string):
     phases: f.phases,
   };
   const json = JSON.stringify({ summary, run }, null, 2);
-  return { markdown: lines.join("\n"), json, summary };
+  return { markdown: lines.join("\n"), json, html: buildHtmlReport(run, targets, title, f), summary };
 }
 
 /** The stakeholder notification of a run, filled with measured figures. */

@@ -4,7 +4,10 @@ import { withLibrary, type CommandModule } from "../context";
 export const drillsCommand: CommandModule = {
   command: "drills",
   describe: "Run the drill scheduler until SIGTERM: nightly restore drills and hourly posture checks from the configuration",
-  builder: (y) => y.example("$0 drills --config pilotlight.yaml", "several processes on one shared store run each drill once") as never,
+  builder: (y) =>
+    y
+      .option("metrics-port", { type: "number", describe: "serve Prometheus metrics on 127.0.0.1:PORT/metrics (e.g. 9464)" })
+      .example("$0 drills --config pilotlight.yaml --metrics-port 9464", "several processes on one shared store run each drill once") as never,
   handler: async (ctx, args) =>
     withLibrary(ctx, args, async (lib, r) => {
       // The scheduler lives in drills/, which builds on the library; loaded only for this command.
@@ -12,8 +15,13 @@ export const drillsCommand: CommandModule = {
       const { DrillScheduler, nodeCron } = require("../../../drills/scheduler") as typeof import("../../../drills/scheduler");
       const scheduler = new DrillScheduler({ lib, config: lib.config, store: lib.store, cron: nodeCron, clock: lib.clock, sink: r.event });
       scheduler.start();
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { serveMetrics } = require("../../../drills/metrics") as typeof import("../../../drills/metrics");
+      const port = args["metricsPort"] as number | undefined;
+      const server = port === undefined ? undefined : await serveMetrics(() => lib.runs.list({ limit: 500 }), port);
       await new Promise<void>((resolve) => (ctx.io.signal.aborted ? resolve() : ctx.io.signal.addEventListener("abort", () => resolve(), { once: true })));
       await scheduler.stop();
+      server?.close();
       r.result({ stopped: true }, "scheduler stopped");
     }),
 };
