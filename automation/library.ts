@@ -21,7 +21,7 @@ import { decideFailover, failoverHandlers, gatherFailoverFacts, planFailover, ty
 import type { RunbookPorts } from "./runbooks/ports";
 import { decideRestore, gatherRestoreFacts, planRestore, restoreHandlers } from "./runbooks/point-in-time-restore";
 import { parseDuration } from "./domain/objectives";
-import { SandboxSession } from "./sandbox/session";
+import type { SandboxSession } from "./sandbox/session";
 import { openDatabase } from "./runbooks/actions";
 import { recordManifest } from "../drills/validation/validate";
 import { decideRestoreDrill, gatherRestoreDrillFacts, planRestoreDrill, restoreDrillHandlers } from "../drills/restore-drill";
@@ -233,6 +233,9 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
   let session: SandboxSession | undefined;
   if (options.target === "sandbox" && options.ports === undefined) {
     const [envName, environment] = pickEnv(undefined);
+    // Loaded only when the sandbox is asked for: it evaluates the Pulumi program (@pulumi/aws).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { SandboxSession } = require("./sandbox/session") as typeof import("./sandbox/session");
     session = new SandboxSession({ envName, environment, reports, ...(options.sandbox?.seed === undefined ? {} : { seed: options.sandbox.seed }), ...(options.sandbox?.start === undefined ? {} : { start: options.sandbox.start }) });
   }
   const clock = options.clock ?? options.ports?.clock ?? session?.clock ?? new SystemClock();

@@ -1,17 +1,11 @@
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
-import type { Run } from "../../automation/domain/run";
-import { isPreview, type Pilotlight } from "../../automation/library";
+import type { Pilotlight } from "../../automation/library";
 import type { SandboxSession } from "../../automation/sandbox/session";
 import { PgRunStore } from "../../automation/store/pg-run-store";
 import { PgliteSql } from "../../automation/store/pglite-sql";
-import { HOUR, MIN, libraryOn, newSession } from "../support/sandbox-harness";
+import { HOUR, MIN, libraryOn, newSession, asRun, step } from "../support/sandbox-harness";
 
-const asRun = (x: unknown): Run => {
-  if (isPreview(x)) throw new Error("got a preview");
-  return x as Run;
-};
-const step = (run: Run, id: string) => run.steps.find((s) => s.id === id)!;
 
 describe("drills (sandbox)", function () {
   this.timeout(180_000);

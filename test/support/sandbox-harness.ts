@@ -5,7 +5,8 @@ import { FileReports } from "../../automation/adapters/file-reports";
 import { validateConfig } from "../../automation/config/load";
 import { SANDBOX_CONFIG } from "../../automation/config/sandbox-default";
 import type { PilotEvent } from "../../automation/domain/events";
-import { createPilotlight, type Pilotlight } from "../../automation/library";
+import type { Run } from "../../automation/domain/run";
+import { createPilotlight, isPreview, type Pilotlight } from "../../automation/library";
 import type { RunStore } from "../../automation/ports/run-store";
 import { SandboxSession } from "../../automation/sandbox/session";
 
@@ -39,4 +40,17 @@ export async function stageOutage(session: SandboxSession, ageMs = SANDBOX.decis
   await session.advance(HOUR - (session.clock.now() % HOUR) + 50 * MIN);
   session.outage();
   await session.advance(ageMs);
+}
+
+/** The run an operation returned (fails the test on a dry-run preview). */
+export function asRun(x: unknown): Run {
+  if (isPreview(x)) throw new Error("got a preview");
+  return x as Run;
+}
+
+/** A step of a run by id. */
+export function step(run: Run, id: string): Run["steps"][number] {
+  const s = run.steps.find((x) => x.id === id);
+  if (s === undefined) throw new Error(`no step ${id}`);
+  return s;
 }

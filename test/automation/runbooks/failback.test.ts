@@ -1,17 +1,10 @@
 import { expect } from "chai";
 import { isPilotlightError } from "../../../automation/domain/errors";
-import type { Run } from "../../../automation/domain/run";
-import { isPreview } from "../../../automation/library";
 import { PgRunStore } from "../../../automation/store/pg-run-store";
 import { PgliteSql } from "../../../automation/store/pglite-sql";
 import { CrashingStore, SimulatedCrash } from "../../support/crashing-store";
-import { HOUR, MIN, libraryOn, newSession, stageOutage } from "../../support/sandbox-harness";
+import { HOUR, MIN, libraryOn, newSession, stageOutage, asRun, step } from "../../support/sandbox-harness";
 
-const asRun = (x: unknown): Run => {
-  if (isPreview(x)) throw new Error("got a preview");
-  return x as Run;
-};
-const step = (run: Run, id: string) => run.steps.find((s) => s.id === id)!;
 
 /** A crash point: after a step succeeded (a step boundary), or some time into a waiting step. */
 type CrashPoint = { after: string } | { inside: string; afterMs: number };

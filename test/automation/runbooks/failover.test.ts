@@ -6,7 +6,7 @@ import { isPreview, type Pilotlight } from "../../../automation/library";
 import type { SandboxSession } from "../../../automation/sandbox/session";
 import { PgRunStore } from "../../../automation/store/pg-run-store";
 import { PgliteSql } from "../../../automation/store/pglite-sql";
-import { HOUR, MIN, SANDBOX, libraryOn, newSession, stageOutage } from "../../support/sandbox-harness";
+import { HOUR, MIN, SANDBOX, libraryOn, newSession, stageOutage, asRun, step } from "../../support/sandbox-harness";
 
 async function refusal(p: Promise<unknown>): Promise<{ code: string; source: string; details?: Record<string, unknown> }> {
   try {
@@ -18,11 +18,6 @@ async function refusal(p: Promise<unknown>): Promise<{ code: string; source: str
   throw new Error("expected a refusal");
 }
 
-const asRun = (x: unknown): Run => {
-  if (isPreview(x)) throw new Error("got a preview");
-  return x as Run;
-};
-const step = (run: Run, id: string) => run.steps.find((s) => s.id === id)!;
 
 describe("failover runbook (sandbox)", function () {
   this.timeout(120_000);

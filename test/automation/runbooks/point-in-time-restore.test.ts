@@ -1,16 +1,10 @@
 import { expect } from "chai";
 import { isPilotlightError } from "../../../automation/domain/errors";
-import type { Run } from "../../../automation/domain/run";
-import { isPreview, parseRestoreTime } from "../../../automation/library";
+import { parseRestoreTime } from "../../../automation/library";
 import { PgRunStore } from "../../../automation/store/pg-run-store";
 import { PgliteSql } from "../../../automation/store/pglite-sql";
-import { HOUR, MIN, libraryOn, newSession } from "../../support/sandbox-harness";
+import { HOUR, MIN, libraryOn, newSession, asRun, step } from "../../support/sandbox-harness";
 
-const asRun = (x: unknown): Run => {
-  if (isPreview(x)) throw new Error("got a preview");
-  return x as Run;
-};
-const step = (run: Run, id: string) => run.steps.find((s) => s.id === id)!;
 
 describe("point-in-time restore runbook (sandbox)", function () {
   this.timeout(180_000);
