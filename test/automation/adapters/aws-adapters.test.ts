@@ -41,7 +41,8 @@ const throttled = () => Object.assign(new Error("Rate exceeded"), { name: "Throt
 describe("AWS adapters (aws-sdk-client-mock; any unexpected command fails)", function () {
   describe("AwsBackups", function () {
     const backup = mockClient(BackupClient);
-    beforeEach(() => backup.reset());
+    // Any command a test did not expect fails it (specific behaviours below take precedence).
+    beforeEach(() => backup.reset().onAnyCommand().rejects(new Error("unexpected AWS Backup command")));
     // A client with no retries, so that throttling surfaces in one call.
     const adapter = () => new AwsBackups((region) => new BackupClient({ region, maxAttempts: 1, credentials: { accessKeyId: "a", secretAccessKey: "b" } }));
 
@@ -89,7 +90,7 @@ describe("AWS adapters (aws-sdk-client-mock; any unexpected command fails)", fun
 
   describe("AwsDatabases", function () {
     const rds = mockClient(RDSClient);
-    beforeEach(() => rds.reset());
+    beforeEach(() => rds.reset().onAnyCommand().rejects(new Error("unexpected RDS command")));
     const adapter = (clock = new VirtualClock({ start: 0 })) => new AwsDatabases(clock, (region) => new RDSClient({ region, maxAttempts: 1, credentials: { accessKeyId: "a", secretAccessKey: "b" } }));
 
     it("refuses to delete a cluster without pilotlight's tag, and sends nothing destructive", async function () {
@@ -156,7 +157,7 @@ describe("AWS adapters (aws-sdk-client-mock; any unexpected command fails)", fun
 
   describe("Route53Traffic", function () {
     const r53 = mockClient(Route53Client);
-    beforeEach(() => r53.reset());
+    beforeEach(() => r53.reset().onAnyCommand().rejects(new Error("unexpected Route 53 command")));
     const adapter = () => new Route53Traffic(new Route53Client({ region: "us-east-1", maxAttempts: 1, credentials: { accessKeyId: "a", secretAccessKey: "b" } }));
 
     it("forces a failover by inverting the health check, and undoes it", async function () {
@@ -180,7 +181,7 @@ describe("AWS adapters (aws-sdk-client-mock; any unexpected command fails)", fun
 
   describe("Data API SQL", function () {
     const data = mockClient(RDSDataClient);
-    beforeEach(() => data.reset());
+    beforeEach(() => data.reset().onAnyCommand().rejects(new Error("unexpected Data API command")));
 
     it("rewrites $n to named parameters outside literals and returns JSON rows", async function () {
       expect(toNamedParameters("SELECT '$1', $1, $2 WHERE x = 'it''s $3'")).to.equal("SELECT '$1', :p1, :p2 WHERE x = 'it''s $3'");
