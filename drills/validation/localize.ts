@@ -41,7 +41,7 @@ async function keyHashes(sql: SqlClient, info: TableInfo, plan: ChunkPlan, metho
 async function updatedAfter(sql: SqlClient, info: TableInfo, keys: string[], watermark: number): Promise<Set<string>> {
   if (info.updatedAt === undefined || info.keyKind === "none" || keys.length === 0) return new Set();
   const { rows } = await sql.query<{ k: string }>(
-    `SELECT ${quoteIdent(info.key!)}::text AS k FROM ${quoteIdent(info.name)} WHERE ${quoteIdent(info.key!)}::text = ANY($1::text[]) AND ${quoteIdent(info.updatedAt)} > $2::timestamptz`,
+    `SELECT ${quoteIdent(info.key!)}::text AS k FROM ${quoteIdent(info.name)} WHERE ${quoteIdent(info.key!)}::text = ANY($1::text[]) AND ${quoteIdent(info.updatedAt)} >= $2::timestamptz`,
     [keys, new Date(watermark).toISOString()],
   );
   return new Set(rows.map((r) => r.k));

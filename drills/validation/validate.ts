@@ -132,6 +132,7 @@ async function pool<T, R>(items: T[], limit: number, fn: (item: T, worker: numbe
 
 /** Records a manifest of the database: server, schema fingerprint, every table's chunk checksums. */
 export async function recordManifest(o: { open: () => Promise<SqlClient>; validation: EnvironmentConfig["validation"]; method?: RowHashMethod; concurrency?: number; now: () => number }): Promise<Manifest> {
+  const started = o.now();
   const sql = await o.open();
   try {
     const server = await inspectServer(sql);
@@ -144,7 +145,8 @@ export async function recordManifest(o: { open: () => Promise<SqlClient>; valida
         const [plan, method] = await conns.with(async (c) => [await planChunks(c, info), await usableMethod(c, info, o.method ?? "hash")] as const);
         return checksumTableSliced((fn) => conns.with(fn), info, plan, method, o.now, limit);
       });
-      return { recordedAt: o.now(), server, schema, tables: sums };
+      // The manifest's time is when its scans began: a row changed during or after them is drift.
+      return { recordedAt: started, server, schema, tables: sums };
     } finally {
       await conns.close();
     }
@@ -214,7 +216,7 @@ export async function validateDatabase(o: ValidateOptions): Promise<ValidationRe
               m.keys = await localizeChunk(ref, c, info, plan, method, d.chunk, watermark);
               const total = m.keys.counts.missing + m.keys.counts.extra + m.keys.counts.changed;
               if (watermark !== undefined && total > 0 && m.keys.counts.drifted === total) m.kind = "drift";
-            } else if (watermark !== undefined && ((d.actual?.newest ?? 0) > watermark || (d.expected?.newest ?? 0) > watermark)) {
+            } else if (watermark !== undefined && ((d.actual?.newest ?? 0) >= watermark || (d.expected?.newest ?? 0) >= watermark)) {
               // Manifest mode: the chunk holds rows changed after the manifest/recovery point.
               m.kind = "drift";
             }

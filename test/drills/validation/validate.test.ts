@@ -135,6 +135,18 @@ describe("data validation on real SQL (PGlite)", function () {
     }
   });
 
+  it("counts a row changed exactly at the manifest's time as drift (the boundary belongs to the manifest's past)", async function () {
+    const copy = await restoredCopy("UPDATE orders SET total_cents = 1 WHERE id = 1000002; UPDATE orders SET updated_at = '2026-01-01T12:00:00Z' WHERE id = 1000002");
+    try {
+      const viaManifest = await validateDatabase({ open: opener(copy), expect: { kind: "manifest", manifest, watermark: T_MANIFEST }, validation: VALIDATION, now });
+      expect(table(viaManifest, "orders").verdict).to.equal("drift");
+      const live = await validateAgainstLive(copy, T_MANIFEST);
+      expect(table(live, "orders").verdict).to.equal("drift");
+    } finally {
+      await copy.close();
+    }
+  });
+
   it("reports a missing table", async function () {
     const copy = await restoredCopy("DROP TABLE tags");
     try {
