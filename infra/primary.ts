@@ -208,28 +208,23 @@ export class PrimaryEnvironment extends pulumi.ComponentResource {
     if (s.alertEmail !== undefined) new aws.sns.TopicSubscription(`${name}-alerts-email`, { topic: topic.arn, protocol: "email", endpoint: s.alertEmail }, child);
     const alarm = (id: string, args: Omit<aws.cloudwatch.MetricAlarmArgs, "alarmActions" | "tags">) =>
       new aws.cloudwatch.MetricAlarm(`${name}-${id}`, { ...args, alarmActions: [topic.arn], okActions: [topic.arn], tags }, child);
-    alarm("backup-jobs-failed", {
-      namespace: "AWS/Backup",
-      metricName: "NumberOfBackupJobsFailed",
-      statistic: "Sum",
-      period: 3600,
-      evaluationPeriods: 1,
-      threshold: 1,
-      comparisonOperator: "GreaterThanOrEqualToThreshold",
-      treatMissingData: "notBreaching",
-      alarmDescription: "An AWS Backup job failed: the next recovery point may be missing",
-    });
-    alarm("copy-jobs-failed", {
-      namespace: "AWS/Backup",
-      metricName: "NumberOfCopyJobsFailed",
-      statistic: "Sum",
-      period: 3600,
-      evaluationPeriods: 1,
-      threshold: 1,
-      comparisonOperator: "GreaterThanOrEqualToThreshold",
-      treatMissingData: "notBreaching",
-      alarmDescription: "A cross-region copy failed: the DR vault is falling behind the RPO",
-    });
+    // AWS Backup publishes failed-job counts per kind; one alarm each, same shape.
+    for (const [id, metricName, alarmDescription] of [
+      ["backup-jobs-failed", "NumberOfBackupJobsFailed", "An AWS Backup job failed: the next recovery point may be missing"],
+      ["copy-jobs-failed", "NumberOfCopyJobsFailed", "A cross-region copy failed: the DR vault is falling behind the RPO"],
+    ] as const) {
+      alarm(id, {
+        namespace: "AWS/Backup",
+        metricName,
+        statistic: "Sum",
+        period: 3600,
+        evaluationPeriods: 1,
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        treatMissingData: "notBreaching",
+        alarmDescription,
+      });
+    }
     alarm("database-cpu", {
       namespace: "AWS/RDS",
       metricName: "CPUUtilization",

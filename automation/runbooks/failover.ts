@@ -234,8 +234,3 @@ export function failoverHandlers(ports: RunbookPorts, envName: string, env: Envi
     ),
   };
 }
-
-/** True for the refusals a failover's guards produce. */
-export function isRefusal(error: unknown): boolean {
-  return isPilotlightError(error) && error.code.startsWith("refused.");
-}

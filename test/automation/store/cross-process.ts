@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { fork, type ChildProcess } from "node:child_process";
+import { fork } from "node:child_process";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { isHolderDeadOnThisHost } from "../../../automation/adapters/process-liveness";
@@ -91,4 +91,3 @@ export function crossProcessSuite(name: string, makeUrl: () => Promise<string>, 
   });
 }
 
-export type { ChildProcess };
