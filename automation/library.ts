@@ -369,9 +369,9 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
         now: clock.now(),
         signal: req.signal ?? new AbortController().signal,
         // A drill stack belongs to an in-progress run: leave it to that run's cleanup.
-        isRunActive: async (stack) => [...active].some((id) => stack.endsWith(id.replace(/[^a-z0-9-]/g, "-"))),
+        isRunActive: async (stack) => [...active].some((id) => stack.includes(id.replace(/[^a-z0-9-]/g, "-"))),
       });
-      emit("step.progress", `sweep of ${envName}: ${report.destroyedStacks.length} stacks, ${report.deletedClusters.length} clusters removed`, report);
+      emit("step.progress", `sweep of ${envName}: ${report.destroyedStacks.length} stacks, ${report.deletedClusters.length} clusters, ${report.deletedSnapshots.length} snapshots removed`, report);
       return report;
     },
     async recordManifest(req) {

@@ -4,6 +4,7 @@ import {
   CreateDBClusterSnapshotCommand,
   CreateDBInstanceCommand,
   DeleteDBClusterCommand,
+  DeleteDBClusterSnapshotCommand,
   DescribeDBClusterSnapshotsCommand,
   DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
@@ -11,6 +12,7 @@ import {
   RDSClient,
   RestoreDBClusterToPointInTimeCommand,
   paginateDescribeDBClusters,
+  paginateDescribeDBClusterSnapshots,
   type DBCluster,
   type DBClusterSnapshot,
   type Tag,
@@ -191,6 +193,35 @@ export class AwsDatabases implements Databases {
         if (s.status === "failed") return { state: "FAILURE", error: new PilotlightError("restore.failed", `snapshot ${q.id} failed`, { source: "aws" }) };
         return { state: "RETRY", observed: s.status };
       });
+  }
+
+  async listClusterSnapshots(q: { region: string }): Promise<ClusterSnapshotInfo[]> {
+    return this.send(q.region, "DescribeDBClusterSnapshots", q.region, async (c) => {
+      const out: ClusterSnapshotInfo[] = [];
+      // Manual snapshots only: AWS Backup's own (type "awsbackup") belong to the vault's lifecycle.
+      // DBClusterSnapshot carries its TagList in this response (RDS API Reference, DBClusterSnapshot).
+      for await (const page of paginateDescribeDBClusterSnapshots({ client: c }, { SnapshotType: "manual" })) for (const s of page.DBClusterSnapshots ?? []) out.push(snapshotInfo(s, q.region));
+      return out;
+    });
+  }
+
+  async deleteClusterSnapshot(q: { region: string; id: string }): Promise<void> {
+    const s = await this.describeClusterSnapshot(q);
+    if (s === undefined) return;
+    if (s.tags["managed-by"] !== "pilotlight") {
+      throw new PilotlightError("guard.untagged", `refusing to delete snapshot ${q.id}: it does not carry managed-by=pilotlight`, {
+        source: "user",
+        hint: "pilotlight deletes only what it created and tagged",
+        details: { snapshot: q.id, region: q.region },
+      });
+    }
+    await this.send(q.region, "DeleteDBClusterSnapshot", q.id, async (client) => {
+      try {
+        await client.send(new DeleteDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: q.id }));
+      } catch (error) {
+        if (!NOT_FOUND.has((error as Error).name)) throw error;
+      }
+    });
   }
 
   async restoreClusterToPointInTime(q: {

@@ -47,6 +47,10 @@ export interface Databases {
   copyClusterSnapshot(q: { sourceArn: string; targetRegion: string; targetId: string; kmsKeyId: string; tags: Record<string, string> }): Promise<ClusterSnapshotInfo>;
   describeClusterSnapshot(q: { region: string; id: string }): Promise<ClusterSnapshotInfo | undefined>;
   waitForSnapshotAvailable(q: { region: string; id: string } & WaitOptions): Promise<ClusterSnapshotInfo>;
+  /** Every manual cluster snapshot of a region with its tags (the sweeper filters by tag). */
+  listClusterSnapshots(q: { region: string }): Promise<ClusterSnapshotInfo[]>;
+  /** Deletes a manual snapshot only if it carries pilotlight's `managed-by` tag (`guard.untagged` otherwise); gone already is fine. */
+  deleteClusterSnapshot(q: { region: string; id: string }): Promise<void>;
   restoreClusterToPointInTime(q: {
     region: string;
     sourceClusterId: string;

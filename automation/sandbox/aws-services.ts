@@ -267,6 +267,23 @@ export class SandboxDatabases extends SandboxService implements Databases {
       });
   }
 
+  async listClusterSnapshots(q: { region: string }): Promise<ClusterSnapshotInfo[]> {
+    return this.call(q.region, "DescribeDBClusterSnapshots", () => [...this.world.snapshots.values()].filter((s) => s.region === q.region).map((s) => this.snapshotView(s)));
+  }
+
+  async deleteClusterSnapshot(q: { region: string; id: string }): Promise<void> {
+    const s = [...this.world.snapshots.values()].find((x) => x.region === q.region && (x.id === q.id || x.arn === q.id));
+    if (s === undefined) return;
+    if (s.tags[MANAGED_BY] !== "pilotlight") {
+      throw new PilotlightError("guard.untagged", `refusing to delete snapshot ${q.id}: it does not carry ${MANAGED_BY}=pilotlight`, {
+        source: "user",
+        hint: "pilotlight deletes only what it created and tagged; delete it yourself if you mean to",
+        details: { snapshot: q.id },
+      });
+    }
+    await this.call(q.region, "DeleteDBClusterSnapshot", () => void this.world.snapshots.delete(s.arn), q.id);
+  }
+
   async restoreClusterToPointInTime(q: {
     region: string;
     sourceClusterId: string;

@@ -89,7 +89,7 @@ describe("drill scheduler and sweeper (sandbox)", function () {
     }
   });
 
-  it("the sweeper removes expired, tagged drill clusters and leaves untagged and forensic ones alone", async function () {
+  it("the sweeper removes expired, tagged drill clusters and snapshots in both regions and leaves untagged and forensic ones alone", async function () {
     const { session, reportsDir } = newSession(53);
     await session.bootstrap(1);
     const { lib } = await libraryOn(session, store, reportsDir);
@@ -100,9 +100,17 @@ describe("drill scheduler and sweeper (sandbox)", function () {
       await world.createCluster("pl-drill-fresh", "us-west-2", { "managed-by": "pilotlight", "pilotlight:expires-at": new Date(session.clock.now() + HOUR).toISOString() });
       await world.createCluster("someone-elses", "us-west-2", { "pilotlight:expires-at": past });
       await world.createCluster("pl-drill-evidence", "us-west-2", { "managed-by": "pilotlight", "pilotlight:expires-at": past, "pilotlight:forensics": "run-1" });
+      const snapshot = (id: string, region: string, tags: Record<string, string>) =>
+        world.snapshots.set(`arn:aws:rds:${region}:1:cluster-snapshot:${id}`, { id, arn: `arn:aws:rds:${region}:1:cluster-snapshot:${id}`, region, status: "available", clusterId: "x", createdAt: 0, tags, readyAt: 0 });
+      snapshot("pl-drill-snap", "us-west-2", { "managed-by": "pilotlight", "pilotlight:expires-at": past });
+      snapshot("pl-drill-home", "us-east-1", { "managed-by": "pilotlight", "pilotlight:expires-at": past });
+      snapshot("their-snap", "us-east-1", { "pilotlight:expires-at": past });
+      snapshot("pl-failback-keep", "us-east-1", { "managed-by": "pilotlight" });
       const report = await lib.sweep({});
       expect(report.deletedClusters).to.deep.equal(["pl-drill-leftover"]);
-      expect(report.keptUntagged).to.deep.equal(["someone-elses"]);
+      expect(report.deletedSnapshots).to.deep.equal(["pl-drill-snap", "pl-drill-home"]);
+      expect([...world.snapshots.values()].map((x) => x.id).sort()).to.deep.equal(["pl-failback-keep", "their-snap"]);
+      expect(report.keptUntagged).to.deep.equal(["someone-elses", "their-snap"]);
       expect(report.keptForensics).to.deep.equal(["pl-drill-evidence"]);
       expect(world.cluster("pl-drill-leftover")).to.equal(undefined);
       expect(world.cluster("pl-drill-fresh")).to.not.equal(undefined);

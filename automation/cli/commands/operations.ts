@@ -129,7 +129,7 @@ const drillSweepCommand: CommandModule = {
   handler: async (ctx, args) =>
     withLibrary(ctx, args, async (lib, r) => {
       const report = await lib.sweep({ env: args.env, signal: ctx.io.signal });
-      r.result(report, `removed ${report.destroyedStacks.length} stacks (${report.destroyedStacks.join(", ") || "-"}) and ${report.deletedClusters.length} clusters (${report.deletedClusters.join(", ") || "-"}); kept ${report.keptUntagged.length} untagged, ${report.keptForensics.length} forensic${report.errors.length > 0 ? `; errors: ${report.errors.join("; ")}` : ""}`);
+      r.result(report, `removed ${report.destroyedStacks.length} stacks (${report.destroyedStacks.join(", ") || "-"}) ${report.deletedClusters.length} clusters (${report.deletedClusters.join(", ") || "-"}) and ${report.deletedSnapshots.length} snapshots (${report.deletedSnapshots.join(", ") || "-"}); kept ${report.keptUntagged.length} untagged, ${report.keptForensics.length} forensic${report.errors.length > 0 ? `; errors: ${report.errors.join("; ")}` : ""}`);
       if (report.errors.length > 0) ctx.setExit(1);
     }),
 };

@@ -9,6 +9,7 @@ import {
 import {
   CopyDBClusterSnapshotCommand,
   DeleteDBClusterCommand,
+  DeleteDBClusterSnapshotCommand,
   DescribeDBClustersCommand,
   DescribeDBClusterSnapshotsCommand,
   ModifyDBClusterCommand,
@@ -108,6 +109,20 @@ describe("AWS adapters (aws-sdk-client-mock; any unexpected command fails)", fun
       await adapter().deleteCluster({ region: "us-west-2", id: "pilotlight-prod-dr", finalSnapshotId: "pilotlight-prod-dr-final", disableProtection: true });
       expect(rds.commandCalls(ModifyDBClusterCommand)[0]!.args[0].input).to.deep.equal({ DBClusterIdentifier: "pilotlight-prod-dr", DeletionProtection: false, ApplyImmediately: true });
       expect(rds.commandCalls(DeleteDBClusterCommand)[0]!.args[0].input).to.deep.equal({ DBClusterIdentifier: "pilotlight-prod-dr", SkipFinalSnapshot: false, FinalDBSnapshotIdentifier: "pilotlight-prod-dr-final" });
+    });
+
+    it("lists manual snapshots only, and deletes a snapshot only when it carries pilotlight's tag", async function () {
+      const snap = (id: string, tags: Array<{ Key: string; Value: string }>) => ({ DBClusterSnapshotIdentifier: id, DBClusterSnapshotArn: `arn:aws:rds:us-west-2:1:cluster-snapshot:${id}`, Status: "available", TagList: tags });
+      rds.on(DescribeDBClusterSnapshotsCommand, { SnapshotType: "manual" }).resolves({ DBClusterSnapshots: [snap("pl-drill-x", [{ Key: "managed-by", Value: "pilotlight" }]), snap("theirs", [])] });
+      rds.on(DescribeDBClusterSnapshotsCommand, { DBClusterSnapshotIdentifier: "theirs" }).resolves({ DBClusterSnapshots: [snap("theirs", [])] });
+      rds.on(DescribeDBClusterSnapshotsCommand, { DBClusterSnapshotIdentifier: "pl-drill-x" }).resolves({ DBClusterSnapshots: [snap("pl-drill-x", [{ Key: "managed-by", Value: "pilotlight" }])] });
+      rds.on(DeleteDBClusterSnapshotCommand).resolves({});
+      const listed = await adapter().listClusterSnapshots({ region: "us-west-2" });
+      expect(listed.map((s) => [s.id, s.tags["managed-by"] ?? null])).to.deep.equal([["pl-drill-x", "pilotlight"], ["theirs", null]]);
+      expect(await failure(adapter().deleteClusterSnapshot({ region: "us-west-2", id: "theirs" }))).to.deep.include({ code: "guard.untagged", source: "user" });
+      expect(rds.commandCalls(DeleteDBClusterSnapshotCommand)).to.have.length(0);
+      await adapter().deleteClusterSnapshot({ region: "us-west-2", id: "pl-drill-x" });
+      expect(rds.commandCalls(DeleteDBClusterSnapshotCommand).map((c) => c.args[0].input)).to.deep.equal([{ DBClusterSnapshotIdentifier: "pl-drill-x" }]);
     });
 
     it("copies a snapshot home in the destination region with the destination key and the source as an ARN", async function () {
