@@ -26,6 +26,7 @@ import { openDatabase } from "./runbooks/actions";
 import { recordManifest } from "../drills/validation/validate";
 import { decideRestoreDrill, gatherRestoreDrillFacts, planRestoreDrill, restoreDrillHandlers } from "../drills/restore-drill";
 import { gatherPostureFacts, planPosture, postureHandlers } from "../drills/posture-check";
+import { decideFullDrill, fullDrillHandlers, gatherFullDrillFacts, planFullDrill } from "../drills/full-drill";
 import { sweep, type SweepReport } from "../drills/sweeper";
 import { openRunStore } from "./store/open-store";
 
@@ -159,15 +160,9 @@ const BUILT_IN: Runbook[] = [
   { kind: "failback", handlers: (d) => failbackHandlers(d.ports, d.envName, d.environment) },
   { kind: "point-in-time-restore", handlers: (d) => restoreHandlers(d.ports, d.envName, d.environment) },
   { kind: "restore-drill", handlers: (d) => restoreDrillHandlers(d.ports, d.envName, d.environment) },
+  { kind: "full-drill", handlers: (d) => fullDrillHandlers(d.ports, d.envName, d.environment) },
   { kind: "posture-check", handlers: (d) => postureHandlers(d.ports, d.envName, d.environment) },
 ];
-
-function notBuilt(what: string): PilotlightError {
-  return new PilotlightError("runbook.not-built", `${what} is not built yet in this version of pilotlight`, {
-    source: "system",
-    hint: "see the README's roadmap; nothing was changed",
-  });
-}
 
 /** `--to`: an ISO time, or a duration before now such as `-45m`. */
 export function parseRestoreTime(text: string | undefined, now: number): number {
@@ -414,12 +409,14 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
     },
     async drill(kind, req) {
       pickEnv(req.env);
-      if (kind === "full") throw notBuilt("the full drill");
       if (session !== undefined) await session.stageFor("status");
       // Drills are unattended by design: they change nothing the business uses.
       const drillReq = { ...req, yes: true };
       if (kind === "posture") {
         return operate("posture-check", drillReq, {}, { gather: gatherPostureFacts, decide: () => ({ warnings: [] }), plan: () => planPosture(), question: () => "" }, drillTarget("posture"));
+      }
+      if (kind === "full") {
+        return operate("full-drill", drillReq, {}, { gather: gatherFullDrillFacts, decide: decideFullDrill, plan: (_f, env) => planFullDrill(env), question: () => "" }, drillTarget("full"));
       }
       return operate("restore-drill", drillReq, {}, { gather: gatherRestoreDrillFacts, decide: decideRestoreDrill, plan: () => planRestoreDrill(), question: () => "" }, drillTarget("restore"));
     },

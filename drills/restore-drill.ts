@@ -3,12 +3,13 @@ import { PilotlightError } from "../automation/domain/errors";
 import type { JsonObject } from "../automation/domain/json";
 import type { Plan } from "../automation/domain/plan";
 import type { StepContext, StepHandlers } from "../automation/engine/step-context";
-import { openDatabase, upStack, waitForHealthy } from "../automation/runbooks/actions";
-import { summarizeData } from "../automation/runbooks/data-checks";
+import { upStack, waitForHealthy } from "../automation/runbooks/actions";
 import type { RunbookPorts } from "../automation/runbooks/ports";
 import { reportStep } from "../automation/runbooks/report-step";
 import { drStackConfig } from "../automation/runbooks/stack-config";
-import { validateDatabase, type Manifest } from "./validation/validate";
+import { destroyDrillStack, drillStackName, newestDrCopy, validateDrillData, type DrillRecoveryPoint } from "./drill-steps";
+
+export { drillStackName };
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -17,27 +18,18 @@ const HOUR = 60 * MIN;
 export interface RestoreDrillFacts extends JsonObject {
   env: string;
   declaredAt: number;
-  recoveryPoint: { arn: string; vault: string; createdAt: number } | null;
+  recoveryPoint: DrillRecoveryPoint | null;
   drKmsKeyArn: string;
   ttlMs: number;
-}
-
-/** The drill stack of a run: named after it, so leftovers can be traced and swept. */
-export function drillStackName(runId: string): string {
-  return `drill-${runId.toLowerCase().replace(/[^a-z0-9-]/g, "-")}`.slice(0, 80);
 }
 
 /** The newest completed copy in the DR vault — so the cross-region copy is tested too. */
 export async function gatherRestoreDrillFacts(ports: RunbookPorts, envName: string, env: EnvironmentConfig): Promise<RestoreDrillFacts> {
   const primary = await ports.stacks.outputs(env.primary.stack);
-  const points = (await ports.backups.listRecoveryPoints({ region: env.dr.region, vault: env.dr.vault, ...(primary["clusterArn"] === undefined ? {} : { resourceArn: String(primary["clusterArn"]) }) }))
-    .filter((p) => p.status === "COMPLETED" && p.kind === "snapshot")
-    .sort((a, b) => b.createdAt - a.createdAt);
-  const p = points[0];
   return {
     env: envName,
     declaredAt: ports.clock.now(),
-    recoveryPoint: p === undefined ? null : { arn: p.arn, vault: p.vault, createdAt: p.createdAt },
+    recoveryPoint: await newestDrCopy(ports, env, primary),
     drKmsKeyArn: String(primary["drKmsKeyArn"] ?? ""),
     ttlMs: env.drills.ttl,
   };
@@ -77,48 +69,13 @@ export function restoreDrillHandlers(ports: RunbookPorts, envName: string, env: 
       await ctx.measure("rpoMs", f.declaredAt - f.recoveryPoint!.createdAt);
       return { outputs };
     },
-    validate: async (ctx) => {
-      const f = factsOf(ctx);
-      const sql = await openDatabase(ports, env.dr.region, outputsOf(ctx), env);
-      try {
-        const quick = await summarizeData(sql, env.validation, { asOf: f.recoveryPoint!.createdAt });
-        if (quick.newestHeartbeatAt !== undefined) await ctx.measure("rpoDataMs", f.declaredAt - quick.newestHeartbeatAt);
-        const recorded = await ports.manifests?.latestManifest(envName, f.recoveryPoint!.createdAt);
-        let summary = `${quick.tables.map((t) => `${t.name} ${t.rows} rows`).join(", ")}`;
-        if (recorded !== undefined) {
-          const result = await ctx.clock.track(
-            validateDatabase({
-              open: async () => openDatabase(ports, env.dr.region, outputsOf(ctx), env),
-              expect: { kind: "manifest", manifest: recorded.manifest as unknown as Manifest, watermark: recorded.recordedAt },
-              validation: env.validation,
-              now: () => ctx.clock.now(),
-            }),
-          );
-          summary = result.summary;
-          if (!result.ok) throw new PilotlightError("validation.failed", `the drill's restored data differs from the primary's manifest: ${result.summary}`, { source: "system", details: { summary: result.summary } });
-        }
-        if (quick.problems.length > 0) throw new PilotlightError("validation.failed", `the drill's restored data has problems: ${quick.problems.join("; ")}`, { source: "system", details: { problems: quick.problems } });
-        ctx.progress(`drill data: ${summary}`);
-        return { summary, manifest: recorded?.recordedAt ?? null };
-      } finally {
-        await sql.close();
-      }
-    },
+    validate: async (ctx) => validateDrillData(ctx, ports, envName, env, { region: env.dr.region, outputs: outputsOf(ctx) }, factsOf(ctx).recoveryPoint!, factsOf(ctx).declaredAt),
     "verify-workload": async (ctx) => {
       await waitForHealthy(ctx, ports, String(outputsOf(ctx)["healthUrl"]), 20 * MIN);
       // The drill's RTO: start → workload healthy on restored data (no DNS in drill mode).
       await ctx.measure("rtoMs", ctx.clock.now() - factsOf(ctx).declaredAt);
     },
-    destroy: async (ctx) => {
-      const stack = drillStackName(ctx.runId);
-      if (ctx.external === undefined) await ctx.recordExternal({ kind: "stack-destroy", id: stack, region: env.dr.region });
-      await ports.stacks.destroy(stack, { signal: ctx.signal, deadline: ctx.deadline, remove: true, preserveConfig: false });
-      // A cluster whose creation an interrupted `up` had started is not in the stack's state
-      // (a pending create): delete what carries this run's tag, so nothing keeps billing.
-      const strays = (await ports.databases.listClusters({ region: env.dr.region })).filter((c) => c.tags["managed-by"] === "pilotlight" && c.tags["pilotlight:run-id"] === ctx.runId);
-      for (const c of strays) await ports.databases.deleteCluster({ region: env.dr.region, id: c.id, disableProtection: true });
-      return { destroyed: stack, strayClusters: strays.map((c) => c.id) };
-    },
+    destroy: async (ctx) => destroyDrillStack(ctx, ports, drillStackName(ctx.runId), env.dr.region),
     report: reportStep(ports, env, `Restore drill of ${envName}`, (run) =>
       run.phase === "Completed" ? "The newest DR copy restores, holds intact data and serves the workload." : "The drill FAILED: the DR copy cannot be trusted until this is fixed.",
     ),

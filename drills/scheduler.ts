@@ -22,8 +22,8 @@ export const nodeCron: Cron = {
   },
 };
 
-/** The drills a scheduler runs (the full drill is not built yet). */
-export const SCHEDULED_KINDS = ["restore", "posture"] as const;
+/** The drills a scheduler runs. */
+export const SCHEDULED_KINDS = ["restore", "full", "posture"] as const;
 type Kind = (typeof SCHEDULED_KINDS)[number];
 
 /** Options of {@link DrillScheduler}. */

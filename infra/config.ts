@@ -51,6 +51,8 @@ export interface DrSettings extends CommonSettings {
   /** Drill only: the run that owns the stack, and when its resources expire. */
   runId?: string;
   expiresAt?: string;
+  /** Drill only: tells apart two drill stacks of one run (the full drill's `home` copy). */
+  drillLabel?: string;
 }
 
 /** Validated stack settings. */
@@ -79,6 +81,7 @@ export const STACK_CONFIG_KEYS = [
   "mode",
   "runId",
   "expiresAt",
+  "drillLabel",
   "dnsZoneId",
   "dnsName",
   "dnsDrillName",
@@ -190,6 +193,9 @@ export function parseStackConfig(raw: RawStackConfig, stack: string): StackSetti
       need("runId", "in drill mode (the run that owns the drill stack)");
       need("expiresAt", "in drill mode (ISO time after which the sweeper removes leftovers)");
       if (get("expiresAt") !== undefined && Number.isNaN(Date.parse(get("expiresAt")!))) problems.push(`pilotlight:expiresAt: "${get("expiresAt")}" is not an ISO time`);
+      if (get("drillLabel") !== undefined && !/^[a-z][a-z0-9]{0,7}$/.test(get("drillLabel")!)) problems.push(`pilotlight:drillLabel: "${get("drillLabel")}" must be 1–8 lowercase letters or digits, starting with a letter`);
+    } else if (get("drillLabel") !== undefined) {
+      problems.push("pilotlight:drillLabel: only valid in drill mode");
     }
     if (get("drRegion") !== undefined) problems.push("pilotlight:drRegion: only valid for the primary role (the DR stack's region is aws:region)");
     settings = {
@@ -201,6 +207,7 @@ export function parseStackConfig(raw: RawStackConfig, stack: string): StackSetti
       kmsKeyArn,
       ...(get("runId") === undefined ? {} : { runId: get("runId")! }),
       ...(get("expiresAt") === undefined ? {} : { expiresAt: get("expiresAt")! }),
+      ...(get("drillLabel") === undefined ? {} : { drillLabel: get("drillLabel")! }),
     };
   }
   if (problems.length > 0 || settings === undefined) {

@@ -60,7 +60,7 @@ export class DrEnvironment extends pulumi.ComponentResource {
       },
       child,
     );
-    const identifier = drill ? `pl-drill-${shortId(s.runId ?? "drill")}` : `pilotlight-${s.environment}-dr`;
+    const identifier = drill ? `pl-drill-${s.drillLabel === undefined ? "" : `${s.drillLabel}-`}${shortId(s.runId ?? "drill")}` : `pilotlight-${s.environment}-dr`;
     const db = new AuroraDatabase(
       `${name}-database`,
       {

@@ -15,7 +15,7 @@ export const EXIT = {
   user: 3,
   /** AWS or Pulumi answered with an error. */
   aws: 4,
-  /** pilotlight or its host failed (store, bug) — or the command is not built yet. */
+  /** pilotlight or its host failed (store, bug). */
   system: 5,
   /** Interrupted (SIGINT/SIGTERM); cleanup ran; resume the run to continue. */
   interrupted: 130,

@@ -32,7 +32,6 @@ export const CODES = {
   "plan.invalid": { kind: "error", summary: "A plan's step graph is malformed (a bug in a runbook)." },
   "run.not-found": { kind: "error", summary: "No run with that id exists in the run store." },
   "run.not-resumable": { kind: "error", summary: "The run is completed or of a kind this build cannot run." },
-  "runbook.not-built": { kind: "error", summary: "The operation exists in the CLI but its runbook has not been built yet." },
   "environment.unknown": { kind: "error", summary: "No environment of that name in the configuration." },
   "store.unavailable": { kind: "error", summary: "The run store could not be opened or queried." },
   "store.migration-failed": { kind: "error", summary: "The run store schema could not be migrated." },

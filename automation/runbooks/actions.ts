@@ -42,9 +42,9 @@ export async function openDatabase(ports: RunbookPorts, region: string, outputs:
   return ports.sqlAccess.open({ region, clusterArn, ...(secretArn === undefined ? {} : { secretArn }), database: env.validation.database });
 }
 
-/** Waits until the record name answers with `host` (bounded); `traffic.not-switched` otherwise. */
-export async function waitForDns(ctx: StepContext, ports: RunbookPorts, env: EnvironmentConfig, host: string, maxWaitMs: number): Promise<void> {
-  const dns = env.dns!;
+/** Waits until the record name (the production one unless `name` is given) answers with `host` (bounded); `traffic.not-switched` otherwise. */
+export async function waitForDns(ctx: StepContext, ports: RunbookPorts, env: EnvironmentConfig, host: string, maxWaitMs: number, name?: string): Promise<void> {
+  const dns = { ...env.dns!, ...(name === undefined ? {} : { name }) };
   let seen: string[] = [];
   try {
     await waitFor({

@@ -36,14 +36,18 @@ export function primaryStackConfig(envName: string, env: EnvironmentConfig, rest
   return c;
 }
 
-/** Config of a DR stack: production stand-up, or a drill stack owned by a run. */
+/**
+ * Config of a DR stack: production stand-up, or a drill stack owned by a run. A drill stack may
+ * run in another region (the full drill's copy back home), carry a label that tells it apart from
+ * the run's other drill stack, and go without its drill record (`record: false`).
+ */
 export function drStackConfig(
   envName: string,
   env: EnvironmentConfig,
-  o: { restoreSnapshot: string; kmsKeyArn: string; drill?: { runId: string; expiresAt: number } },
+  o: { restoreSnapshot: string; kmsKeyArn: string; drill?: { runId: string; expiresAt: number; region?: string; label?: string; record?: boolean } },
 ): Record<string, StackConfigValue> {
   const c: Record<string, StackConfigValue> = {
-    ...common(envName, env, env.dr.region),
+    ...common(envName, env, o.drill?.region ?? env.dr.region),
     "pilotlight:role": { value: "dr" },
     "pilotlight:mode": { value: o.drill === undefined ? "production" : "drill" },
     "pilotlight:restoreSnapshot": { value: o.restoreSnapshot },
@@ -52,6 +56,8 @@ export function drStackConfig(
   if (o.drill !== undefined) {
     c["pilotlight:runId"] = { value: o.drill.runId };
     c["pilotlight:expiresAt"] = { value: new Date(o.drill.expiresAt).toISOString() };
+    if (o.drill.label !== undefined) c["pilotlight:drillLabel"] = { value: o.drill.label };
+    if (o.drill.record === false) delete c["pilotlight:dnsDrillName"];
   }
   return c;
 }

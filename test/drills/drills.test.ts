@@ -4,7 +4,8 @@ import type { Pilotlight } from "../../automation/library";
 import type { SandboxSession } from "../../automation/sandbox/session";
 import { PgRunStore } from "../../automation/store/pg-run-store";
 import { PgliteSql } from "../../automation/store/pglite-sql";
-import { HOUR, MIN, libraryOn, newSession, asRun, step } from "../support/sandbox-harness";
+import { decideFullDrill, type FullDrillFacts } from "../../drills/full-drill";
+import { HOUR, MIN, SANDBOX, libraryOn, newSession, asRun, step } from "../support/sandbox-harness";
 
 
 describe("drills (sandbox)", function () {
@@ -30,7 +31,10 @@ describe("drills (sandbox)", function () {
   const leftovers = async (session: SandboxSession) => ({
     stacks: (await session.sandbox.stacks.list()).filter((s) => s.startsWith("drill-")),
     clusters: [...session.sandbox.world.clusters.values()].filter((c) => c.status !== "deleted" && c.id.startsWith("pl-drill-")).map((c) => c.id),
+    snapshots: [...session.sandbox.world.snapshots.values()].filter((s) => s.tags["pilotlight:expires-at"] !== undefined).map((s) => s.id),
+    records: session.sandbox.world.dns.filter((d) => d.name === "drill.app.sandbox.internal").map((d) => d.host),
   });
+  const NONE = { stacks: [], clusters: [], snapshots: [], records: [] };
 
   it("restore drill: the newest DR copy into a drill stack, validated, timed, destroyed, reported", async function () {
     const { session, lib } = await world(41);
@@ -39,7 +43,7 @@ describe("drills (sandbox)", function () {
       expect(run.phase, JSON.stringify(run.error)).to.equal("Completed");
       expect(run.measurements["rpoMs"]).to.equal(50 * MIN);
       expect(run.measurements["rtoMs"]).to.be.a("number");
-      expect(await leftovers(session)).to.deep.equal({ stacks: [], clusters: [] });
+      expect(await leftovers(session)).to.deep.equal(NONE);
       // The production DR stack was never touched; no production record changed.
       expect(await session.ports.stacks.exists("dr")).to.equal(false);
       expect(session.sandbox.world.dns.map((d) => d.name)).to.deep.equal(["app.sandbox.internal", "drill.app.sandbox.internal"].slice(0, session.sandbox.world.dns.length));
@@ -60,7 +64,7 @@ describe("drills (sandbox)", function () {
       expect(run.phase).to.equal("Failed");
       expect(step(run, "validate").error?.message).to.match(/public\.orders damaged keys \d+\.\.\d+/);
       expect(step(run, "destroy").state).to.equal("Succeeded");
-      expect(await leftovers(session)).to.deep.equal({ stacks: [], clusters: [] });
+      expect(await leftovers(session)).to.deep.equal(NONE);
       const alert = session.sandbox.notifier.sent.at(-1)!;
       expect(alert.severity).to.equal("critical");
       const report = readFileSync((step(run, "report").output as { markdown: string }).markdown, "utf8");
@@ -79,7 +83,70 @@ describe("drills (sandbox)", function () {
       const run = asRun(await lib.drill("restore", { signal: ctl.signal }));
       expect(run.phase).to.equal("Interrupted");
       expect(step(run, "destroy").state).to.equal("Succeeded");
-      expect(await leftovers(session)).to.deep.equal({ stacks: [], clusters: [] });
+      expect(await leftovers(session)).to.deep.equal(NONE);
+    } finally {
+      await lib.close();
+      await session.close();
+    }
+  });
+
+  it("full drill: failover then failback against the drill name on throw-away stacks; the production record never moves; nothing left", async function () {
+    const { session, lib } = await world(45);
+    try {
+      const world = session.sandbox.world;
+      const production = world.resolve("app.sandbox.internal");
+      const run = asRun(await lib.drill("full", {}));
+      expect(run.phase, JSON.stringify(run.error)).to.equal("Completed");
+      expect(run.kind).to.equal("full-drill");
+      expect(run.measurements["rpoMs"]).to.equal(50 * MIN);
+      for (const m of ["rtoMs", "failbackMs", "phase.switchBackMs"]) expect(run.measurements[m], m).to.be.greaterThan(0);
+      expect(run.measurements["phase.dnsMs"]).to.be.a("number"); // a new name answers at once
+      // The drill name answered DR, then home; the production name was never switched.
+      const dr = (step(run, "switch-to-dr").output as { host: string }).host;
+      const home = new URL(String((step(run, "switch-home").output as { outputs: { healthUrl: string } }).outputs.healthUrl)).host;
+      expect(dr).to.not.equal(home);
+      expect(session.sandbox.traffic.switches.map((x) => [x.name, x.to])).to.deep.equal([["drill.app.sandbox.internal", [home]]]);
+      expect(world.resolve("app.sandbox.internal")).to.deep.equal(production);
+      // The workload's write on DR came home with the data.
+      expect((step(run, "check-home").output as { probeRows: number }).probeRows).to.be.greaterThan(0);
+      expect(await leftovers(session)).to.deep.equal(NONE);
+      expect(await session.ports.stacks.exists("dr")).to.equal(false);
+    } finally {
+      await lib.close();
+      await session.close();
+    }
+  });
+
+  it("a full drill without a drill DNS name of its own is refused, naming the field", function () {
+    const facts: FullDrillFacts = { env: "sandbox", declaredAt: 0, recoveryPoint: { arn: "arn:rp", vault: "v", createdAt: 0 }, drKmsKeyArn: "k", primaryKmsKeyArn: "k", drillName: null, ttlMs: HOUR };
+    const { refusal } = decideFullDrill(facts, SANDBOX);
+    expect(refusal?.code).to.equal("config.invalid");
+    expect(refusal?.message).to.contain("environments.sandbox.dns.drillName").and.contain("app.sandbox.internal");
+    expect(decideFullDrill({ ...facts, drillName: "drill.app.sandbox.internal" }, SANDBOX).refusal).to.equal(undefined);
+  });
+
+  it("a full drill interrupted during the copy home still destroys both stacks and deletes both snapshots", async function () {
+    const { session, lib } = await world(46);
+    try {
+      const ctl = new AbortController();
+      const events: string[] = [];
+      const poll = async () => {
+        for (;;) {
+          // Tracked: the virtual clock must not jump while the store is read.
+          const runs = await session.clock.track(lib.runs.list({ kind: "full-drill", limit: 1 }));
+          const copying = runs[0]?.steps.find((x) => x.id === "copy-home")?.state === "Running";
+          if (copying) return ctl.abort(new Error("SIGTERM"));
+          await session.clock.sleep(MIN);
+        }
+      };
+      void poll().catch((e) => events.push(String(e)));
+      const run = asRun(await lib.drill("full", { signal: ctl.signal }));
+      expect(run.phase).to.equal("Interrupted");
+      expect(step(run, "copy-home").state).to.equal("Interrupted");
+      for (const id of ["destroy-home", "destroy-dr", "delete-snapshots", "report"]) expect(step(run, id).state, id).to.equal("Succeeded");
+      expect((step(run, "delete-snapshots").output as { deleted: string[] }).deleted).to.have.length(2);
+      expect(await leftovers(session)).to.deep.equal(NONE);
+      expect(events).to.deep.equal([]);
     } finally {
       await lib.close();
       await session.close();

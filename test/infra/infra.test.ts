@@ -271,6 +271,13 @@ describe("infra: Pulumi programs under runtime mocks", function () {
       const { resources: r } = await evaluate(noDrillName, "drill-x", "us-west-2");
       expect(ofType(r, "aws:route53/record:Record")).to.deep.equal([]);
     });
+
+    it("a labelled drill stack (the full drill's copy home) gets a cluster identifier of its own", async function () {
+      const { resources: r } = await evaluate({ ...DRILL, drillLabel: "home" }, "drill-x-home", "us-east-1");
+      const id = String(one(r, "aws:rds/cluster:Cluster").inputs["clusterIdentifier"]);
+      const plain = String(one(resources, "aws:rds/cluster:Cluster").inputs["clusterIdentifier"]);
+      expect(id).to.equal(plain.replace(/^pl-drill-/, "pl-drill-home-")).and.have.length.at.most(63);
+    });
   });
 
   describe("stack config validation", function () {
@@ -288,6 +295,12 @@ describe("infra: Pulumi programs under runtime mocks", function () {
       for (const key of ["pilotlight:restoreSnapshot", "pilotlight:kmsKeyArn", "pilotlight:runId", "pilotlight:expiresAt", "pilotlight:dnsTtl", "pilotlight:dnsName and pilotlight:dnsZoneId", "pilotlight:typo"]) {
         expect(message).to.contain(key);
       }
+    });
+
+    it("accepts a drill label only in drill mode, as a short lowercase word", function () {
+      const dr = { role: "dr", restoreSnapshot: "s", kmsKeyArn: "k" };
+      expect(problems({ ...dr, mode: "production", drillLabel: "home" })).to.contain("pilotlight:drillLabel: only valid in drill mode");
+      expect(problems({ ...dr, mode: "drill", runId: "r", expiresAt: "2026-01-01T00:00:00Z", drillLabel: "Home-1" })).to.contain("pilotlight:drillLabel");
     });
 
     it("requires a role and the primary's DR region; requires a snapshot for a later generation", function () {
