@@ -49,8 +49,8 @@ export function planRestoreDrill(): Plan {
     steps: [
       { id: "stand-up-drill", title: "Restore the newest DR copy into a drill stack of the DR program (isolated, small, TTL-tagged)", dependsOn: [], timeoutMs: 4 * HOUR },
       { id: "validate", title: "Prove the restored data intact and fresh", dependsOn: ["stand-up-drill"], timeoutMs: HOUR },
-      { id: "verify-workload", title: "Time the workload to healthy against the restored data", dependsOn: ["stand-up-drill"], timeoutMs: 30 * MIN },
-      { id: "destroy", title: "Destroy the drill stack and remove it", dependsOn: ["validate", "verify-workload"], timeoutMs: 2 * HOUR, cleanup: true },
+      { id: "verify-workload", title: "Time the workload to healthy against the restored data (after validation: its read/write probe writes)", dependsOn: ["validate"], timeoutMs: 30 * MIN },
+      { id: "destroy", title: "Destroy the drill stack and remove it", dependsOn: ["verify-workload"], timeoutMs: 2 * HOUR, cleanup: true },
       { id: "report", title: "Report, record the measurements, alert on failure", dependsOn: ["destroy"], timeoutMs: 10 * MIN, cleanup: true },
     ],
   };

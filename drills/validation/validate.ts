@@ -216,8 +216,10 @@ export async function validateDatabase(o: ValidateOptions): Promise<ValidationRe
               m.keys = await localizeChunk(ref, c, info, plan, method, d.chunk, watermark);
               const total = m.keys.counts.missing + m.keys.counts.extra + m.keys.counts.changed;
               if (watermark !== undefined && total > 0 && m.keys.counts.drifted === total) m.kind = "drift";
-            } else if (watermark !== undefined && ((d.actual?.newest ?? 0) >= watermark || (d.expected?.newest ?? 0) >= watermark)) {
-              // Manifest mode: the chunk holds rows changed after the manifest/recovery point.
+            } else if (watermark !== undefined && ((d.actual?.newest ?? 0) >= watermark || (d.expected?.newest ?? 0) >= watermark) && (d.actual?.rows ?? 0) >= (d.expected?.rows ?? 0)) {
+              // Manifest mode: the chunk holds rows changed after the manifest/recovery point. Such
+              // rows explain a different checksum and more rows (inserts), never fewer: a row that
+              // vanished leaves no updated_at behind, so a shrunken chunk stays damage.
               m.kind = "drift";
             }
             mismatches.push(m);

@@ -135,6 +135,19 @@ describe("data validation on real SQL (PGlite)", function () {
     }
   });
 
+  it("does not let a row changed after the manifest hide a lost row in the same chunk", async function () {
+    const copy = await restoredCopy("UPDATE orders SET total_cents = 0, updated_at = '2026-01-01T13:00:00Z' WHERE id = 1000001; DELETE FROM orders WHERE id = 1000003");
+    try {
+      const viaManifest = await validateDatabase({ open: opener(copy), expect: { kind: "manifest", manifest, watermark: T_MANIFEST }, validation: VALIDATION, now });
+      expect(table(viaManifest, "orders").verdict).to.equal("damaged");
+      expect(viaManifest.ok).to.equal(false);
+      const live = await validateAgainstLive(copy, T_MANIFEST);
+      expect(table(live, "orders").verdict).to.equal("damaged");
+    } finally {
+      await copy.close();
+    }
+  });
+
   it("counts a row changed exactly at the manifest's time as drift (the boundary belongs to the manifest's past)", async function () {
     const copy = await restoredCopy("UPDATE orders SET total_cents = 1 WHERE id = 1000002; UPDATE orders SET updated_at = '2026-01-01T12:00:00Z' WHERE id = 1000002");
     try {
