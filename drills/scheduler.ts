@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
+import { CronExpressionParser } from "cron-parser";
 import { createTask } from "node-cron";
 import type { Config } from "../automation/config/schema";
 import type { EventSink } from "../automation/domain/events";
@@ -22,6 +23,51 @@ export const nodeCron: Cron = {
   },
 };
 
+/**
+ * A cron on an injected clock — the sandbox's virtual time, tests: sleeps until each next
+ * occurrence (computed by cron-parser in the schedule's time zone) and fires it without waiting
+ * for the previous one, as node-cron does.
+ */
+export function clockCron(clock: Clock): Cron {
+  return {
+    schedule(expression, timezone, fire) {
+      const stop = new AbortController();
+      const after = (t: number) => CronExpressionParser.parse(expression, { currentDate: new Date(t), tz: timezone }).next().toDate().getTime();
+      let next = after(clock.now());
+      void (async () => {
+        for (;;) {
+          try {
+            await clock.sleep(next - clock.now(), stop.signal);
+          } catch {
+            return; // stopped
+          }
+          const at = next;
+          next = after(Math.max(at, clock.now()));
+          void fire(new Date(at));
+        }
+      })();
+      return { stop: () => stop.abort(), nextRun: () => new Date(next) };
+    },
+  };
+}
+
+/**
+ * Occurrences of a cron expression strictly after `from` and strictly before `to`, in its time
+ * zone, at most `limit` (the newest kept). Computed by cron-parser, independent of the Cron port.
+ */
+export function occurrencesBetween(expression: string, timezone: string, from: number, to: number, limit = 1000): number[] {
+  if (to <= from + 1) return [];
+  const it = CronExpressionParser.parse(expression, { currentDate: new Date(from), endDate: new Date(to - 1), tz: timezone });
+  const out: number[] = [];
+  while (it.hasNext()) {
+    const at = it.next().toDate().getTime();
+    if (at <= from || at >= to) continue;
+    out.push(at);
+    if (out.length > limit) out.shift();
+  }
+  return out;
+}
+
 /** The drills a scheduler runs. */
 export const SCHEDULED_KINDS = ["restore", "full", "posture"] as const;
 type Kind = (typeof SCHEDULED_KINDS)[number];
@@ -41,12 +87,14 @@ export interface DrillSchedulerOptions {
  * Runs drills from the configuration's schedules. An occurrence runs at most once across every
  * scheduler process (claimed in the run store, keyed by environment, kind and minute); an
  * occurrence whose previous run is still going in this process is skipped, not queued (no
- * overlap); missed occurrences are not caught up. `stop()` interrupts running drills — their
- * cleanup steps still run — and waits for them.
+ * overlap). On start, occurrences that nobody claimed since the newest claim (no scheduler was
+ * running) are logged as missed; only a schedule with `catchUp: true` runs the newest of them,
+ * once. `stop()` interrupts running drills — their cleanup steps still run — and waits for them.
  */
 export class DrillScheduler {
   private readonly tasks: Array<{ stop(): void }> = [];
   private readonly running = new Map<string, Promise<void>>();
+  private readonly catchUps = new Set<Promise<void>>();
   private readonly abort = new AbortController();
   private readonly holder: LeaseHolder;
 
@@ -54,19 +102,48 @@ export class DrillScheduler {
     this.holder = o.holder ?? { host: hostname(), pid: process.pid, instance: randomBytes(6).toString("hex") };
   }
 
-  /** Schedules every enabled drill of every environment. */
-  start(): void {
-    const schedules: Array<{ env: string; kind: Kind; cron: string; timezone: string; next: string | null }> = [];
+  /**
+   * Schedules every enabled drill of every environment, then logs missed occurrences and starts
+   * the configured catch-ups (resolves once they are started, not finished).
+   */
+  async start(): Promise<void> {
+    const schedules: Array<{ env: string; kind: Kind; cron: string; timezone: string; next: string | null; catchUp: boolean }> = [];
     for (const [env, e] of Object.entries(this.o.config.environments)) {
       for (const kind of SCHEDULED_KINDS) {
         const s = e.drills[kind];
         if (!s.enabled) continue;
         const task = this.o.cron.schedule(s.schedule, s.timezone, (at) => this.fire(env, kind, at));
         this.tasks.push(task);
-        schedules.push({ env, kind, cron: s.schedule, timezone: s.timezone, next: task.nextRun()?.toISOString() ?? null });
+        schedules.push({ env, kind, cron: s.schedule, timezone: s.timezone, next: task.nextRun()?.toISOString() ?? null, catchUp: s.catchUp });
       }
     }
     this.emit("info", "schedule.started", `scheduling ${schedules.length} drills`, { schedules });
+    for (const s of schedules) {
+      const slot = `${s.env}:${s.kind}`;
+      const last = await this.o.store.lastClaimedOccurrence(slot);
+      if (last === undefined) continue; // never scheduled before: nothing can have been missed
+      const missed = occurrencesBetween(s.cron, s.timezone, last, this.o.clock.now());
+      if (missed.length === 0) continue;
+      const newest = missed[missed.length - 1]!;
+      const iso = (t: number) => new Date(t).toISOString();
+      this.emit("warn", "schedule.missed", `${slot}: ${missed.length} occurrence(s) missed while no scheduler ran (${iso(missed[0]!)} … ${iso(newest)})${s.catchUp ? `; catching up ${iso(newest)} once` : "; not caught up (catchUp: false)"}`, {
+        slot,
+        missed: missed.length,
+        first: iso(missed[0]!),
+        newest: iso(newest),
+        catchUp: s.catchUp,
+      });
+      if (s.catchUp) {
+        const p = this.fire(s.env, s.kind, new Date(newest));
+        this.catchUps.add(p);
+        void p.finally(() => this.catchUps.delete(p));
+      }
+    }
+  }
+
+  /** Resolves when every drill this scheduler started has ended. */
+  async settled(): Promise<void> {
+    while (this.running.size + this.catchUps.size > 0) await Promise.allSettled([...this.running.values(), ...this.catchUps]);
   }
 
   /** One occurrence: claim it, then run the drill unless the previous one still runs here. */
@@ -100,7 +177,7 @@ export class DrillScheduler {
   async stop(): Promise<void> {
     for (const t of this.tasks) t.stop();
     this.abort.abort(new Error("scheduler stopping (SIGTERM)"));
-    await Promise.allSettled([...this.running.values()]);
+    await this.settled();
     this.emit("info", "schedule.stopped", "scheduler stopped");
   }
 

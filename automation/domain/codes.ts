@@ -69,6 +69,7 @@ export const CODES = {
   "schedule.started": { kind: "event", summary: "The drill scheduler started; data lists every schedule and its next run." },
   "schedule.fired": { kind: "event", summary: "A scheduled drill was claimed by this process and started." },
   "schedule.claimed-elsewhere": { kind: "event", summary: "Another scheduler process claimed this occurrence." },
+  "schedule.missed": { kind: "event", summary: "Occurrences nobody claimed while no scheduler ran; data says how many and whether the newest is caught up." },
   "schedule.skipped": { kind: "event", summary: "An occurrence was skipped: the previous run of the drill is still running (no overlap)." },
   "schedule.stopped": { kind: "event", summary: "The scheduler stopped; running drills were interrupted and cleaned up." },
   "restore.failed": { kind: "error", summary: "A restore did not produce a usable cluster." },

@@ -70,5 +70,7 @@ export interface RunStore {
   latestManifest(env: string, before: number): Promise<{ recordedAt: number; manifest: JsonObject } | undefined>;
   /** Claims one scheduled occurrence (`env:kind:time`); true for exactly one claimant ever. */
   claimOccurrence(occurrence: string, holder: LeaseHolder, now: number): Promise<boolean>;
+  /** The time of the newest claimed occurrence of a schedule slot (`env:kind`), if any. */
+  lastClaimedOccurrence(slot: string): Promise<number | undefined>;
   close(): Promise<void>;
 }

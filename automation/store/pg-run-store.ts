@@ -190,6 +190,16 @@ export class PgRunStore implements RunStore {
     return rowCount === 1;
   }
 
+  async lastClaimedOccurrence(slot: string): Promise<number | undefined> {
+    // Occurrences are `<slot>:<ISO minute>`: ISO times sort as they happen.
+    const { rows } = await this.sql.query<{ occurrence: string }>(
+      "SELECT occurrence FROM pilotlight_schedule_claims WHERE left(occurrence, length($1) + 1) = $1 || ':' ORDER BY occurrence DESC LIMIT 1",
+      [slot],
+    );
+    const at = rows[0] === undefined ? Number.NaN : Date.parse(rows[0].occurrence.slice(slot.length + 1));
+    return Number.isNaN(at) ? undefined : at;
+  }
+
   async close(): Promise<void> {
     await this.sql.close();
   }

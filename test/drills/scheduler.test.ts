@@ -2,7 +2,9 @@ import { expect } from "chai";
 import type { PilotEvent } from "../../automation/domain/events";
 import { PgRunStore } from "../../automation/store/pg-run-store";
 import { PgliteSql } from "../../automation/store/pglite-sql";
-import { DrillScheduler, type Cron } from "../../drills/scheduler";
+import { VirtualClock } from "../../automation/adapters/virtual-clock";
+import type { Config } from "../../automation/config/schema";
+import { DrillScheduler, clockCron, occurrencesBetween, type Cron } from "../../drills/scheduler";
 import { HOUR, MIN, libraryOn, newSession } from "../support/sandbox-harness";
 
 /** A cron driven by the test: `fire(kind, at)` triggers every scheduler's task of that drill. */
@@ -14,6 +16,32 @@ class HandCron implements Cron {
     return { stop: () => void this.tasks.splice(this.tasks.indexOf(t), 1), nextRun: () => null };
   }
 }
+
+describe("cron occurrences", function () {
+  it("lists occurrences strictly between two times, in the schedule's time zone (DST included)", function () {
+    const iso = (xs: number[]) => xs.map((x) => new Date(x).toISOString());
+    expect(iso(occurrencesBetween("0 3 * * *", "UTC", Date.parse("2026-01-01T03:00:00Z"), Date.parse("2026-01-03T03:00:00Z")))).to.deep.equal(["2026-01-02T03:00:00.000Z"]);
+    // Europe/Berlin leaves winter time on 29 March 2026: 03:00 local is 02:00 UTC before, 01:00 UTC after.
+    expect(iso(occurrencesBetween("0 3 * * *", "Europe/Berlin", Date.parse("2026-03-28T00:00:00Z"), Date.parse("2026-03-31T00:00:00Z")))).to.deep.equal([
+      "2026-03-28T02:00:00.000Z",
+      "2026-03-29T01:00:00.000Z",
+      "2026-03-30T01:00:00.000Z",
+    ]);
+    expect(occurrencesBetween("0 * * * *", "UTC", 0, 10 * 24 * HOUR, 5)).to.have.length(5);
+    expect(occurrencesBetween("0 * * * *", "UTC", 5 * HOUR, 5 * HOUR)).to.deep.equal([]);
+  });
+
+  it("a clock-driven cron fires each occurrence on virtual time and stops when told", async function () {
+    const clock = new VirtualClock({ start: Date.parse("2026-01-01T00:00:00Z") });
+    const fired: string[] = [];
+    const task = clockCron(clock).schedule("30 */6 * * *", "UTC", async (at) => void fired.push(at.toISOString()));
+    expect(task.nextRun()?.toISOString()).to.equal("2026-01-01T00:30:00.000Z");
+    await clock.sleep(13 * HOUR);
+    task.stop();
+    await clock.sleep(24 * HOUR);
+    expect(fired).to.deep.equal(["2026-01-01T00:30:00.000Z", "2026-01-01T06:30:00.000Z", "2026-01-01T12:30:00.000Z"]);
+  });
+});
 
 describe("drill scheduler and sweeper (sandbox)", function () {
   this.timeout(240_000);
@@ -39,7 +67,7 @@ describe("drill scheduler and sweeper (sandbox)", function () {
         const cron = new HandCron();
         crons.push(cron);
         const s = new DrillScheduler({ lib, config: lib.config, store, cron, clock: session.clock, sink: (e) => events.push(e), holder: { host: "h", pid: 100 + i, instance: `s${i}` } });
-        s.start();
+        await s.start();
         schedulers.push(s);
       }
       // Two occurrences of the nightly restore drill and one of the posture check, seen by all three.
@@ -72,7 +100,7 @@ describe("drill scheduler and sweeper (sandbox)", function () {
     const cron = new HandCron();
     const s = new DrillScheduler({ lib, config: lib.config, store, cron, clock: session.clock, sink: (e) => events.push(e) });
     try {
-      s.start();
+      await s.start();
       const task = cron.tasks.find((t) => t.expression === "0 3 * * *")!;
       const first = task.fire(new Date(session.clock.now()));
       while (!events.some((e) => e.code === "schedule.fired")) await session.clock.sleep(1000);
@@ -86,6 +114,51 @@ describe("drill scheduler and sweeper (sandbox)", function () {
       expect((await session.sandbox.stacks.list()).filter((x) => x.startsWith("drill-"))).to.deep.equal([]);
     } finally {
       await session.close();
+    }
+  });
+
+  it("logs occurrences missed while no scheduler ran; with catchUp, two restarting schedulers run the newest once", async function () {
+    const own = await PgRunStore.open(await PgliteSql.open());
+    const { session, reportsDir } = newSession(54);
+    await session.bootstrap(2);
+    const { lib } = await libraryOn(session, own, reportsDir);
+    try {
+      const env = lib.config.environments["sandbox"]!;
+      const only = (catchUp: boolean): Config => ({
+        ...lib.config,
+        environments: { sandbox: { ...env, drills: { ...env.drills, full: { ...env.drills.full, enabled: false }, posture: { ...env.drills.posture, enabled: false }, restore: { ...env.drills.restore, catchUp } } } },
+      });
+      const events: PilotEvent[] = [];
+      const make = (catchUp: boolean, instance: string) => new DrillScheduler({ lib, config: only(catchUp), store: own, cron: new HandCron(), clock: session.clock, sink: (e) => events.push(e), holder: { host: "h", pid: 1, instance } });
+      // Never scheduled before: nothing can have been missed.
+      const first = make(false, "first");
+      await first.start();
+      expect(events.filter((e) => e.code === "schedule.missed")).to.deep.equal([]);
+      // The last claim was three nights ago.
+      const now = session.clock.now();
+      const lastNight = Math.floor(now / (24 * HOUR)) * 24 * HOUR + 3 * HOUR - (now % (24 * HOUR) < 3 * HOUR ? 24 * HOUR : 0);
+      await own.claimOccurrence(`sandbox:restore:${new Date(lastNight - 3 * 24 * HOUR).toISOString()}`, { host: "old", pid: 1, instance: "old" }, lastNight - 3 * 24 * HOUR);
+      const noCatchUp = make(false, "a");
+      await noCatchUp.start();
+      await noCatchUp.settled();
+      const missed = events.filter((e) => e.code === "schedule.missed").map((e) => e.data);
+      expect(missed).to.deep.equal([{ slot: "sandbox:restore", missed: 3, first: new Date(lastNight - 2 * 24 * HOUR).toISOString(), newest: new Date(lastNight).toISOString(), catchUp: false }]);
+      expect(await own.listRuns({ kind: "restore-drill" })).to.deep.equal([]);
+      // With catchUp, two processes restarting at once run the newest missed night exactly once.
+      const a = make(true, "b");
+      const b = make(true, "c");
+      await Promise.all([a.start(), b.start()]);
+      await Promise.all([a.settled(), b.settled()]);
+      const runs = await own.listRuns({ kind: "restore-drill" });
+      expect(runs, JSON.stringify(events.filter((e) => e.level !== "info"))).to.have.length(1);
+      expect(runs[0]!.phase, JSON.stringify(runs[0]!.error)).to.equal("Completed");
+      expect(events.filter((e) => e.code === "schedule.fired").map((e) => (e.data as { occurrence: string }).occurrence)).to.deep.equal([`sandbox:restore:${new Date(lastNight).toISOString()}`]);
+      expect(await own.lastClaimedOccurrence("sandbox:restore")).to.equal(lastNight);
+      for (const s of [first, noCatchUp, a, b]) await s.stop();
+    } finally {
+      await lib.close();
+      await session.close();
+      await own.close();
     }
   });
 

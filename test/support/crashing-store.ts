@@ -94,6 +94,10 @@ export class CrashingStore implements RunStore {
     this.alive();
     return this.inner.latestManifest(env, before);
   }
+  async lastClaimedOccurrence(slot: string) {
+    return this.inner.lastClaimedOccurrence(slot);
+  }
+
   async claimOccurrence(occurrence: string, holder: LeaseHolder, now: number) {
     this.write();
     return this.inner.claimOccurrence(occurrence, holder, now);

@@ -1,9 +1,10 @@
+import { SystemClock } from "../../adapters/system-clock";
 import { withLibrary, type CommandModule } from "../context";
 
 /** `drills`: the long-running scheduler of drills. */
 export const drillsCommand: CommandModule = {
   command: "drills",
-  describe: "Run the drill scheduler until SIGTERM: nightly restore drills and hourly posture checks from the configuration",
+  describe: "Run the drill scheduler until SIGTERM: nightly restore drills, quarterly full drills and hourly posture checks from the configuration",
   builder: (y) =>
     y
       .option("metrics-port", { type: "number", describe: "serve Prometheus metrics on 127.0.0.1:PORT/metrics (e.g. 9464)" })
@@ -12,9 +13,11 @@ export const drillsCommand: CommandModule = {
     withLibrary(ctx, args, async (lib, r) => {
       // The scheduler lives in drills/, which builds on the library; loaded only for this command.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { DrillScheduler, nodeCron } = require("../../../drills/scheduler") as typeof import("../../../drills/scheduler");
-      const scheduler = new DrillScheduler({ lib, config: lib.config, store: lib.store, cron: nodeCron, clock: lib.clock, sink: r.event });
-      scheduler.start();
+      const { DrillScheduler, nodeCron, clockCron } = require("../../../drills/scheduler") as typeof import("../../../drills/scheduler");
+      // On the sandbox's virtual time the schedule follows that clock (a night passes in seconds).
+      const cron = lib.clock instanceof SystemClock ? nodeCron : clockCron(lib.clock);
+      const scheduler = new DrillScheduler({ lib, config: lib.config, store: lib.store, cron, clock: lib.clock, sink: r.event });
+      await scheduler.start();
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { serveMetrics } = require("../../../drills/metrics") as typeof import("../../../drills/metrics");
       const port = args["metricsPort"] as number | undefined;

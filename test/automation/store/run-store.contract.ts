@@ -138,6 +138,15 @@ export function runStoreContract(name: string, open: () => Promise<RunStore>): v
       expect(await store.claimOccurrence(key, HOLDER_B, T0 + 1)).to.equal(false);
     });
 
+    it("tells the newest claimed occurrence of a slot, and no other slot's (even one sharing its prefix)", async function () {
+      const slot = `env_${++n}:restore`;
+      expect(await store.lastClaimedOccurrence(slot)).to.equal(undefined);
+      for (const t of ["2026-01-02T03:00:00.000Z", "2026-01-10T03:00:00.000Z", "2026-01-05T03:00:00.000Z"]) await store.claimOccurrence(`${slot}:${t}`, HOLDER_A, T0);
+      await store.claimOccurrence(`${slot}x:2026-02-01T03:00:00.000Z`, HOLDER_A, T0);
+      await store.claimOccurrence(`env-${n}:restore:2026-03-01T03:00:00.000Z`, HOLDER_A, T0); // "_" is no wildcard
+      expect(await store.lastClaimedOccurrence(slot)).to.equal(Date.parse("2026-01-10T03:00:00.000Z"));
+    });
+
     it("appends events in order and lists them per run", async function () {
       const runId = `${target()}/events`;
       await store.appendEvents([
