@@ -164,6 +164,10 @@ export class SandboxStacks implements Stacks {
     await this.exclusive(async () => {
       const state = this.stacks.get(stack);
       if (state === undefined) return;
+      if (this.world.faults.destroyFailures > 0) {
+        this.world.faults.destroyFailures -= 1;
+        throw new PilotlightError("pulumi.error", `stack ${stack}: deleting aws:ec2/securityGroup:SecurityGroup: DependencyViolation: resource has a dependent object`, { source: "aws" });
+      }
       for (const r of [...state.resources].reverse()) {
         opts.onProgress?.({ resource: r.name, type: r.type, op: "delete", status: "started" });
         await this.remove(r, opts);

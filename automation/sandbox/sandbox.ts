@@ -4,7 +4,7 @@ import { primaryStackConfig } from "../runbooks/stack-config";
 import { SandboxBackups, SandboxDatabases, SandboxHealth, SandboxNotifier, SandboxSqlAccess, SandboxTraffic } from "./aws-services";
 import type { SandboxDurations } from "./durations";
 import { SandboxStacks } from "./sandbox-stacks";
-import { SandboxWorld } from "./world";
+import { SandboxWorld, type SandboxActivity } from "./world";
 
 /** The ports of a sandbox, as the runbooks use them. */
 export interface SandboxPorts {
@@ -25,6 +25,7 @@ export interface SandboxOptions {
   environment: EnvironmentConfig;
   seed?: number;
   durations?: Partial<SandboxDurations>;
+  activity?: SandboxActivity;
 }
 
 /**
@@ -39,6 +40,7 @@ export function createSandbox(o: SandboxOptions): SandboxPorts {
     drRegion: o.environment.dr.region,
     environment: o.envName,
     ...(o.durations === undefined ? {} : { durations: o.durations }),
+    ...o.activity,
   });
   const stacks = new SandboxStacks(world, (stack) => (stack === o.environment.primary.stack ? o.environment.primary.region : o.environment.dr.region));
   return {

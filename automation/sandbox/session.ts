@@ -4,6 +4,7 @@ import type { Reports } from "../ports/reports";
 import type { RunbookPorts } from "../runbooks/ports";
 import type { SandboxDurations } from "./durations";
 import { bootstrapSandbox, createSandbox, type SandboxPorts } from "./sandbox";
+import type { SandboxActivity } from "./world";
 
 const HOUR = 3_600_000;
 
@@ -18,6 +19,8 @@ export interface SandboxSessionOptions {
   durations?: Partial<SandboxDurations>;
   /** Seed rows of the primary database. */
   rows?: number;
+  /** Backup and write intervals, retention (defaults: hourly, every minute, 7 days). */
+  activity?: SandboxActivity;
 }
 
 /**
@@ -35,7 +38,7 @@ export class SandboxSession {
   constructor(private readonly o: SandboxSessionOptions) {
     const start = o.start ?? Math.floor(Date.now() / HOUR) * HOUR;
     this.clock = new VirtualClock({ start });
-    this.sandbox = createSandbox({ clock: this.clock, envName: o.envName, environment: o.environment, ...(o.seed === undefined ? {} : { seed: o.seed }), ...(o.durations === undefined ? {} : { durations: o.durations }) });
+    this.sandbox = createSandbox({ clock: this.clock, envName: o.envName, environment: o.environment, ...(o.seed === undefined ? {} : { seed: o.seed }), ...(o.durations === undefined ? {} : { durations: o.durations }), ...(o.activity === undefined ? {} : { activity: o.activity }) });
     this.ports = { ...this.sandbox, clock: this.clock, reports: o.reports };
     this.worldId = `${start.toString(36)}-${(o.seed ?? 7).toString(36)}-${process.pid.toString(36)}`;
   }

@@ -67,6 +67,8 @@ export interface SandboxFaults {
   copyDelayMs: number;
   /** The next N cross-region copies silently lose rows (a damaged backup that still "completes"). */
   damageCopies: number;
+  /** The next N stack destroys fail before deleting anything (a dependency violation, say). */
+  destroyFailures: number;
 }
 
 /** Options of a {@link SandboxWorld}. */
@@ -82,7 +84,12 @@ export interface SandboxWorldOptions {
   backupIntervalMs?: number;
   /** How often the workload generator writes. */
   writeIntervalMs?: number;
+  /** Recovery points older than this expire, as the backup plan's lifecycle `deleteAfter` does (default: 7 days). */
+  retentionMs?: number;
 }
+
+/** The activity settings a session may change (a simulated month needs sparser activity). */
+export type SandboxActivity = Pick<SandboxWorldOptions, "backupIntervalMs" | "writeIntervalMs" | "retentionMs">;
 
 /** An error shaped like the AWS SDK's (name, fault, retryable) so that adapters map it alike. */
 export class SandboxAwsError extends Error {
@@ -113,6 +120,7 @@ export class SandboxWorld {
   readonly durations: SandboxDurations;
   readonly backupIntervalMs: number;
   readonly writeIntervalMs: number;
+  readonly retentionMs: number;
 
   readonly clusters = new Map<string, SandboxCluster>();
   readonly vaults = new Map<string, { name: string; region: string; arn: string }>();
@@ -125,7 +133,7 @@ export class SandboxWorld {
   readonly workloads = new Map<string, WorkloadRecord>();
   /** Lambda functions: id → the cluster ARN in their configuration (updated in place by `up`). */
   readonly functions = new Map<string, string>();
-  readonly faults: SandboxFaults = { outages: new Map(), throttleNext: 0, restoreOutcomes: [], dnsStuck: false, copyDelayMs: 0, damageCopies: 0 };
+  readonly faults: SandboxFaults = { outages: new Map(), throttleNext: 0, restoreOutcomes: [], dnsStuck: false, copyDelayMs: 0, damageCopies: 0, destroyFailures: 0 };
   /** The name clients use; the workload generator writes wherever it resolves (follows failover). */
   appRecordName?: string;
   /** Cluster written to when there is no DNS name. */
@@ -147,6 +155,7 @@ export class SandboxWorld {
     this.durations = { ...AWS_LIKE_DURATIONS, ...(opts.durations ?? {}) };
     this.backupIntervalMs = opts.backupIntervalMs ?? 3_600_000;
     this.writeIntervalMs = opts.writeIntervalMs ?? 60_000;
+    this.retentionMs = opts.retentionMs ?? 7 * 24 * 3_600_000;
   }
 
   // ---- the API surface every sandbox port goes through -------------------------------------
@@ -366,6 +375,9 @@ export class SandboxWorld {
   }
 
   private async backupTick(): Promise<void> {
+    // The plan's lifecycle: expired recovery points (and their data) go, in both vaults.
+    const expired = this.clock.now() - this.retentionMs;
+    for (let i = this.recoveryPoints.length - 1; i >= 0; i--) if (this.recoveryPoints[i]!.createdAt < expired) this.recoveryPoints.splice(i, 1);
     if (this.isOut(this.primaryRegion)) return;
     // The plan selects by tag (backup:automated=true) in the primary region.
     for (const c of [...this.clusters.values()]) {
