@@ -10,5 +10,7 @@ export { CODES } from "./domain/codes";
 export type { Code, ErrorCode } from "./domain/codes";
 export type { PilotEvent, EventSink } from "./domain/events";
 export type { Run, RunKind, RunPhase, Step, StepState } from "./domain/run";
+export { computeTrends } from "./domain/trends";
+export type { Trend, TrendPoint, MetricSummary } from "./domain/trends";
 export type { Config, EnvironmentConfig } from "./config/schema";
 export { runDemo } from "./sandbox/demo";

@@ -24,6 +24,7 @@ import { parseDuration } from "./domain/objectives";
 import type { SandboxSession } from "./sandbox/session";
 import { openDatabase } from "./runbooks/actions";
 import { recordManifest } from "../drills/validation/validate";
+import { computeTrends, type Trend } from "./domain/trends";
 import { decideRestoreDrill, gatherRestoreDrillFacts, planRestoreDrill, restoreDrillHandlers } from "../drills/restore-drill";
 import { gatherPostureFacts, planPosture, postureHandlers } from "../drills/posture-check";
 import { decideFullDrill, fullDrillHandlers, gatherFullDrillFacts, planFullDrill } from "../drills/full-drill";
@@ -140,6 +141,8 @@ export interface Pilotlight {
   runs: {
     list(filter?: { env?: string; kind?: RunKind; phase?: RunPhase; limit?: number }): Promise<Run[]>;
     show(id: string): Promise<RunDetails>;
+    /** Restore duration, RTO and RPO over the last `days` (default 90), per environment and kind. */
+    trends(filter?: { env?: string; kind?: RunKind; days?: number }): Promise<Trend[]>;
   };
   close(): Promise<void>;
 }
@@ -454,6 +457,14 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
         const runs = await store.listRuns({ kind: filter.kind, phase: filter.phase, limit: filter.env === undefined ? filter.limit : 500 });
         const mine = filter.env === undefined ? runs : runs.filter((r) => r.spec["env"] === filter.env);
         return mine.slice(0, filter.limit ?? 50);
+      },
+      async trends(filter = {}) {
+        const since = clock.now() - (filter.days ?? 90) * 24 * 3_600_000;
+        const runs = (await store.listRuns({ kind: filter.kind, limit: 5000 })).filter((r) => r.createdAt >= since && (filter.env === undefined || r.spec["env"] === filter.env));
+        return computeTrends(runs, (name) => {
+          const e = config.environments[name];
+          return e === undefined ? undefined : { rtoMs: e.objectives.rto, rpoMs: e.objectives.rpo };
+        });
       },
       async show(id) {
         const run = await store.loadRun(id);

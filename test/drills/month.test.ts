@@ -107,6 +107,12 @@ describe("a simulated month of nightly drills (sandbox, virtual time)", function
       expect(await drillStacks()).to.deep.equal([]);
       expect(liveDrillClusters()).to.deep.equal([]);
 
+      // The month as trends: outcomes and the RPO of every completed night (backups every 6 h, drill at 03:00).
+      const [trend] = await lib.runs.trends({ kind: "restore-drill", days: 31 });
+      expect(trend!.outcomes).to.deep.equal({ Completed: 25, Failed: 2, Interrupted: 1, PartiallyFailed: 1 });
+      expect(trend!.metrics.rpoMs).to.deep.include({ n: 25, p50: 3 * HOUR, max: 3 * HOUR, overObjective: 25 });
+      expect(trend!.metrics.restoreMs.n).to.equal(25);
+
       const metrics = renderMetrics(runs);
       expect(metrics).to.contain('pilotlight_last_run_failed{env="sandbox",kind="restore-drill"} 0');
       expect(metrics).to.contain('pilotlight_runs{env="sandbox",kind="restore-drill",phase="Failed"} 2');

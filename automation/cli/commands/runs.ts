@@ -1,5 +1,7 @@
 import { RUN_KINDS, RUN_PHASES, type RunKind, type RunPhase } from "../../domain/run";
+import { PilotlightError } from "../../domain/errors";
 import { formatDuration } from "../../domain/objectives";
+import { sparkline, type Trend } from "../../domain/trends";
 import { withLibrary, type CommandModule } from "../context";
 import { describeRun } from "../render";
 
@@ -50,11 +52,44 @@ const showCommand: CommandModule = {
     }),
 };
 
-/** `runs list|show`: the run history. */
+/** `runs trends`: restore duration, RTO and RPO over time. */
+const trendsCommand: CommandModule = {
+  command: "trends",
+  describe: "Trends of restore duration, RTO and RPO over time, per environment and kind of run (completed runs; failures as ×)",
+  builder: (y) =>
+    y
+      .option("kind", { choices: RUN_KINDS, describe: "only runs of this kind" })
+      .option("days", { type: "number", default: 90, describe: "look back this many days" })
+      .example("$0 runs trends --kind restore-drill --days 30", "how the nightly drills did this month") as never,
+  handler: async (ctx, args) =>
+    withLibrary(ctx, args, async (lib, r) => {
+      const days = args["days"] as number;
+      if (!Number.isFinite(days) || days <= 0) throw new PilotlightError("config.invalid", `--days ${String(args["days"])} must be a positive number of days`, { source: "user" });
+      const trends = await lib.runs.trends({ env: args.env, kind: args["kind"] as RunKind | undefined, days });
+      r.result({ trends }, trends.length === 0 ? `no finished runs in the last ${days} days` : trends.map(describeTrend).join("\n\n"));
+    }),
+};
+
+const fmt = (ms: number | null) => (ms === null ? "-" : formatDuration(ms));
+
+function describeTrend(t: Trend): string {
+  const outcomes = Object.entries(t.outcomes).map(([phase, n]) => `${phase} ${n}`).join(", ");
+  const lines = [`${t.env} ${t.kind}: ${t.runs} runs (${outcomes}); success ${t.successRate === null ? "-" : `${Math.round(t.successRate * 100)}%`}`];
+  for (const [label, metric] of [["restore", "restoreMs"], ["RTO", "rtoMs"], ["RPO", "rpoMs"]] as const) {
+    const m = t.metrics[metric];
+    if (m.n === 0) continue;
+    const objective = m.objectiveMs === null ? "" : `  objective ${fmt(m.objectiveMs)}: ${m.overObjective} over`;
+    const drift = m.drift === null ? "" : `  drift ${m.drift >= 0 ? "+" : "-"}${fmt(Math.abs(m.drift))}`;
+    lines.push(`  ${label.padEnd(8)} p50 ${fmt(m.p50)}  p95 ${fmt(m.p95)}  max ${fmt(m.max)}  last ${fmt(m.last)}${objective}${drift}  ${sparkline(t.points, metric)}`);
+  }
+  return lines.join("\n");
+}
+
+/** `runs list|show|trends`: the run history. */
 export const runsCommand: CommandModule = {
   command: "runs",
-  describe: "The run history: list runs or show one",
+  describe: "The run history: list runs, show one, or their trends",
   builder: (y) => y,
   handler: async () => undefined,
-  subcommands: [listCommand, showCommand],
+  subcommands: [listCommand, showCommand, trendsCommand],
 };

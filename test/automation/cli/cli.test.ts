@@ -173,4 +173,17 @@ describe("CLI", function () {
     const listed = await cli("runs list --sandbox --kind posture-check --json");
     expect(JSON.parse(listed.stdout).runs.map((r: { id: string }) => r.id)).to.include("posture-interrupted");
   });
+
+  it("runs trends: figures per kind over time (--json), and a clear error for a bad --days", async function () {
+    const drillRun = await cli("drill run posture --sandbox --json");
+    expect(drillRun.code, drillRun.stderr).to.be.oneOf([0, 1]);
+    const c = await cli("runs trends --sandbox --kind posture-check --json");
+    expect(c.code, c.stderr).to.equal(0);
+    const { trends } = JSON.parse(c.stdout) as { trends: Array<{ kind: string; env: string; runs: number; points: Array<{ runId: string }> }> };
+    expect(trends.map((t) => [t.env, t.kind])).to.deep.equal([["sandbox", "posture-check"]]);
+    expect(trends[0]!.points.map((p) => p.runId)).to.include(JSON.parse(drillRun.stdout).run.id);
+    const bad = await cli("runs trends --sandbox --days 0");
+    expect(bad.code).to.equal(3);
+    expect(bad.stderr).to.contain("--days");
+  });
 });
