@@ -160,7 +160,7 @@ export function fullDrillHandlers(ports: RunbookPorts, envName: string, env: Env
     },
     "restore-home": async (ctx) => {
       // Without the drill record for now: Route 53 holds one CNAME per name, and DR owns it.
-      const outputs = await upStack(ctx, ports, drillStackName(ctx.runId, HOME), env.primary.region, homeConfig(ctx, false));
+      const outputs = await upStack(ctx, ports, drillStackName(ctx.runId, HOME), env.primary.region, homeConfig(ctx, false), { phases: "home." });
       return { outputs };
     },
     "check-home": async (ctx) => {
@@ -183,8 +183,8 @@ export function fullDrillHandlers(ports: RunbookPorts, envName: string, env: Env
     "switch-home": async (ctx) => {
       const started = ctx.clock.now();
       // The record moves: DR's stack drops it, then the home stack creates it.
-      await upStack(ctx, ports, drillStackName(ctx.runId), env.dr.region, drConfig(ctx, false));
-      const outputs = await upStack(ctx, ports, drillStackName(ctx.runId, HOME), env.primary.region, homeConfig(ctx, true));
+      await upStack(ctx, ports, drillStackName(ctx.runId), env.dr.region, drConfig(ctx, false), { phases: false });
+      const outputs = await upStack(ctx, ports, drillStackName(ctx.runId, HOME), env.primary.region, homeConfig(ctx, true), { phases: false });
       await waitForDns(ctx, ports, env, hostOf(outputs["healthUrl"]), 30 * MIN, factsOf(ctx).drillName!);
       await ctx.measure("phase.switchBackMs", ctx.clock.now() - started);
       return { outputs };

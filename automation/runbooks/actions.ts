@@ -19,7 +19,14 @@ const PHASE_OF: Record<string, string> = {
  * update starts (a resumed step runs `up` again, which converges instead of restoring twice),
  * progress is forwarded, and the time to each restore phase is measured from the step's start.
  */
-export async function upStack(ctx: StepContext, ports: RunbookPorts, stack: string, region: string, config: Record<string, StackConfigValue>): Promise<JsonObject> {
+export async function upStack(
+  ctx: StepContext,
+  ports: RunbookPorts,
+  stack: string,
+  region: string,
+  config: Record<string, StackConfigValue>,
+  o: { /** Prefix of the phase measurements (a run's second stand-up), or `false` for none. */ phases?: string | false } = {},
+): Promise<JsonObject> {
   if (ctx.external === undefined) await ctx.recordExternal({ kind: "stack", id: stack, region });
   const started = ctx.clock.now();
   const phases: Record<string, number> = {};
@@ -31,7 +38,7 @@ export async function upStack(ctx: StepContext, ports: RunbookPorts, stack: stri
       if (p.status !== "started") ctx.progress(`${stack}: ${p.op ?? "update"} ${p.type ?? ""} ${p.resource ?? ""} ${p.status}`.replace(/\s+/g, " "), { status: p.status });
     },
   });
-  for (const [name, ms] of Object.entries(phases)) await ctx.measure(name, ms);
+  if (o.phases !== false) for (const [name, ms] of Object.entries(phases)) await ctx.measure(`${o.phases ?? ""}${name}`, ms);
   return result.outputs;
 }
 

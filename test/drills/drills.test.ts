@@ -101,6 +101,9 @@ describe("drills (sandbox)", function () {
       expect(run.measurements["rpoMs"]).to.equal(50 * MIN);
       for (const m of ["rtoMs", "failbackMs", "phase.switchBackMs"]) expect(run.measurements[m], m).to.be.greaterThan(0);
       expect(run.measurements["phase.dnsMs"]).to.be.a("number"); // a new name answers at once
+      // The DR restore's phases are not overwritten by the restore home, which has its own.
+      expect(run.measurements["phase.clusterMs"]).to.be.below(run.measurements["rtoMs"]!);
+      expect(run.measurements["home.phase.clusterMs"]).to.be.a("number");
       // The drill name answered DR, then home; the production name was never switched.
       const dr = (step(run, "switch-to-dr").output as { host: string }).host;
       const home = new URL(String((step(run, "switch-home").output as { outputs: { healthUrl: string } }).outputs.healthUrl)).host;

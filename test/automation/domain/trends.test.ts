@@ -3,7 +3,6 @@ import type { Run, RunPhase } from "../../../automation/domain/run";
 import { computeTrends, sparkline } from "../../../automation/domain/trends";
 
 const MIN = 60_000;
-const DAY = 24 * 60 * MIN;
 
 /** A finished restore drill of day `d` whose restore took `restore` minutes. */
 function drill(d: number, phase: RunPhase, restore: number, rto?: number, rpo?: number, env = "prod"): Run {
