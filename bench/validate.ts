@@ -4,6 +4,7 @@
  * local one on 127.0.0.1:5432, else Debian's, installed and started on loopback. The data: a
  * pgbench dataset (scale 50 by default: 5M accounts) plus a mixed-type table, in a database of
  * its own (`pilotlight_bench`, reused when it already holds that scale).
+ * Each contender runs `--repeat N` times (default 3), interleaved; medians are compared.
  * Last line: `validate/hash-floor = A.AA, validate/count(*) = B.BB, pg_dump/validate = C.CC, peak RSS = D MB`.
  */
 import { execFileSync, spawnSync } from "node:child_process";
@@ -16,6 +17,7 @@ import { recordManifest, validateDatabase } from "../drills/validation/validate"
 
 const scale = Number(process.argv.find((_a, i) => process.argv[i - 1] === "--scale") ?? process.argv.find((a) => a.startsWith("--scale="))?.slice(8) ?? 50);
 const DB = "pilotlight_bench";
+const repeat = Number(process.argv.find((_a, i) => process.argv[i - 1] === "--repeat") ?? 3);
 
 function serverUrl(): string {
   if (process.env["PG_URL"] !== undefined) return process.env["PG_URL"];
@@ -59,30 +61,40 @@ async function main(): Promise<void> {
   // Each "connection" borrows from the pool per query; closing it leaves the pool open.
   const open = async (): Promise<SqlClient> => ({ query: (t, p) => pool.query(t, p), transaction: (fn) => pool.transaction(fn), close: async () => undefined });
   const validation = { database: DB, tables: tables.map((name) => ({ name })), checks: [] };
-  const time = async (what: string, fn: () => Promise<unknown>): Promise<number> => {
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+  const timed = async (fn: () => Promise<unknown>): Promise<number> => {
     const t = performance.now();
     await fn();
-    const s = (performance.now() - t) / 1000;
-    console.log(`${what.padEnd(34)} ${s.toFixed(2).padStart(8)} s`);
-    return s;
+    return (performance.now() - t) / 1000;
   };
   // Warm the cache once so that every contender reads the same way.
   await pool.query(`SELECT ${tables.map((t) => `(SELECT count(*) FROM ${t})`).join(" + ")}`);
   const manifest = await recordManifest({ open, validation, now: () => Date.now() });
-  const countStar = await time("count(*) over the tables", () => Promise.all(tables.map((t) => pool.query(`SELECT count(*) FROM ${t}`))));
   // The floor hashes every value with the fastest function the table's types allow (json has no
   // hash function: the same md5 fallback the validator uses).
   const floorSql = (t: string) => (manifest.tables.find((x) => x.table === `public.${t}`)?.method === "md5" ? `SELECT count(*), sum(${rowHashSql("md5")}) FROM ${t} t` : `SELECT count(*), sum(hash_record_extended(t.*, 0)) FROM ${t} t`);
-  const floor = await time("hash floor (count + sum of hashes)", () => Promise.all(tables.map((t) => pool.query(floorSql(t)))));
   let verdict = "";
-  const full = await time("full validation vs manifest", async () => {
-    const r = await validateDatabase({ open, expect: { kind: "manifest", manifest }, validation, concurrency: 2, now: () => Date.now() });
-    verdict = r.summary;
-    if (!r.ok) throw new Error(`validation of an unchanged database failed: ${r.summary}`);
-  });
-  const dump = await time("pg_dump | sha256sum", async () => {
-    execFileSync("bash", ["-c", `pg_dump --no-owner -t ${tables.join(" -t ")} '${dbUrl}' | sha256sum > /dev/null`], { env });
-  });
+  const contenders: Array<[string, () => Promise<unknown>]> = [
+    ["count(*) over the tables", () => Promise.all(tables.map((t) => pool.query(`SELECT count(*) FROM ${t}`)))],
+    ["hash floor (count + sum of hashes)", () => Promise.all(tables.map((t) => pool.query(floorSql(t))))],
+    [
+      "full validation vs manifest",
+      async () => {
+        const r = await validateDatabase({ open, expect: { kind: "manifest", manifest }, validation, concurrency: 2, now: () => Date.now() });
+        verdict = r.summary;
+        if (!r.ok) throw new Error(`validation of an unchanged database failed: ${r.summary}`);
+      },
+    ],
+    ["pg_dump | sha256sum", async () => execFileSync("bash", ["-c", `pg_dump --no-owner -t ${tables.join(" -t ")} '${dbUrl}' | sha256sum > /dev/null`], { env })],
+  ];
+  // Rounds interleave the contenders (same cache and machine state for each); the median counts.
+  const samples: number[][] = contenders.map(() => []);
+  for (let round = 0; round < repeat; round++) for (const [i, [, fn]] of contenders.entries()) samples[i]!.push(await timed(fn));
+  for (const [i, [what]] of contenders.entries()) {
+    const xs = samples[i]!;
+    console.log(`${what.padEnd(34)} ${median(xs).toFixed(2).padStart(8)} s   (${repeat} rounds: ${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})`);
+  }
+  const [countStar, floor, full, dump] = samples.map(median) as [number, number, number, number];
   await pool.close();
   console.log(`validation verdict: ${verdict}`);
   const rss = Math.round(process.resourceUsage().maxRSS / 1024);
