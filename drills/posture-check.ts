@@ -16,12 +16,20 @@ export interface PostureFacts extends JsonObject {
   env: string;
   declaredAt: number;
   clusterArn: string;
+  primaryKmsKeyArn: string;
+  drKmsKeyArn: string;
 }
 
 /** Reads what the checks need. */
 export async function gatherPostureFacts(ports: RunbookPorts, envName: string, env: EnvironmentConfig): Promise<PostureFacts> {
   const primary = await ports.stacks.outputs(env.primary.stack);
-  return { env: envName, declaredAt: ports.clock.now(), clusterArn: String(primary["clusterArn"] ?? "") };
+  return {
+    env: envName,
+    declaredAt: ports.clock.now(),
+    clusterArn: String(primary["clusterArn"] ?? ""),
+    primaryKmsKeyArn: String(primary["primaryKmsKeyArn"] ?? ""),
+    drKmsKeyArn: String(primary["drKmsKeyArn"] ?? ""),
+  };
 }
 
 /** Independent checks, in parallel; each fails with what it found. */
@@ -31,7 +39,9 @@ export function planPosture(): Plan {
       { id: "backup-jobs", title: "Backup jobs of the last day succeeded", dependsOn: [], timeoutMs: 10 * MIN },
       { id: "copy-jobs", title: "Cross-region copy jobs of the last day succeeded", dependsOn: [], timeoutMs: 10 * MIN },
       { id: "dr-copy-fresh", title: "The newest copy in the DR vault is younger than the RPO", dependsOn: [], timeoutMs: 10 * MIN },
-      { id: "report", title: "Report and alert when something is wrong", dependsOn: ["backup-jobs", "copy-jobs", "dr-copy-fresh"], timeoutMs: 10 * MIN, cleanup: true },
+      { id: "vaults-present", title: "Both backup vaults exist, the DR vault encrypted with the pilot light's DR key", dependsOn: [], timeoutMs: 10 * MIN },
+      { id: "keys-enabled", title: "The primary and DR KMS keys are enabled", dependsOn: [], timeoutMs: 10 * MIN },
+      { id: "report", title: "Report and alert when something is wrong", dependsOn: ["backup-jobs", "copy-jobs", "dr-copy-fresh", "vaults-present", "keys-enabled"], timeoutMs: 10 * MIN, cleanup: true },
     ],
   };
 }
@@ -64,6 +74,38 @@ export function postureHandlers(ports: RunbookPorts, envName: string, env: Envir
         throw new PilotlightError("posture.failed", `the newest DR copy is ${formatDuration(age)} old, beyond the RPO target of ${formatDuration(env.objectives.rpo)}`, { source: "aws", details: { ageMs: age, rpoMs: env.objectives.rpo } });
       }
       return { newest: newest.arn, ageMs: age };
+    },
+    "vaults-present": async (ctx) => {
+      const f = factsOf(ctx);
+      const found: JsonObject = {};
+      for (const [region, vault] of [[env.primary.region, env.primary.vault], [env.dr.region, env.dr.vault]] as const) {
+        const v = await ports.backups.describeVault({ region, vault });
+        if (v === undefined) throw new PilotlightError("posture.failed", `backup vault ${vault} does not exist in ${region}`, { source: "aws", hint: "deploy the primary stack (pulumi up -s primary); the backup plan has nowhere to write", details: { vault, region } });
+        found[`${region}/${vault}`] = v.recoveryPoints;
+        if (region === env.dr.region && f.drKmsKeyArn !== "" && v.encryptionKeyArn !== undefined && v.encryptionKeyArn !== f.drKmsKeyArn) {
+          throw new PilotlightError("posture.failed", `the DR vault ${vault} is encrypted with ${v.encryptionKeyArn}, not the pilot light's DR key ${f.drKmsKeyArn}`, { source: "aws", details: { vault, key: v.encryptionKeyArn, expected: f.drKmsKeyArn } });
+        }
+      }
+      return { recoveryPoints: found };
+    },
+    "keys-enabled": async (ctx) => {
+      const f = factsOf(ctx);
+      const states: JsonObject = {};
+      for (const [region, keyArn, role] of [[env.primary.region, f.primaryKmsKeyArn, "primary"], [env.dr.region, f.drKmsKeyArn, "DR"]] as const) {
+        if (keyArn === "") throw new PilotlightError("posture.failed", `the primary stack exports no ${role} key ARN`, { source: "user", hint: "deploy the primary program of this version (pulumi up -s primary)" });
+        const k = await ports.keys.describeKey({ region, keyArn });
+        states[role] = k?.state ?? "not found";
+        // A disabled key, or one pending deletion, makes every recovery point it encrypts
+        // unrestorable (AWS KMS Developer Guide, "Key states of AWS KMS keys").
+        if (k === undefined || !k.enabled) {
+          throw new PilotlightError("posture.failed", `the ${role} KMS key ${keyArn} is ${k?.state ?? "not found"}: what it encrypts cannot be restored`, {
+            source: "aws",
+            hint: k?.state === "PendingDeletion" ? "cancel the key's deletion (aws kms cancel-key-deletion) and enable it" : "enable the key (aws kms enable-key)",
+            details: { key: keyArn, state: k?.state ?? "not found" },
+          });
+        }
+      }
+      return states;
     },
     report: reportStep(ports, env, `Posture check of ${envName}`, (run) => (run.phase === "Completed" ? "Backups, copies and the DR vault are in shape." : "The DR posture is broken: see the failed checks.")),
   };

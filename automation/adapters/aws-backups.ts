@@ -1,5 +1,6 @@
 import {
   BackupClient,
+  DescribeBackupVaultCommand,
   DescribeRecoveryPointCommand,
   DescribeRestoreJobCommand,
   GetRecoveryPointRestoreMetadataCommand,
@@ -10,7 +11,7 @@ import {
   type RecoveryPointByBackupVault,
 } from "@aws-sdk/client-backup";
 import type { RecoveryPoint, RecoveryPointStatus, RestoreJob, RestoreJobStatus } from "../domain/recovery-point";
-import type { BackupJobSummary, Backups, StartRestoreRequest } from "../ports/backups";
+import type { BackupJobSummary, Backups, StartRestoreRequest, VaultInfo } from "../ports/backups";
 import { toAwsError } from "./aws-errors";
 
 /** Creates a client for a region (injected in tests). */
@@ -145,6 +146,18 @@ export class AwsBackups implements Backups {
       return out;
     } catch (error) {
       throw toAwsError(error, q.kind === "backup" ? "ListBackupJobs" : "ListCopyJobs", q.region);
+    }
+  }
+
+  async describeVault(q: { region: string; vault: string }): Promise<VaultInfo | undefined> {
+    try {
+      const r = await this.client(q.region).send(new DescribeBackupVaultCommand({ BackupVaultName: q.vault }));
+      const v: VaultInfo = { name: r.BackupVaultName ?? q.vault, arn: r.BackupVaultArn ?? "", region: q.region, recoveryPoints: Number(r.NumberOfRecoveryPoints ?? 0) };
+      if (r.EncryptionKeyArn !== undefined) v.encryptionKeyArn = r.EncryptionKeyArn;
+      return v;
+    } catch (error) {
+      if ((error as Error).name === "ResourceNotFoundException") return undefined;
+      throw toAwsError(error, "DescribeBackupVault", `${q.region}/${q.vault}`);
     }
   }
 }

@@ -12,6 +12,7 @@ import type { Notifier } from "../ports/notifier";
 import type { RunbookPorts } from "../runbooks/ports";
 import { AwsBackups } from "./aws-backups";
 import { AwsDatabases } from "./aws-databases";
+import { AwsKeys } from "./aws-keys";
 import { toAwsError } from "./aws-errors";
 import { DataApiAccess } from "./data-api-sql";
 import { HttpHealth } from "./http-health";
@@ -86,6 +87,7 @@ export async function createAwsPorts(o: AwsPortsOptions): Promise<RunbookPorts> 
     stacks,
     backups: new AwsBackups(),
     databases: new AwsDatabases(o.clock),
+    keys: new AwsKeys(),
     traffic: new Route53Traffic(),
     health: new HttpHealth(o.clock),
     sqlAccess: new DataApiAccess(),

@@ -31,4 +31,15 @@ export interface Backups {
   startRestore(req: StartRestoreRequest): Promise<{ restoreJobId: string }>;
   describeRestoreJob(q: { region: string; id: string }): Promise<RestoreJob>;
   listJobs(q: { region: string; kind: "backup" | "copy"; since: number; signal?: AbortSignal }): Promise<BackupJobSummary[]>;
+  /** A backup vault as AWS Backup describes it; `undefined` when it does not exist. */
+  describeVault(q: { region: string; vault: string }): Promise<VaultInfo | undefined>;
+}
+
+/** A backup vault: its key and how many recovery points it holds. */
+export interface VaultInfo {
+  name: string;
+  arn: string;
+  region: string;
+  encryptionKeyArn?: string;
+  recoveryPoints: number;
 }

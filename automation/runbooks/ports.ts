@@ -3,6 +3,7 @@ import type { Backups } from "../ports/backups";
 import type { Clock } from "../ports/clock";
 import type { Databases } from "../ports/databases";
 import type { Health } from "../ports/health";
+import type { Keys } from "../ports/keys";
 import type { Notifier } from "../ports/notifier";
 import type { Reports } from "../ports/reports";
 import type { SqlAccess } from "../ports/sql-access";
@@ -15,6 +16,7 @@ export interface RunbookPorts {
   stacks: Stacks;
   backups: Backups;
   databases: Databases;
+  keys: Keys;
   traffic: Traffic;
   health: Health;
   sqlAccess: SqlAccess;

@@ -2,9 +2,10 @@ import { PilotlightError } from "../domain/errors";
 import type { RecoveryPoint, RestoreJob } from "../domain/recovery-point";
 import { isThrottling, toAwsError } from "../adapters/aws-errors";
 import { retry, waitFor, type WaitCheck } from "../engine/wait";
-import type { Backups, BackupJobSummary, StartRestoreRequest } from "../ports/backups";
+import type { Backups, BackupJobSummary, StartRestoreRequest, VaultInfo } from "../ports/backups";
 import type { ClusterInfo, ClusterSnapshotInfo, Databases, WaitOptions } from "../ports/databases";
 import type { Health, ProbeResult } from "../ports/health";
+import type { KeyInfo, Keys } from "../ports/keys";
 import type { Notification, Notifier } from "../ports/notifier";
 import type { DatabaseLocator, SqlAccess } from "../ports/sql-access";
 import type { HealthCheckStatus, Traffic } from "../ports/traffic";
@@ -131,6 +132,26 @@ export class SandboxBackups extends SandboxService implements Backups {
     return this.call(q.region, q.kind === "backup" ? "ListBackupJobs" : "ListCopyJobs", () =>
       this.world.jobs.filter((j) => j.kind === q.kind && j.region === q.region && j.createdAt >= q.since).map((j) => ({ ...j })),
     );
+  }
+
+  async describeVault(q: { region: string; vault: string }): Promise<VaultInfo | undefined> {
+    return this.call(q.region, "DescribeBackupVault", () => {
+      const v = this.world.vaults.get(`${q.region}/${q.vault}`);
+      if (v === undefined) return undefined;
+      const info: VaultInfo = { name: v.name, arn: v.arn, region: v.region, recoveryPoints: this.world.recoveryPoints.filter((p) => p.region === q.region && p.vault === q.vault).length };
+      if (v.kmsKeyArn !== undefined) info.encryptionKeyArn = v.kmsKeyArn;
+      return info;
+    });
+  }
+}
+
+/** KMS in the sandbox: the keys the programs created, with the state a test gives them. */
+export class SandboxKeys extends SandboxService implements Keys {
+  async describeKey(q: { region: string; keyArn: string }): Promise<KeyInfo | undefined> {
+    return this.call(q.region, "DescribeKey", () => {
+      const k = this.world.keys.get(q.keyArn);
+      return k === undefined ? undefined : { arn: k.arn, state: k.state, enabled: k.state === "Enabled" };
+    });
   }
 }
 

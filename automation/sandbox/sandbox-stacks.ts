@@ -258,7 +258,10 @@ export class SandboxStacks implements Stacks {
         await this.take(world.durations.networkDeploy, opts, "creating the VPC");
         return;
       case "aws:backup/vault:Vault":
-        world.addVault(r.inputs["name"], where);
+        world.addVault(r.inputs["name"], where, r.inputs["kmsKeyArn"]);
+        return;
+      case "aws:kms/key:Key":
+        world.keys.set(String(r.state["arn"]), { arn: String(r.state["arn"]), region: where, state: "Enabled" });
         return;
       case "aws:rds/cluster:Cluster": {
         const identifier: string = r.inputs["clusterIdentifier"];

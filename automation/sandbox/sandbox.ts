@@ -1,7 +1,7 @@
 import type { EnvironmentConfig } from "../config/schema";
 import type { Clock } from "../ports/clock";
 import { primaryStackConfig } from "../runbooks/stack-config";
-import { SandboxBackups, SandboxDatabases, SandboxHealth, SandboxNotifier, SandboxSqlAccess, SandboxTraffic } from "./aws-services";
+import { SandboxBackups, SandboxDatabases, SandboxHealth, SandboxKeys, SandboxNotifier, SandboxSqlAccess, SandboxTraffic } from "./aws-services";
 import type { SandboxDurations } from "./durations";
 import { SandboxStacks } from "./sandbox-stacks";
 import { SandboxWorld, type SandboxActivity } from "./world";
@@ -12,6 +12,7 @@ export interface SandboxPorts {
   stacks: SandboxStacks;
   backups: SandboxBackups;
   databases: SandboxDatabases;
+  keys: SandboxKeys;
   traffic: SandboxTraffic;
   health: SandboxHealth;
   sqlAccess: SandboxSqlAccess;
@@ -48,6 +49,7 @@ export function createSandbox(o: SandboxOptions): SandboxPorts {
     stacks,
     backups: new SandboxBackups(world),
     databases: new SandboxDatabases(world),
+    keys: new SandboxKeys(world),
     traffic: new SandboxTraffic(world),
     health: new SandboxHealth(world),
     sqlAccess: new SandboxSqlAccess(world),

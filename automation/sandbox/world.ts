@@ -123,7 +123,9 @@ export class SandboxWorld {
   readonly retentionMs: number;
 
   readonly clusters = new Map<string, SandboxCluster>();
-  readonly vaults = new Map<string, { name: string; region: string; arn: string }>();
+  readonly vaults = new Map<string, { name: string; region: string; arn: string; kmsKeyArn?: string }>();
+  /** KMS keys by ARN; a test may disable one (`state: "Disabled"`). */
+  readonly keys = new Map<string, { arn: string; region: string; state: string }>();
   readonly recoveryPoints: RecoveryPointRecord[] = [];
   readonly restoreJobs = new Map<string, RestoreJobRecord>();
   readonly jobs: BackupJobSummary[] = [];
@@ -250,8 +252,8 @@ export class SandboxWorld {
   }
 
   /** Registers a backup vault. */
-  addVault(name: string, region: string): void {
-    this.vaults.set(`${region}/${name}`, { name, region, arn: `arn:aws:backup:${region}:${this.account}:backup-vault:${name}` });
+  addVault(name: string, region: string, kmsKeyArn?: string): void {
+    this.vaults.set(`${region}/${name}`, { name, region, arn: `arn:aws:backup:${region}:${this.account}:backup-vault:${name}`, ...(kmsKeyArn === undefined ? {} : { kmsKeyArn }) });
   }
 
   /** The data a recovery point or snapshot ARN refers to (restores read it). */

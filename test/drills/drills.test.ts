@@ -156,11 +156,36 @@ describe("drills (sandbox)", function () {
     }
   });
 
+  it("posture check: a disabled DR key or a missing vault fails its check and alerts", async function () {
+    const { session, lib } = await world(47);
+    try {
+      const world = session.sandbox.world;
+      const drKey = [...world.keys.values()].find((k) => k.region === "us-west-2")!;
+      drKey.state = "PendingDeletion";
+      const run = asRun(await lib.drill("posture", {}));
+      expect(run.phase).to.equal("Failed");
+      expect(step(run, "keys-enabled").error).to.deep.include({ code: "posture.failed" });
+      expect(step(run, "keys-enabled").error?.message).to.contain(drKey.arn).and.contain("PendingDeletion");
+      expect(step(run, "vaults-present").state).to.equal("Succeeded");
+      expect(session.sandbox.notifier.sent.at(-1)!.severity).to.equal("critical");
+      drKey.state = "Enabled";
+      world.vaults.delete("us-east-1/pilotlight-sandbox-primary");
+      const again = asRun(await lib.drill("posture", {}));
+      expect(step(again, "vaults-present").error?.message).to.contain("pilotlight-sandbox-primary does not exist in us-east-1");
+      expect(step(again, "keys-enabled").state).to.equal("Succeeded");
+    } finally {
+      await lib.close();
+      await session.close();
+    }
+  });
+
   it("posture check: passes when copies are fresh, fails and alerts when the newest DR copy is older than the RPO", async function () {
     const { session, lib } = await world(44);
     try {
       const good = asRun(await lib.drill("posture", {}));
       expect(good.phase, JSON.stringify(good.error)).to.equal("Completed");
+      expect(step(good, "keys-enabled").output).to.deep.equal({ primary: "Enabled", DR: "Enabled" });
+      expect(Object.keys((step(good, "vaults-present").output as { recoveryPoints: object }).recoveryPoints)).to.deep.equal(["us-east-1/pilotlight-sandbox-primary", "us-west-2/pilotlight-sandbox-dr"]);
       session.sandbox.world.faults.copyDelayMs = 10 * HOUR;
       await session.advance(2 * HOUR);
       const bad = asRun(await lib.drill("posture", {}));

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { mockClient } from "aws-sdk-client-mock";
 import {
   BackupClient,
+  DescribeBackupVaultCommand,
   ListRecoveryPointsByBackupVaultCommand,
   StartRestoreJobCommand,
   DescribeRestoreJobCommand,
@@ -18,6 +19,8 @@ import {
 import { GetHealthCheckStatusCommand, Route53Client, TestDNSAnswerCommand, UpdateHealthCheckCommand } from "@aws-sdk/client-route-53";
 import { ExecuteStatementCommand, RDSDataClient } from "@aws-sdk/client-rds-data";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { DescribeKeyCommand, KMSClient } from "@aws-sdk/client-kms";
+import { AwsKeys } from "../../../automation/adapters/aws-keys";
 import { AwsBackups } from "../../../automation/adapters/aws-backups";
 import { AwsDatabases } from "../../../automation/adapters/aws-databases";
 import { DataApiSql, toNamedParameters } from "../../../automation/adapters/data-api-sql";
@@ -46,6 +49,15 @@ describe("AWS adapters (aws-sdk-client-mock; any unexpected command fails)", fun
     beforeEach(() => backup.reset().onAnyCommand().rejects(new Error("unexpected AWS Backup command")));
     // A client with no retries, so that throttling surfaces in one call.
     const adapter = () => new AwsBackups((region) => new BackupClient({ region, maxAttempts: 1, credentials: { accessKeyId: "a", secretAccessKey: "b" } }));
+
+    it("describes a vault with its key and recovery points; a missing vault is undefined, not an error", async function () {
+      backup.on(DescribeBackupVaultCommand, { BackupVaultName: "pilotlight-prod-dr" }).resolves({ BackupVaultName: "pilotlight-prod-dr", BackupVaultArn: "arn:aws:backup:us-west-2:1:backup-vault:pilotlight-prod-dr", EncryptionKeyArn: "arn:aws:kms:us-west-2:1:key/dr", NumberOfRecoveryPoints: 42 });
+      backup.on(DescribeBackupVaultCommand, { BackupVaultName: "gone" }).rejects(Object.assign(new Error("not found"), { name: "ResourceNotFoundException", $metadata: {} }));
+      expect(await adapter().describeVault({ region: "us-west-2", vault: "pilotlight-prod-dr" })).to.deep.equal({ name: "pilotlight-prod-dr", arn: "arn:aws:backup:us-west-2:1:backup-vault:pilotlight-prod-dr", region: "us-west-2", encryptionKeyArn: "arn:aws:kms:us-west-2:1:key/dr", recoveryPoints: 42 });
+      expect(await adapter().describeVault({ region: "us-west-2", vault: "gone" })).to.equal(undefined);
+      backup.on(DescribeBackupVaultCommand, { BackupVaultName: "slow" }).rejects(throttled());
+      expect(await failure(adapter().describeVault({ region: "us-west-2", vault: "slow" }))).to.deep.include({ code: "aws.throttled" });
+    });
 
     it("lists every page of a vault's recovery points for one resource", async function () {
       backup
@@ -86,6 +98,23 @@ describe("AWS adapters (aws-sdk-client-mock; any unexpected command fails)", fun
       const e = await failure(adapter().describeRestoreJob({ region: "us-west-2", id: "job-1" }));
       expect(e).to.deep.include({ code: "aws.throttled", source: "aws" });
       expect(e.message).to.contain("DescribeRestoreJob");
+    });
+  });
+
+  describe("AwsKeys", function () {
+    const kms = mockClient(KMSClient);
+    beforeEach(() => kms.reset().onAnyCommand().rejects(new Error("unexpected KMS command")));
+    const adapter = () => new AwsKeys((region) => new KMSClient({ region, maxAttempts: 1, credentials: { accessKeyId: "a", secretAccessKey: "b" } }));
+
+    it("reads a key's state; a key pending deletion is not enabled; an unknown key is undefined", async function () {
+      kms.on(DescribeKeyCommand, { KeyId: "arn:aws:kms:us-west-2:1:key/dr" }).resolves({ KeyMetadata: { KeyId: "dr", Arn: "arn:aws:kms:us-west-2:1:key/dr", KeyState: "PendingDeletion", Enabled: false } });
+      kms.on(DescribeKeyCommand, { KeyId: "arn:aws:kms:us-east-1:1:key/p" }).resolves({ KeyMetadata: { KeyId: "p", Arn: "arn:aws:kms:us-east-1:1:key/p", KeyState: "Enabled", Enabled: true } });
+      kms.on(DescribeKeyCommand, { KeyId: "arn:aws:kms:us-east-1:1:key/none" }).rejects(Object.assign(new Error("not found"), { name: "NotFoundException", $metadata: {} }));
+      expect(await adapter().describeKey({ region: "us-west-2", keyArn: "arn:aws:kms:us-west-2:1:key/dr" })).to.deep.equal({ arn: "arn:aws:kms:us-west-2:1:key/dr", state: "PendingDeletion", enabled: false });
+      expect(await adapter().describeKey({ region: "us-east-1", keyArn: "arn:aws:kms:us-east-1:1:key/p" })).to.deep.include({ state: "Enabled", enabled: true });
+      expect(await adapter().describeKey({ region: "us-east-1", keyArn: "arn:aws:kms:us-east-1:1:key/none" })).to.equal(undefined);
+      kms.on(DescribeKeyCommand, { KeyId: "denied" }).rejects(Object.assign(new Error("no"), { name: "AccessDeniedException", $fault: "client", $metadata: {} }));
+      expect((await failure(adapter().describeKey({ region: "us-east-1", keyArn: "denied" }))).message).to.contain("DescribeKey");
     });
   });
 
