@@ -1,8 +1,10 @@
 /**
- * pilotlight as a library: `createPilotlight` returns the operations; everything else here is
- * types, the error family and the event codes a host needs.
+ * The core of the library: operations, types, the error family and the event codes a host needs.
+ * Hosts import the package's entry (`drills/index.ts`), whose `createPilotlight` adds the drills
+ * kit (validation, drills, scheduler); this module's exports are re-exported there.
  */
-export { createPilotlight, isPreview, environmentTarget } from "./library";
+export { isPreview, environmentTarget } from "./library";
+export type { DrillKit, DrillKind, SweepReport } from "./drill-kit";
 export type { Pilotlight, PilotlightOptions, RunRequest, PlanPreview, EnvironmentStatus, RunDetails, Runbook, RunbookDeps, Target } from "./library";
 export { PilotlightError, isPilotlightError } from "./domain/errors";
 export type { ErrorSource, ErrorInfo } from "./domain/errors";
@@ -13,4 +15,3 @@ export type { Run, RunKind, RunPhase, Step, StepState } from "./domain/run";
 export { computeTrends } from "./domain/trends";
 export type { Trend, TrendPoint, MetricSummary } from "./domain/trends";
 export type { Config, EnvironmentConfig } from "./config/schema";
-export { runDemo } from "./sandbox/demo";

@@ -18,17 +18,14 @@ import type { Clock } from "./ports/clock";
 import type { Lease, LeaseHolder, RunStore } from "./ports/run-store";
 import { decideFailback, failbackHandlers, gatherFailbackFacts, planFailback } from "./runbooks/failback";
 import { decideFailover, failoverHandlers, gatherFailoverFacts, planFailover, type FailoverRequest } from "./runbooks/failover";
-import type { RunbookPorts } from "./runbooks/ports";
+import type { EnvironmentPorts, RunbookPorts } from "./runbooks/ports";
 import { decideRestore, gatherRestoreFacts, planRestore, restoreHandlers } from "./runbooks/point-in-time-restore";
 import { parseDuration } from "./domain/objectives";
 import type { SandboxSession } from "./sandbox/session";
 import { openDatabase } from "./runbooks/actions";
-import { recordManifest } from "../drills/validation/validate";
 import { computeTrends, type Trend } from "./domain/trends";
-import { decideRestoreDrill, gatherRestoreDrillFacts, planRestoreDrill, restoreDrillHandlers } from "../drills/restore-drill";
-import { gatherPostureFacts, planPosture, postureHandlers } from "../drills/posture-check";
-import { decideFullDrill, fullDrillHandlers, gatherFullDrillFacts, planFullDrill } from "../drills/full-drill";
-import { sweep, type SweepReport } from "../drills/sweeper";
+import type { DrillKind, DrillKit, SweepReport } from "./drill-kit";
+import type { Validator } from "./ports/validator";
 import { openRunStore } from "./store/open-store";
 
 /** Where pilotlight acts: real AWS and Pulumi, or the simulated region pair. Always explicit. */
@@ -50,7 +47,12 @@ export interface PilotlightOptions {
   store?: RunStore;
   clock?: Clock;
   /** Ports to act through (embedding, tests); by default real adapters or the sandbox, per target. */
-  ports?: RunbookPorts;
+  ports?: EnvironmentPorts;
+  /**
+   * Validation, drills, sweeper and scheduler (`drills/`). The package's entry (`drills/index.ts`)
+   * passes it; without it, runs that need it fail with `kit.missing`.
+   */
+  kit?: DrillKit;
   /** Runbooks in addition to (or replacing, by kind) the built-in ones. */
   runbooks?: Runbook[];
   /** Sandbox only: seed and start time of the simulated world. */
@@ -135,7 +137,9 @@ export interface Pilotlight {
   recordManifest(req: { env?: string }): Promise<{ env: string; recordedAt: number; tables: number; rows: number }>;
   failback(req: RunRequest): Promise<Run | PlanPreview>;
   restore(req: RunRequest & { to?: string }): Promise<Run | PlanPreview>;
-  drill(kind: "restore" | "full" | "posture", req: RunRequest): Promise<Run | PlanPreview>;
+  drill(kind: DrillKind, req: RunRequest): Promise<Run | PlanPreview>;
+  /** The drill scheduler (and a metrics endpoint on `metricsPort`) until `signal` aborts. */
+  serveDrills(o: { signal: AbortSignal; metricsPort?: number }): Promise<void>;
   resume(runId: string, opts?: { signal?: AbortSignal }): Promise<Run>;
   status(env?: string): Promise<EnvironmentStatus[]>;
   runs: {
@@ -162,10 +166,20 @@ const BUILT_IN: Runbook[] = [
   { kind: "failover", handlers: (d) => failoverHandlers(d.ports, d.envName, d.environment) },
   { kind: "failback", handlers: (d) => failbackHandlers(d.ports, d.envName, d.environment) },
   { kind: "point-in-time-restore", handlers: (d) => restoreHandlers(d.ports, d.envName, d.environment) },
-  { kind: "restore-drill", handlers: (d) => restoreDrillHandlers(d.ports, d.envName, d.environment) },
-  { kind: "full-drill", handlers: (d) => fullDrillHandlers(d.ports, d.envName, d.environment) },
-  { kind: "posture-check", handlers: (d) => postureHandlers(d.ports, d.envName, d.environment) },
 ];
+
+function kitMissing(what: string): PilotlightError {
+  return new PilotlightError("kit.missing", `${what} needs the drills kit, and this library was created without one`, {
+    source: "system",
+    hint: "create the library with createPilotlight from the package's entry (drills/index.ts), which plugs in validation and drills",
+  });
+}
+
+/** Stands in for the validator when no kit was given: fails when used, not before. */
+const NO_VALIDATOR: Validator = {
+  validate: async () => Promise.reject(kitMissing("data validation")),
+  recordManifest: async () => Promise.reject(kitMissing("recording a manifest")),
+};
 
 /** `--to`: an ISO time, or a duration before now such as `-45m`. */
 export function parseRestoreTime(text: string | undefined, now: number): number {
@@ -245,8 +259,13 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
   // environment, and the read-only posture check never waits for a restore drill.
   const drillTarget = (kind: string) => (envName: string) => `drill:${kind}:${target(envName)}`;
 
-  const portsFor = async (): Promise<RunbookPorts> => ({ manifests: store, ...(await basePorts()) });
-  const basePorts = async (): Promise<RunbookPorts> => {
+  const kit = options.kit;
+  const needKit = (what: string): DrillKit => {
+    if (kit === undefined) throw kitMissing(what);
+    return kit;
+  };
+  const portsFor = async (): Promise<RunbookPorts> => ({ manifests: store, validator: kit?.validator ?? NO_VALIDATOR, ...(await basePorts()) });
+  const basePorts = async (): Promise<EnvironmentPorts> => {
     if (options.ports !== undefined) return options.ports;
     if (session !== undefined) return session.ports;
     // Loaded only for real runs: the AWS SDK clients and the Automation API are heavy.
@@ -258,7 +277,7 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
   const engine = (kind: string) =>
     new Engine({ store, clock, holder, sink, newRunId: () => newRunId(kind, clock.now()), isHolderDead: (h) => isHolderDeadOnThisHost(h) });
 
-  const runbooks = new Map<RunKind, Runbook>(BUILT_IN.map((r) => [r.kind, r]));
+  const runbooks = new Map<RunKind, Runbook>([...BUILT_IN, ...(kit?.runbooks ?? [])].map((r) => [r.kind, r]));
   for (const rb of options.runbooks ?? []) runbooks.set(rb.kind, rb);
 
   const handlersFor = async (run: Run): Promise<StepHandlers> => {
@@ -359,6 +378,7 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
       });
     },
     async sweep(req) {
+      const { sweep } = needKit("the sweeper");
       const [envName, environment] = pickEnv(req.env);
       if (session !== undefined) await session.stageFor("status");
       const ports = await portsFor();
@@ -373,12 +393,13 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
       return report;
     },
     async recordManifest(req) {
+      const { validator } = needKit("recording a manifest");
       const [envName, environment] = pickEnv(req.env);
       if (session !== undefined) await session.stageFor("status");
       const ports = await portsFor();
       const primary = await ports.stacks.outputs(environment.primary.stack);
       const manifest = await clock.track(
-        recordManifest({ open: async () => openDatabase(ports, environment.primary.region, primary, environment), validation: environment.validation, now: () => clock.now() }),
+        validator.recordManifest({ open: async () => openDatabase(ports, environment.primary.region, primary, environment), validation: environment.validation, now: () => clock.now() }),
       );
       await store.saveManifest(envName, manifest.recordedAt, manifest as unknown as JsonObject);
       emit("validation.result", `manifest of ${envName} recorded: ${manifest.tables.length} tables`, { recordedAt: manifest.recordedAt });
@@ -412,16 +433,14 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
     },
     async drill(kind, req) {
       pickEnv(req.env);
+      const op = needKit(`the ${kind} drill`).drills[kind];
+      if (op === undefined) throw new PilotlightError("config.invalid", `no drill "${String(kind)}" (known: restore, full, posture)`, { source: "user" });
       if (session !== undefined) await session.stageFor("status");
       // Drills are unattended by design: they change nothing the business uses.
-      const drillReq = { ...req, yes: true };
-      if (kind === "posture") {
-        return operate("posture-check", drillReq, {}, { gather: gatherPostureFacts, decide: () => ({ warnings: [] }), plan: () => planPosture(), question: () => "" }, drillTarget("posture"));
-      }
-      if (kind === "full") {
-        return operate("full-drill", drillReq, {}, { gather: gatherFullDrillFacts, decide: decideFullDrill, plan: (_f, env) => planFullDrill(env), question: () => "" }, drillTarget("full"));
-      }
-      return operate("restore-drill", drillReq, {}, { gather: gatherRestoreDrillFacts, decide: decideRestoreDrill, plan: () => planRestoreDrill(), question: () => "" }, drillTarget("restore"));
+      return operate(op.runKind, { ...req, yes: true }, {}, { gather: op.gather, decide: op.decide, plan: op.plan, question: () => "" }, drillTarget(kind));
+    },
+    async serveDrills(o) {
+      await needKit("the drill scheduler").serve(lib, { sink, signal: o.signal, ...(o.metricsPort === undefined ? {} : { metricsPort: o.metricsPort }) });
     },
     async resume(runId, opts = {}) {
       const run = await store.loadRun(runId);

@@ -5,7 +5,7 @@ import type { StepContext } from "../automation/engine/step-context";
 import { openDatabase } from "../automation/runbooks/actions";
 import { summarizeData } from "../automation/runbooks/data-checks";
 import type { RunbookPorts } from "../automation/runbooks/ports";
-import { validateDatabase, type Manifest } from "./validation/validate";
+import type { RecordedManifest } from "../automation/ports/validator";
 
 /** The recovery point a drill restores. */
 export interface DrillRecoveryPoint extends JsonObject {
@@ -45,7 +45,7 @@ export async function validateDrillData(ctx: StepContext, ports: RunbookPorts, e
     let summary = `${quick.tables.map((t) => `${t.name} ${t.rows} rows`).join(", ")}`;
     if (recorded !== undefined) {
       const result = await ctx.clock.track(
-        validateDatabase({ open, expect: { kind: "manifest", manifest: recorded.manifest as unknown as Manifest, watermark: recorded.recordedAt }, validation: env.validation, now: () => ctx.clock.now() }),
+        ports.validator.validate({ open, expect: { kind: "manifest", manifest: recorded.manifest as unknown as RecordedManifest, watermark: recorded.recordedAt }, validation: env.validation, now: () => ctx.clock.now() }),
       );
       summary = result.summary;
       if (!result.ok) throw new PilotlightError("validation.failed", `the drill's restored data differs from the primary's manifest: ${result.summary}`, { source: "system", details: { summary: result.summary } });

@@ -8,7 +8,6 @@ import type { RunbookPorts } from "../automation/runbooks/ports";
 import { reportStep } from "../automation/runbooks/report-step";
 import { drStackConfig } from "../automation/runbooks/stack-config";
 import { destroyDrillStack, drillStackName, newestDrCopy, validateDrillData, type DrillRecoveryPoint } from "./drill-steps";
-import { validateDatabase } from "./validation/validate";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -165,7 +164,7 @@ export function fullDrillHandlers(ports: RunbookPorts, envName: string, env: Env
     },
     "check-home": async (ctx) => {
       const result = await ctx.clock.track(
-        validateDatabase({
+        ports.validator.validate({
           open: async () => openDatabase(ports, env.primary.region, home(ctx).outputs, env),
           expect: { kind: "live", open: async () => openDatabase(ports, env.dr.region, dr(ctx).outputs, env) },
           validation: env.validation,

@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import { CronExpressionParser } from "cron-parser";
 import { createTask } from "node-cron";
 import type { Config } from "../automation/config/schema";
+import { DRILL_KINDS, type DrillKind } from "../automation/drill-kit";
 import type { EventSink } from "../automation/domain/events";
 import type { Pilotlight } from "../automation/library";
 import type { Clock } from "../automation/ports/clock";
@@ -68,9 +69,9 @@ export function occurrencesBetween(expression: string, timezone: string, from: n
   return out;
 }
 
-/** The drills a scheduler runs. */
-export const SCHEDULED_KINDS = ["restore", "full", "posture"] as const;
-type Kind = (typeof SCHEDULED_KINDS)[number];
+/** The drills a scheduler runs: every kind the library offers. */
+export const SCHEDULED_KINDS = DRILL_KINDS;
+type Kind = DrillKind;
 
 /** Options of {@link DrillScheduler}. */
 export interface DrillSchedulerOptions {

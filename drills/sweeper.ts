@@ -1,16 +1,8 @@
 import type { EnvironmentConfig } from "../automation/config/schema";
-import type { JsonObject } from "../automation/domain/json";
+import type { SweepReport } from "../automation/drill-kit";
 import type { RunbookPorts } from "../automation/runbooks/ports";
 
-/** What a sweep found and did. */
-export interface SweepReport extends JsonObject {
-  destroyedStacks: string[];
-  deletedClusters: string[];
-  deletedSnapshots: string[];
-  keptUntagged: string[];
-  keptForensics: string[];
-  errors: string[];
-}
+export type { SweepReport };
 
 const DRILL_STACK = /^drill-/;
 const MANAGED = "managed-by";

@@ -9,7 +9,7 @@ import { PilotlightError } from "../domain/errors";
 import type { Clock } from "../ports/clock";
 import type { Reports } from "../ports/reports";
 import type { Notifier } from "../ports/notifier";
-import type { RunbookPorts } from "../runbooks/ports";
+import type { EnvironmentPorts } from "../runbooks/ports";
 import { AwsBackups } from "./aws-backups";
 import { AwsDatabases } from "./aws-databases";
 import { AwsKeys } from "./aws-keys";
@@ -67,7 +67,7 @@ export function resolveBackendUrl(url: string, baseDir: string): string {
  * chain. Prerequisites are checked first so that a missing CLI or missing credentials fail fast
  * with what to do, before anything is looked at or changed.
  */
-export async function createAwsPorts(o: AwsPortsOptions): Promise<RunbookPorts> {
+export async function createAwsPorts(o: AwsPortsOptions): Promise<EnvironmentPorts> {
   await requirePulumiCli(o.env);
   await requireAwsCredentials();
   const stacks = new PulumiStacks({

@@ -1,5 +1,5 @@
 import type { Argv } from "yargs";
-import { createPilotlight, type Pilotlight, type PilotlightOptions } from "../library";
+import type { Pilotlight, PilotlightOptions } from "../library";
 import type { Output, Renderer } from "./render";
 
 /** What the CLI needs from its host process; injected so that tests run it in-process. */
@@ -13,7 +13,8 @@ export interface CliIo {
   signal: AbortSignal;
   /** Answers a yes/no question on a TTY. */
   confirm?: (question: string) => Promise<boolean>;
-  createPilotlight?: (options: PilotlightOptions) => Promise<Pilotlight>;
+  /** Creates the library: the composition root (`drills/main.ts`) passes the one with the drills kit. */
+  createPilotlight: (options: PilotlightOptions) => Promise<Pilotlight>;
 }
 
 /** Options every command accepts. */
@@ -36,7 +37,7 @@ export interface CliContext {
 /** Opens the library for one command, rendering its events; always closes it. */
 export async function withLibrary<T>(ctx: CliContext, args: GlobalArgs, fn: (lib: Pilotlight, r: Renderer) => Promise<T>): Promise<T> {
   const renderer = ctx.renderer(args);
-  const create = ctx.io.createPilotlight ?? createPilotlight;
+  const create = ctx.io.createPilotlight;
   const lib = await create({
     target: args.sandbox === true ? "sandbox" : "real",
     configFile: args.config,

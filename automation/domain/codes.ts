@@ -28,6 +28,7 @@ export const CODES = {
   "lease.released": { kind: "event", summary: "The target's lease was released." },
   // Input and state
   "config.invalid": { kind: "error", summary: "The configuration has one or more problems." },
+  "kit.missing": { kind: "error", summary: "The library was created without the drills kit (validation, drills, scheduler)." },
   "config.not-found": { kind: "error", summary: "A configuration file named explicitly does not exist." },
   "plan.invalid": { kind: "error", summary: "A plan's step graph is malformed (a bug in a runbook)." },
   "run.not-found": { kind: "error", summary: "No run with that id exists in the run store." },

@@ -6,7 +6,6 @@ import type { Plan } from "../domain/plan";
 import type { StepContext, StepHandlers } from "../engine/step-context";
 import { hostOf, openDatabase, upStack, waitForDns, waitForHealthy } from "./actions";
 import { summarizeData } from "./data-checks";
-import { validateDatabase } from "../../drills/validation/validate";
 import type { RunbookPorts } from "./ports";
 import { reportStep } from "./report-step";
 import { primaryStackConfig } from "./stack-config";
@@ -156,7 +155,7 @@ export function failbackHandlers(ports: RunbookPorts, envName: string, env: Envi
       // The fenced DR database is the reference: every chunk must match, differences are
       // localised to keys (only keys and row hashes cross the network).
       const result = await ctx.clock.track(
-        validateDatabase({
+        ports.validator.validate({
           open: async () => openDatabase(ports, env.primary.region, restoredOutputs(ctx), env),
           expect: { kind: "live", open: async () => openDatabase(ports, env.dr.region, f.drOutputs, env) },
           validation: env.validation,

@@ -7,7 +7,7 @@ import type { RecoveryPoint } from "../domain/recovery-point";
 import type { StepContext, StepHandlers } from "../engine/step-context";
 import { hostOf, openDatabase, upStack, waitForDns, waitForHealthy } from "./actions";
 import { summarizeData, summaryJson } from "./data-checks";
-import { validateDatabase, type Manifest } from "../../drills/validation/validate";
+import type { RecordedManifest } from "../ports/validator";
 import type { RunbookPorts } from "./ports";
 import { reportStep } from "./report-step";
 import { drStackConfig } from "./stack-config";
@@ -175,9 +175,9 @@ export function failoverHandlers(ports: RunbookPorts, envName: string, env: Envi
         const recorded = await ports.manifests?.latestManifest(envName, f.recoveryPoint!.createdAt);
         if (recorded === undefined) return { ...summaryJson(summary), manifest: null };
         const result = await ctx.clock.track(
-          validateDatabase({
+          ports.validator.validate({
             open: async () => openDatabase(ports, env.dr.region, outputs, env),
-            expect: { kind: "manifest", manifest: recorded.manifest as unknown as Manifest, watermark: recorded.recordedAt },
+            expect: { kind: "manifest", manifest: recorded.manifest as unknown as RecordedManifest, watermark: recorded.recordedAt },
             validation: env.validation,
             now: () => ctx.clock.now(),
             asOf: f.failureAt,

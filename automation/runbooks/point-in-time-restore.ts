@@ -6,7 +6,6 @@ import { formatDuration } from "../domain/objectives";
 import type { Plan } from "../domain/plan";
 import type { StepContext, StepHandlers } from "../engine/step-context";
 import type { SqlClient } from "../store/sql";
-import { validateDatabase } from "../../drills/validation/validate";
 import { openDatabase, upStack, waitForHealthy } from "./actions";
 import { summarizeData } from "./data-checks";
 import type { RunbookPorts } from "./ports";
@@ -118,7 +117,7 @@ export function restoreHandlers(ports: RunbookPorts, envName: string, env: Envir
         // The restore must be clean: the configured checks (e.g. "no negative totals") hold on it.
         const quick = await summarizeData(restored, env.validation);
         const result = await ctx.clock.track(
-          validateDatabase({ open: open(candidate(ctx)), expect: { kind: "live", open: open(f.primaryOutputs), watermark: f.to }, validation: env.validation, now: () => ctx.clock.now() }),
+          ports.validator.validate({ open: open(candidate(ctx)), expect: { kind: "live", open: open(f.primaryOutputs), watermark: f.to }, validation: env.validation, now: () => ctx.clock.now() }),
         );
         await ctx.measure("rpoMs", f.declaredAt - f.to);
         const differences: Json = result.tables

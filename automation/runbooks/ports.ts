@@ -9,6 +9,7 @@ import type { Reports } from "../ports/reports";
 import type { SqlAccess } from "../ports/sql-access";
 import type { Stacks } from "../ports/stacks";
 import type { Traffic } from "../ports/traffic";
+import type { Validator } from "../ports/validator";
 
 /** Everything a runbook acts through: real adapters, the sandbox, or test fakes. */
 export interface RunbookPorts {
@@ -22,6 +23,11 @@ export interface RunbookPorts {
   sqlAccess: SqlAccess;
   notifier: Notifier;
   reports: Reports;
+  /** Data validation (SQL checksums; `drills/validation/`, injected by the composition root). */
+  validator: Validator;
   /** Validation manifests recorded on the primary (the run store keeps them). */
   manifests?: { latestManifest(env: string, before: number): Promise<{ recordedAt: number; manifest: JsonObject } | undefined> };
 }
+
+/** The ports an environment provides (real adapters, the sandbox); the library adds the rest. */
+export type EnvironmentPorts = Omit<RunbookPorts, "validator" | "manifests">;

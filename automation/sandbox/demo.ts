@@ -1,7 +1,7 @@
 import type { JsonObject } from "../domain/json";
 import { formatDuration } from "../domain/objectives";
 import type { Run } from "../domain/run";
-import { createPilotlight, isPreview, type PilotlightOptions } from "../library";
+import { isPreview, type Pilotlight, type PilotlightOptions } from "../library";
 import { figuresOf } from "../runbooks/report";
 
 const MIN = 60_000;
@@ -35,8 +35,12 @@ function figures(run: Run) {
  * the primary region fails; the failover runbook restores, validates, switches traffic and
  * reports RTO/RPO; later the failback runbook brings everything home and tears DR down.
  */
-export async function runDemo(options: Omit<PilotlightOptions, "target">, say: (line: string) => void = () => undefined): Promise<DemoSummary> {
-  const lib = await createPilotlight({ ...options, target: "sandbox" });
+export async function runDemo(
+  create: (options: PilotlightOptions) => Promise<Pilotlight>,
+  options: Omit<PilotlightOptions, "target">,
+  say: (line: string) => void = () => undefined,
+): Promise<DemoSummary> {
+  const lib = await create({ ...options, target: "sandbox" });
   const story: string[] = [];
   const tell = (line: string) => {
     story.push(line);

@@ -1,7 +1,7 @@
 import { VirtualClock } from "../adapters/virtual-clock";
 import type { EnvironmentConfig } from "../config/schema";
 import type { Reports } from "../ports/reports";
-import type { RunbookPorts } from "../runbooks/ports";
+import type { EnvironmentPorts } from "../runbooks/ports";
 import type { SandboxDurations } from "./durations";
 import { bootstrapSandbox, createSandbox, type SandboxPorts } from "./sandbox";
 import type { SandboxActivity } from "./world";
@@ -30,7 +30,7 @@ export interface SandboxSessionOptions {
 export class SandboxSession {
   readonly clock: VirtualClock;
   readonly sandbox: SandboxPorts;
-  readonly ports: RunbookPorts;
+  readonly ports: EnvironmentPorts;
   /** Distinguishes this world's runs from earlier sandbox processes' in a shared store. */
   readonly worldId: string;
   private bootstrapped = false;

@@ -1,3 +1,4 @@
+import type { RowHashMethod } from "../../automation/ports/validator";
 import type { SqlClient } from "../../automation/store/sql";
 import { quoteIdent, type TableInfo } from "./inspect";
 
@@ -7,7 +8,7 @@ import { quoteIdent, type TableInfo } from "./inspect";
  * undefined for types without a hash function (json). `md5`: the first 64 bits of md5 over the
  * row's text with pinned text settings — stable across versions, for manifests meant to last.
  */
-export type RowHashMethod = "hash" | "md5";
+export type { RowHashMethod };
 
 /** How a table is cut into chunks; both sides must use the same plan. */
 export type ChunkPlan = { kind: "range"; shift: number } | { kind: "hash"; bits: number };

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { SqlClient } from "../../automation/store/sql";
+import type { ServerInfo } from "../../automation/ports/validator";
 
 /** What a table's key is, which decides how it is chunked. */
 export type KeyKind = "integer" | "other" | "none";
@@ -16,11 +17,7 @@ export interface TableInfo {
 }
 
 /** Server facts. */
-export interface ServerInfo {
-  version: string;
-  versionNum: number;
-  extensions: string[];
-}
+export type { ServerInfo };
 
 /** The schema's canonical description and its fingerprint. */
 export interface SchemaFingerprint {

@@ -1,19 +1,10 @@
 import type { SqlClient } from "../../automation/store/sql";
+import type { KeyDifferences } from "../../automation/ports/validator";
 import { PINNED_TEXT_SETTINGS, chunkSql, rowHashSql, type ChunkPlan, type RowHashMethod } from "./checksum";
 import { quoteIdent, type TableInfo } from "./inspect";
 
 /** Keys that differ inside a chunk (only keys and row hashes ever cross the network). */
-export interface KeyDifferences {
-  missing: string[];
-  extra: string[];
-  changed: string[];
-  /** Of the keys above, those whose rows were updated after the watermark on either side. */
-  drifted: string[];
-  /** More differences than fetched. */
-  truncated: boolean;
-  /** Full counts (the lists above are samples of at most 100). */
-  counts: { missing: number; extra: number; changed: number; drifted: number };
-}
+export type { KeyDifferences };
 
 /** The key range of a range chunk, for reports. */
 export function chunkRange(plan: ChunkPlan, chunk: number): { from: string; to: string } | undefined {

@@ -1,77 +1,18 @@
-import type { EnvironmentConfig } from "../../automation/config/schema";
-import type { EventSink } from "../../automation/domain/events";
 import type { SqlClient } from "../../automation/store/sql";
+import type { Expectation, Mismatch, RecordedManifest, RecordManifestOptions, ServerInfo, TableResult, ValidateOptions, ValidationResult, Validator } from "../../automation/ports/validator";
 import { checksumTableSliced, differingChunks, planChunks, usableMethod, type ChunkPlan, type RowHashMethod, type TableChecksum } from "./checksum";
-import { fingerprintSchema, inspectServer, listTables, schemaDifferences, type SchemaFingerprint, type ServerInfo, type TableInfo } from "./inspect";
-import { chunkRange, localizeChunk, type KeyDifferences } from "./localize";
+import { fingerprintSchema, inspectServer, listTables, schemaDifferences, type SchemaFingerprint, type TableInfo } from "./inspect";
+import { chunkRange, localizeChunk } from "./localize";
 
 /** A manifest recorded on the primary (`pilotlight manifest record`): what a restore must hold. */
-export interface Manifest {
+export interface Manifest extends RecordedManifest {
   recordedAt: number;
   server: ServerInfo;
   schema: SchemaFingerprint;
   tables: TableChecksum[];
 }
 
-/** One differing chunk, localised and classified. */
-export interface Mismatch {
-  table: string;
-  chunk: number;
-  /** Key range of the chunk (integer keys). */
-  range?: { from: string; to: string };
-  expected?: { rows: number; sum: string };
-  actual?: { rows: number; sum: string };
-  /** `damage`: rows from before the watermark differ. `drift`: only rows changed after it. */
-  kind: "damage" | "drift";
-  keys?: KeyDifferences;
-}
-
-/** Per-table outcome. */
-export interface TableResult {
-  table: string;
-  rows: number;
-  chunks: number;
-  method: RowHashMethod;
-  ms: number;
-  rowsPerSecond: number;
-  mbPerSecond: number;
-  newestRowAt?: number;
-  verdict: "ok" | "drift" | "damaged" | "missing" | "unexpected";
-  mismatches: Mismatch[];
-}
-
-/** The whole validation. */
-export interface ValidationResult {
-  ok: boolean;
-  server: ServerInfo;
-  schema: { ok: boolean; differences: string[] };
-  tables: TableResult[];
-  newestHeartbeatAt?: number;
-  ms: number;
-  summary: string;
-}
-
-/** What the restored database is compared with. */
-export type Expectation =
-  | { kind: "manifest"; manifest: Manifest; watermark?: number }
-  | { kind: "live"; open: () => Promise<SqlClient>; watermark?: number }
-  | { kind: "none" };
-
-/** Options of {@link validateDatabase}. */
-export interface ValidateOptions {
-  /** Opens a connection to the database under test (a pool's worth may be opened). */
-  open: () => Promise<SqlClient>;
-  expect: Expectation;
-  validation: EnvironmentConfig["validation"];
-  /** Connections used at once (tables in parallel). */
-  concurrency?: number;
-  /** Row hash wanted; `hash` falls back to md5 per table when needed or when versions differ. */
-  method?: RowHashMethod;
-  now: () => number;
-  sink?: EventSink;
-  /** Heartbeats after this time do not count (writes after a switch). */
-  asOf?: number;
-}
+export type { Expectation, Mismatch, TableResult, ValidateOptions, ValidationResult };
 
 /**
  * Block slices per connection of the pool: a big table is cut finer than the pool is wide, so
@@ -141,7 +82,7 @@ async function pool<T, R>(items: T[], limit: number, fn: (item: T, worker: numbe
 }
 
 /** Records a manifest of the database: server, schema fingerprint, every table's chunk checksums. */
-export async function recordManifest(o: { open: () => Promise<SqlClient>; validation: EnvironmentConfig["validation"]; method?: RowHashMethod; concurrency?: number; now: () => number }): Promise<Manifest> {
+export async function recordManifest(o: RecordManifestOptions): Promise<Manifest> {
   const started = o.now();
   const sql = await o.open();
   try {
@@ -187,9 +128,11 @@ export async function validateDatabase(o: ValidateOptions): Promise<ValidationRe
     let expectedSums = new Map<string, TableChecksum>();
     let refServer: ServerInfo | undefined;
     if (o.expect.kind === "manifest") {
-      expectedSchema = o.expect.manifest.schema;
-      refServer = o.expect.manifest.server;
-      expectedSums = new Map(o.expect.manifest.tables.map((t) => [t.table, t]));
+      // A manifest comes from recordManifest (possibly through the run store's JSON).
+      const manifest = o.expect.manifest as Manifest;
+      expectedSchema = manifest.schema;
+      refServer = manifest.server;
+      expectedSums = new Map(manifest.tables.map((t) => [t.table, t]));
     } else if (reference !== undefined) {
       refServer = await inspectServer(reference);
       expectedSchema = await fingerprintSchema(reference);
@@ -287,3 +230,6 @@ export async function validateDatabase(o: ValidateOptions): Promise<ValidationRe
 }
 
 export type { TableInfo };
+
+/** The SQL validator the composition root injects into runbooks (`RunbookPorts.validator`). */
+export const sqlValidator: Validator = { validate: validateDatabase, recordManifest };

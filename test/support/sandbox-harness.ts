@@ -6,7 +6,8 @@ import { validateConfig } from "../../automation/config/load";
 import { SANDBOX_CONFIG } from "../../automation/config/sandbox-default";
 import type { PilotEvent } from "../../automation/domain/events";
 import type { Run } from "../../automation/domain/run";
-import { createPilotlight, isPreview, type Pilotlight } from "../../automation/library";
+import { isPreview, type Pilotlight } from "../../automation/library";
+import { createPilotlight } from "../../drills/index";
 import type { RunStore } from "../../automation/ports/run-store";
 import { SandboxSession } from "../../automation/sandbox/session";
 

@@ -10,6 +10,7 @@ export const demoCommand: CommandModule = {
   handler: async (ctx, args) => {
     const r = ctx.renderer(args);
     const summary = await runDemo(
+      ctx.io.createPilotlight,
       { cwd: ctx.io.cwd, env: ctx.io.env, ...(args.config === undefined ? {} : { configFile: args.config }), onEvent: (e) => (e.code === "run.finished" || e.code === "step.failed" ? r.event(e) : undefined) },
       (line) => (r.mode === "json" ? undefined : ctx.io.stderr.write(`${line}\n`)),
     );

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 /**
- * The `pilotlight` executable: wires the process (argv, streams, signals, TTY) to {@link runCli}.
+ * The `pilotlight` executable: wires the process (argv, streams, signals, TTY) and the library with
+ * the drills kit (the composition root, {@link createPilotlight} of `./index`) to {@link runCli}.
  * First SIGINT/SIGTERM: abort the run (cleanup steps still run, state is persisted). Second:
  * leave at once; the run can be resumed.
  */
 import { createInterface } from "node:readline/promises";
-import { runCli } from "./run-cli";
-import { EXIT } from "./exit-codes";
+import { EXIT } from "../automation/cli/exit-codes";
+import { runCli } from "../automation/cli/run-cli";
+import { createPilotlight } from "./index";
 
 const controller = new AbortController();
 let signals = 0;
@@ -31,6 +33,7 @@ runCli(process.argv.slice(2), {
   env: process.env,
   cwd: process.cwd(),
   signal: controller.signal,
+  createPilotlight,
   confirm: isTTY
     ? async (question) => {
         const rl = createInterface({ input: process.stdin, output: process.stderr });
