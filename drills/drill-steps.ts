@@ -14,6 +14,27 @@ export interface DrillRecoveryPoint extends JsonObject {
   createdAt: number;
 }
 
+/** What every drill that restores knows before it starts. */
+export interface DrillFacts extends JsonObject {
+  env: string;
+  declaredAt: number;
+  recoveryPoint: DrillRecoveryPoint | null;
+  drKmsKeyArn: string;
+  ttlMs: number;
+}
+
+/** The newest DR copy and the pilot light's key; also returns the primary's outputs for more. */
+export async function gatherDrillFacts(ports: RunbookPorts, envName: string, env: EnvironmentConfig): Promise<{ facts: DrillFacts; primary: JsonObject }> {
+  const primary = await ports.stacks.outputs(env.primary.stack);
+  const facts: DrillFacts = { env: envName, declaredAt: ports.clock.now(), recoveryPoint: await newestDrCopy(ports, env, primary), drKmsKeyArn: String(primary["drKmsKeyArn"] ?? ""), ttlMs: env.drills.ttl };
+  return { facts, primary };
+}
+
+/** A drill needs a recovery point in the DR vault; none is itself the finding. */
+export function noRecoveryPoint(env: EnvironmentConfig): PilotlightError {
+  return new PilotlightError("refused.no-recovery-point", `no completed recovery point in ${env.dr.vault} (${env.dr.region}): nothing to drill`, { source: "user", hint: "check the copy jobs with `pilotlight drill run posture`" });
+}
+
 /** A drill stack: named after its run (and a label for a run's second stack), so leftovers can be traced and swept. */
 export function drillStackName(runId: string, label?: string): string {
   const base = `drill-${runId.toLowerCase().replace(/[^a-z0-9-]/g, "-")}`.slice(0, 80);

@@ -7,35 +7,22 @@ import { hostOf, openDatabase, upStack, waitForDns, waitForHealthy } from "../au
 import type { RunbookPorts } from "../automation/runbooks/ports";
 import { reportStep } from "../automation/runbooks/report-step";
 import { drStackConfig } from "../automation/runbooks/stack-config";
-import { destroyDrillStack, drillStackName, newestDrCopy, validateDrillData, type DrillRecoveryPoint } from "./drill-steps";
+import { destroyDrillStack, drillStackName, gatherDrillFacts, noRecoveryPoint, validateDrillData, type DrillFacts } from "./drill-steps";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const HOME = "home";
 
 /** Facts of a full drill. */
-export interface FullDrillFacts extends JsonObject {
-  env: string;
-  declaredAt: number;
-  recoveryPoint: DrillRecoveryPoint | null;
-  drKmsKeyArn: string;
+export interface FullDrillFacts extends DrillFacts {
   primaryKmsKeyArn: string;
   /** The drill's own DNS name; never the production record. */
   drillName: string | null;
-  ttlMs: number;
 }
 
 export async function gatherFullDrillFacts(ports: RunbookPorts, envName: string, env: EnvironmentConfig): Promise<FullDrillFacts> {
-  const primary = await ports.stacks.outputs(env.primary.stack);
-  return {
-    env: envName,
-    declaredAt: ports.clock.now(),
-    recoveryPoint: await newestDrCopy(ports, env, primary),
-    drKmsKeyArn: String(primary["drKmsKeyArn"] ?? ""),
-    primaryKmsKeyArn: String(primary["primaryKmsKeyArn"] ?? ""),
-    drillName: env.dns?.drillName ?? null,
-    ttlMs: env.drills.ttl,
-  };
+  const { facts, primary } = await gatherDrillFacts(ports, envName, env);
+  return { ...facts, primaryKmsKeyArn: String(primary["primaryKmsKeyArn"] ?? ""), drillName: env.dns?.drillName ?? null };
 }
 
 /** A full drill needs a DR copy and a drill DNS name of its own; it never switches the production record. */
@@ -49,9 +36,7 @@ export function decideFullDrill(f: FullDrillFacts, env: EnvironmentConfig): { re
       warnings: [],
     };
   }
-  if (f.recoveryPoint === null) {
-    return { refusal: new PilotlightError("refused.no-recovery-point", `no completed recovery point in ${env.dr.vault} (${env.dr.region}): nothing to drill`, { source: "user", hint: "check the copy jobs with `pilotlight drill run posture`" }), warnings: [] };
-  }
+  if (f.recoveryPoint === null) return { refusal: noRecoveryPoint(env), warnings: [] };
   if (f.primaryKmsKeyArn === "") {
     return { refusal: new PilotlightError("config.invalid", `the primary stack ${env.primary.stack} has no primaryKmsKeyArn output: the drill cannot copy its snapshot home`, { source: "user", hint: "deploy the primary program of this version (pulumi up on the primary stack)" }), warnings: [] };
   }

@@ -1,5 +1,5 @@
 import type { EnvironmentConfig } from "../automation/config/schema";
-import { PilotlightError } from "../automation/domain/errors";
+import type { PilotlightError } from "../automation/domain/errors";
 import type { JsonObject } from "../automation/domain/json";
 import type { Plan } from "../automation/domain/plan";
 import type { StepContext, StepHandlers } from "../automation/engine/step-context";
@@ -7,7 +7,7 @@ import { upStack, waitForHealthy } from "../automation/runbooks/actions";
 import type { RunbookPorts } from "../automation/runbooks/ports";
 import { reportStep } from "../automation/runbooks/report-step";
 import { drStackConfig } from "../automation/runbooks/stack-config";
-import { destroyDrillStack, drillStackName, newestDrCopy, validateDrillData, type DrillRecoveryPoint } from "./drill-steps";
+import { destroyDrillStack, drillStackName, gatherDrillFacts, noRecoveryPoint, validateDrillData, type DrillFacts } from "./drill-steps";
 
 export { drillStackName };
 
@@ -15,32 +15,16 @@ const MIN = 60_000;
 const HOUR = 60 * MIN;
 
 /** Facts of a restore drill. */
-export interface RestoreDrillFacts extends JsonObject {
-  env: string;
-  declaredAt: number;
-  recoveryPoint: DrillRecoveryPoint | null;
-  drKmsKeyArn: string;
-  ttlMs: number;
-}
+export type RestoreDrillFacts = DrillFacts;
 
 /** The newest completed copy in the DR vault — so the cross-region copy is tested too. */
 export async function gatherRestoreDrillFacts(ports: RunbookPorts, envName: string, env: EnvironmentConfig): Promise<RestoreDrillFacts> {
-  const primary = await ports.stacks.outputs(env.primary.stack);
-  return {
-    env: envName,
-    declaredAt: ports.clock.now(),
-    recoveryPoint: await newestDrCopy(ports, env, primary),
-    drKmsKeyArn: String(primary["drKmsKeyArn"] ?? ""),
-    ttlMs: env.drills.ttl,
-  };
+  return (await gatherDrillFacts(ports, envName, env)).facts;
 }
 
 /** A drill needs a recovery point in the DR vault; none is itself the finding. */
 export function decideRestoreDrill(f: RestoreDrillFacts, env: EnvironmentConfig): { refusal?: PilotlightError; warnings: string[] } {
-  if (f.recoveryPoint === null) {
-    return { refusal: new PilotlightError("refused.no-recovery-point", `no completed recovery point in ${env.dr.vault} (${env.dr.region}): nothing to drill`, { source: "user", hint: "check the copy jobs with `pilotlight drill run posture`" }), warnings: [] };
-  }
-  return { warnings: [] };
+  return f.recoveryPoint === null ? { refusal: noRecoveryPoint(env), warnings: [] } : { warnings: [] };
 }
 
 /** The restore drill's plan: the throw-away stack is always destroyed. */
