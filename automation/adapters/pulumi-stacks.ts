@@ -84,7 +84,7 @@ export class PulumiStacks implements Stacks {
   async up(stack: string, config: Record<string, StackConfigValue>, opts: StackOperationOptions): Promise<StackUpdateResult> {
     return this.serial(async () => {
       const s = await this.prepare(stack, config);
-      const r = await this.bounded("up", stack, opts, (signal) => s.up({ signal, onEvent: (e) => this.progress(e, opts) }));
+      const r = await this.unlocking(stack, opts, () => this.bounded("up", stack, opts, (signal) => s.up({ signal, onEvent: (e) => this.progress(e, opts) })));
       return {
         outputs: Object.fromEntries(Object.entries(r.outputs).map(([k, v]) => [k, v.value as JsonObject[string]])),
         changes: { ...((r.summary.resourceChanges ?? {}) as Record<string, number>) },
@@ -108,7 +108,7 @@ export class PulumiStacks implements Stacks {
         if (isPilotlightError(error) && error.code === "pulumi.stack-not-found") return; // already gone
         throw error;
       }
-      await this.bounded("destroy", stack, opts, (signal) => s.destroy({ signal, onEvent: (e) => this.progress(e, opts) }));
+      await this.unlocking(stack, opts, () => this.bounded("destroy", stack, opts, (signal) => s.destroy({ signal, onEvent: (e) => this.progress(e, opts) })));
       if (opts.remove) {
         // Not destroy({ remove: true }): that deletes Pulumi.<stack>.yaml. Without `force`, the CLI
         // refuses to remove a stack that still has resources — a safety net we keep.
@@ -128,6 +128,24 @@ export class PulumiStacks implements Stacks {
     const s = await this.select(stack);
     await this.call("cancel", stack, () => s.cancel());
     await this.bounded("refresh", stack, opts, (signal) => s.refresh({ signal }));
+  }
+
+  /**
+   * Runs an update; when the stack is locked by a process of this host that is gone (a crashed
+   * pilotlight, say — the run being resumed), recovers the lock and tries once more. A lock held
+   * by a live process or another host stays an error naming its holder.
+   */
+  private async unlocking<T>(stack: string, opts: StackOperationOptions, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!isPilotlightError(error) || error.code !== "pulumi.stack-locked") throw error;
+      const d = error.details ?? {};
+      const lock: LockHolder = { ...(typeof d["host"] === "string" ? { host: d["host"] } : {}), ...(typeof d["pid"] === "number" ? { pid: d["pid"] } : {}) };
+      await this.recoverStaleLock(stack, opts, lock);
+      opts.onProgress?.({ status: "done", op: "cancel", message: `recovered the lock left by pid ${lock.pid} (gone) and refreshed the stack` });
+      return fn();
+    }
   }
 
   private async workspaceModule(): Promise<typeof import("@pulumi/pulumi/automation")> {

@@ -23,7 +23,7 @@ export interface Invocation {
 /** Behaviour switches of the fake. */
 export interface FakeCliBehaviour {
   /** argv[0..1] joined (e.g. "up", "stack select") → what to do instead of succeeding. */
-  fail?: Record<string, { stderr: string; code?: number }>;
+  fail?: Record<string, { stderr: string; code?: number; /** Fail only this many times (default: always). */ times?: number }>;
   /** `up` waits for this before answering (to test deadlines and abort). */
   hangUp?: boolean;
 }
@@ -53,7 +53,10 @@ export class FakePulumiCli {
     this.calls.push({ args: argv, env: { ...env } });
     const key = argv[0] === "stack" || argv[0] === "config" ? `${argv[0]} ${argv[1]}` : argv[0]!;
     const failure = this.behaviour.fail?.[key];
-    if (failure !== undefined) return Promise.reject(this.error(failure.stderr, failure.code ?? 255));
+    if (failure !== undefined && (failure.times === undefined || failure.times > 0)) {
+      if (failure.times !== undefined) failure.times -= 1;
+      return Promise.reject(this.error(failure.stderr, failure.code ?? 255));
+    }
     const stackName = this.flag(argv, "--stack") ?? argv.at(-1)!;
     const ok = (stdout = "") => Promise.resolve(new CommandResult(stdout, "", 0));
     switch (key) {

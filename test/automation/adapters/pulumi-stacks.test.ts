@@ -127,6 +127,23 @@ describe("PulumiStacks over LocalWorkspace with a fake pulumi CLI", function () 
     expect(argv.findIndex((a, i) => i > cancel && a.startsWith("refresh"))).to.be.greaterThan(cancel);
   });
 
+  it("an up or destroy that finds the lock of a dead process of this host recovers it and goes on (a resumed run)", async function () {
+    const stderr = (pid: number) => "error: the stack is currently locked by 1 lock(s).\n  file:///state/.pulumi/locks/organization/pilotlight/dr/abc.json: created by ops@" + hostname() + ` (pid ${pid}) at 2026-01-01T00:00:00Z`;
+    const { cli, stacks } = adapter({ fail: { up: { stderr: stderr(999_999), times: 1 }, destroy: { stderr: stderr(999_999), times: 1 } } });
+    const progress: StackProgress[] = [];
+    const result = await stacks.up("dr", DR_CONFIG, { ...forever(), onProgress: (p) => progress.push(p) });
+    expect(result.outputs["restoredFrom"]).to.equal(DR_CONFIG["pilotlight:restoreSnapshot"].value);
+    const verbs = cli.argvs().map((a) => a.split(" ")[0]).filter((v) => ["up", "cancel", "refresh", "destroy"].includes(v!));
+    expect(verbs).to.deep.equal(["up", "cancel", "refresh", "up"]);
+    expect(progress.some((p) => p.op === "cancel")).to.equal(true);
+    await stacks.destroy("dr", { ...forever(), remove: true });
+    expect(cli.argvs().map((a) => a.split(" ")[0]).filter((v) => ["cancel", "destroy"].includes(v!))).to.deep.equal(["cancel", "destroy", "cancel", "destroy"]);
+    // A live holder's lock is never cancelled: the error names it.
+    const live = adapter({ fail: { up: { stderr: stderr(4242), times: 1 } } });
+    expect(await code(live.stacks.up("dr", DR_CONFIG, forever()))).to.equal("pulumi.stack-locked");
+    expect(live.cli.argvs().some((a) => a.startsWith("cancel"))).to.equal(false);
+  });
+
   it("does not trust an 'already exists' classification from up: it is a resource error", async function () {
     const { stacks } = adapter({ fail: { up: { stderr: "error: 1 error occurred: creating RDS Cluster: DBClusterAlreadyExistsFault: stack-dr cluster already exists" } } });
     expect(await code(stacks.up("dr", DR_CONFIG, forever()))).to.equal("pulumi.error");
