@@ -16,7 +16,8 @@ export function timelineSvg(run: Run): string {
   const width = 760;
   const label = 190;
   const row = 26;
-  const scale = (t: number) => label + ((t - start) / (end - start)) * (width - label - 10);
+  // The right margin keeps the duration printed after the last bars inside the chart.
+  const scale = (t: number) => label + ((t - start) / (end - start)) * (width - label - 70);
   const bars = run.steps.map((s, i) => {
     const y = 30 + i * row;
     const x0 = s.startedAt === undefined ? label : scale(s.startedAt);
@@ -28,7 +29,7 @@ export function timelineSvg(run: Run): string {
   const height = 40 + run.steps.length * row;
   const ticks = Array.from({ length: 5 }, (_, i) => {
     const t = start + ((end - start) * i) / 4;
-    return `<line x1="${scale(t).toFixed(1)}" y1="22" x2="${scale(t).toFixed(1)}" y2="${height - 8}" stroke="#eee"/><text x="${scale(t).toFixed(1)}" y="16" font-size="10" text-anchor="middle" fill="#666">+${escapeHtml(formatDuration(t - start))}</text>`;
+    return `<line x1="${scale(t).toFixed(1)}" y1="22" x2="${scale(t).toFixed(1)}" y2="${height - 8}" stroke="#eee"/><text x="${scale(t).toFixed(1)}" y="16" font-size="10" text-anchor="${i === 4 ? "end" : "middle"}" fill="#666">+${escapeHtml(formatDuration(t - start))}</text>`;
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Timeline of run ${escapeHtml(run.id)}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">${ticks.join("")}${bars.join("")}</svg>`;
 }
