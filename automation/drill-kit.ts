@@ -30,6 +30,14 @@ export interface SweepReport extends JsonObject {
   errors: string[];
 }
 
+/** What the library tells the sweeper. */
+export interface SweepOptions {
+  now: number;
+  /** What the run store knows of a drill stack's run: still running, and when its resources expire. */
+  stackState: (stack: string) => Promise<{ active: boolean; expiresAt?: number }>;
+  signal: AbortSignal;
+}
+
 /**
  * What `drills/` plugs into the library: data validation (which the failover, failback and
  * restore runbooks use through {@link RunbookPorts.validator}), the drill runbooks, the sweeper and
@@ -40,7 +48,7 @@ export interface DrillKit {
   validator: Validator;
   runbooks: Runbook[];
   drills: Record<DrillKind, DrillOperation>;
-  sweep(ports: RunbookPorts, env: EnvironmentConfig, o: { now: number; isRunActive: (stack: string) => Promise<boolean>; signal: AbortSignal }): Promise<SweepReport>;
+  sweep(ports: RunbookPorts, env: EnvironmentConfig, o: SweepOptions): Promise<SweepReport>;
   /** Runs the drill scheduler (and a metrics endpoint) until `signal` aborts; resolves once stopped. */
   serve(lib: Pilotlight, o: { sink: EventSink; signal: AbortSignal; metricsPort?: number }): Promise<void>;
 }

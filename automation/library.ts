@@ -11,7 +11,7 @@ import { PilotlightError } from "./domain/errors";
 import type { EventSink, PilotEvent } from "./domain/events";
 import type { JsonObject } from "./domain/json";
 import type { Plan } from "./domain/plan";
-import type { Run, RunKind, RunPhase } from "./domain/run";
+import { isTerminalPhase, type Run, type RunKind, type RunPhase } from "./domain/run";
 import { Engine } from "./engine/engine";
 import type { StepHandlers } from "./engine/step-context";
 import type { Clock } from "./ports/clock";
@@ -382,12 +382,20 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
       const [envName, environment] = pickEnv(req.env);
       if (session !== undefined) await session.stageFor("status");
       const ports = await portsFor();
-      const active = new Set((await store.listRuns({ phase: "InProgress", limit: 500 })).map((r) => r.id.toLowerCase()));
+      const drillRuns = [...(await store.listRuns({ kind: "restore-drill", limit: 1000 })), ...(await store.listRuns({ kind: "full-drill", limit: 1000 }))];
       const report = await sweep(ports, environment, {
         now: clock.now(),
         signal: req.signal ?? new AbortController().signal,
-        // A drill stack belongs to an in-progress run: leave it to that run's cleanup.
-        isRunActive: async (stack) => [...active].some((id) => stack.includes(id.replace(/[^a-z0-9-]/g, "-"))),
+        // A drill stack is named after its run: a running one is left to its own cleanup steps;
+        // a finished one's resources expire a TTL after the drill began.
+        stackState: async (stack) => {
+          const run = drillRuns.find((r) => stack.includes(r.id.toLowerCase().replace(/[^a-z0-9-]/g, "-")));
+          if (run === undefined) return { active: false };
+          // Unfinished and its lease alive: a process is still on it. A run whose process died
+          // (lease expired) is not, and its stack is a leftover once the TTL passed.
+          const lease = isTerminalPhase(run.phase) ? undefined : await store.readLease(run.target);
+          return { active: lease !== undefined && lease.runId === run.id && lease.expiresAt > clock.now(), expiresAt: run.createdAt + environment.drills.ttl };
+        },
       });
       emit("step.progress", `sweep of ${envName}: ${report.destroyedStacks.length} stacks, ${report.deletedClusters.length} clusters, ${report.deletedSnapshots.length} snapshots removed`, report);
       return report;

@@ -166,12 +166,32 @@ export class DrillScheduler {
       } catch (error) {
         // The run (if any) is recorded with its phase; a refusal (no recovery point) is the finding.
         this.emit("error", "step.failed", `${occurrence}: ${error instanceof Error ? error.message : String(error)}`, { occurrence });
+      }
+      try {
+        if (!this.abort.signal.aborted) await this.sweepAfter(env, occurrence);
       } finally {
         this.running.delete(slot);
       }
     })();
     this.running.set(slot, run);
     await run;
+  }
+
+  /**
+   * After each drill, leftovers of earlier ones whose TTL passed (a destroy that failed, a process
+   * killed mid-drill) are swept — tagged resources only — so that an unattended schedule does not
+   * accumulate them. Reported when it removed or failed to remove something.
+   */
+  private async sweepAfter(env: string, occurrence: string): Promise<void> {
+    try {
+      const r = await this.o.lib.sweep({ env, signal: this.abort.signal });
+      const removed = r.destroyedStacks.length + r.deletedClusters.length + r.deletedSnapshots.length;
+      if (removed + r.errors.length > 0) {
+        this.emit(r.errors.length > 0 ? "warn" : "info", "schedule.swept", `${occurrence}: swept ${removed} leftovers of earlier drills${r.errors.length > 0 ? `; could not remove: ${r.errors.join("; ")}` : ""}`, { occurrence, ...r });
+      }
+    } catch (error) {
+      this.emit("warn", "schedule.swept", `${occurrence}: the sweep after the drill failed: ${error instanceof Error ? error.message : String(error)}`, { occurrence });
+    }
   }
 
   /** Stops scheduling, interrupts running drills (cleanup still runs) and waits for them. */

@@ -1,5 +1,5 @@
 import type { EnvironmentConfig } from "../automation/config/schema";
-import type { SweepReport } from "../automation/drill-kit";
+import type { SweepOptions, SweepReport } from "../automation/drill-kit";
 import type { RunbookPorts } from "../automation/runbooks/ports";
 
 export type { SweepReport };
@@ -21,12 +21,12 @@ function verdict(tags: Record<string, string>, now: number): Verdict {
 
 /**
  * Removes drill leftovers whose TTL passed, in both regions of the environment: drill stacks
- * (named `drill-…`, owned by a run that is no longer running), then clusters and manual cluster
+ * (named `drill-…`, whose run is no longer running and whose TTL passed), then clusters and manual cluster
  * snapshots carrying `managed-by=pilotlight` and a passed `pilotlight:expires-at`. Never touches
  * anything without the tag, nor what is marked `pilotlight:forensics`. Reports what it did and
  * what it left alone; one failed deletion does not stop the others.
  */
-export async function sweep(ports: RunbookPorts, env: EnvironmentConfig, o: { now: number; isRunActive: (stack: string) => Promise<boolean>; signal: AbortSignal }): Promise<SweepReport> {
+export async function sweep(ports: RunbookPorts, env: EnvironmentConfig, o: SweepOptions): Promise<SweepReport> {
   const report: SweepReport = { destroyedStacks: [], deletedClusters: [], deletedSnapshots: [], keptUntagged: [], keptForensics: [], errors: [] };
   const attempt = async (what: string, done: string[], fn: () => Promise<void>) => {
     try {
@@ -43,7 +43,16 @@ export async function sweep(ports: RunbookPorts, env: EnvironmentConfig, o: { no
     return v === "delete";
   };
   for (const stack of (await ports.stacks.list()).filter((s) => DRILL_STACK.test(s))) {
-    if (await o.isRunActive(stack)) continue;
+    const state = await o.stackState(stack);
+    if (state.active) continue; // its run's cleanup steps will remove it
+    // Expiry: from the run, else the stack's own `expiresAt` output; a stack with neither (an
+    // `up` that failed before any output) is a leftover of a run this store does not know.
+    let expiresAt = state.expiresAt;
+    if (expiresAt === undefined) {
+      const declared = Date.parse(String((await ports.stacks.outputs(stack).catch(() => ({}) as Record<string, unknown>))["expiresAt"] ?? ""));
+      if (!Number.isNaN(declared)) expiresAt = declared;
+    }
+    if (expiresAt !== undefined && expiresAt > o.now) continue;
     await attempt(stack, report.destroyedStacks, () => ports.stacks.destroy(stack, { signal: o.signal, deadline: o.now + 2 * 3_600_000, remove: true, preserveConfig: false }));
   }
   for (const region of [...new Set([env.dr.region, env.primary.region])]) {

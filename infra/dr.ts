@@ -15,6 +15,8 @@ export interface DrOutputs {
   masterSecretArn: pulumi.Output<string>;
   writerInstance: pulumi.Output<string>;
   restoredFrom: string;
+  /** Drill mode: when the sweeper may remove what is left of this stack. */
+  expiresAt?: string;
   healthUrl?: pulumi.Output<string>;
   recordName?: string;
 }
@@ -88,6 +90,7 @@ export class DrEnvironment extends pulumi.ComponentResource {
       masterSecretArn: db.secretArn,
       writerInstance: db.instances[0]!.identifier,
       restoredFrom: s.restoreSnapshot,
+      ...(drill && s.expiresAt !== undefined ? { expiresAt: s.expiresAt } : {}),
     };
     if (s.workload === "reference") {
       const workload = (opts.workload ?? referenceWorkload)(`${name}-workload`, { clusterArn: db.cluster.arn, secretArn: db.secretArn, databaseName: s.databaseName, tags }, child);

@@ -71,6 +71,7 @@ export const CODES = {
   "schedule.fired": { kind: "event", summary: "A scheduled drill was claimed by this process and started." },
   "schedule.claimed-elsewhere": { kind: "event", summary: "Another scheduler process claimed this occurrence." },
   "schedule.missed": { kind: "event", summary: "Occurrences nobody claimed while no scheduler ran; data says how many and whether the newest is caught up." },
+  "schedule.swept": { kind: "event", summary: "After a drill, leftovers of earlier drills whose TTL passed were swept; data is the sweep report." },
   "schedule.skipped": { kind: "event", summary: "An occurrence was skipped: the previous run of the drill is still running (no overlap)." },
   "schedule.stopped": { kind: "event", summary: "The scheduler stopped; running drills were interrupted and cleaned up." },
   "restore.failed": { kind: "error", summary: "A restore did not produce a usable cluster." },

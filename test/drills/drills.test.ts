@@ -1,10 +1,13 @@
 import { expect } from "chai";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Pilotlight } from "../../automation/library";
 import type { SandboxSession } from "../../automation/sandbox/session";
 import { PgRunStore } from "../../automation/store/pg-run-store";
 import { PgliteSql } from "../../automation/store/pglite-sql";
 import { decideFullDrill, type FullDrillFacts } from "../../drills/full-drill";
+import { CrashingStore, SimulatedCrash } from "../support/crashing-store";
 import { HOUR, MIN, SANDBOX, libraryOn, newSession, asRun, step } from "../support/sandbox-harness";
 
 
@@ -152,6 +155,44 @@ describe("drills (sandbox)", function () {
       expect(events).to.deep.equal([]);
     } finally {
       await lib.close();
+      await session.close();
+    }
+  });
+
+  it("a drill whose process was killed mid-restore leaves its stack to the sweeper: kept while its lease lives or its TTL runs, removed after", async function () {
+    const { session, lib } = await world(48);
+    const ctl = new AbortController();
+    const crashing = new CrashingStore(store, Number.POSITIVE_INFINITY, (run) => {
+      if (run.steps.find((x) => x.id === "stand-up-drill")?.state === "Running") {
+        void session.clock.sleep(10 * MIN).then(() => {
+          crashing.kill(); // SIGKILL: no cleanup step runs
+          ctl.abort(new Error("killed"));
+        });
+      }
+      return false;
+    });
+    const { lib: dying } = await libraryOn(session, crashing, mkdtempSync(join(tmpdir(), "pilotlight-killed-")));
+    try {
+      let error: unknown;
+      try {
+        await dying.drill("restore", { signal: ctl.signal });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).to.be.instanceOf(SimulatedCrash);
+      const left = (await leftovers(session)).stacks;
+      expect(left).to.have.length(1);
+      // Right after the kill the lease still lives: the sweeper leaves the stack to its run.
+      expect((await lib.sweep({})).destroyedStacks).to.deep.equal([]);
+      // The lease has expired, but not the TTL (6 h from the drill's start).
+      await session.advance(HOUR);
+      expect((await lib.sweep({})).destroyedStacks).to.deep.equal([]);
+      await session.advance(6 * HOUR);
+      expect((await lib.sweep({})).destroyedStacks).to.deep.equal(left);
+      expect(await leftovers(session)).to.deep.equal(NONE);
+    } finally {
+      await lib.close();
+      await dying.close().catch(() => undefined);
       await session.close();
     }
   });

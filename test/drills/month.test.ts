@@ -97,15 +97,18 @@ describe("a simulated month of nightly drills (sandbox, virtual time)", function
       const missed = events.filter((e) => e.code === "schedule.missed");
       expect(missed.map((e) => e.data)).to.deep.equal([{ slot: "sandbox:restore", missed: 1, first: "2026-03-14T03:00:00.000Z", newest: "2026-03-14T03:00:00.000Z", catchUp: false }]);
 
-      // Only the stack whose destroy failed is left; the sweeper removes it (its TTL passed).
+      // The stack whose destroy failed on the 21st was swept after the 22nd's drill (its TTL had
+      // passed); nothing is left, and a sweep now finds nothing more.
+      const swept = events.filter((e) => e.code === "schedule.swept");
+      expect(swept.map((e) => [(e.data as { occurrence: string }).occurrence, (e.data as { destroyedStacks: string[] }).destroyedStacks])).to.deep.equal([
+        ["sandbox:restore:2026-03-22T03:00:00.000Z", [`drill-${night(21).id.toLowerCase()}`]],
+      ]);
       const drillStacks = async () => (await session.sandbox.stacks.list()).filter((s) => s.startsWith("drill-"));
       const liveDrillClusters = () => [...world.clusters.values()].filter((c) => c.status !== "deleted" && c.id.startsWith("pl-drill-")).map((c) => c.id);
-      expect(await drillStacks()).to.have.length(1);
-      const report = await lib.sweep({});
-      expect(report.destroyedStacks).to.have.length(1);
-      expect(report.errors).to.deep.equal([]);
       expect(await drillStacks()).to.deep.equal([]);
       expect(liveDrillClusters()).to.deep.equal([]);
+      const report = await lib.sweep({});
+      expect([report.destroyedStacks, report.deletedClusters, report.errors]).to.deep.equal([[], [], []]);
 
       // The month as trends: outcomes and the RPO of every completed night (backups every 6 h, drill at 03:00).
       const [trend] = await lib.runs.trends({ kind: "restore-drill", days: 31 });
