@@ -40,6 +40,12 @@ export function parseLockHolder(message: string): LockHolder {
 
 type CliError = Error & { commandResult?: { stderr?: string; stdout?: string } };
 
+/** Resources whose cloud id is their declared name: a pending create of one can be imported. */
+const ADOPTABLE: Record<string, (inputs: Record<string, unknown>) => string | undefined> = {
+  "aws:rds/cluster:Cluster": (i) => (typeof i["clusterIdentifier"] === "string" ? i["clusterIdentifier"] : undefined),
+  "aws:rds/clusterInstance:ClusterInstance": (i) => (typeof i["identifier"] === "string" ? i["identifier"] : undefined),
+};
+
 /**
  * Pulumi stacks through the Automation API's `LocalWorkspace` over the project's committed files,
  * with self-managed state. Errors are translated once, here: the CLI's error classes are matched
@@ -84,6 +90,7 @@ export class PulumiStacks implements Stacks {
   async up(stack: string, config: Record<string, StackConfigValue>, opts: StackOperationOptions): Promise<StackUpdateResult> {
     return this.serial(async () => {
       const s = await this.prepare(stack, config);
+      await this.adoptPendingCreates(s, stack, opts);
       const r = await this.unlocking(stack, opts, () => this.bounded("up", stack, opts, (signal) => s.up({ signal, onEvent: (e) => this.progress(e, opts) })));
       return {
         outputs: Object.fromEntries(Object.entries(r.outputs).map(([k, v]) => [k, v.value as JsonObject[string]])),
@@ -128,6 +135,38 @@ export class PulumiStacks implements Stacks {
     const s = await this.select(stack);
     await this.call("cancel", stack, () => s.cancel());
     await this.bounded("refresh", stack, opts, (signal) => s.refresh({ signal }));
+  }
+
+  /**
+   * An update interrupted while creating a resource leaves a *pending create* in the state: the
+   * resource may exist in AWS, but a new `up` would create it again — for an Aurora cluster, a
+   * second restore, or `DBClusterAlreadyExistsFault` on its fixed identifier. Before each `up`,
+   * the resources AWS knows by name (clusters, instances) are imported into the state, then the
+   * pending creates are cleared with a refresh; what could not be adopted is created by the update.
+   * (Pulumi, "Recovering from an interrupted update"; the Node Automation API clears pending
+   * creates but cannot import them, hence `pulumi import`.)
+   */
+  private async adoptPendingCreates(s: Stack, stack: string, opts: StackOperationOptions): Promise<void> {
+    const state = await this.call("stack export", stack, () => s.exportStack());
+    const pending = (((state.deployment as { pending_operations?: unknown[] } | undefined)?.pending_operations ?? []) as Array<{ type?: string; resource?: { urn?: string; type?: string; inputs?: Record<string, unknown>; parent?: string } }>)
+      .filter((p) => p.type === "creating" && typeof p.resource?.urn === "string" && typeof p.resource.type === "string");
+    if (pending.length === 0) return;
+    for (const p of pending) {
+      const { urn, type, inputs = {}, parent } = p.resource as { urn: string; type: string; inputs?: Record<string, unknown>; parent?: string };
+      const id = ADOPTABLE[type]?.(inputs);
+      if (id === undefined) continue;
+      const name = urn.slice(urn.lastIndexOf("::") + 2);
+      try {
+        await this.call("import", stack, () =>
+          s.import({ resources: [{ type, name, id, ...(parent === undefined ? {} : { parent: "parent" }) }], ...(parent === undefined ? {} : { nameTable: { parent } }), protect: false, generateCode: false }),
+        );
+        opts.onProgress?.({ status: "done", op: "import", type, resource: name, message: `adopted ${id}, created by an interrupted update` });
+      } catch (error) {
+        // Not in AWS after all (the create never reached it): the update creates it.
+        opts.onProgress?.({ status: "diagnostic", op: "import", type, resource: name, message: `${id} not adopted: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}` });
+      }
+    }
+    await this.bounded("refresh", stack, opts, (signal) => s.refresh({ signal, clearPendingCreates: true }));
   }
 
   /**

@@ -1,4 +1,4 @@
-import { appendFileSync } from "node:fs";
+import { appendFileSync, readFileSync } from "node:fs";
 import { SemVer } from "semver";
 import type { PulumiCommand } from "@pulumi/pulumi/automation";
 
@@ -26,6 +26,24 @@ export interface FakeCliBehaviour {
   fail?: Record<string, { stderr: string; code?: number; /** Fail only this many times (default: always). */ times?: number }>;
   /** `up` waits for this before answering (to test deadlines and abort). */
   hangUp?: boolean;
+  /** Cloud ids `pulumi import` does not find (the create never reached AWS). */
+  missingIds?: string[];
+}
+
+/** A pending operation an interrupted update left in a stack's state. */
+export interface PendingOperation {
+  type: "creating" | "updating" | "deleting";
+  resource: { urn: string; type: string; inputs?: Record<string, unknown>; parent?: string };
+}
+
+/** What the fake keeps per stack. */
+export interface FakeStack {
+  config: Record<string, string>;
+  outputs: Record<string, unknown>;
+  resources: number;
+  pending: PendingOperation[];
+  /** What `pulumi import` adopted: type, name, id and parent URN. */
+  imported: Array<{ type: string; name: string; id: string; parent?: string }>;
 }
 
 /**
@@ -37,7 +55,7 @@ export interface FakeCliBehaviour {
  */
 export class FakePulumiCli {
   readonly calls: Invocation[] = [];
-  readonly stacks = new Map<string, { config: Record<string, string>; outputs: Record<string, unknown>; resources: number }>();
+  readonly stacks = new Map<string, FakeStack>();
   readonly command = "pulumi";
   readonly version = new SemVer("3.190.0");
   aborted = 0;
@@ -63,7 +81,7 @@ export class FakePulumiCli {
       case "stack select":
         return this.stacks.has(stackName) ? ok() : Promise.reject(this.error(`error: no stack named '${stackName}' found`, 255));
       case "stack init":
-        this.stacks.set(stackName, { config: {}, outputs: {}, resources: 0 });
+        this.stacks.set(stackName, { config: {}, outputs: {}, resources: 0, pending: [], imported: [] });
         return ok();
       case "config set-all": {
         const s = this.stacks.get(stackName)!;
@@ -120,7 +138,24 @@ export class FakePulumiCli {
       case "cancel":
         return ok();
       case "refresh":
+        if (argv.includes("--clear-pending-creates")) {
+          const s = this.stacks.get(stackName)!;
+          s.pending = s.pending.filter((p) => p.type !== "creating");
+        }
         return ok();
+      case "stack export": {
+        const s = this.stacks.get(stackName)!;
+        return ok(JSON.stringify({ version: 3, deployment: { manifest: {}, resources: [], pending_operations: s.pending } }));
+      }
+      case "import": {
+        const s = this.stacks.get(stackName)!;
+        const file = JSON.parse(readFileSync(this.flag(argv, "--file")!, "utf8")) as { nameTable?: Record<string, string>; resources: Array<{ type: string; name: string; id: string; parent?: string }> };
+        for (const r of file.resources) {
+          if (this.behaviour.missingIds?.includes(r.id)) return Promise.reject(this.error(`error: Preview failed: resource '${r.id}' does not exist`, 255));
+          s.imported.push({ type: r.type, name: r.name, id: r.id, ...(r.parent === undefined ? {} : { parent: file.nameTable?.[r.parent] ?? r.parent }) });
+        }
+        return ok("Import complete\n");
+      }
       default:
         return Promise.reject(new Error(`fake pulumi: unexpected command ${argv.join(" ")}`));
     }

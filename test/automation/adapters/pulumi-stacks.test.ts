@@ -144,6 +144,32 @@ describe("PulumiStacks over LocalWorkspace with a fake pulumi CLI", function () 
     expect(live.cli.argvs().some((a) => a.startsWith("cancel"))).to.equal(false);
   });
 
+  it("before an up, adopts what an interrupted update was creating (import by name), then clears the pending creates", async function () {
+    const { cli, stacks } = adapter({ missingIds: ["pilotlight-prod-dr-1"] });
+    await stacks.up("dr", DR_CONFIG, forever());
+    const component = "urn:pulumi:dr::pilotlight::pilotlight:environment:Dr$pilotlight:database:Aurora::dr-database";
+    cli.stacks.get("dr")!.pending = [
+      { type: "creating", resource: { urn: `urn:pulumi:dr::pilotlight::pilotlight:environment:Dr$pilotlight:database:Aurora$aws:rds/cluster:Cluster::dr-database-cluster`, type: "aws:rds/cluster:Cluster", inputs: { clusterIdentifier: "pilotlight-prod-dr" }, parent: component } },
+      { type: "creating", resource: { urn: "urn:pulumi:dr::pilotlight::aws:rds/clusterInstance:ClusterInstance::dr-database-1", type: "aws:rds/clusterInstance:ClusterInstance", inputs: { identifier: "pilotlight-prod-dr-1" } } },
+      { type: "creating", resource: { urn: "urn:pulumi:dr::pilotlight::aws:ec2/securityGroup:SecurityGroup::dr-db-sg", type: "aws:ec2/securityGroup:SecurityGroup", inputs: {} } },
+    ];
+    const before = cli.calls.length;
+    const progress: StackProgress[] = [];
+    await stacks.up("dr", DR_CONFIG, { ...forever(), onProgress: (p) => progress.push(p) });
+    const verbs = cli.argvs().slice(before).map((a) => a.split(" ").slice(0, a.startsWith("stack") ? 2 : 1).join(" ")).filter((v) => !["stack select", "config", "stack history", "stack output"].includes(v!));
+    expect(verbs).to.deep.equal(["stack export", "import", "import", "refresh", "up"]);
+    expect(cli.argvs().find((a) => a.startsWith("refresh"))).to.contain("--clear-pending-creates");
+    // The cluster is adopted under its own name and parent; the instance never reached AWS; the
+    // security group has no name to import it by: both are left to the update.
+    expect(cli.stacks.get("dr")!.imported).to.deep.equal([{ type: "aws:rds/cluster:Cluster", name: "dr-database-cluster", id: "pilotlight-prod-dr", parent: component }]);
+    expect(cli.stacks.get("dr")!.pending).to.deep.equal([]);
+    expect(progress.filter((p) => p.op === "import").map((p) => p.status)).to.deep.equal(["done", "diagnostic"]);
+    // With nothing pending, an up only reads the state.
+    const again = cli.calls.length;
+    await stacks.up("dr", DR_CONFIG, forever());
+    expect(cli.argvs().slice(again).some((a) => a.startsWith("import") || a.startsWith("refresh"))).to.equal(false);
+  });
+
   it("does not trust an 'already exists' classification from up: it is a resource error", async function () {
     const { stacks } = adapter({ fail: { up: { stderr: "error: 1 error occurred: creating RDS Cluster: DBClusterAlreadyExistsFault: stack-dr cluster already exists" } } });
     expect(await code(stacks.up("dr", DR_CONFIG, forever()))).to.equal("pulumi.error");
