@@ -22,6 +22,7 @@ import { waitFor, type WaitCheck } from "../engine/wait";
 import type { Clock } from "../ports/clock";
 import type { ClusterInfo, ClusterSnapshotInfo, Databases, WaitOptions } from "../ports/databases";
 import { toAwsError } from "./aws-errors";
+import { assertOwned } from "./tag-guard";
 
 /** Creates an RDS client for a region (injected in tests). */
 export type RdsClientFactory = (region: string) => RDSClient;
@@ -208,13 +209,7 @@ export class AwsDatabases implements Databases {
   async deleteClusterSnapshot(q: { region: string; id: string }): Promise<void> {
     const s = await this.describeClusterSnapshot(q);
     if (s === undefined) return;
-    if (s.tags["managed-by"] !== "pilotlight") {
-      throw new PilotlightError("guard.untagged", `refusing to delete snapshot ${q.id}: it does not carry managed-by=pilotlight`, {
-        source: "user",
-        hint: "pilotlight deletes only what it created and tagged",
-        details: { snapshot: q.id, region: q.region },
-      });
-    }
+    assertOwned("snapshot", q.id, q.region, s.tags);
     await this.send(q.region, "DeleteDBClusterSnapshot", q.id, async (client) => {
       try {
         await client.send(new DeleteDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: q.id }));
@@ -254,13 +249,7 @@ export class AwsDatabases implements Databases {
   async deleteCluster(q: { region: string; id: string; finalSnapshotId?: string; disableProtection?: boolean }): Promise<void> {
     const c = await this.describeCluster(q);
     if (c === undefined) return;
-    if (c.tags["managed-by"] !== "pilotlight") {
-      throw new PilotlightError("guard.untagged", `refusing to delete cluster ${q.id}: it does not carry managed-by=pilotlight`, {
-        source: "user",
-        hint: "pilotlight deletes only what it created and tagged",
-        details: { cluster: q.id, region: q.region },
-      });
-    }
+    assertOwned("cluster", q.id, q.region, c.tags);
     await this.send(q.region, "DeleteDBCluster", q.id, async (client) => {
       if (q.disableProtection === true) {
         await client.send(new ModifyDBClusterCommand({ DBClusterIdentifier: q.id, DeletionProtection: false, ApplyImmediately: true }));

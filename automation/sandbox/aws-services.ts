@@ -1,6 +1,7 @@
 import { PilotlightError } from "../domain/errors";
 import type { RecoveryPoint, RestoreJob } from "../domain/recovery-point";
 import { isThrottling, toAwsError } from "../adapters/aws-errors";
+import { assertOwned } from "../adapters/tag-guard";
 import { retry, waitFor, type WaitCheck } from "../engine/wait";
 import type { Backups, BackupJobSummary, StartRestoreRequest, VaultInfo } from "../ports/backups";
 import type { ClusterInfo, ClusterSnapshotInfo, Databases, WaitOptions } from "../ports/databases";
@@ -14,7 +15,6 @@ import type { SandboxCluster } from "./cluster";
 import { draw } from "./durations";
 import { SandboxAwsError, type RecoveryPointRecord, type SandboxWorld } from "./world";
 
-const MANAGED_BY = "managed-by";
 
 /**
  * Shared call discipline of the sandbox's services, mirroring the AWS SDK's: every call passes
@@ -295,13 +295,7 @@ export class SandboxDatabases extends SandboxService implements Databases {
   async deleteClusterSnapshot(q: { region: string; id: string }): Promise<void> {
     const s = [...this.world.snapshots.values()].find((x) => x.region === q.region && (x.id === q.id || x.arn === q.id));
     if (s === undefined) return;
-    if (s.tags[MANAGED_BY] !== "pilotlight") {
-      throw new PilotlightError("guard.untagged", `refusing to delete snapshot ${q.id}: it does not carry ${MANAGED_BY}=pilotlight`, {
-        source: "user",
-        hint: "pilotlight deletes only what it created and tagged; delete it yourself if you mean to",
-        details: { snapshot: q.id },
-      });
-    }
+    assertOwned("snapshot", q.id, q.region, s.tags);
     await this.call(q.region, "DeleteDBClusterSnapshot", () => void this.world.snapshots.delete(s.arn), q.id);
   }
 
@@ -324,13 +318,7 @@ export class SandboxDatabases extends SandboxService implements Databases {
 
   async deleteCluster(q: { region: string; id: string; finalSnapshotId?: string; disableProtection?: boolean }): Promise<void> {
     const c = await this.call(q.region, "DescribeDBClusters", () => this.clusterOrThrow(q.id), q.id);
-    if (c.tags[MANAGED_BY] !== "pilotlight") {
-      throw new PilotlightError("guard.untagged", `refusing to delete cluster ${q.id}: it does not carry ${MANAGED_BY}=pilotlight`, {
-        source: "user",
-        hint: "pilotlight deletes only what it created and tagged; delete it yourself if you mean to",
-        details: { cluster: q.id },
-      });
-    }
+    assertOwned("cluster", q.id, q.region, c.tags);
     await this.call(q.region, "DeleteDBCluster", async () => {
       if (c.deletionProtection && q.disableProtection !== true) {
         throw new SandboxAwsError("InvalidParameterCombination", "Cannot delete protected Cluster, please disable deletion protection and try again.", "client");
