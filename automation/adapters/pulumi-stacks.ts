@@ -90,7 +90,8 @@ export class PulumiStacks implements Stacks {
   async up(stack: string, config: Record<string, StackConfigValue>, opts: StackOperationOptions): Promise<StackUpdateResult> {
     return this.serial(async () => {
       const s = await this.prepare(stack, config);
-      await this.adoptPendingCreates(s, stack, opts);
+      // A crashed update leaves both a lock and pending creates: the lock is recovered first.
+      await this.unlocking(stack, opts, () => this.adoptPendingCreates(s, stack, opts));
       const r = await this.unlocking(stack, opts, () => this.bounded("up", stack, opts, (signal) => s.up({ signal, onEvent: (e) => this.progress(e, opts) })));
       return {
         outputs: Object.fromEntries(Object.entries(r.outputs).map(([k, v]) => [k, v.value as JsonObject[string]])),
@@ -162,6 +163,7 @@ export class PulumiStacks implements Stacks {
         );
         opts.onProgress?.({ status: "done", op: "import", type, resource: name, message: `adopted ${id}, created by an interrupted update` });
       } catch (error) {
+        if (isPilotlightError(error) && error.code === "pulumi.stack-locked") throw error;
         // Not in AWS after all (the create never reached it): the update creates it.
         opts.onProgress?.({ status: "diagnostic", op: "import", type, resource: name, message: `${id} not adopted: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}` });
       }

@@ -170,6 +170,19 @@ describe("PulumiStacks over LocalWorkspace with a fake pulumi CLI", function () 
     expect(cli.argvs().slice(again).some((a) => a.startsWith("import") || a.startsWith("refresh"))).to.equal(false);
   });
 
+  it("a crashed update's lock and pending create: the lock is recovered first, then the cluster adopted", async function () {
+    const lock = "error: the stack is currently locked by 1 lock(s).\n  file:///state/.pulumi/locks/organization/pilotlight/dr/abc.json: created by ops@" + hostname() + " (pid 999999) at 2026-01-01T00:00:00Z";
+    const { cli, stacks } = adapter({ fail: { import: { stderr: lock, times: 1 } } });
+    await stacks.up("dr", DR_CONFIG, forever());
+    cli.stacks.get("dr")!.pending = [{ type: "creating", resource: { urn: "urn:pulumi:dr::pilotlight::aws:rds/cluster:Cluster::dr-database-cluster", type: "aws:rds/cluster:Cluster", inputs: { clusterIdentifier: "pilotlight-prod-dr" } } }];
+    const before = cli.calls.length;
+    await stacks.up("dr", DR_CONFIG, forever());
+    const verbs = cli.argvs().slice(before).map((a) => a.split(" ").slice(0, a.startsWith("stack") ? 2 : 1).join(" ")).filter((v) => ["stack export", "import", "cancel", "refresh", "up"].includes(v!));
+    expect(verbs).to.deep.equal(["stack export", "import", "cancel", "refresh", "stack export", "import", "refresh", "up"]);
+    expect(cli.stacks.get("dr")!.imported.map((r) => r.id)).to.deep.equal(["pilotlight-prod-dr"]);
+    expect(cli.stacks.get("dr")!.pending).to.deep.equal([]);
+  });
+
   it("does not trust an 'already exists' classification from up: it is a resource error", async function () {
     const { stacks } = adapter({ fail: { up: { stderr: "error: 1 error occurred: creating RDS Cluster: DBClusterAlreadyExistsFault: stack-dr cluster already exists" } } });
     expect(await code(stacks.up("dr", DR_CONFIG, forever()))).to.equal("pulumi.error");
