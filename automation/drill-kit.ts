@@ -3,7 +3,7 @@ import type { PilotlightError } from "./domain/errors";
 import type { EventSink } from "./domain/events";
 import type { JsonObject } from "./domain/json";
 import type { Plan } from "./domain/plan";
-import type { RunKind } from "./domain/run";
+import type { Run, RunKind } from "./domain/run";
 import type { Validator } from "./ports/validator";
 import type { RunbookPorts } from "./runbooks/ports";
 import type { Pilotlight, Runbook } from "./library";
@@ -33,9 +33,11 @@ export interface SweepReport extends JsonObject {
 /** What the library tells the sweeper. */
 export interface SweepOptions {
   now: number;
-  /** What the run store knows of a drill stack's run: still running, and when its resources expire. */
-  stackState: (stack: string) => Promise<{ active: boolean; expiresAt?: number }>;
   signal: AbortSignal;
+  /** Drill runs (restore and full) of the run store: drill stacks are named after them. */
+  drillRuns: Run[];
+  /** Whether a live process holds the run's lease now. */
+  leaseLive: (run: Run) => Promise<boolean>;
 }
 
 /**

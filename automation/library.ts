@@ -11,7 +11,7 @@ import { PilotlightError } from "./domain/errors";
 import type { EventSink, PilotEvent } from "./domain/events";
 import type { JsonObject } from "./domain/json";
 import type { Plan } from "./domain/plan";
-import { isTerminalPhase, type Run, type RunKind, type RunPhase } from "./domain/run";
+import type { Run, RunKind, RunPhase } from "./domain/run";
 import { Engine } from "./engine/engine";
 import type { StepHandlers } from "./engine/step-context";
 import type { Clock } from "./ports/clock";
@@ -386,15 +386,10 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
       const report = await sweep(ports, environment, {
         now: clock.now(),
         signal: req.signal ?? new AbortController().signal,
-        // A drill stack is named after its run: a running one is left to its own cleanup steps;
-        // a finished one's resources expire a TTL after the drill began.
-        stackState: async (stack) => {
-          const run = drillRuns.find((r) => stack.includes(r.id.toLowerCase().replace(/[^a-z0-9-]/g, "-")));
-          if (run === undefined) return { active: false };
-          // Unfinished and its lease alive: a process is still on it. A run whose process died
-          // (lease expired) is not, and its stack is a leftover once the TTL passed.
-          const lease = isTerminalPhase(run.phase) ? undefined : await store.readLease(run.target);
-          return { active: lease !== undefined && lease.runId === run.id && lease.expiresAt > clock.now(), expiresAt: run.createdAt + environment.drills.ttl };
+        drillRuns,
+        leaseLive: async (run) => {
+          const lease = await store.readLease(run.target);
+          return lease !== undefined && lease.runId === run.id && lease.expiresAt > clock.now();
         },
       });
       emit("step.progress", `sweep of ${envName}: ${report.destroyedStacks.length} stacks, ${report.deletedClusters.length} clusters, ${report.deletedSnapshots.length} snapshots removed`, report);

@@ -1,3 +1,4 @@
+import { MANAGED_BY } from "../automation/adapters/tag-guard";
 import type { EnvironmentConfig } from "../automation/config/schema";
 import { PilotlightError } from "../automation/domain/errors";
 import type { JsonObject } from "../automation/domain/json";
@@ -87,7 +88,7 @@ export async function validateDrillData(ctx: StepContext, ports: RunbookPorts, e
 export async function destroyDrillStack(ctx: StepContext, ports: RunbookPorts, stack: string, region: string): Promise<JsonObject> {
   if (ctx.external === undefined) await ctx.recordExternal({ kind: "stack-destroy", id: stack, region });
   await ports.stacks.destroy(stack, { signal: ctx.signal, deadline: ctx.deadline, remove: true, preserveConfig: false });
-  const strays = (await ports.databases.listClusters({ region })).filter((c) => c.tags["managed-by"] === "pilotlight" && c.tags["pilotlight:run-id"] === ctx.runId && c.status !== "deleted");
+  const strays = (await ports.databases.listClusters({ region })).filter((c) => c.tags[MANAGED_BY] === "pilotlight" && c.tags["pilotlight:run-id"] === ctx.runId && c.status !== "deleted");
   for (const c of strays) await ports.databases.deleteCluster({ region, id: c.id, disableProtection: true });
   return { destroyed: stack, strayClusters: strays.map((c) => c.id) };
 }

@@ -9,8 +9,6 @@ import { reportStep } from "../automation/runbooks/report-step";
 import { drStackConfig } from "../automation/runbooks/stack-config";
 import { destroyDrillStack, drillStackName, gatherDrillFacts, noRecoveryPoint, validateDrillData, type DrillFacts } from "./drill-steps";
 
-export { drillStackName };
-
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 

@@ -1,11 +1,13 @@
 import type { EnvironmentConfig } from "../automation/config/schema";
+import { MANAGED_BY } from "../automation/adapters/tag-guard";
 import type { SweepOptions, SweepReport } from "../automation/drill-kit";
+import { isTerminalPhase } from "../automation/domain/run";
+import { drillStackName } from "./drill-steps";
 import type { RunbookPorts } from "../automation/runbooks/ports";
 
 export type { SweepReport };
 
 const DRILL_STACK = /^drill-/;
-const MANAGED = "managed-by";
 const EXPIRES = "pilotlight:expires-at";
 
 /** What the sweeper decides for one tagged resource. */
@@ -14,7 +16,7 @@ type Verdict = "delete" | "untagged" | "forensics" | "keep";
 function verdict(tags: Record<string, string>, now: number): Verdict {
   const expires = tags[EXPIRES];
   if (expires === undefined) return "keep";
-  if (tags[MANAGED] !== "pilotlight") return "untagged";
+  if (tags[MANAGED_BY] !== "pilotlight") return "untagged";
   if (tags["pilotlight:forensics"] !== undefined) return "forensics";
   return Date.parse(expires) <= now ? "delete" : "keep";
 }
@@ -43,11 +45,13 @@ export async function sweep(ports: RunbookPorts, env: EnvironmentConfig, o: Swee
     return v === "delete";
   };
   for (const stack of (await ports.stacks.list()).filter((s) => DRILL_STACK.test(s))) {
-    const state = await o.stackState(stack);
-    if (state.active) continue; // its run's cleanup steps will remove it
-    // Expiry: from the run, else the stack's own `expiresAt` output; a stack with neither (an
-    // `up` that failed before any output) is a leftover of a run this store does not know.
-    let expiresAt = state.expiresAt;
+    const run = o.drillRuns.find((r) => stack === drillStackName(r.id) || stack.startsWith(`${drillStackName(r.id)}-`));
+    // Unfinished with a live lease: a process is still on it and its cleanup steps will remove
+    // the stack. A run whose process died (lease expired) left a leftover.
+    if (run !== undefined && !isTerminalPhase(run.phase) && (await o.leaseLive(run))) continue;
+    // Expiry: a TTL from the drill's start, else the stack's own `expiresAt` output; a stack with
+    // neither (an `up` that failed before any output) is a leftover of a run this store does not know.
+    let expiresAt = run === undefined ? undefined : run.createdAt + env.drills.ttl;
     if (expiresAt === undefined) {
       const declared = Date.parse(String((await ports.stacks.outputs(stack).catch(() => ({}) as Record<string, unknown>))["expiresAt"] ?? ""));
       if (!Number.isNaN(declared)) expiresAt = declared;

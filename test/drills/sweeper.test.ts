@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import type { Run, RunPhase } from "../../automation/domain/run";
 import type { RunbookPorts } from "../../automation/runbooks/ports";
 import { sweep } from "../../drills/sweeper";
 import { SANDBOX } from "../support/sandbox-harness";
@@ -20,25 +21,27 @@ function portsWith(stacks: Record<string, Record<string, unknown>>) {
   return { ports, destroyed };
 }
 
+/** A drill run (only what the sweeper reads). */
+const run = (id: string, phase: RunPhase, createdAt: number) => ({ id, kind: "restore-drill", target: `drill:restore:env:sandbox:${id}`, phase, createdAt }) as unknown as Run;
+
 describe("sweeper (drill stacks)", function () {
   it("destroys a drill stack only when its run is not running and its TTL passed; never another stack", async function () {
     const { ports, destroyed } = portsWith({
       dr: {},
       primary: {},
       "drill-running": {},
+      "drill-running-home": {},
+      "drill-dead": {},
       "drill-fresh": {},
       "drill-expired": {},
       "drill-unknown-fresh": { expiresAt: new Date(NOW + HOUR).toISOString() },
       "drill-unknown-expired": { expiresAt: new Date(NOW - HOUR).toISOString() },
       "drill-unknown-no-outputs": {},
     });
-    const states: Record<string, { active: boolean; expiresAt?: number }> = {
-      "drill-running": { active: true, expiresAt: NOW - HOUR },
-      "drill-fresh": { active: false, expiresAt: NOW + HOUR },
-      "drill-expired": { active: false, expiresAt: NOW - 1 },
-    };
-    const report = await sweep(ports, SANDBOX, { now: NOW, signal: new AbortController().signal, stackState: async (s) => states[s] ?? { active: false } });
-    expect(destroyed).to.deep.equal(["drill-expired", "drill-unknown-expired", "drill-unknown-no-outputs"]);
+    // SANDBOX.drills.ttl is 6 h.
+    const runs = [run("running", "InProgress", NOW - 10 * HOUR), run("dead", "InProgress", NOW - 7 * HOUR), run("fresh", "Completed", NOW - HOUR), run("expired", "Failed", NOW - 7 * HOUR)];
+    const report = await sweep(ports, SANDBOX, { now: NOW, signal: new AbortController().signal, drillRuns: runs, leaseLive: async (r) => r.id === "running" });
+    expect(destroyed).to.deep.equal(["drill-dead", "drill-expired", "drill-unknown-expired", "drill-unknown-no-outputs"]);
     expect(report.destroyedStacks).to.deep.equal(destroyed);
   });
 });
