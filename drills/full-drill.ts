@@ -3,7 +3,7 @@ import { PilotlightError } from "../automation/domain/errors";
 import type { JsonObject } from "../automation/domain/json";
 import type { Plan } from "../automation/domain/plan";
 import type { StepContext, StepHandlers } from "../automation/engine/step-context";
-import { hostOf, openDatabase, upStack, waitForDns, waitForHealthy } from "../automation/runbooks/actions";
+import { copySnapshot, hostOf, openDatabase, runSnapshotId, snapshotCluster, upStack, waitForDns, waitForHealthy } from "../automation/runbooks/actions";
 import type { RunbookPorts } from "../automation/runbooks/ports";
 import { reportStep } from "../automation/runbooks/report-step";
 import { drStackConfig } from "../automation/runbooks/stack-config";
@@ -77,7 +77,7 @@ const outputsFrom = (ctx: StepContext, step: string) => ((ctx.outputOf(step) as 
 
 /** Executes the full drill. */
 export function fullDrillHandlers(ports: RunbookPorts, envName: string, env: EnvironmentConfig): StepHandlers {
-  const snapshotId = (ctx: StepContext) => `pl-drill-${ctx.runId.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(-40)}`.replace(/-+$/, "");
+  const snapshotId = (ctx: StepContext) => runSnapshotId("pl-drill", ctx.runId);
   const drillTags = (ctx: StepContext) => ({ "managed-by": "pilotlight", "pilotlight:run-id": ctx.runId, "pilotlight:expires-at": new Date(factsOf(ctx).declaredAt + factsOf(ctx).ttlMs).toISOString() });
   const drConfig = (ctx: StepContext, record: boolean) => {
     const f = factsOf(ctx);
@@ -122,26 +122,9 @@ export function fullDrillHandlers(ports: RunbookPorts, envName: string, env: Env
       await ctx.measure("rtoMs", ctx.clock.now() - factsOf(ctx).declaredAt);
       return { probes: await ctx.clock.track(probes(dr(ctx))) };
     },
-    "snapshot-dr": async (ctx) => {
-      const id = snapshotId(ctx);
-      if (ctx.external === undefined) {
-        await ports.databases.createClusterSnapshot({ region: env.dr.region, clusterId: String(dr(ctx).outputs["clusterIdentifier"]), snapshotId: id, tags: drillTags(ctx) });
-        await ctx.recordExternal({ kind: "cluster-snapshot", id, region: env.dr.region });
-      }
-      const s = await ports.databases.waitForSnapshotAvailable({ region: env.dr.region, id, maxWaitMs: ctx.deadline - ctx.clock.now(), signal: ctx.signal });
-      return { arn: s.arn };
-    },
-    "copy-home": async (ctx) => {
-      const id = snapshotId(ctx);
-      if (ctx.external === undefined) {
-        // Called in the destination region with the source ARN and a destination-region key
-        // (RDS API Reference, CopyDBClusterSnapshot).
-        await ports.databases.copyClusterSnapshot({ sourceArn: String((ctx.outputOf("snapshot-dr") as JsonObject)["arn"]), targetRegion: env.primary.region, targetId: id, kmsKeyId: factsOf(ctx).primaryKmsKeyArn, tags: drillTags(ctx) });
-        await ctx.recordExternal({ kind: "cluster-snapshot-copy", id, region: env.primary.region });
-      }
-      const s = await ports.databases.waitForSnapshotAvailable({ region: env.primary.region, id, maxWaitMs: ctx.deadline - ctx.clock.now(), signal: ctx.signal });
-      return { arn: s.arn };
-    },
+    "snapshot-dr": async (ctx) => snapshotCluster(ctx, ports, { region: env.dr.region, clusterId: String(dr(ctx).outputs["clusterIdentifier"]), snapshotId: snapshotId(ctx), tags: drillTags(ctx) }),
+    "copy-home": async (ctx) =>
+      copySnapshot(ctx, ports, { sourceArn: String((ctx.outputOf("snapshot-dr") as JsonObject)["arn"]), targetRegion: env.primary.region, targetId: snapshotId(ctx), kmsKeyId: factsOf(ctx).primaryKmsKeyArn, tags: drillTags(ctx) }),
     "restore-home": async (ctx) => {
       // Without the drill record for now: Route 53 holds one CNAME per name, and DR owns it.
       const outputs = await upStack(ctx, ports, drillStackName(ctx.runId, HOME), env.primary.region, homeConfig(ctx, false), { phases: "home." });

@@ -108,3 +108,31 @@ export async function waitForHealthy(ctx: StepContext, ports: RunbookPorts, url:
 export function hostOf(url: unknown): string {
   return new URL(String(url)).host;
 }
+
+/** The id of a run's manual cluster snapshot (at most 63 characters, no trailing hyphen). */
+export function runSnapshotId(prefix: string, runId: string): string {
+  return `${prefix}-${runId.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(-40)}`.replace(/-+$/, "");
+}
+
+/** A manual snapshot of a cluster as a step: started once (its id is the step's external reference), then waited for. */
+export async function snapshotCluster(ctx: StepContext, ports: RunbookPorts, q: { region: string; clusterId: string; snapshotId: string; tags: Record<string, string> }): Promise<JsonObject> {
+  if (ctx.external === undefined) {
+    await ports.databases.createClusterSnapshot(q);
+    await ctx.recordExternal({ kind: "cluster-snapshot", id: q.snapshotId, region: q.region });
+  }
+  const s = await ports.databases.waitForSnapshotAvailable({ region: q.region, id: q.snapshotId, maxWaitMs: ctx.deadline - ctx.clock.now(), signal: ctx.signal });
+  return { arn: s.arn };
+}
+
+/**
+ * A cross-region snapshot copy as a step: called in the destination region with the source ARN and
+ * a destination-region key (RDS API Reference, CopyDBClusterSnapshot), then waited for.
+ */
+export async function copySnapshot(ctx: StepContext, ports: RunbookPorts, q: { sourceArn: string; targetRegion: string; targetId: string; kmsKeyId: string; tags: Record<string, string> }): Promise<JsonObject> {
+  if (ctx.external === undefined) {
+    await ports.databases.copyClusterSnapshot(q);
+    await ctx.recordExternal({ kind: "cluster-snapshot-copy", id: q.targetId, region: q.targetRegion });
+  }
+  const s = await ports.databases.waitForSnapshotAvailable({ region: q.targetRegion, id: q.targetId, maxWaitMs: ctx.deadline - ctx.clock.now(), signal: ctx.signal });
+  return { arn: s.arn };
+}

@@ -4,7 +4,7 @@ import { PilotlightError } from "../domain/errors";
 import type { JsonObject } from "../domain/json";
 import type { Plan } from "../domain/plan";
 import type { StepContext, StepHandlers } from "../engine/step-context";
-import { hostOf, openDatabase, upStack, waitForDns, waitForHealthy } from "./actions";
+import { copySnapshot, hostOf, openDatabase, runSnapshotId, snapshotCluster, upStack, waitForDns, waitForHealthy } from "./actions";
 import { summarizeData } from "./data-checks";
 import type { RunbookPorts } from "./ports";
 import { reportStep } from "./report-step";
@@ -94,7 +94,7 @@ async function runSql(ports: RunbookPorts, region: string, outputs: JsonObject, 
 
 /** Executes the failback plan's steps through the ports. */
 export function failbackHandlers(ports: RunbookPorts, envName: string, env: EnvironmentConfig): StepHandlers {
-  const snapshotId = (ctx: StepContext) => `pl-failback-${ctx.runId.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(-40)}`.replace(/-+$/, "");
+  const snapshotId = (ctx: StepContext) => runSnapshotId("pl-failback", ctx.runId);
   const restoredOutputs = (ctx: StepContext) => (ctx.outputOf("restore-primary") as JsonObject)["outputs"] as JsonObject;
   return {
     "pin-dr": async (ctx): Promise<JsonObject> => {
@@ -109,29 +109,16 @@ export function failbackHandlers(ports: RunbookPorts, envName: string, env: Envi
       await runSql(ports, env.dr.region, factsOf(ctx).drOutputs, env, fenceStatements(true));
       return { fenced: String(factsOf(ctx).drOutputs["clusterIdentifier"]) };
     },
-    "snapshot-dr": async (ctx) => {
-      const f = factsOf(ctx);
-      const id = snapshotId(ctx);
-      if (ctx.external === undefined) {
-        await ports.databases.createClusterSnapshot({ region: env.dr.region, clusterId: String(f.drOutputs["clusterIdentifier"]), snapshotId: id, tags: { "managed-by": "pilotlight", "pilotlight:run-id": ctx.runId } });
-        await ctx.recordExternal({ kind: "cluster-snapshot", id, region: env.dr.region });
-      }
-      const s = await ports.databases.waitForSnapshotAvailable({ region: env.dr.region, id, maxWaitMs: ctx.deadline - ctx.clock.now(), signal: ctx.signal });
-      return { arn: s.arn };
-    },
-    "copy-home": async (ctx) => {
-      const f = factsOf(ctx);
-      const source = String((ctx.outputOf("snapshot-dr") as JsonObject)["arn"]);
-      const id = snapshotId(ctx);
-      if (ctx.external === undefined) {
-        // Called in the destination region, with the source ARN and a destination-region key
-        // (RDS API Reference, CopyDBClusterSnapshot).
-        await ports.databases.copyClusterSnapshot({ sourceArn: source, targetRegion: env.primary.region, targetId: id, kmsKeyId: String(f.primaryOutputs["primaryKmsKeyArn"]), tags: { "managed-by": "pilotlight", "pilotlight:run-id": ctx.runId } });
-        await ctx.recordExternal({ kind: "cluster-snapshot-copy", id, region: env.primary.region });
-      }
-      const s = await ports.databases.waitForSnapshotAvailable({ region: env.primary.region, id, maxWaitMs: ctx.deadline - ctx.clock.now(), signal: ctx.signal });
-      return { arn: s.arn };
-    },
+    "snapshot-dr": async (ctx) =>
+      snapshotCluster(ctx, ports, { region: env.dr.region, clusterId: String(factsOf(ctx).drOutputs["clusterIdentifier"]), snapshotId: snapshotId(ctx), tags: { "managed-by": "pilotlight", "pilotlight:run-id": ctx.runId } }),
+    "copy-home": async (ctx) =>
+      copySnapshot(ctx, ports, {
+        sourceArn: String((ctx.outputOf("snapshot-dr") as JsonObject)["arn"]),
+        targetRegion: env.primary.region,
+        targetId: snapshotId(ctx),
+        kmsKeyId: String(factsOf(ctx).primaryOutputs["primaryKmsKeyArn"]),
+        tags: { "managed-by": "pilotlight", "pilotlight:run-id": ctx.runId },
+      }),
     "restore-primary": async (ctx) => {
       const f = factsOf(ctx);
       const arn = String((ctx.outputOf("copy-home") as JsonObject)["arn"]);
