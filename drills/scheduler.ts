@@ -69,10 +69,6 @@ export function occurrencesBetween(expression: string, timezone: string, from: n
   return out;
 }
 
-/** The drills a scheduler runs: every kind the library offers. */
-export const SCHEDULED_KINDS = DRILL_KINDS;
-type Kind = DrillKind;
-
 /** Options of {@link DrillScheduler}. */
 export interface DrillSchedulerOptions {
   lib: Pilotlight;
@@ -108,9 +104,9 @@ export class DrillScheduler {
    * the configured catch-ups (resolves once they are started, not finished).
    */
   async start(): Promise<void> {
-    const schedules: Array<{ env: string; kind: Kind; cron: string; timezone: string; next: string | null; catchUp: boolean }> = [];
+    const schedules: Array<{ env: string; kind: DrillKind; cron: string; timezone: string; next: string | null; catchUp: boolean }> = [];
     for (const [env, e] of Object.entries(this.o.config.environments)) {
-      for (const kind of SCHEDULED_KINDS) {
+      for (const kind of DRILL_KINDS) {
         const s = e.drills[kind];
         if (!s.enabled) continue;
         const task = this.o.cron.schedule(s.schedule, s.timezone, (at) => this.fire(env, kind, at));
@@ -148,7 +144,7 @@ export class DrillScheduler {
   }
 
   /** One occurrence: claim it, then run the drill unless the previous one still runs here. */
-  async fire(env: string, kind: Kind, at: Date): Promise<void> {
+  async fire(env: string, kind: DrillKind, at: Date): Promise<void> {
     const slot = `${env}:${kind}`;
     const occurrence = `${slot}:${new Date(Math.floor(at.getTime() / 60_000) * 60_000).toISOString()}`;
     if (this.running.has(slot)) {
