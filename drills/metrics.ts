@@ -1,4 +1,5 @@
 import { createServer, type Server } from "node:http";
+import { PilotlightError } from "../automation/domain/errors";
 import type { Run } from "../automation/domain/run";
 
 /** Escapes a Prometheus label value. */
@@ -60,7 +61,14 @@ export function serveMetrics(load: () => Promise<Run[]>, port: number, host = "1
     );
   });
   return new Promise((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        new PilotlightError("config.invalid", `--metrics-port ${port}: cannot listen on ${host}:${port} (${error.code ?? error.message})`, {
+          source: "user",
+          hint: error.code === "EADDRINUSE" ? "another process uses that port: choose a free one (9464 is Prometheus' usual pick)" : "choose a port above 1023 that this user may bind",
+        }),
+      ),
+    );
     server.listen(port, host, () => resolve(server));
   });
 }

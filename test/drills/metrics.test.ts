@@ -37,4 +37,19 @@ describe("Prometheus metrics", function () {
       server.close();
     }
   });
+
+  it("a port already in use is a clear configuration error naming the port, not a crash", async function () {
+    const taken = await serveMetrics(async () => runs, 0);
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const e = await serveMetrics(async () => runs, port).then(
+        () => expect.fail("expected a refusal"),
+        (error: unknown) => error as { code?: string; message: string; source?: string },
+      );
+      expect(e).to.deep.include({ code: "config.invalid", source: "user" });
+      expect(e.message).to.contain(`--metrics-port ${port}`);
+    } finally {
+      taken.close();
+    }
+  });
 });
