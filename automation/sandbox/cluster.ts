@@ -1,5 +1,6 @@
-import { PGlite } from "@electric-sql/pglite";
+import type { PGlite } from "@electric-sql/pglite";
 import { fenceStatements } from "../adapters/fencing-sql";
+import { createPglite } from "../store/pglite-factory";
 import { PgliteSql } from "../store/pglite-sql";
 
 /** One write applied to a sandbox cluster, journaled so that point-in-time restores can replay it. */
@@ -48,7 +49,7 @@ export class SandboxCluster {
 
   /** Creates an empty cluster or one loaded from a copy. */
   static async create(opts: { id: string; region: string; account: string; tags: Record<string, string>; now: number; from?: DataCopy }): Promise<SandboxCluster> {
-    const db = opts.from === undefined ? await PGlite.create() : await PGlite.create({ loadDataDir: opts.from.blob });
+    const db = await createPglite(opts.from === undefined ? {} : { loadDataDir: opts.from.blob });
     const arn = `arn:aws:rds:${opts.region}:${opts.account}:cluster:${opts.id}`;
     const cluster = new SandboxCluster(opts.id, arn, opts.region, db, { ...opts.tags }, opts.now);
     if (opts.from !== undefined) {

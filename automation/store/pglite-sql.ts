@@ -1,4 +1,5 @@
 import type { PGlite, Transaction } from "@electric-sql/pglite";
+import { createPglite } from "./pglite-factory";
 import type { SqlClient } from "./sql";
 
 type Queryable = Pick<PGlite, "query"> | Pick<Transaction, "query">;
@@ -26,8 +27,7 @@ export class PgliteSql implements SqlClient {
 
   /** Opens PGlite in `dataDir` (created if missing), or in memory when `dataDir` is undefined. */
   static async open(dataDir?: string): Promise<PgliteSql> {
-    const { PGlite } = await import("@electric-sql/pglite");
-    const db = dataDir === undefined ? await PGlite.create() : await PGlite.create({ dataDir });
+    const db = await createPglite(dataDir === undefined ? {} : { dataDir });
     return new PgliteSql(db);
   }
 
