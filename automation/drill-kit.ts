@@ -1,27 +1,19 @@
 import type { EnvironmentConfig } from "./config/schema";
-import type { PilotlightError } from "./domain/errors";
 import type { EventSink } from "./domain/events";
 import type { JsonObject } from "./domain/json";
-import type { Plan } from "./domain/plan";
-import type { Run, RunKind } from "./domain/run";
+import type { Run } from "./domain/run";
 import type { Validator } from "./ports/validator";
 import type { RunbookPorts } from "./runbooks/ports";
-import type { Pilotlight, Runbook } from "./library";
+import type { AnyRunbook } from "./runbooks/runbook";
+import type { Pilotlight } from "./library";
 
 /** The drills a library offers (`drill run KIND`). */
 export const DRILL_KINDS = ["restore", "full", "posture"] as const;
 export type DrillKind = (typeof DRILL_KINDS)[number];
 
-/** How a drill of one kind is started: facts, guards, plan (its handlers are a {@link Runbook}). */
-export interface DrillOperation {
-  runKind: RunKind;
-  gather(ports: RunbookPorts, envName: string, env: EnvironmentConfig): Promise<JsonObject>;
-  decide(facts: JsonObject, env: EnvironmentConfig): { refusal?: PilotlightError; warnings: string[] };
-  plan(facts: JsonObject, env: EnvironmentConfig): Plan;
-}
-
-/** What a sweep found and did. */
+/** What a sweep found and did (or, in a dry run, would do). */
 export interface SweepReport extends JsonObject {
+  dryRun: boolean;
   destroyedStacks: string[];
   deletedClusters: string[];
   deletedSnapshots: string[];
@@ -38,6 +30,8 @@ export interface SweepOptions {
   drillRuns: Run[];
   /** Whether a live process holds the run's lease now. */
   leaseLive: (run: Run) => Promise<boolean>;
+  /** Say what would go; remove nothing. */
+  dryRun: boolean;
 }
 
 /**
@@ -48,8 +42,8 @@ export interface SweepOptions {
  */
 export interface DrillKit {
   validator: Validator;
-  runbooks: Runbook[];
-  drills: Record<DrillKind, DrillOperation>;
+  /** The restore drill, the full drill and the posture check, in the one Runbook shape. */
+  runbooks: AnyRunbook[];
   sweep(ports: RunbookPorts, env: EnvironmentConfig, o: SweepOptions): Promise<SweepReport>;
   /** Runs the drill scheduler (and a metrics endpoint) until `signal` aborts; resolves once stopped. */
   serve(lib: Pilotlight, o: { sink: EventSink; signal: AbortSignal; metricsPort?: number }): Promise<void>;

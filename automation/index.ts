@@ -1,11 +1,13 @@
 /**
  * The core of the library: operations, types, the error family and the event codes a host needs.
- * Hosts import the package's entry (`drills/index.ts`), whose `createPilotlight` adds the drills
- * kit (validation, drills, scheduler); this module's exports are re-exported there.
+ * Hosts import the package's entry (`drills/index.ts`), whose `openPilotlight` opens a target and a
+ * store and adds the drills kit; this module's exports are re-exported there.
  */
-export { isPreview, environmentTarget } from "./library";
+export { createPilotlight, isPreview, environmentLease, DRILL_RUN_KINDS } from "./library";
 export type { DrillKit, DrillKind, SweepReport } from "./drill-kit";
-export type { Pilotlight, PilotlightOptions, RunRequest, PlanPreview, EnvironmentStatus, RunDetails, Runbook, RunbookDeps, Target } from "./library";
+export type { Pilotlight, PilotlightOptions, RunRequest, PlanPreview, EnvironmentStatus, RunDetails, TargetInfo } from "./library";
+export type { Runbook, RunbookContext, Decision, AnyRunbook } from "./runbooks/runbook";
+export type { EnvironmentPorts, RunbookPorts } from "./runbooks/ports";
 export { PilotlightError, isPilotlightError } from "./domain/errors";
 export type { ErrorSource, ErrorInfo } from "./domain/errors";
 export { CODES } from "./domain/codes";

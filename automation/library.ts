@@ -1,62 +1,53 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import { resolve } from "node:path";
-import { FileReports } from "./adapters/file-reports";
+import { readPrimaryOutputs } from "../infra/contract";
 import { isHolderDeadOnThisHost } from "./adapters/process-liveness";
-import { SystemClock } from "./adapters/system-clock";
-import { loadConfig, validateConfig } from "./config/load";
-import { SANDBOX_CONFIG } from "./config/sandbox-default";
-import type { Config, ConfigInput, EnvironmentConfig } from "./config/schema";
-import { PilotlightError } from "./domain/errors";
+import type { Config, EnvironmentConfig } from "./config/schema";
+import type { DrillKind, DrillKit, SweepReport } from "./drill-kit";
+import { PilotlightError, isPilotlightError } from "./domain/errors";
 import type { EventSink, PilotEvent } from "./domain/events";
 import type { JsonObject } from "./domain/json";
 import type { Plan } from "./domain/plan";
 import type { Run, RunKind, RunPhase } from "./domain/run";
+import { computeTrends, type Trend } from "./domain/trends";
 import { Engine } from "./engine/engine";
-import type { StepHandlers } from "./engine/step-context";
 import type { Clock } from "./ports/clock";
 import type { Lease, LeaseHolder, RunStore } from "./ports/run-store";
-import { decideFailback, failbackHandlers, gatherFailbackFacts, planFailback } from "./runbooks/failback";
-import { decideFailover, failoverHandlers, gatherFailoverFacts, planFailover, type FailoverRequest } from "./runbooks/failover";
-import type { EnvironmentPorts, RunbookPorts } from "./runbooks/ports";
-import { decideRestore, gatherRestoreFacts, planRestore, restoreHandlers } from "./runbooks/point-in-time-restore";
-import { parseDuration } from "./domain/objectives";
-import type { SandboxSession } from "./sandbox/session";
-import { openDatabase } from "./runbooks/actions";
-import { computeTrends, type Trend } from "./domain/trends";
-import type { DrillKind, DrillKit, SweepReport } from "./drill-kit";
 import type { Validator } from "./ports/validator";
-import { openRunStore } from "./store/open-store";
+import { abandonRunbook } from "./runbooks/abandon";
+import { openDatabase } from "./runbooks/actions";
+import { failbackRunbook } from "./runbooks/failback";
+import { failoverRunbook } from "./runbooks/failover";
+import { restoreRunbook } from "./runbooks/point-in-time-restore";
+import type { EnvironmentPorts, RunbookPorts } from "./runbooks/ports";
+import type { AnyRunbook, RunbookContext } from "./runbooks/runbook";
 
-/** Where pilotlight acts: real AWS and Pulumi, or the simulated region pair. Always explicit. */
-export type Target = "real" | "sandbox";
+/** What the library acts on: real AWS, one sandbox world, or a host's own ports. */
+export interface TargetInfo {
+  kind: "real" | "sandbox" | "custom";
+  /** Scopes runs and leases: `real`, `sandbox:<world id>`, or the host's own. */
+  id: string;
+  /** True when nothing here touches AWS (runs and reports are marked simulated). */
+  simulated: boolean;
+}
 
-/** Options of {@link createPilotlight}. */
+/** Options of {@link createPilotlight}: everything is given; the library opens nothing itself. */
 export interface PilotlightOptions {
-  /** `real` or `sandbox`; there is no default, so nothing falls back to simulation silently. */
-  target: Target;
-  /** A configuration object; when absent it is loaded from `configFile` / `$PILOTLIGHT_CONFIG` / `pilotlight.yaml`. */
-  config?: ConfigInput;
-  configFile?: string;
-  /** Folder relative paths resolve against (default: the config file's folder, else the cwd). */
-  cwd?: string;
-  env?: NodeJS.ProcessEnv;
+  config: Config;
+  target: TargetInfo;
+  /** The ports of an environment, built by the target; asked once per environment. */
+  ports: (envName: string, env: EnvironmentConfig) => Promise<EnvironmentPorts> | EnvironmentPorts;
+  clock: Clock;
+  store: RunStore;
+  /** Runbooks in addition to (or replacing, by kind) the built-in failover, failback, restore and abandon. */
+  runbooks?: AnyRunbook[];
+  /** Validation, drills, sweeper and scheduler (`drills/`); without it those fail with `kit.missing`. */
+  kit?: DrillKit;
   /** Receives every event of every run; the library itself never prints. */
   onEvent?: EventSink;
-  /** An already open run store (the library then does not close it). */
-  store?: RunStore;
-  clock?: Clock;
-  /** Ports to act through (embedding, tests); by default real adapters or the sandbox, per target. */
-  ports?: EnvironmentPorts;
-  /**
-   * Validation, drills, sweeper and scheduler (`drills/`). The package's entry (`drills/index.ts`)
-   * passes it; without it, runs that need it fail with `kit.missing`.
-   */
-  kit?: DrillKit;
-  /** Runbooks in addition to (or replacing, by kind) the built-in ones. */
-  runbooks?: Runbook[];
-  /** Sandbox only: seed and start time of the simulated world. */
-  sandbox?: { seed?: number; start?: number };
+  holder?: LeaseHolder;
+  /** Released by `close()` (the store and target the host opened for this library). */
+  onClose?: () => Promise<void>;
 }
 
 /** Common options of operations that start runs. */
@@ -76,23 +67,10 @@ export interface PlanPreview {
   dryRun: true;
   kind: RunKind;
   env: string;
+  request: JsonObject;
   facts: JsonObject;
   plan: Plan;
   warnings: string[];
-}
-
-/** What a runbook is given to build its handlers. */
-export interface RunbookDeps {
-  config: Config;
-  environment: EnvironmentConfig;
-  envName: string;
-  ports: RunbookPorts;
-}
-
-/** A runbook registered with the library: how to execute the steps of its kind of run. */
-export interface Runbook {
-  kind: RunKind;
-  handlers(deps: RunbookDeps): StepHandlers;
 }
 
 /** A run with its persisted events. */
@@ -114,6 +92,8 @@ export interface EnvironmentStatus {
     traffic?: string[];
     servedBy?: "primary" | "dr" | "unknown";
     primaryHealth?: string;
+    pinnedToDr?: boolean | "unknown";
+    drPublished?: boolean | "unknown";
     drStack: "absent" | "present" | "unknown";
     newestRecoveryPoint?: { arn: string; createdAt: number; ageMs: number };
     error?: string;
@@ -123,21 +103,21 @@ export interface EnvironmentStatus {
 /** The operations of pilotlight, for the CLI and for platform APIs embedding it. */
 export interface Pilotlight {
   readonly config: Config;
-  readonly target: Target;
-  /** The run store (history, leases, manifests, schedule claims). */
+  readonly target: TargetInfo;
   readonly store: RunStore;
-  /** The clock runs are timed with (virtual on the sandbox). */
   readonly clock: Clock;
-  /** The simulated world, when the target is the sandbox. */
-  readonly sandbox?: SandboxSession;
-  failover(req: RunRequest & FailoverRequest): Promise<Run | PlanPreview>;
+  /** Any registered runbook, by kind: gather, decide, plan, then (unless a dry run) run. */
+  run(kind: RunKind, req: RunRequest & object, leaseKind?: string): Promise<Run | PlanPreview>;
+  failover(req: RunRequest & { force?: boolean; critical?: boolean; recoveryPoint?: string; before?: string | number; acceptDataLoss?: boolean; outageSince?: string | number; prepare?: boolean }): Promise<Run | PlanPreview>;
+  failback(req: RunRequest & { acceptStrandedWrites?: boolean }): Promise<Run | PlanPreview>;
+  restore(req: RunRequest & { to?: string | number }): Promise<Run | PlanPreview>;
+  /** Undoes what a failed failover or restore left (DR stack, candidate, fence), so a new run may start. */
+  abandon(req: RunRequest & { run: string }): Promise<Run | PlanPreview>;
+  drill(kind: DrillKind, req: RunRequest): Promise<Run | PlanPreview>;
   /** Removes drill leftovers whose TTL passed; never anything without pilotlight's tag. */
-  sweep(req: { env?: string; signal?: AbortSignal }): Promise<SweepReport>;
+  sweep(req: { env?: string; signal?: AbortSignal; dryRun?: boolean }): Promise<SweepReport>;
   /** Records a validation manifest of the primary (cheap enough to run after each backup). */
   recordManifest(req: { env?: string }): Promise<{ env: string; recordedAt: number; tables: number; rows: number }>;
-  failback(req: RunRequest): Promise<Run | PlanPreview>;
-  restore(req: RunRequest & { to?: string }): Promise<Run | PlanPreview>;
-  drill(kind: DrillKind, req: RunRequest): Promise<Run | PlanPreview>;
   /** The drill scheduler (and a metrics endpoint on `metricsPort`) until `signal` aborts. */
   serveDrills(o: { signal: AbortSignal; metricsPort?: number }): Promise<void>;
   resume(runId: string, opts?: { signal?: AbortSignal }): Promise<Run>;
@@ -151,22 +131,24 @@ export interface Pilotlight {
   close(): Promise<void>;
 }
 
-/** The lease key of an environment's runs: failover, failback and restores exclude each other. */
-export function environmentTarget(env: string, world?: string): string {
-  return world === undefined ? `env:${env}` : `sandbox:${world}:env:${env}`;
-}
-
 /** A sortable, unique run id: `<kind>-<yyyymmddThhmmss>-<6 hex>`. */
 export function newRunId(kind: string, now: number): string {
   const stamp = new Date(now).toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "");
   return `${kind}-${stamp}-${randomBytes(3).toString("hex")}`;
 }
 
-const BUILT_IN: Runbook[] = [
-  { kind: "failover", handlers: (d) => failoverHandlers(d.ports, d.envName, d.environment) },
-  { kind: "failback", handlers: (d) => failbackHandlers(d.ports, d.envName, d.environment) },
-  { kind: "point-in-time-restore", handlers: (d) => restoreHandlers(d.ports, d.envName, d.environment) },
-];
+/** The lease of an environment on a target: failover, failback, restores and abandons exclude each other. */
+export function environmentLease(target: TargetInfo, env: string): string {
+  return target.kind === "real" ? `env:${env}` : `${target.id}:env:${env}`;
+}
+
+/** The run kind of each drill. */
+export const DRILL_RUN_KINDS: Record<DrillKind, RunKind> = { restore: "restore-drill", full: "full-drill", posture: "posture-check" };
+
+function isPreview(x: unknown): x is PlanPreview {
+  return typeof x === "object" && x !== null && (x as PlanPreview).dryRun === true;
+}
+export { isPreview };
 
 function kitMissing(what: string): PilotlightError {
   return new PilotlightError("kit.missing", `${what} needs the drills kit, and this library was created without one`, {
@@ -181,52 +163,19 @@ const NO_VALIDATOR: Validator = {
   recordManifest: async () => Promise.reject(kitMissing("recording a manifest")),
 };
 
-/** `--to`: an ISO time, or a duration before now such as `-45m`. */
-export function parseRestoreTime(text: string | undefined, now: number): number {
-  if (text === undefined) throw new PilotlightError("config.invalid", "a point-in-time restore needs --to TIME", { source: "user", hint: "e.g. --to 2026-01-19T13:00:00Z or --to=-45m" });
-  const relative = /^-(.+)$/.exec(text.trim());
-  const ms = relative === null ? Date.parse(text) : now - (parseDuration(relative[1]!) ?? Number.NaN);
-  if (Number.isNaN(ms)) throw new PilotlightError("config.invalid", `--to "${text}" is neither an ISO time nor a duration before now`, { source: "user", hint: "e.g. --to 2026-01-19T13:00:00Z or --to=-45m" });
-  return ms;
-}
-
-function isPreview(x: unknown): x is PlanPreview {
-  return typeof x === "object" && x !== null && (x as PlanPreview).dryRun === true;
-}
-export { isPreview };
+const BUILT_IN: AnyRunbook[] = [failoverRunbook, failbackRunbook, restoreRunbook, abandonRunbook];
 
 /**
- * Creates the library. Loads and validates the configuration (every problem at once, nothing
- * opened when it is invalid), then opens the run store. Never prints, never exits.
+ * Creates the library over what the host opened: configuration, target ports, clock, store.
+ * Knows nothing of the sandbox or of AWS; never prints, never exits.
  */
-export async function createPilotlight(options: PilotlightOptions): Promise<Pilotlight> {
-  if (options.target !== "real" && options.target !== "sandbox") {
-    throw new PilotlightError("config.invalid", `target must be "real" or "sandbox", got ${JSON.stringify(options.target)}`, { source: "user" });
-  }
-  const env = options.env ?? process.env;
-  let config: Config;
-  let baseDir = options.cwd ?? process.cwd();
-  if (options.config !== undefined) {
-    config = validateConfig(options.config);
-  } else {
-    const loaded =
-      options.target === "sandbox" && options.configFile === undefined && env["PILOTLIGHT_CONFIG"] === undefined
-        ? undefined
-        : loadConfig({ file: options.configFile, cwd: baseDir, env });
-    if (loaded !== undefined) {
-      config = loaded.config;
-      baseDir = options.cwd ?? loaded.baseDir;
-    } else if (options.target === "sandbox") {
-      config = validateConfig(SANDBOX_CONFIG, "the sandbox's default configuration");
-    } else {
-      throw new PilotlightError("config.not-found", `no configuration: ${resolve(baseDir, "pilotlight.yaml")} does not exist`, {
-        source: "user",
-        hint: "write pilotlight.yaml (see the README's configuration reference), name one with --config, or rehearse with --sandbox",
-      });
-    }
-  }
+export function createPilotlight(options: PilotlightOptions): Pilotlight {
+  const { config, clock, store, target } = options;
   const sink: EventSink = options.onEvent ?? (() => undefined);
-  const reports = new FileReports(resolve(baseDir, config.reportsDir));
+  const holder: LeaseHolder = options.holder ?? { host: hostname(), pid: process.pid, instance: randomBytes(6).toString("hex") };
+  const kit = options.kit;
+  const runbooks = new Map<RunKind, AnyRunbook>();
+  for (const rb of [...BUILT_IN, ...(kit?.runbooks ?? []), ...(options.runbooks ?? [])]) runbooks.set(rb.kind, rb);
 
   const pickEnv = (name?: string): [string, EnvironmentConfig] => {
     const names = Object.keys(config.environments);
@@ -241,85 +190,41 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
     return [chosen, environment];
   };
 
-  // The sandbox exists only when asked for by name; one world per library instance.
-  let session: SandboxSession | undefined;
-  if (options.target === "sandbox" && options.ports === undefined) {
-    const [envName, environment] = pickEnv(undefined);
-    // Loaded only when the sandbox is asked for: it evaluates the Pulumi program (@pulumi/aws).
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { SandboxSession } = require("./sandbox/session") as typeof import("./sandbox/session");
-    session = new SandboxSession({ envName, environment, reports, ...(options.sandbox?.seed === undefined ? {} : { seed: options.sandbox.seed }), ...(options.sandbox?.start === undefined ? {} : { start: options.sandbox.start }) });
-  }
-  const clock = options.clock ?? options.ports?.clock ?? session?.clock ?? new SystemClock();
-  const ownsStore = options.store === undefined;
-  const store = options.store ?? (await openRunStore(config.store.url, baseDir));
-  const holder: LeaseHolder = { host: hostname(), pid: process.pid, instance: randomBytes(6).toString("hex") };
-  const target = (envName: string) => environmentTarget(envName, session?.worldId);
-  // Drills hold leases of their own, per kind: a drill never blocks a real failover of the
-  // environment, and the read-only posture check never waits for a restore drill.
-  const drillTarget = (kind: string) => (envName: string) => `drill:${kind}:${target(envName)}`;
-
-  const kit = options.kit;
-  const needKit = (what: string): DrillKit => {
-    if (kit === undefined) throw kitMissing(what);
-    return kit;
+  // A target builds an environment's ports once: no adapter is rebuilt per call.
+  const built = new Map<string, Promise<RunbookPorts>>();
+  const portsFor = (envName: string, env: EnvironmentConfig): Promise<RunbookPorts> => {
+    let p = built.get(envName);
+    if (p === undefined) {
+      p = Promise.resolve(options.ports(envName, env)).then((ports) => ({ ...ports, manifests: store, validator: kit?.validator ?? NO_VALIDATOR }));
+      p.catch(() => built.delete(envName));
+      built.set(envName, p);
+    }
+    return p;
   };
-  const portsFor = async (): Promise<RunbookPorts> => ({ manifests: store, validator: kit?.validator ?? NO_VALIDATOR, ...(await basePorts()) });
-  const basePorts = async (): Promise<EnvironmentPorts> => {
-    if (options.ports !== undefined) return options.ports;
-    if (session !== undefined) return session.ports;
-    // Loaded only for real runs: the AWS SDK clients and the Automation API are heavy.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { createAwsPorts } = require("./adapters/aws-ports") as typeof import("./adapters/aws-ports");
-    return createAwsPorts({ config, baseDir, clock, reports, env });
-  };
+  const context = async (envName: string, env: EnvironmentConfig): Promise<RunbookContext> => ({
+    config,
+    envName,
+    env,
+    ports: await portsFor(envName, env),
+    target: target.id,
+    runs: {
+      load: (id) => store.loadRun(id),
+      list: async (f) => (await store.listRuns({ ...(f.kind === undefined ? {} : { kind: f.kind }), limit: f.limit ?? 50 })).filter((r) => r.spec["target"] === undefined || r.spec["target"] === target.id),
+    },
+  });
 
   const engine = (kind: string) =>
     new Engine({ store, clock, holder, sink, newRunId: () => newRunId(kind, clock.now()), isHolderDead: (h) => isHolderDeadOnThisHost(h) });
 
-  const runbooks = new Map<RunKind, Runbook>([...BUILT_IN, ...(kit?.runbooks ?? [])].map((r) => [r.kind, r]));
-  for (const rb of options.runbooks ?? []) runbooks.set(rb.kind, rb);
-
-  const handlersFor = async (run: Run): Promise<StepHandlers> => {
-    const runbook = runbooks.get(run.kind);
-    if (runbook === undefined) throw new PilotlightError("run.not-resumable", `this build cannot execute ${run.kind} runs`, { source: "user" });
-    const envName = typeof run.spec["env"] === "string" ? run.spec["env"] : undefined;
-    const [name, environment] = pickEnv(envName);
-    return runbook.handlers({ config, environment, envName: name, ports: await portsFor() });
-  };
-
-  const emit = (code: PilotEvent["code"], message: string, data?: JsonObject) => {
+  const emit = (code: PilotEvent["code"], message: string, data?: JsonObject, level: PilotEvent["level"] = "info") => {
     try {
-      sink({ time: clock.now(), level: "info", code, message, ...(data === undefined ? {} : { data }) });
+      sink({ time: clock.now(), level, code, message, ...(data === undefined ? {} : { data }) });
     } catch {
       // A host's sink never breaks an operation.
     }
   };
 
-  /** What AWS says now: where the name points, DR stack, newest DR copy. Never throws. */
-  const liveStatus = async (environment: EnvironmentConfig): Promise<NonNullable<EnvironmentStatus["live"]>> => {
-    const live: NonNullable<EnvironmentStatus["live"]> = { drStack: "unknown" };
-    try {
-      const ports = await portsFor();
-      live.drStack = (await ports.stacks.exists(environment.dr.stack)) ? "present" : "absent";
-      const primary = await ports.stacks.outputs(environment.primary.stack).catch(() => ({}) as JsonObject);
-      if (primary["healthCheckId"] !== undefined) live.primaryHealth = (await ports.traffic.healthCheckStatus({ healthCheckId: String(primary["healthCheckId"]) })).state;
-      if (environment.dns !== undefined) {
-        live.traffic = await ports.traffic.resolve({ zoneId: environment.dns.zoneId, name: environment.dns.name, type: "CNAME" });
-        const primaryHost = primary["healthUrl"] === undefined ? undefined : new URL(String(primary["healthUrl"])).host;
-        live.servedBy = primaryHost === undefined ? "unknown" : live.traffic.includes(primaryHost) ? "primary" : live.drStack === "present" ? "dr" : "unknown";
-      }
-      const points = (await ports.backups.listRecoveryPoints({ region: environment.dr.region, vault: environment.dr.vault, ...(primary["clusterArn"] === undefined ? {} : { resourceArn: String(primary["clusterArn"]) }) }))
-        .filter((p) => p.status === "COMPLETED")
-        .sort((a, b) => b.createdAt - a.createdAt);
-      if (points[0] !== undefined) live.newestRecoveryPoint = { arn: points[0].arn, createdAt: points[0].createdAt, ageMs: clock.now() - points[0].createdAt };
-    } catch (error) {
-      live.error = error instanceof Error ? error.message : String(error);
-    }
-    return live;
-  };
-
-  /** Refuses unless confirmed: `--yes`, or a yes on a TTY. */
+  /** Refuses unless confirmed: `--yes`, or a yes on a TTY. The clock stands still while asking. */
   const confirmed = async (req: RunRequest, question: string): Promise<void> => {
     if (req.yes === true) return;
     if (req.confirm === undefined) {
@@ -328,139 +233,156 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
         hint: "pass --yes to proceed non-interactively (check the plan first with --dry-run)",
       });
     }
-    if (!(await req.confirm(question))) throw new PilotlightError("refused.declined", "not confirmed; nothing was changed", { source: "user" });
+    if (!(await clock.track(req.confirm(question)))) throw new PilotlightError("refused.declined", "not confirmed; nothing was changed", { source: "user" });
   };
 
-  /** Gathers facts, applies guards, previews or confirms, then starts the run. */
-  const operate = async <F extends JsonObject>(
-    kind: RunKind,
-    req: RunRequest,
-    request: JsonObject,
-    steps: {
-      gather: (ports: RunbookPorts, envName: string, env: EnvironmentConfig) => Promise<F>;
-      decide: (facts: F, env: EnvironmentConfig) => { refusal?: PilotlightError; warnings: string[] };
-      plan: (facts: F, env: EnvironmentConfig) => Plan;
-      question: (facts: F, envName: string, env: EnvironmentConfig) => string;
-    },
-    leaseKey: (envName: string) => string = target,
-  ): Promise<Run | PlanPreview> => {
-    const [envName, environment] = pickEnv(req.env);
-    const ports = await portsFor();
-    const facts = await steps.gather(ports, envName, environment);
-    const decision = steps.decide(facts, environment);
-    const plan = steps.plan(facts, environment);
-    emit("plan.ready", `${kind} of ${envName}: ${plan.steps.length} steps`, { facts, warnings: decision.warnings });
+  const REQUEST_OPTIONS = new Set(["env", "signal", "dryRun", "yes", "confirm"]);
+
+  const run = async (kind: RunKind, req: RunRequest & object, leaseOf?: string): Promise<Run | PlanPreview> => {
+    const runbook = runbooks.get(kind);
+    if (runbook === undefined) {
+      throw (kind === "restore-drill" || kind === "full-drill" || kind === "posture-check") ? kitMissing(`the ${kind}`) : new PilotlightError("config.invalid", `this build has no ${kind} runbook`, { source: "user" });
+    }
+    const [envName, env] = pickEnv(req.env);
+    const raw: JsonObject = {};
+    for (const [k, v] of Object.entries(req)) if (!REQUEST_OPTIONS.has(k) && v !== undefined) raw[k] = v as JsonObject[string];
+    const request = runbook.request(raw, clock.now()) as JsonObject;
+    const rc = await context(envName, env);
+    const facts = (await runbook.gather(rc, request)) as JsonObject;
+    const decision = runbook.decide(facts, request, env);
+    const plan = runbook.plan(facts, request, env);
+    emit("plan.ready", `${kind} of ${envName}: ${plan.steps.length} steps`, { request, facts, warnings: decision.warnings });
+    for (const w of decision.warnings) emit("run.warning", w, { kind }, "warn");
     if (decision.refusal !== undefined) throw decision.refusal;
     if (req.dryRun === true) {
       emit("dry-run", `dry run of ${kind}: nothing was changed`);
-      return { dryRun: true, kind, env: envName, facts, plan, warnings: decision.warnings };
+      return { dryRun: true, kind, env: envName, request, facts, plan, warnings: decision.warnings };
     }
-    await confirmed(req, steps.question(facts, envName, environment));
-    const handlers = runbooks.get(kind)!.handlers({ config, environment, envName, ports });
-    return engine(kind).start({ kind, target: leaseKey(envName), spec: { env: envName, request, facts }, plan, handlers, ...(req.signal === undefined ? {} : { signal: req.signal }) });
+    if (runbook.confirm !== undefined) await confirmed(req, runbook.confirm(facts, request, rc));
+    const envLease = environmentLease(target, envName);
+    const lease = leaseOf ?? runbook.leaseKey?.(envLease) ?? envLease;
+    return engine(kind).start({
+      kind,
+      target: lease,
+      spec: { env: envName, target: target.id, simulated: target.simulated, request, facts, warnings: decision.warnings },
+      plan,
+      handlers: runbook.handlers(rc),
+      ...(req.signal === undefined ? {} : { signal: req.signal }),
+    });
   };
+
+  /** What AWS says now: where the name points, gates, DR stack, newest DR copy. Never throws. */
+  const liveStatus = async (envName: string, environment: EnvironmentConfig): Promise<NonNullable<EnvironmentStatus["live"]>> => {
+    const live: NonNullable<EnvironmentStatus["live"]> = { drStack: "unknown" };
+    try {
+      const ports = await portsFor(envName, environment);
+      live.drStack = (await ports.stacks.exists(environment.dr.stack)) ? "present" : "absent";
+      const primary = readPrimaryOutputs(environment.primary.stack, await ports.stacks.outputs(environment.primary.stack));
+      if (primary.healthCheckId !== undefined) {
+        const h = await ports.traffic.healthCheckStatus({ healthCheckId: primary.healthCheckId });
+        live.primaryHealth = h.state + (h.reason === undefined ? "" : ` (${h.reason})`);
+      }
+      if (primary.trafficGate !== undefined) {
+        const g = await ports.traffic.gateState({ gate: primary.trafficGate });
+        live.pinnedToDr = g === "unknown" ? "unknown" : g === "ALARM";
+      }
+      if (primary.drGate !== undefined) {
+        const g = await ports.traffic.gateState({ gate: primary.drGate });
+        live.drPublished = g === "unknown" ? "unknown" : g === "OK";
+      }
+      if (environment.dns !== undefined) {
+        live.traffic = await ports.traffic.resolve({ zoneId: environment.dns.zoneId, name: environment.dns.name, nameServers: primary.nameServers ?? [] });
+        const hostOf = (u?: string) => (u === undefined ? undefined : new URL(u).host);
+        live.servedBy = live.traffic.includes(hostOf(primary.healthUrl) ?? "\0") ? "primary" : live.traffic.includes(hostOf(primary.drHealthUrl) ?? "\0") ? "dr" : "unknown";
+      }
+      const points = (await ports.backups.listRecoveryPoints({ region: environment.dr.region, vault: environment.dr.vault, resourceArn: primary.clusterArn }))
+        .filter((p) => p.status === "COMPLETED" || p.status === "AVAILABLE")
+        .sort((a, b) => b.createdAt - a.createdAt);
+      if (points[0] !== undefined) live.newestRecoveryPoint = { arn: points[0].arn, createdAt: points[0].createdAt, ageMs: clock.now() - points[0].createdAt };
+    } catch (error) {
+      live.error = isPilotlightError(error) || error instanceof Error ? error.message : String(error);
+    }
+    return live;
+  };
+
+  const mine = (r: Run) => r.spec["target"] === undefined || r.spec["target"] === target.id;
 
   const lib: Pilotlight = {
     config,
-    target: options.target,
+    target,
     store,
     clock,
-    ...(session === undefined ? {} : { sandbox: session }),
-    async failover(req) {
-      if (session !== undefined) await session.stageFor("failover");
-      const request: FailoverRequest = {};
-      for (const k of ["force", "critical", "recoveryPoint", "before", "acceptDataLoss", "outageSince"] as const) if (req[k] !== undefined) (request as Record<string, unknown>)[k] = req[k];
-      return operate("failover", req, request as JsonObject, {
-        gather: (ports, envName, env) => gatherFailoverFacts(ports, envName, env, request),
-        decide: (facts, env) => decideFailover(facts, request, env),
-        plan: (facts, env) => planFailover(facts, env),
-        question: (f, envName, env) => `Fail ${envName} over to ${env.dr.region}, restoring ${f.recoveryPoint?.arn} (${f.primaryHealth})?`,
-      });
+    run,
+    failover: (req) => run("failover", req),
+    failback: (req) => run("failback", req),
+    restore: (req) => run("point-in-time-restore", req),
+    abandon: (req) => run("abandon", req),
+    async drill(kind, req) {
+      const runKind = DRILL_RUN_KINDS[kind];
+      if (runKind === undefined) throw new PilotlightError("config.invalid", `no drill "${String(kind)}" (known: restore, full, posture)`, { source: "user" });
+      const [envName] = pickEnv(req.env);
+      // Drills hold leases of their own, per kind: a drill never blocks a real failover of the
+      // environment, and the read-only posture check never waits for a restore drill.
+      return run(runKind, { ...req, yes: true }, `drill:${kind}:${environmentLease(target, envName)}`);
     },
     async sweep(req) {
-      const { sweep } = needKit("the sweeper");
+      if (kit === undefined) throw kitMissing("the sweeper");
       const [envName, environment] = pickEnv(req.env);
-      if (session !== undefined) await session.stageFor("status");
-      const ports = await portsFor();
-      const drillRuns = [...(await store.listRuns({ kind: "restore-drill", limit: 1000 })), ...(await store.listRuns({ kind: "full-drill", limit: 1000 }))];
-      const report = await sweep(ports, environment, {
+      const ports = await portsFor(envName, environment);
+      const drillRuns = [...(await store.listRuns({ kind: "restore-drill", limit: 1000 })), ...(await store.listRuns({ kind: "full-drill", limit: 1000 }))].filter(mine);
+      const report = await kit.sweep(ports, environment, {
         now: clock.now(),
         signal: req.signal ?? new AbortController().signal,
         drillRuns,
-        leaseLive: async (run) => {
-          const lease = await store.readLease(run.target);
-          return lease !== undefined && lease.runId === run.id && lease.expiresAt > clock.now();
+        dryRun: req.dryRun === true,
+        leaseLive: async (r) => {
+          const lease = await store.readLease(r.target);
+          return lease !== undefined && lease.runId === r.id && lease.expiresAt > clock.now();
         },
       });
-      emit("step.progress", `sweep of ${envName}: ${report.destroyedStacks.length} stacks, ${report.deletedClusters.length} clusters, ${report.deletedSnapshots.length} snapshots removed`, report);
+      emit("sweep.finished", `sweep of ${envName}${req.dryRun === true ? " (dry run)" : ""}: ${report.destroyedStacks.length} stacks, ${report.deletedClusters.length} clusters, ${report.deletedSnapshots.length} snapshots`, report);
       return report;
     },
     async recordManifest(req) {
-      const { validator } = needKit("recording a manifest");
+      if (kit === undefined) throw kitMissing("recording a manifest");
       const [envName, environment] = pickEnv(req.env);
-      if (session !== undefined) await session.stageFor("status");
-      const ports = await portsFor();
-      const primary = await ports.stacks.outputs(environment.primary.stack);
-      const manifest = await clock.track(
-        validator.recordManifest({ open: async () => openDatabase(ports, environment.primary.region, primary, environment), validation: environment.validation, now: () => clock.now() }),
-      );
+      const ports = await portsFor(envName, environment);
+      const primary = readPrimaryOutputs(environment.primary.stack, await ports.stacks.outputs(environment.primary.stack));
+      const at = { region: environment.primary.region, clusterArn: primary.clusterArn, secretArn: primary.masterSecretArn };
+      const manifest = await clock.track(kit.validator.recordManifest({ open: async () => openDatabase(ports, at, environment, { enable: false }), validation: environment.validation, now: () => clock.now() }));
       await store.saveManifest(envName, manifest.recordedAt, manifest as unknown as JsonObject);
       emit("validation.result", `manifest of ${envName} recorded: ${manifest.tables.length} tables`, { recordedAt: manifest.recordedAt });
       return { env: envName, recordedAt: manifest.recordedAt, tables: manifest.tables.length, rows: manifest.tables.reduce((n, t) => n + t.rows, 0) };
     },
-    async failback(req) {
-      if (session !== undefined && !(await session.ports.stacks.exists(pickEnv(req.env)[1].dr.stack))) {
-        // On the sandbox a failback needs a failover first: rehearse it, then let the primary recover.
-        const first = await lib.failover({ ...req, yes: true, dryRun: false });
-        if (isPreview(first) || first.phase !== "Completed") return first;
-        session.recover();
-        await session.advance(60 * 60_000);
-      }
-      return operate("failback", req, {}, {
-        gather: (ports, envName, env) => gatherFailbackFacts(ports, envName, env),
-        decide: (facts, env) => decideFailback(facts, env),
-        plan: (facts, env) => planFailback(facts, env),
-        question: (_f, envName, env) => `Fail ${envName} back to ${env.primary.region}? Writes stop while the data is copied home.`,
-      });
-    },
-    async restore(req) {
-      pickEnv(req.env);
-      if (session !== undefined) await session.stageFor("restore");
-      const to = parseRestoreTime(req.to, clock.now());
-      return operate("point-in-time-restore", req, { to }, {
-        gather: (ports, envName, env) => gatherRestoreFacts(ports, envName, env, to),
-        decide: (facts, env) => decideRestore(facts, env),
-        plan: (facts) => planRestore(facts),
-        question: (f, envName) => `Restore ${envName} to ${new Date(f.to).toISOString()}, fencing writes on ${f.damagedCluster} now and serving the restored data?`,
-      });
-    },
-    async drill(kind, req) {
-      pickEnv(req.env);
-      const op = needKit(`the ${kind} drill`).drills[kind];
-      if (op === undefined) throw new PilotlightError("config.invalid", `no drill "${String(kind)}" (known: restore, full, posture)`, { source: "user" });
-      if (session !== undefined) await session.stageFor("status");
-      // Drills are unattended by design: they change nothing the business uses.
-      return operate(op.runKind, { ...req, yes: true }, {}, { gather: op.gather, decide: op.decide, plan: op.plan, question: () => "" }, drillTarget(kind));
-    },
     async serveDrills(o) {
-      await needKit("the drill scheduler").serve(lib, { sink, signal: o.signal, ...(o.metricsPort === undefined ? {} : { metricsPort: o.metricsPort }) });
+      if (kit === undefined) throw kitMissing("the drill scheduler");
+      await kit.serve(lib, { sink, signal: o.signal, ...(o.metricsPort === undefined ? {} : { metricsPort: o.metricsPort }) });
     },
     async resume(runId, opts = {}) {
-      const run = await store.loadRun(runId);
-      if (run === undefined) throw new PilotlightError("run.not-found", `no run ${runId} in the run store`, { source: "user", hint: "list runs with `pilotlight runs list`" });
-      return engine(run.kind).resume(runId, await handlersFor(run), opts.signal);
+      const stored = await store.loadRun(runId);
+      if (stored === undefined) throw new PilotlightError("run.not-found", `no run ${runId} in the run store`, { source: "user", hint: "list runs with `runs list`" });
+      if (!mine(stored)) {
+        throw new PilotlightError("run.other-target", `run ${runId} acted on ${String(stored.spec["target"])}, not on ${target.id}: it is resumed only there`, {
+          source: "user",
+          hint: stored.spec["target"] === "real" ? "resume it without --sandbox" : "resume it with --sandbox in the world it ran in",
+          details: { runTarget: String(stored.spec["target"]), target: target.id },
+        });
+      }
+      const runbook = runbooks.get(stored.kind);
+      if (runbook === undefined) throw new PilotlightError("run.not-resumable", `this build cannot execute ${stored.kind} runs`, { source: "user" });
+      const [envName, env] = pickEnv(typeof stored.spec["env"] === "string" ? stored.spec["env"] : undefined);
+      return engine(stored.kind).resume(runId, runbook.handlers(await context(envName, env)), opts.signal);
     },
     async status(name) {
       const entries = name === undefined ? Object.entries(config.environments) : [pickEnv(name)];
-      if (session !== undefined) await session.stageFor("status");
       const result: EnvironmentStatus[] = [];
       for (const [envName, environment] of entries) {
-        const runs = (await store.listRuns({ limit: 200 })).filter((r) => r.spec["env"] === envName);
         const lastRuns: EnvironmentStatus["lastRuns"] = {};
-        for (const r of runs) {
-          if (lastRuns[r.kind] === undefined) lastRuns[r.kind] = r.endedAt === undefined ? { id: r.id, phase: r.phase } : { id: r.id, phase: r.phase, endedAt: r.endedAt };
+        for (const kind of ["failover", "failback", "point-in-time-restore", "abandon", "restore-drill", "full-drill", "posture-check"] as const) {
+          const r = (await store.listRuns({ kind, limit: 20 })).find((x) => x.spec["env"] === envName && mine(x));
+          if (r !== undefined) lastRuns[kind] = r.endedAt === undefined ? { id: r.id, phase: r.phase } : { id: r.id, phase: r.phase, endedAt: r.endedAt };
         }
-        const lease = await store.readLease(target(envName));
+        const lease = await store.readLease(environmentLease(target, envName));
         const status: EnvironmentStatus = {
           name: envName,
           primaryRegion: environment.primary.region,
@@ -469,34 +391,33 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
           lastRuns,
         };
         if (lease !== undefined && lease.expiresAt > clock.now()) status.activeLease = lease;
-        status.live = await liveStatus(environment);
+        status.live = await liveStatus(envName, environment);
         result.push(status);
       }
       return result;
     },
     runs: {
       async list(filter = {}) {
-        const runs = await store.listRuns({ kind: filter.kind, phase: filter.phase, limit: filter.env === undefined ? filter.limit : 500 });
-        const mine = filter.env === undefined ? runs : runs.filter((r) => r.spec["env"] === filter.env);
-        return mine.slice(0, filter.limit ?? 50);
+        const runs = (await store.listRuns({ kind: filter.kind, phase: filter.phase, limit: Math.max(500, filter.limit ?? 50) })).filter(mine);
+        const wanted = filter.env === undefined ? runs : runs.filter((r) => r.spec["env"] === filter.env);
+        return wanted.slice(0, filter.limit ?? 50);
       },
       async trends(filter = {}) {
         const since = clock.now() - (filter.days ?? 90) * 24 * 3_600_000;
-        const runs = (await store.listRuns({ kind: filter.kind, limit: 5000 })).filter((r) => r.createdAt >= since && (filter.env === undefined || r.spec["env"] === filter.env));
+        const runs = (await store.listRuns({ kind: filter.kind, limit: 5000 })).filter((r) => mine(r) && r.createdAt >= since && (filter.env === undefined || r.spec["env"] === filter.env));
         return computeTrends(runs, (name) => {
           const e = config.environments[name];
           return e === undefined ? undefined : { rtoMs: e.objectives.rto, rpoMs: e.objectives.rpo };
         });
       },
       async show(id) {
-        const run = await store.loadRun(id);
-        if (run === undefined) throw new PilotlightError("run.not-found", `no run ${id} in the run store`, { source: "user", hint: "list runs with `pilotlight runs list`" });
-        return { run, events: await store.listEvents(id) };
+        const r = await store.loadRun(id);
+        if (r === undefined) throw new PilotlightError("run.not-found", `no run ${id} in the run store`, { source: "user", hint: "list runs with `runs list`" });
+        return { run: r, events: await store.listEvents(id) };
       },
     },
     async close() {
-      if (session !== undefined) await session.close();
-      if (ownsStore) await store.close();
+      await options.onClose?.();
     },
   };
   return lib;

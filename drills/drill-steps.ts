@@ -1,34 +1,49 @@
+import { readDrOutputs, readPrimaryOutputs } from "../infra/contract";
 import { MANAGED_BY } from "../automation/adapters/tag-guard";
 import type { EnvironmentConfig } from "../automation/config/schema";
 import { PilotlightError } from "../automation/domain/errors";
 import type { JsonObject } from "../automation/domain/json";
 import type { StepContext } from "../automation/engine/step-context";
-import { openDatabase } from "../automation/runbooks/actions";
+import { destroyStack, openDatabase, remaining } from "../automation/runbooks/actions";
 import { summarizeData } from "../automation/runbooks/data-checks";
 import type { RunbookPorts } from "../automation/runbooks/ports";
+import type { RunbookContext } from "../automation/runbooks/runbook";
 import type { RecordedManifest } from "../automation/ports/validator";
 
 /** The recovery point a drill restores. */
-export interface DrillRecoveryPoint extends JsonObject {
+export interface DrillRecoveryPoint {
   arn: string;
   vault: string;
   createdAt: number;
+  engineVersion: string | null;
 }
 
 /** What every drill that restores knows before it starts. */
-export interface DrillFacts extends JsonObject {
+export interface DrillFacts {
   env: string;
   declaredAt: number;
   recoveryPoint: DrillRecoveryPoint | null;
   drKmsKeyArn: string;
+  primaryKmsKeyArn: string;
   ttlMs: number;
+  /** The DR stack file's keys: a drill stack uses the same workload and engine as production. */
+  drFile: Record<string, string>;
 }
 
-/** The newest DR copy and the pilot light's key; also returns the primary's outputs for more. */
-export async function gatherDrillFacts(ports: RunbookPorts, envName: string, env: EnvironmentConfig): Promise<{ facts: DrillFacts; primary: JsonObject }> {
-  const primary = await ports.stacks.outputs(env.primary.stack);
-  const facts: DrillFacts = { env: envName, declaredAt: ports.clock.now(), recoveryPoint: await newestDrCopy(ports, env, primary), drKmsKeyArn: String(primary["drKmsKeyArn"] ?? ""), ttlMs: env.drills.ttl };
-  return { facts, primary };
+/** The newest DR copy, its engine version, the pilot light's keys and the DR stack file. */
+export async function gatherDrillFacts(ctx: RunbookContext): Promise<DrillFacts> {
+  const { ports, env, envName } = ctx;
+  const primary = readPrimaryOutputs(env.primary.stack, await ports.stacks.outputs(env.primary.stack));
+  const point = await newestDrCopy(ports, env, primary.clusterArn);
+  return {
+    env: envName,
+    declaredAt: ports.clock.now(),
+    recoveryPoint: point,
+    drKmsKeyArn: primary.drKmsKeyArn,
+    primaryKmsKeyArn: primary.primaryKmsKeyArn,
+    ttlMs: env.drills.ttl,
+    drFile: await ports.stacks.fileConfig(env.dr.stack),
+  };
 }
 
 /** A drill needs a recovery point in the DR vault; none is itself the finding. */
@@ -43,12 +58,20 @@ export function drillStackName(runId: string, label?: string): string {
 }
 
 /** The newest completed copy in the DR vault — so the cross-region copy is tested too. */
-export async function newestDrCopy(ports: RunbookPorts, env: EnvironmentConfig, primaryOutputs: JsonObject): Promise<DrillRecoveryPoint | null> {
-  const points = (await ports.backups.listRecoveryPoints({ region: env.dr.region, vault: env.dr.vault, ...(primaryOutputs["clusterArn"] === undefined ? {} : { resourceArn: String(primaryOutputs["clusterArn"]) }) }))
-    .filter((p) => p.status === "COMPLETED" && p.kind === "snapshot")
+export async function newestDrCopy(ports: RunbookPorts, env: EnvironmentConfig, clusterArn: string): Promise<DrillRecoveryPoint | null> {
+  const points = (await ports.backups.listRecoveryPoints({ region: env.dr.region, vault: env.dr.vault, resourceArn: clusterArn }))
+    .filter((p) => (p.status === "COMPLETED" || p.status === "AVAILABLE") && p.kind === "snapshot")
     .sort((a, b) => b.createdAt - a.createdAt);
   const p = points[0];
-  return p === undefined ? null : { arn: p.arn, vault: p.vault, createdAt: p.createdAt };
+  if (p === undefined) return null;
+  const snap = await ports.databases.describeClusterSnapshot({ region: env.dr.region, id: p.arn });
+  return { arn: p.arn, vault: p.vault, createdAt: p.createdAt, engineVersion: snap?.engineVersion ?? null };
+}
+
+/** Where a drill stack's database is (its outputs, checked by the contract). */
+export async function drillDatabase(ports: RunbookPorts, stack: string, region: string): Promise<{ region: string; clusterArn: string; secretArn: string; clusterIdentifier: string; healthUrl?: string }> {
+  const out = readDrOutputs(stack, await ports.stacks.outputs(stack));
+  return { region, clusterArn: out.clusterArn, secretArn: out.masterSecretArn, clusterIdentifier: out.clusterIdentifier, ...(out.healthUrl === undefined ? {} : { healthUrl: out.healthUrl }) };
 }
 
 /**
@@ -57,8 +80,9 @@ export async function newestDrCopy(ports: RunbookPorts, env: EnvironmentConfig, 
  * primary before the recovery point — chunked checksums against it, mismatches localised to
  * tables and key ranges. Throws `validation.failed` with that localisation.
  */
-export async function validateDrillData(ctx: StepContext, ports: RunbookPorts, envName: string, env: EnvironmentConfig, at: { region: string; outputs: JsonObject }, point: DrillRecoveryPoint, declaredAt: number): Promise<JsonObject> {
-  const open = async () => openDatabase(ports, at.region, at.outputs, env);
+export async function validateDrillData(ctx: StepContext, ports: RunbookPorts, envName: string, env: EnvironmentConfig, at: { region: string; clusterArn: string; secretArn: string }, point: DrillRecoveryPoint, declaredAt: number): Promise<JsonObject> {
+  // A restored cluster comes up with the Data API off: openDatabase turns it on (and checks it).
+  const open = async () => openDatabase(ports, at, env, { enable: true });
   const sql = await open();
   try {
     const quick = await summarizeData(sql, env.validation, { asOf: point.createdAt });
@@ -74,7 +98,7 @@ export async function validateDrillData(ctx: StepContext, ports: RunbookPorts, e
     }
     if (quick.problems.length > 0) throw new PilotlightError("validation.failed", `the drill's restored data has problems: ${quick.problems.join("; ")}`, { source: "system", details: { problems: quick.problems } });
     ctx.progress(`drill data: ${summary}`);
-    return { summary, manifest: recorded?.recordedAt ?? null };
+    return { summary, manifest: recorded?.recordedAt ?? null, ...(recorded === undefined ? { evidence: "content not proven: no manifest recorded before the recovery point" } : {}) };
   } finally {
     await sql.close();
   }
@@ -86,9 +110,8 @@ export async function validateDrillData(ctx: StepContext, ports: RunbookPorts, e
  * create), so nothing keeps billing.
  */
 export async function destroyDrillStack(ctx: StepContext, ports: RunbookPorts, stack: string, region: string): Promise<JsonObject> {
-  if (ctx.external === undefined) await ctx.recordExternal({ kind: "stack-destroy", id: stack, region });
-  await ports.stacks.destroy(stack, { signal: ctx.signal, deadline: ctx.deadline, remove: true, preserveConfig: false });
-  const strays = (await ports.databases.listClusters({ region })).filter((c) => c.tags[MANAGED_BY] === "pilotlight" && c.tags["pilotlight:run-id"] === ctx.runId && c.status !== "deleted");
-  for (const c of strays) await ports.databases.deleteCluster({ region, id: c.id, disableProtection: true });
+  await destroyStack(ctx, ports, stack, region, { preserveConfig: false });
+  const strays = (await ports.databases.listClusters({ region })).filter((c) => c.tags[MANAGED_BY] === "pilotlight" && c.tags["pilotlight:run-id"] === ctx.runId && c.status !== "deleted" && c.status !== "deleting");
+  for (const c of strays) await ports.databases.deleteCluster({ region, id: c.id, maxWaitMs: remaining(ctx), signal: ctx.signal });
   return { destroyed: stack, strayClusters: strays.map((c) => c.id) };
 }

@@ -3,11 +3,11 @@ import { PilotlightError } from "../automation/domain/errors";
 import type { JsonObject } from "../automation/domain/json";
 import type { Plan } from "../automation/domain/plan";
 import type { StepContext, StepHandlers } from "../automation/engine/step-context";
-import { copySnapshot, hostOf, openDatabase, runSnapshotId, snapshotCluster, upStack, waitForDns, waitForHealthy } from "../automation/runbooks/actions";
-import type { RunbookPorts } from "../automation/runbooks/ports";
+import { copySnapshot, hostOf, openDatabase, runSnapshotId, snapshotCluster, upStack, waitForDns, waitForHealthy, type DatabaseAt } from "../automation/runbooks/actions";
 import { reportStep } from "../automation/runbooks/report-step";
-import { drStackConfig } from "../automation/runbooks/stack-config";
-import { destroyDrillStack, drillStackName, gatherDrillFacts, noRecoveryPoint, validateDrillData, type DrillFacts } from "./drill-steps";
+import type { Decision, Runbook, RunbookContext } from "../automation/runbooks/runbook";
+import { drillChange } from "../automation/runbooks/stack-config";
+import { destroyDrillStack, drillDatabase, drillStackName, gatherDrillFacts, noRecoveryPoint, validateDrillData, type DrillFacts } from "./drill-steps";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -15,18 +15,20 @@ const HOME = "home";
 
 /** Facts of a full drill. */
 export interface FullDrillFacts extends DrillFacts {
-  primaryKmsKeyArn: string;
   /** The drill's own DNS name; never the production record. */
   drillName: string | null;
+  nameServers: string[];
 }
 
-export async function gatherFullDrillFacts(ports: RunbookPorts, envName: string, env: EnvironmentConfig): Promise<FullDrillFacts> {
-  const { facts, primary } = await gatherDrillFacts(ports, envName, env);
-  return { ...facts, primaryKmsKeyArn: String(primary["primaryKmsKeyArn"] ?? ""), drillName: env.dns?.drillName ?? null };
+export async function gatherFullDrillFacts(ctx: RunbookContext): Promise<FullDrillFacts> {
+  const facts = await gatherDrillFacts(ctx);
+  const { readPrimaryOutputs } = await import("../infra/contract");
+  const primary = readPrimaryOutputs(ctx.env.primary.stack, await ctx.ports.stacks.outputs(ctx.env.primary.stack));
+  return { ...facts, drillName: ctx.env.dns?.drillName ?? null, nameServers: primary.nameServers ?? [] };
 }
 
 /** A full drill needs a DR copy and a drill DNS name of its own; it never switches the production record. */
-export function decideFullDrill(f: FullDrillFacts, env: EnvironmentConfig): { refusal?: PilotlightError; warnings: string[] } {
+export function decideFullDrill(f: FullDrillFacts, _req: JsonObject, env: EnvironmentConfig): Decision {
   if (f.drillName === null) {
     return {
       refusal: new PilotlightError("config.invalid", `environments.${f.env}.dns.drillName is not set: a full drill switches a DNS name of its own, never ${env.dns?.name ?? "the production record"}`, {
@@ -55,9 +57,9 @@ export function planFullDrill(env: EnvironmentConfig): Plan {
   return {
     steps: [
       { id: "stand-up-dr", title: `Restore the newest DR copy into a drill stack in ${env.dr.region}, with the drill record`, dependsOn: [], timeoutMs: 4 * HOUR },
-      { id: "switch-to-dr", title: "Wait for the drill name to answer the DR workload", dependsOn: ["stand-up-dr"], timeoutMs: 30 * MIN },
       { id: "validate-dr", title: "Prove the restored data intact and fresh", dependsOn: ["stand-up-dr"], timeoutMs: HOUR },
-      { id: "smoke-dr", title: "Smoke-check the workload on DR (read/write probe): the drill's RTO", dependsOn: ["switch-to-dr", "validate-dr"], timeoutMs: 30 * MIN },
+      { id: "switch-to-dr", title: "Publish the drill record now that the data passed, and wait for the drill name to answer DR", dependsOn: ["validate-dr"], timeoutMs: 30 * MIN },
+      { id: "smoke-dr", title: "Smoke-check the workload on DR (read/write probe): the drill's RTO", dependsOn: ["switch-to-dr"], timeoutMs: 30 * MIN },
       { id: "snapshot-dr", title: "Snapshot the DR drill cluster (failback starts)", dependsOn: ["smoke-dr"], timeoutMs: 2 * HOUR },
       { id: "copy-home", title: `Copy the snapshot to ${env.primary.region} with the primary key`, dependsOn: ["snapshot-dr"], timeoutMs: 4 * HOUR },
       { id: "restore-home", title: `Restore it into a drill stack in ${env.primary.region}`, dependsOn: ["copy-home"], timeoutMs: 4 * HOUR },
@@ -72,26 +74,31 @@ export function planFullDrill(env: EnvironmentConfig): Plan {
   };
 }
 
-const factsOf = (ctx: StepContext) => ctx.spec["facts"] as FullDrillFacts;
+const factsOf = (ctx: StepContext) => ctx.facts<FullDrillFacts>();
 const outputsFrom = (ctx: StepContext, step: string) => ((ctx.outputOf(step) as JsonObject | undefined)?.["outputs"] ?? {}) as JsonObject;
 
 /** Executes the full drill. */
-export function fullDrillHandlers(ports: RunbookPorts, envName: string, env: EnvironmentConfig): StepHandlers {
+export function fullDrillHandlers(rc: RunbookContext): StepHandlers {
+  const { ports, env, envName } = rc;
   const snapshotId = (ctx: StepContext) => runSnapshotId("pl-drill", ctx.runId);
   const drillTags = (ctx: StepContext) => ({ "managed-by": "pilotlight", "pilotlight:run-id": ctx.runId, "pilotlight:expires-at": new Date(factsOf(ctx).declaredAt + factsOf(ctx).ttlMs).toISOString() });
   const drConfig = (ctx: StepContext, record: boolean) => {
     const f = factsOf(ctx);
-    return drStackConfig(envName, env, { restoreSnapshot: f.recoveryPoint!.arn, kmsKeyArn: f.drKmsKeyArn, drill: { runId: ctx.runId, expiresAt: f.declaredAt + f.ttlMs, record } });
+    const p = f.recoveryPoint!;
+    return drillChange(envName, env, f.drFile, { restoreSnapshot: p.arn, kmsKeyArn: f.drKmsKeyArn, ...(p.engineVersion === null ? {} : { engineVersion: p.engineVersion }), runId: ctx.runId, expiresAt: f.declaredAt + f.ttlMs, publish: record });
   };
   const homeConfig = (ctx: StepContext, record: boolean) => {
     const f = factsOf(ctx);
-    const arn = String((ctx.outputOf("copy-home") as JsonObject)["arn"]);
-    return drStackConfig(envName, env, { restoreSnapshot: arn, kmsKeyArn: f.primaryKmsKeyArn, drill: { runId: ctx.runId, expiresAt: f.declaredAt + f.ttlMs, region: env.primary.region, label: HOME, record } });
+    const copy = ctx.outputOf<JsonObject>("copy-home")!;
+    const engineVersion = typeof copy["engineVersion"] === "string" ? copy["engineVersion"] : undefined;
+    return drillChange(envName, env, f.drFile, { restoreSnapshot: String(copy["arn"]), kmsKeyArn: f.primaryKmsKeyArn, ...(engineVersion === undefined ? {} : { engineVersion }), runId: ctx.runId, expiresAt: f.declaredAt + f.ttlMs, region: env.primary.region, label: HOME, publish: record });
   };
-  const dr = (ctx: StepContext) => ({ region: env.dr.region, outputs: outputsFrom(ctx, "stand-up-dr") });
-  const home = (ctx: StepContext) => ({ region: env.primary.region, outputs: outputsFrom(ctx, "restore-home") });
-  const probes = async (at: { region: string; outputs: JsonObject }): Promise<{ rows: number; newest: string | null }> => {
-    const sql = await openDatabase(ports, at.region, at.outputs, env);
+  const atOf = (outputs: JsonObject, region: string): DatabaseAt => ({ region, clusterArn: String(outputs["clusterArn"] ?? ""), secretArn: String(outputs["masterSecretArn"] ?? "") });
+  const dr = (ctx: StepContext) => ({ ...atOf(outputsFrom(ctx, "stand-up-dr"), env.dr.region), outputs: outputsFrom(ctx, "stand-up-dr") });
+  const home = (ctx: StepContext) => ({ ...atOf(outputsFrom(ctx, "restore-home"), env.primary.region), outputs: outputsFrom(ctx, "restore-home") });
+  const drillDns = (ctx: StepContext) => ({ zoneId: env.dns!.zoneId, name: factsOf(ctx).drillName!, nameServers: factsOf(ctx).nameServers });
+  const probes = async (at: DatabaseAt): Promise<{ rows: number; newest: string | null }> => {
+    const sql = await openDatabase(ports, at, env, { enable: true });
     try {
       const exists = await sql.query<{ t: string | null }>("SELECT to_regclass('public.pilotlight_probe')::text AS t");
       if (exists.rows[0]?.t == null) return { rows: 0, newest: null };
@@ -105,17 +112,19 @@ export function fullDrillHandlers(ports: RunbookPorts, envName: string, env: Env
   return {
     "stand-up-dr": async (ctx) => {
       const f = factsOf(ctx);
-      const outputs = await upStack(ctx, ports, drillStackName(ctx.runId), env.dr.region, drConfig(ctx, true));
+      const outputs = await upStack(ctx, ports, drillStackName(ctx.runId), env.dr.region, drConfig(ctx, false));
       await ctx.measure("rpoMs", f.declaredAt - f.recoveryPoint!.createdAt);
       return { outputs };
     },
     "switch-to-dr": async (ctx) => {
+      // Traffic follows the data: the drill record is declared once the drill's data passed.
       const started = ctx.clock.now();
-      await waitForDns(ctx, ports, env, hostOf(dr(ctx).outputs["healthUrl"]), 20 * MIN, factsOf(ctx).drillName!);
+      await upStack(ctx, ports, drillStackName(ctx.runId), env.dr.region, drConfig(ctx, true), { phases: false });
+      await waitForDns(ctx, ports, drillDns(ctx), hostOf(dr(ctx).outputs["healthUrl"]), 20 * MIN);
       await ctx.measure("phase.dnsMs", ctx.clock.now() - started);
       return { name: factsOf(ctx).drillName, host: hostOf(dr(ctx).outputs["healthUrl"]) };
     },
-    "validate-dr": async (ctx) => validateDrillData(ctx, ports, envName, env, dr(ctx), factsOf(ctx).recoveryPoint!, factsOf(ctx).declaredAt),
+    "validate-dr": async (ctx) => validateDrillData(ctx, ports, envName, env, await drillDatabase(ports, drillStackName(ctx.runId), env.dr.region), factsOf(ctx).recoveryPoint!, factsOf(ctx).declaredAt),
     "smoke-dr": async (ctx) => {
       // The read/write probe writes a row through the workload: it must come home in the failback.
       await waitForHealthy(ctx, ports, String(dr(ctx).outputs["healthUrl"]), 20 * MIN);
@@ -133,8 +142,8 @@ export function fullDrillHandlers(ports: RunbookPorts, envName: string, env: Env
     "check-home": async (ctx) => {
       const result = await ctx.clock.track(
         ports.validator.validate({
-          open: async () => openDatabase(ports, env.primary.region, home(ctx).outputs, env),
-          expect: { kind: "live", open: async () => openDatabase(ports, env.dr.region, dr(ctx).outputs, env) },
+          open: async () => openDatabase(ports, home(ctx), env, { enable: true }),
+          expect: { kind: "live", open: async () => openDatabase(ports, dr(ctx), env, { enable: true }) },
           validation: env.validation,
           now: () => ctx.clock.now(),
         }),
@@ -152,7 +161,7 @@ export function fullDrillHandlers(ports: RunbookPorts, envName: string, env: Env
       // The record moves: DR's stack drops it, then the home stack creates it.
       await upStack(ctx, ports, drillStackName(ctx.runId), env.dr.region, drConfig(ctx, false), { phases: false });
       const outputs = await upStack(ctx, ports, drillStackName(ctx.runId, HOME), env.primary.region, homeConfig(ctx, true), { phases: false });
-      await waitForDns(ctx, ports, env, hostOf(outputs["healthUrl"]), 30 * MIN, factsOf(ctx).drillName!);
+      await waitForDns(ctx, ports, drillDns(ctx), hostOf(outputs["healthUrl"]), 30 * MIN);
       await ctx.measure("phase.switchBackMs", ctx.clock.now() - started);
       return { outputs };
     },
@@ -182,3 +191,13 @@ export function fullDrillHandlers(ports: RunbookPorts, envName: string, env: Env
     ),
   };
 }
+
+/** The quarterly full drill: failover then failback on throw-away stacks against the drill name. */
+export const fullDrillRunbook: Runbook<JsonObject, FullDrillFacts> = {
+  kind: "full-drill",
+  request: () => ({}),
+  gather: (ctx) => gatherFullDrillFacts(ctx),
+  decide: decideFullDrill,
+  plan: (_f, _req, env) => planFullDrill(env),
+  handlers: fullDrillHandlers,
+};

@@ -4,20 +4,26 @@
  * `automation/` never imports `drills/`; this module joins them.
  */
 import { createPilotlight as createCore, type Pilotlight, type PilotlightOptions } from "../automation/library";
-import { runDemo as runCoreDemo } from "../automation/sandbox/demo";
+import { runDemo as runCoreDemo } from "../automation/cli/demo-story";
+import { openPilotlight as openCore, type OpenedPilotlight, type OpenOptions } from "../automation/targets/open";
 import { drillKit } from "./kit";
 
 export * from "../automation/index";
 export { drillKit };
-export type { DrillKit, DrillKind, SweepReport } from "../automation/drill-kit";
+export type { OpenOptions, OpenedPilotlight } from "../automation/targets/open";
 export type { Validator, ValidationResult, TableResult, Mismatch } from "../automation/ports/validator";
 
-/** Creates the library with validation and drills; `options.kit` replaces the kit (tests, hosts). */
-export function createPilotlight(options: PilotlightOptions): Promise<Pilotlight> {
+/** Creates the library over ports, clock and store the host opened, with validation and drills. */
+export function createPilotlight(options: PilotlightOptions): Pilotlight {
   return createCore({ ...options, kit: options.kit ?? drillKit });
 }
 
+/** Opens pilotlight on a target (real AWS, or the sandbox world) with its store, validation and drills. */
+export function openPilotlight(options: OpenOptions): Promise<OpenedPilotlight> {
+  return openCore({ ...options, kit: options.kit ?? drillKit });
+}
+
 /** The sandbox story (`npm run demo`): outage, failover, measured RTO/RPO, failback. */
-export function runDemo(options: Omit<PilotlightOptions, "target">, say?: (line: string) => void): ReturnType<typeof runCoreDemo> {
-  return runCoreDemo(createPilotlight, options, say);
+export function runDemo(options: Parameters<typeof runCoreDemo>[1], say?: (line: string) => void): ReturnType<typeof runCoreDemo> {
+  return runCoreDemo(openPilotlight, options, say);
 }

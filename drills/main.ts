@@ -8,7 +8,7 @@
 import { createInterface } from "node:readline/promises";
 import { EXIT } from "../automation/cli/exit-codes";
 import { runCli } from "../automation/cli/run-cli";
-import { createPilotlight } from "./index";
+import { openPilotlight } from "./index";
 
 const controller = new AbortController();
 let signals = 0;
@@ -33,7 +33,7 @@ runCli(process.argv.slice(2), {
   env: process.env,
   cwd: process.cwd(),
   signal: controller.signal,
-  createPilotlight,
+  openPilotlight,
   confirm: isTTY
     ? async (question) => {
         const rl = createInterface({ input: process.stdin, output: process.stderr });

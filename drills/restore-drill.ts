@@ -1,27 +1,18 @@
 import type { EnvironmentConfig } from "../automation/config/schema";
-import type { PilotlightError } from "../automation/domain/errors";
 import type { JsonObject } from "../automation/domain/json";
 import type { Plan } from "../automation/domain/plan";
 import type { StepContext, StepHandlers } from "../automation/engine/step-context";
 import { upStack, waitForHealthy } from "../automation/runbooks/actions";
-import type { RunbookPorts } from "../automation/runbooks/ports";
 import { reportStep } from "../automation/runbooks/report-step";
-import { drStackConfig } from "../automation/runbooks/stack-config";
-import { destroyDrillStack, drillStackName, gatherDrillFacts, noRecoveryPoint, validateDrillData, type DrillFacts } from "./drill-steps";
+import type { Decision, Runbook, RunbookContext } from "../automation/runbooks/runbook";
+import { drillChange } from "../automation/runbooks/stack-config";
+import { destroyDrillStack, drillDatabase, drillStackName, gatherDrillFacts, noRecoveryPoint, validateDrillData, type DrillFacts } from "./drill-steps";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 
-/** Facts of a restore drill. */
-export type RestoreDrillFacts = DrillFacts;
-
-/** The newest completed copy in the DR vault — so the cross-region copy is tested too. */
-export async function gatherRestoreDrillFacts(ports: RunbookPorts, envName: string, env: EnvironmentConfig): Promise<RestoreDrillFacts> {
-  return (await gatherDrillFacts(ports, envName, env)).facts;
-}
-
 /** A drill needs a recovery point in the DR vault; none is itself the finding. */
-export function decideRestoreDrill(f: RestoreDrillFacts, env: EnvironmentConfig): { refusal?: PilotlightError; warnings: string[] } {
+export function decideRestoreDrill(f: DrillFacts, _req: JsonObject, env: EnvironmentConfig): Decision {
   return f.recoveryPoint === null ? { refusal: noRecoveryPoint(env), warnings: [] } : { warnings: [] };
 }
 
@@ -38,24 +29,29 @@ export function planRestoreDrill(): Plan {
   };
 }
 
-const factsOf = (ctx: StepContext) => ctx.spec["facts"] as RestoreDrillFacts;
-const outputsOf = (ctx: StepContext) => ((ctx.outputOf("stand-up-drill") as JsonObject | undefined)?.["outputs"] ?? {}) as JsonObject;
+const factsOf = (ctx: StepContext) => ctx.facts<DrillFacts>();
 
 /** Executes the restore drill. */
-export function restoreDrillHandlers(ports: RunbookPorts, envName: string, env: EnvironmentConfig): StepHandlers {
+export function restoreDrillHandlers(rc: RunbookContext): StepHandlers {
+  const { ports, env, envName } = rc;
+  const at = (ctx: StepContext) => drillDatabase(ports, drillStackName(ctx.runId), env.dr.region);
   return {
     "stand-up-drill": async (ctx) => {
       const f = factsOf(ctx);
-      const config = drStackConfig(envName, env, { restoreSnapshot: f.recoveryPoint!.arn, kmsKeyArn: f.drKmsKeyArn, drill: { runId: ctx.runId, expiresAt: f.declaredAt + f.ttlMs } });
-      const outputs = await upStack(ctx, ports, drillStackName(ctx.runId), env.dr.region, config);
-      await ctx.measure("rpoMs", f.declaredAt - f.recoveryPoint!.createdAt);
+      const p = f.recoveryPoint!;
+      const change = drillChange(envName, env, f.drFile, { restoreSnapshot: p.arn, kmsKeyArn: f.drKmsKeyArn, ...(p.engineVersion === null ? {} : { engineVersion: p.engineVersion }), runId: ctx.runId, expiresAt: f.declaredAt + f.ttlMs });
+      const outputs = await upStack(ctx, ports, drillStackName(ctx.runId), env.dr.region, change);
+      await ctx.measure("rpoMs", f.declaredAt - p.createdAt);
       return { outputs };
     },
-    validate: async (ctx) => validateDrillData(ctx, ports, envName, env, { region: env.dr.region, outputs: outputsOf(ctx) }, factsOf(ctx).recoveryPoint!, factsOf(ctx).declaredAt),
-    "verify-workload": async (ctx) => {
-      await waitForHealthy(ctx, ports, String(outputsOf(ctx)["healthUrl"]), 20 * MIN);
+    validate: async (ctx) => validateDrillData(ctx, ports, envName, env, await at(ctx), factsOf(ctx).recoveryPoint!, factsOf(ctx).declaredAt),
+    "verify-workload": async (ctx): Promise<JsonObject> => {
+      const url = (await at(ctx)).healthUrl;
+      if (url === undefined) return { skipped: "no workload (workload: none)" };
+      await waitForHealthy(ctx, ports, url, 20 * MIN);
       // The drill's RTO: start → workload healthy on restored data (no DNS in drill mode).
       await ctx.measure("rtoMs", ctx.clock.now() - factsOf(ctx).declaredAt);
+      return { healthUrl: url };
     },
     destroy: async (ctx) => destroyDrillStack(ctx, ports, drillStackName(ctx.runId), env.dr.region),
     report: reportStep(ports, env, `Restore drill of ${envName}`, (run) =>
@@ -63,3 +59,13 @@ export function restoreDrillHandlers(ports: RunbookPorts, envName: string, env: 
     ),
   };
 }
+
+/** The nightly restore drill. */
+export const restoreDrillRunbook: Runbook<JsonObject, DrillFacts> = {
+  kind: "restore-drill",
+  request: () => ({}),
+  gather: (ctx) => gatherDrillFacts(ctx),
+  decide: decideRestoreDrill,
+  plan: () => planRestoreDrill(),
+  handlers: restoreDrillHandlers,
+};

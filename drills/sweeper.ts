@@ -29,10 +29,11 @@ function verdict(tags: Record<string, string>, now: number): Verdict {
  * what it left alone; one failed deletion does not stop the others.
  */
 export async function sweep(ports: RunbookPorts, env: EnvironmentConfig, o: SweepOptions): Promise<SweepReport> {
-  const report: SweepReport = { destroyedStacks: [], deletedClusters: [], deletedSnapshots: [], keptUntagged: [], keptForensics: [], errors: [] };
+  const report: SweepReport = { dryRun: o.dryRun, destroyedStacks: [], deletedClusters: [], deletedSnapshots: [], keptUntagged: [], keptForensics: [], errors: [] };
   const attempt = async (what: string, done: string[], fn: () => Promise<void>) => {
     try {
-      await fn();
+      // A dry run says what would go and removes nothing.
+      if (!o.dryRun) await fn();
       done.push(what);
     } catch (error) {
       report.errors.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
@@ -61,7 +62,9 @@ export async function sweep(ports: RunbookPorts, env: EnvironmentConfig, o: Swee
   }
   for (const region of [...new Set([env.dr.region, env.primary.region])]) {
     for (const c of await ports.databases.listClusters({ region })) {
-      if (classify(c.id, c.tags)) await attempt(c.id, report.deletedClusters, () => ports.databases.deleteCluster({ region, id: c.id, disableProtection: true }));
+      if (c.status === "deleting") continue;
+      // No deletion protection is lifted that pilotlight did not set (the adapter's guard).
+      if (classify(c.id, c.tags)) await attempt(c.id, report.deletedClusters, () => ports.databases.deleteCluster({ region, id: c.id, maxWaitMs: 2 * 3_600_000, signal: o.signal }));
     }
     for (const s of await ports.databases.listClusterSnapshots({ region })) {
       if (s.status !== "available") continue; // a snapshot still being created or copied cannot be deleted yet

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { PATTERNS, STACK_CONFIG_KEYS, type StackKey } from "./contract";
 
 /** DNS settings of a stack. */
 export interface DnsSettings {
@@ -23,6 +24,8 @@ interface CommonSettings {
   /** Deploy the reference workload (a Lambda behind a function URL, using the RDS Data API). */
   workload: "reference" | "none";
   alertEmail?: string;
+  /** Engine version of the snapshot a restore starts from (a restore never downgrades it). */
+  restoreEngineVersion?: string;
 }
 
 /** Settings of the primary stack. */
@@ -38,6 +41,8 @@ export interface PrimarySettings extends CommonSettings {
   restoreSourceCluster?: string;
   /** The generation the workload uses; lower than `databaseGeneration` while a candidate is checked. */
   servingGeneration: number;
+  /** Declare AWS Backup's Aurora opt-in of both regions (an account-wide setting: off by default). */
+  manageBackupOptIn: boolean;
 }
 
 /** Settings of a DR stack (production stand-up or drill). */
@@ -53,6 +58,13 @@ export interface DrSettings extends CommonSettings {
   expiresAt?: string;
   /** Drill only: tells apart two drill stacks of one run (the full drill's `home` copy). */
   drillLabel?: string;
+  /**
+   * Whether the failover record (production) or the drill record is declared. pilotlight sets it
+   * only after the restored data passed its checks: no client reaches unchecked data.
+   */
+  publishTraffic: boolean;
+  /** Teardown: deletion protection and retention lifted so `destroy` removes the cluster, with this final snapshot. */
+  retire?: { finalSnapshot: string };
 }
 
 /** Validated stack settings. */
@@ -61,40 +73,14 @@ export type StackSettings = PrimarySettings | DrSettings;
 /** Raw values read from stack config (`pilotlight:<key>`), all strings or absent. */
 export type RawStackConfig = Record<string, string | undefined>;
 
-/** Every key the program reads, for the README and for error messages. */
-export const STACK_CONFIG_KEYS = [
-  "role",
-  "environment",
-  "rto",
-  "rpo",
-  "drRegion",
-  "engineVersion",
-  "instanceClass",
-  "databaseName",
-  "masterUsername",
-  "databaseGeneration",
-  "servingGeneration",
-  "restoreSnapshot",
-  "restoreToTime",
-  "restoreSourceCluster",
-  "kmsKeyArn",
-  "mode",
-  "runId",
-  "expiresAt",
-  "drillLabel",
-  "dnsZoneId",
-  "dnsName",
-  "dnsDrillName",
-  "dnsTtl",
-  "workload",
-  "alertEmail",
-] as const;
+export { STACK_CONFIG_KEYS };
 
-const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+const REGION = PATTERNS.region;
 const DURATION = /^\d+(\.\d+)?(m|h|d)$/;
-const SNAPSHOT_ARN = /^arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:cluster-snapshot:.+$/;
-const KMS_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+$/;
-const IDENT = /^[a-z][a-z0-9-]{0,30}$/;
+const SNAPSHOT_ARN = PATTERNS.snapshotArn;
+const KMS_ARN = PATTERNS.kmsArn;
+const IDENT = PATTERNS.environment;
+const BOOL = /^(true|false)$/;
 
 /**
  * Validates stack config, collecting every problem, each naming its key (`pilotlight:<key>`) and
@@ -106,13 +92,13 @@ export function parseStackConfig(raw: RawStackConfig, stack: string): StackSetti
   for (const key of Object.keys(raw)) {
     if (!known.has(key) && raw[key] !== undefined) problems.push(`pilotlight:${key}: unknown key; known keys are ${STACK_CONFIG_KEYS.join(", ")}`);
   }
-  const get = (key: (typeof STACK_CONFIG_KEYS)[number]) => raw[key];
-  const need = (key: (typeof STACK_CONFIG_KEYS)[number], why: string): string => {
+  const get = (key: StackKey) => raw[key];
+  const need = (key: StackKey, why: string): string => {
     const v = get(key);
     if (v === undefined || v === "") problems.push(`pilotlight:${key}: required ${why}`);
     return v ?? "";
   };
-  const match = (key: (typeof STACK_CONFIG_KEYS)[number], re: RegExp, example: string) => {
+  const match = (key: StackKey, re: RegExp, example: string) => {
     const v = get(key);
     if (v !== undefined && !re.test(v)) problems.push(`pilotlight:${key}: "${v}" is not valid; expected e.g. ${example}`);
   };
@@ -124,13 +110,15 @@ export function parseStackConfig(raw: RawStackConfig, stack: string): StackSetti
   match("rto", DURATION, "4h");
   match("rpo", DURATION, "1h");
   match("engineVersion", /^\d+(\.\d+)?$/, "16.4");
-  match("instanceClass", /^db\.[a-z0-9]+\.[a-z0-9]+$/, "db.r6g.large");
+  match("instanceClass", PATTERNS.instanceClass, "db.r6g.large or db.serverless");
   match("databaseName", /^[a-z][a-z0-9_]{0,62}$/, "app");
   match("masterUsername", /^[a-z][a-z0-9_]{0,15}$/, "pilotlight_admin");
   match("restoreSnapshot", SNAPSHOT_ARN, "arn:aws:rds:us-west-2:123456789012:cluster-snapshot:awsbackup:job-1234");
   match("kmsKeyArn", KMS_ARN, "arn:aws:kms:us-west-2:123456789012:key/1234abcd-…");
   match("dnsZoneId", /^Z[A-Z0-9]+$/, "Z0123456789ABCDEFGHIJ");
   match("alertEmail", /^[^@\s]+@[^@\s]+$/, "oncall@example.com");
+  match("restoreEngineVersion", PATTERNS.engineVersion, "16.4");
+  for (const k of ["manageBackupOptIn", "publishTraffic", "retire"] as const) match(k, BOOL, "true");
   const ttl = get("dnsTtl") === undefined ? 60 : Number(get("dnsTtl"));
   if (!Number.isInteger(ttl) || ttl < 1 || ttl > 60) problems.push(`pilotlight:dnsTtl: must be an integer from 1 to 60 seconds (records that fail over keep TTL ≤ 60 s)`);
   const workload = get("workload") ?? "reference";
@@ -149,6 +137,7 @@ export function parseStackConfig(raw: RawStackConfig, stack: string): StackSetti
     masterUsername: get("masterUsername") ?? "pilotlight_admin",
     workload: workload as "reference" | "none",
     ...(get("alertEmail") === undefined ? {} : { alertEmail: get("alertEmail")! }),
+    ...(get("restoreEngineVersion") === undefined ? {} : { restoreEngineVersion: get("restoreEngineVersion")! }),
     ...(dnsName !== undefined && dnsZoneId !== undefined
       ? { dns: { zoneId: dnsZoneId, name: dnsName, ttlSeconds: ttl, ...(get("dnsDrillName") === undefined ? {} : { drillName: get("dnsDrillName")! }) } }
       : {}),
@@ -164,7 +153,9 @@ export function parseStackConfig(raw: RawStackConfig, stack: string): StackSetti
     if (pitr && (get("restoreToTime") === undefined || get("restoreSourceCluster") === undefined)) {
       problems.push("pilotlight:restoreToTime and pilotlight:restoreSourceCluster: set both (a point-in-time restore needs the source and the time)");
     }
-    if (get("restoreToTime") !== undefined && Number.isNaN(Date.parse(get("restoreToTime")!))) problems.push(`pilotlight:restoreToTime: "${get("restoreToTime")}" is not an ISO time`);
+    if (get("restoreToTime") !== undefined && get("restoreToTime") !== "latest" && Number.isNaN(Date.parse(get("restoreToTime")!))) {
+      problems.push(`pilotlight:restoreToTime: "${get("restoreToTime")}" is not an ISO time (or latest)`);
+    }
     if (pitr && get("restoreSnapshot") !== undefined) problems.push("pilotlight:restoreSnapshot: not together with restoreToTime (one source per generation)");
     if (get("databaseGeneration") !== undefined && generation > 1 && get("restoreSnapshot") === undefined && !pitr) {
       problems.push("pilotlight:restoreSnapshot: required when databaseGeneration > 1 (the generation's cluster is restored from it, or use restoreToTime)");
@@ -173,7 +164,9 @@ export function parseStackConfig(raw: RawStackConfig, stack: string): StackSetti
     if (!Number.isInteger(serving) || serving < 1 || serving > generation || serving < generation - 1) {
       problems.push("pilotlight:servingGeneration: must be databaseGeneration or the one before it (a candidate is checked before it serves)");
     }
-    for (const k of ["mode", "runId", "expiresAt", "kmsKeyArn"] as const) if (get(k) !== undefined) problems.push(`pilotlight:${k}: only valid for the dr role`);
+    for (const k of ["mode", "runId", "expiresAt", "kmsKeyArn", "publishTraffic", "retire", "retireSnapshot", "drillLabel"] as const) {
+      if (get(k) !== undefined) problems.push(`pilotlight:${k}: only valid for the dr role`);
+    }
     settings = {
       role: "primary",
       ...common,
@@ -181,6 +174,7 @@ export function parseStackConfig(raw: RawStackConfig, stack: string): StackSetti
       drRegion,
       databaseGeneration: generation,
       servingGeneration: serving,
+      manageBackupOptIn: get("manageBackupOptIn") === "true",
       ...(get("restoreSnapshot") === undefined ? {} : { restoreSnapshot: get("restoreSnapshot")! }),
       ...(get("restoreToTime") === undefined ? {} : { restoreToTime: get("restoreToTime")! }),
       ...(get("restoreSourceCluster") === undefined ? {} : { restoreSourceCluster: get("restoreSourceCluster")! }),
@@ -198,16 +192,25 @@ export function parseStackConfig(raw: RawStackConfig, stack: string): StackSetti
       problems.push("pilotlight:drillLabel: only valid in drill mode");
     }
     if (get("drRegion") !== undefined) problems.push("pilotlight:drRegion: only valid for the primary role (the DR stack's region is aws:region)");
+    if (get("manageBackupOptIn") !== undefined) problems.push("pilotlight:manageBackupOptIn: only valid for the primary role");
+    const retire = get("retire") === "true";
+    if (retire && get("retireSnapshot") === undefined && mode !== "drill") {
+      problems.push("pilotlight:retireSnapshot: required with retire=true (the final snapshot's identifier)");
+    }
     settings = {
       role: "dr",
       ...common,
       mode: mode as "production" | "drill",
-      instanceClass: get("instanceClass") ?? (mode === "drill" ? "db.t4g.medium" : "db.r6g.large"),
+      // A drill's default is Aurora Serverless v2: cheap while idle, and served by the Data API,
+      // which refuses T classes (Aurora User Guide, "Limitations for the Amazon RDS Data API").
+      instanceClass: get("instanceClass") ?? (mode === "drill" ? "db.serverless" : "db.r6g.large"),
       restoreSnapshot,
       kmsKeyArn,
       ...(get("runId") === undefined ? {} : { runId: get("runId")! }),
       ...(get("expiresAt") === undefined ? {} : { expiresAt: get("expiresAt")! }),
       ...(get("drillLabel") === undefined ? {} : { drillLabel: get("drillLabel")! }),
+      publishTraffic: get("publishTraffic") === "true",
+      ...(retire ? { retire: { finalSnapshot: get("retireSnapshot") ?? `${get("runId") ?? "drill"}-final` } } : {}),
     };
   }
   if (problems.length > 0 || settings === undefined) {

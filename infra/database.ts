@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { PROTECTED_BY } from "./tags";
 
 /** Inputs of {@link AuroraDatabase}. */
 export interface AuroraDatabaseArgs {
@@ -19,6 +20,10 @@ export interface AuroraDatabaseArgs {
   restoreToTime?: { sourceClusterIdentifier: string; time: string };
   /** Production: true. Drills: false. */
   protect: boolean;
+  /** Teardown of a protected cluster: protection and retention lifted, this final snapshot taken. */
+  retire?: { finalSnapshot: string };
+  /** Engine version of the snapshot restored (a restore never goes below it). */
+  restoreEngineVersion?: string;
   tags: Record<string, string>;
 }
 
@@ -36,17 +41,30 @@ export class AuroraDatabase extends pulumi.ComponentResource {
   constructor(name: string, args: AuroraDatabaseArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("pilotlight:database:Aurora", name, {}, opts);
     const restoring = args.restoreSnapshot !== undefined || args.restoreToTime !== undefined;
+    const keep = args.protect && args.retire === undefined;
+    const serverless = args.instanceClass === "db.serverless";
+    const tags = { ...args.tags, ...(keep ? { [PROTECTED_BY]: "pilotlight" } : {}) };
     this.cluster = new aws.rds.Cluster(
       `${name}-cluster`,
       {
         clusterIdentifier: args.clusterIdentifier,
         engine: "aurora-postgresql",
-        engineVersion: args.engineVersion,
+        // A snapshot restore starts at the snapshot's version: asking for less is refused (RDS:
+        // "earlier than the engine version of the DB cluster snapshot").
+        engineVersion: args.restoreEngineVersion ?? args.engineVersion,
         // A restore takes the database name and master user from the snapshot.
         ...(args.restoreSnapshot !== undefined ? { snapshotIdentifier: args.restoreSnapshot } : {}),
+        // Only one of restoreToTime / useLatestRestorableTime may be present: the provider's
+        // ExactlyOneOf counts a present `false` too (provider cluster.go, restore_to_point_in_time).
         ...(args.restoreToTime !== undefined
-          ? { restoreToPointInTime: { sourceClusterIdentifier: args.restoreToTime.sourceClusterIdentifier, restoreToTime: args.restoreToTime.time, useLatestRestorableTime: false } }
+          ? {
+              restoreToPointInTime:
+                args.restoreToTime.time === "latest"
+                  ? { sourceClusterIdentifier: args.restoreToTime.sourceClusterIdentifier, useLatestRestorableTime: true }
+                  : { sourceClusterIdentifier: args.restoreToTime.sourceClusterIdentifier, restoreToTime: args.restoreToTime.time },
+            }
           : {}),
+        ...(serverless ? { serverlessv2ScalingConfiguration: { minCapacity: 0.5, maxCapacity: 8 } } : {}),
         ...(restoring ? {} : { databaseName: args.databaseName, masterUsername: args.masterUsername }),
         manageMasterUserPassword: true,
         storageEncrypted: true,
@@ -56,22 +74,26 @@ export class AuroraDatabase extends pulumi.ComponentResource {
         backupRetentionPeriod: args.protect ? 7 : 1,
         preferredBackupWindow: "02:00-03:00",
         copyTagsToSnapshot: true,
-        deletionProtection: args.protect,
+        deletionProtection: keep,
         skipFinalSnapshot: !args.protect,
-        ...(args.protect ? { finalSnapshotIdentifier: `${args.clusterIdentifier}-final` } : {}),
+        ...(args.protect ? { finalSnapshotIdentifier: args.retire?.finalSnapshot ?? `${args.clusterIdentifier}-final` } : {}),
         enabledCloudwatchLogsExports: ["postgresql"],
+        // Not sent on a restore by the provider: the first `up` leaves the Data API off and the
+        // next one calls rds:EnableHttpEndpoint; the runbooks enable it and check it themselves.
         enableHttpEndpoint: true,
         applyImmediately: !args.protect,
-        tags: args.tags,
+        tags,
       },
       {
         parent: this,
         // Changing the snapshot id would replace the database (aws.md): never on an unrelated
-        // config change. A new restore is a new generation, i.e. a new resource.
-        ignoreChanges: ["snapshotIdentifier", "restoreToPointInTime", "masterUsername", "databaseName"],
-        // A production cluster is never deleted by Pulumi: dropping it from the program leaves
-        // it in AWS, where pilotlight deletes it only with a final snapshot.
-        retainOnDelete: args.protect,
+        // config change. A new restore is a new generation, i.e. a new resource. The engine
+        // version is AWS's once created: an automatic minor upgrade must not make the next `up`
+        // try a downgrade ("Cannot upgrade aurora-postgresql from X to Y").
+        ignoreChanges: ["snapshotIdentifier", "restoreToPointInTime", "masterUsername", "databaseName", "engineVersion"],
+        // A production cluster is never deleted by Pulumi while it serves: dropping it from the
+        // program leaves it in AWS. Retiring it (teardown) lifts this first.
+        retainOnDelete: keep,
       },
     );
     this.instances = args.instanceAzs.map(
@@ -86,9 +108,9 @@ export class AuroraDatabase extends pulumi.ComponentResource {
             instanceClass: args.instanceClass,
             availabilityZone: az,
             promotionTier: i,
-            tags: args.tags,
+            tags,
           },
-          { parent: this, retainOnDelete: args.protect },
+          { parent: this, retainOnDelete: keep, ignoreChanges: ["engineVersion"] },
         ),
     );
     this.secretArn = this.cluster.masterUserSecrets.apply((s) => s?.[0]?.secretArn ?? "");

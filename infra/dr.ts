@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import type { DrSettings } from "./config";
+import { drClusterIdentifier, drDatabaseParameter } from "./contract";
 import { AuroraDatabase } from "./database";
 import { drTags } from "./tags";
 import { referenceWorkload, type WorkloadFactory } from "./workload";
@@ -19,14 +20,17 @@ export interface DrOutputs {
   expiresAt?: string;
   healthUrl?: pulumi.Output<string>;
   recordName?: string;
+  /** Whether the record is declared (only after the restored data passed its checks). */
+  publishedTraffic: boolean;
 }
 
 /**
  * The DR environment, stood up on demand in the DR region (the stack's `aws:region`): network,
  * an Aurora cluster restored from the snapshot or recovery point in config, encrypted with the
- * pilot light's DR key, the writer instance a restore never creates, the workload, and the
- * SECONDARY failover record. In `drill` mode the same program builds a throw-away copy: no
- * production DNS, an isolated security group, a small instance, TTL tags, no final snapshot.
+ * pilot light's DR key, the writer instance a restore never creates, and the parameter through
+ * which the pilot light's DR workload finds it. In `drill` mode the same program builds a
+ * throw-away copy with a workload of its own: no production DNS, an isolated security group, a
+ * small instance, TTL tags, no final snapshot.
  */
 export class DrEnvironment extends pulumi.ComponentResource {
   readonly outputs: DrOutputs;
@@ -62,7 +66,7 @@ export class DrEnvironment extends pulumi.ComponentResource {
       },
       child,
     );
-    const identifier = drill ? `pl-drill-${s.drillLabel === undefined ? "" : `${s.drillLabel}-`}${shortId(s.runId ?? "drill")}` : `pilotlight-${s.environment}-dr`;
+    const identifier = drClusterIdentifier(s.environment, drill ? { runId: s.runId ?? "drill", ...(s.drillLabel === undefined ? {} : { label: s.drillLabel }) } : undefined);
     const db = new AuroraDatabase(
       `${name}-database`,
       {
@@ -77,7 +81,9 @@ export class DrEnvironment extends pulumi.ComponentResource {
         databaseName: s.databaseName,
         masterUsername: s.masterUsername,
         restoreSnapshot: s.restoreSnapshot,
+        ...(s.restoreEngineVersion === undefined ? {} : { restoreEngineVersion: s.restoreEngineVersion }),
         protect: !drill,
+        ...(s.retire === undefined ? {} : { retire: s.retire }),
         tags,
       },
       child,
@@ -90,30 +96,27 @@ export class DrEnvironment extends pulumi.ComponentResource {
       masterSecretArn: db.secretArn,
       writerInstance: db.instances[0]!.identifier,
       restoredFrom: s.restoreSnapshot,
+      publishedTraffic: false,
       ...(drill && s.expiresAt !== undefined ? { expiresAt: s.expiresAt } : {}),
     };
-    if (s.workload === "reference") {
-      const workload = (opts.workload ?? referenceWorkload)(`${name}-workload`, { clusterArn: db.cluster.arn, secretArn: db.secretArn, databaseName: s.databaseName, tags }, child);
+    if (!drill) {
+      // Production: the pilot light already runs the DR workload and its failover record (the
+      // primary program), so nothing here needs Route 53's control plane. The workload finds the
+      // restored database through this parameter.
+      new aws.ssm.Parameter(
+        `${name}-database-locator`,
+        { name: drDatabaseParameter(s.environment), type: "String", value: pulumi.all([db.cluster.arn, db.secretArn]).apply(([clusterArn, secretArn]) => JSON.stringify({ clusterArn, secretArn })), tags },
+        child,
+      );
+    } else if (s.workload === "reference") {
+      const workload = (opts.workload ?? referenceWorkload)(`${name}-workload`, { database: { clusterArn: db.cluster.arn, secretArn: db.secretArn }, databaseName: s.databaseName, tags }, child);
       outputs.healthUrl = workload.healthUrl;
-      const recordName = drill ? s.dns?.drillName : s.dns?.name;
-      if (s.dns !== undefined && recordName !== undefined) {
-        new aws.route53.Record(
-          `${name}-record`,
-          drill
-            ? // A drill never touches the production record: a plain record of its own name.
-              { zoneId: s.dns.zoneId, name: recordName, type: "CNAME", ttl: s.dns.ttlSeconds, records: [workload.host] }
-            : {
-                zoneId: s.dns.zoneId,
-                name: recordName,
-                type: "CNAME",
-                ttl: s.dns.ttlSeconds,
-                records: [workload.host],
-                setIdentifier: "dr",
-                failoverRoutingPolicies: [{ type: "SECONDARY" }],
-              },
-          child,
-        );
-        outputs.recordName = recordName;
+      // A drill's own name, never the production record; declared only once the drill's data
+      // passed its checks (pilotlight sets publishTraffic after validation).
+      if (s.dns?.drillName !== undefined && s.publishTraffic) {
+        new aws.route53.Record(`${name}-record`, { zoneId: s.dns.zoneId, name: s.dns.drillName, type: "CNAME", ttl: s.dns.ttlSeconds, records: [workload.host] }, child);
+        outputs.recordName = s.dns.drillName;
+        outputs.publishedTraffic = true;
       }
     }
     this.outputs = outputs;
@@ -121,7 +124,3 @@ export class DrEnvironment extends pulumi.ComponentResource {
   }
 }
 
-/** A cluster-identifier-safe, short form of a run id (identifiers are at most 63 characters). */
-export function shortId(runId: string): string {
-  return runId.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/-+/g, "-").slice(-40).replace(/^-+|-+$/g, "");
-}

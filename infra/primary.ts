@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import type { PrimarySettings } from "./config";
+import { drClusterIdentifier, drDatabaseParameter, primaryClusterIdentifier, type TrafficGateOutput } from "./contract";
 import { AuroraDatabase } from "./database";
 import { BACKUP_TAG, drTags } from "./tags";
 import { referenceWorkload, type WorkloadFactory } from "./workload";
@@ -31,9 +32,17 @@ export interface PrimaryOutputs {
   replicaBucket: pulumi.Output<string>;
   alertsTopicArn: pulumi.Output<string>;
   healthUrl?: pulumi.Output<string>;
+  /** The endpoint check (what Route 53's checkers measure of the workload). */
   healthCheckId?: pulumi.Output<string>;
+  /** The data-plane switch that pins traffic to DR (see `TrafficGateOutput`). */
+  trafficGate?: TrafficGateOutput;
+  /** The pilot light's DR workload, and the switch that lets its record answer. */
+  drHealthUrl?: pulumi.Output<string>;
+  drGate?: TrafficGateOutput;
   zoneId?: string;
   recordName?: string;
+  /** The hosted zone's authoritative name servers: switches are verified against them. */
+  nameServers?: pulumi.Output<string[]>;
 }
 
 const assumeRole = (service: string) =>
@@ -90,7 +99,7 @@ export class PrimaryEnvironment extends pulumi.ComponentResource {
 
     // A generation is a cluster of its own: a new restore never replaces the database in place.
     // While a point-in-time candidate is checked, the serving generation stays declared too.
-    const clusterId = (g: number) => (g === 1 ? `pilotlight-${s.environment}` : `pilotlight-${s.environment}-g${g}`);
+    const clusterId = (g: number) => primaryClusterIdentifier(s.environment, g);
     const generation = (g: number, restore: boolean) =>
       new AuroraDatabase(
         `${name}-database-g${g}`,
@@ -105,6 +114,7 @@ export class PrimaryEnvironment extends pulumi.ComponentResource {
           databaseName: s.databaseName,
           masterUsername: s.masterUsername,
           ...(restore && s.restoreSnapshot !== undefined ? { restoreSnapshot: s.restoreSnapshot } : {}),
+          ...(restore && s.restoreEngineVersion !== undefined ? { restoreEngineVersion: s.restoreEngineVersion } : {}),
           ...(restore && s.restoreToTime !== undefined ? { restoreToTime: { sourceClusterIdentifier: s.restoreSourceCluster!, time: s.restoreToTime } } : {}),
           protect: true,
           tags: backedUp,
@@ -155,6 +165,14 @@ export class PrimaryEnvironment extends pulumi.ComponentResource {
       },
       child,
     );
+    if (s.manageBackupOptIn) {
+      // Selecting Aurora by tag backs nothing up unless the Region opted in to Aurora — and for
+      // Aurora even an explicit assignment does not bypass it (AWS Backup Developer Guide,
+      // "Assigning resources to a backup plan"). An account-wide setting: declared on request.
+      for (const [i, r] of [region, s.drRegion].entries()) {
+        new aws.backup.RegionSettings(`${name}-backup-opt-in-${i === 0 ? "primary" : "dr"}`, { ...(i === 1 ? { region: r } : {}), resourceTypeOptInPreference: { Aurora: true } }, child);
+      }
+    }
     new aws.backup.Selection(
       `${name}-backup-selection`,
       {
@@ -261,13 +279,73 @@ export class PrimaryEnvironment extends pulumi.ComponentResource {
     };
 
     if (s.workload === "reference") {
-      const workload = (opts.workload ?? referenceWorkload)(`${name}-workload`, { clusterArn: db.cluster.arn, secretArn: db.secretArn, databaseName: s.databaseName, tags }, child);
+      const factory = opts.workload ?? referenceWorkload;
+      const workload = factory(`${name}-workload`, { database: { clusterArn: db.cluster.arn, secretArn: db.secretArn }, databaseName: s.databaseName, tags }, child);
       outputs.healthUrl = workload.healthUrl;
+      // The pilot light's DR workload: deployed now, idle and free until a failover restores a
+      // database for it. Its host is known before the bad day, so the failover record that sends
+      // clients there exists already and a failover needs no Route 53 control-plane call.
+      const account = aws.getCallerIdentityOutput({}, child).accountId;
+      const parameter = drDatabaseParameter(s.environment);
+      const drWorkload = factory(
+        `${name}-dr-workload`,
+        {
+          database: {
+            parameter,
+            parameterArn: pulumi.interpolate`arn:aws:ssm:${s.drRegion}:${account}:parameter${parameter}`,
+            clusterArn: pulumi.interpolate`arn:aws:rds:${s.drRegion}:${account}:cluster:${drClusterIdentifier(s.environment)}`,
+            // RDS names a managed master secret rds!cluster-<uuid>: unknown before the restore.
+            secretArnPattern: pulumi.interpolate`arn:aws:secretsmanager:${s.drRegion}:${account}:secret:rds!cluster-*`,
+          },
+          databaseName: s.databaseName,
+          region: s.drRegion,
+          tags,
+        },
+        child,
+      );
+      outputs.drHealthUrl = drWorkload.healthUrl;
       if (s.dns !== undefined) {
+        // Nobody's hand on a health check may be undone by an `up` after a refresh (a refresh
+        // reads Inverted/Disabled from AWS into the state; the next `up` would reset them).
+        const manual = { ...child, ignoreChanges: ["invertHealthcheck", "disabled"] };
         const check = new aws.route53.HealthCheck(
           `${name}-health`,
           { type: "HTTPS", fqdn: workload.host, port: 443, resourcePath: "/health", failureThreshold: 3, requestInterval: 10, tags },
+          manual,
+        );
+        // The traffic gate: a metric in the DR region that pilotlight sets to 1 to pin clients
+        // to DR. Its alarm keeps its state without new data (treatMissingData ignore), so the pin
+        // holds; Route 53 reads the alarm on its data plane, so no control-plane call (us-east-1)
+        // is needed to fail over or to keep traffic in DR (Route 53 Developer Guide, "Health
+        // checks that monitor CloudWatch alarms"; Well-Architected REL11-BP04).
+        const gate: TrafficGateOutput = { region: s.drRegion, namespace: "pilotlight", metric: "TrafficPinnedToDr", dimensions: { Environment: s.environment } };
+        const gateAlarm = new aws.cloudwatch.MetricAlarm(
+          `${name}-traffic-gate`,
+          {
+            region: s.drRegion,
+            namespace: gate.namespace,
+            metricName: gate.metric,
+            dimensions: gate.dimensions,
+            statistic: "Maximum",
+            period: 60,
+            evaluationPeriods: 1,
+            threshold: 1,
+            comparisonOperator: "GreaterThanOrEqualToThreshold",
+            treatMissingData: "ignore",
+            alarmDescription: "pilotlight: traffic pinned to the DR region while in ALARM",
+            tags,
+          },
           child,
+        );
+        const gateCheck = new aws.route53.HealthCheck(
+          `${name}-traffic-gate-check`,
+          { type: "CLOUDWATCH_METRIC", cloudwatchAlarmName: gateAlarm.name, cloudwatchAlarmRegion: s.drRegion, insufficientDataHealthStatus: "Healthy", tags },
+          manual,
+        );
+        const primaryCheck = new aws.route53.HealthCheck(
+          `${name}-primary-check`,
+          { type: "CALCULATED", childHealthchecks: [check.id, gateCheck.id], childHealthThreshold: 2, tags },
+          manual,
         );
         // Failover on the data plane: Route 53 answers with SECONDARY while this check fails.
         new aws.route53.Record(
@@ -280,13 +358,70 @@ export class PrimaryEnvironment extends pulumi.ComponentResource {
             records: [workload.host],
             setIdentifier: "primary",
             failoverRoutingPolicies: [{ type: "PRIMARY" }],
-            healthCheckId: check.id,
+            healthCheckId: primaryCheck.id,
+          },
+          child,
+        );
+        // DR's side of the pair: the pilot light's DR workload behind a SECONDARY record whose
+        // check is healthy only when the DR workload answers AND pilotlight published DR (its gate
+        // metric at 0, set after the restored data passed its checks). Until then the record
+        // never answers: with both sides unhealthy Route 53 answers PRIMARY (Route 53 Developer
+        // Guide, "How health checks work in complex configurations"), so no client reaches
+        // unchecked data.
+        const drGate: TrafficGateOutput = { region: s.drRegion, namespace: "pilotlight", metric: "DrNotReady", dimensions: { Environment: s.environment } };
+        const drCheck = new aws.route53.HealthCheck(
+          `${name}-dr-health`,
+          { type: "HTTPS", fqdn: drWorkload.host, port: 443, resourcePath: "/health", failureThreshold: 3, requestInterval: 10, tags },
+          manual,
+        );
+        const drGateAlarm = new aws.cloudwatch.MetricAlarm(
+          `${name}-dr-gate`,
+          {
+            region: s.drRegion,
+            namespace: drGate.namespace,
+            metricName: drGate.metric,
+            dimensions: drGate.dimensions,
+            statistic: "Maximum",
+            period: 60,
+            evaluationPeriods: 1,
+            threshold: 1,
+            comparisonOperator: "GreaterThanOrEqualToThreshold",
+            treatMissingData: "ignore",
+            alarmDescription: "pilotlight: the DR record answers only while this alarm is OK",
+            tags,
+          },
+          child,
+        );
+        const drGateCheck = new aws.route53.HealthCheck(
+          `${name}-dr-gate-check`,
+          { type: "CLOUDWATCH_METRIC", cloudwatchAlarmName: drGateAlarm.name, cloudwatchAlarmRegion: s.drRegion, insufficientDataHealthStatus: "Unhealthy", tags },
+          manual,
+        );
+        const drCombined = new aws.route53.HealthCheck(
+          `${name}-dr-check`,
+          { type: "CALCULATED", childHealthchecks: [drCheck.id, drGateCheck.id], childHealthThreshold: 2, tags },
+          manual,
+        );
+        new aws.route53.Record(
+          `${name}-dr-record`,
+          {
+            zoneId: s.dns.zoneId,
+            name: s.dns.name,
+            type: "CNAME",
+            ttl: s.dns.ttlSeconds,
+            records: [drWorkload.host],
+            setIdentifier: "dr",
+            failoverRoutingPolicies: [{ type: "SECONDARY" }],
+            healthCheckId: drCombined.id,
           },
           child,
         );
         outputs.healthCheckId = check.id;
+        outputs.trafficGate = gate;
+        outputs.drGate = drGate;
         outputs.zoneId = s.dns.zoneId;
         outputs.recordName = s.dns.name;
+        outputs.nameServers = aws.route53.getZoneOutput({ zoneId: s.dns.zoneId }, child).nameServers;
       }
     }
     this.outputs = outputs;

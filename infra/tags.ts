@@ -1,6 +1,8 @@
 /** The tag pilotlight uses as its deletion guard: it never deletes what lacks it. */
 export const MANAGED_BY_TAG = "managed-by";
 export const MANAGED_BY_VALUE = "pilotlight";
+/** Set on clusters whose deletion protection the program turned on: pilotlight may lift only those. */
+export const PROTECTED_BY = "pilotlight:protected-by";
 /** Tag selecting resources for the AWS Backup plan. */
 export const BACKUP_TAG = "backup:automated";
 

@@ -1,12 +1,18 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-/** What a workload is given: the database to use. */
+/**
+ * What a workload is given: the database to use — its ARNs, or (the pilot light's DR workload,
+ * deployed before any DR database exists) an SSM parameter the DR stack writes them to, and the
+ * ARN patterns its permissions cover.
+ */
 export interface WorkloadArgs {
-  clusterArn: pulumi.Input<string>;
-  /** Secrets Manager ARN of the master credentials (never a password in config). */
-  secretArn: pulumi.Input<string>;
+  database:
+    | { clusterArn: pulumi.Input<string>; secretArn: pulumi.Input<string> }
+    | { parameter: string; parameterArn: pulumi.Input<string>; clusterArn: pulumi.Input<string>; secretArnPattern: pulumi.Input<string> };
   databaseName: string;
+  /** Deploy in this region instead of the stack's. */
+  region?: string;
   tags: Record<string, string>;
 }
 
@@ -23,16 +29,22 @@ export type WorkloadFactory = (name: string, args: WorkloadArgs, opts: pulumi.Co
 
 /**
  * Source of the reference workload's function. It reaches the database through the RDS Data API
- * (no VPC, no driver to bundle; the Node.js 20 Lambda runtime ships the AWS SDK v3), so that a DR
+ * (no VPC, no driver to bundle; the Node.js 22 Lambda runtime ships the AWS SDK v3), so that a DR
  * stack comes up with nothing but the restored cluster. `?probe=rw` also writes and reads a row.
  * Data API for Aurora PostgreSQL provisioned clusters: Aurora User Guide, "Using the Amazon RDS
  * Data API".
  */
 export const REFERENCE_HANDLER = `
 const { RDSDataClient, ExecuteStatementCommand } = require("@aws-sdk/client-rds-data");
+const { SSMClient, GetParameterCommand } = require("@aws-sdk/client-ssm");
 const client = new RDSDataClient({});
-const base = { resourceArn: process.env.CLUSTER_ARN, secretArn: process.env.SECRET_ARN, database: process.env.DATABASE };
-const sql = (s) => client.send(new ExecuteStatementCommand({ ...base, sql: s }));
+const locate = async () => {
+  if (!process.env.DATABASE_PARAMETER) return { resourceArn: process.env.CLUSTER_ARN, secretArn: process.env.SECRET_ARN };
+  const p = await new SSMClient({}).send(new GetParameterCommand({ Name: process.env.DATABASE_PARAMETER }));
+  const v = JSON.parse(p.Parameter.Value);
+  return { resourceArn: v.clusterArn, secretArn: v.secretArn };
+};
+const sql = async (s) => client.send(new ExecuteStatementCommand({ ...(await locate()), database: process.env.DATABASE, sql: s }));
 exports.handler = async (event) => {
   const path = event.rawPath || "/";
   if (path !== "/health") return { statusCode: 404, body: "not found" };
@@ -60,6 +72,8 @@ export class ReferenceWorkload extends pulumi.ComponentResource implements Workl
   constructor(name: string, args: WorkloadArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("pilotlight:workload:Reference", name, {}, opts);
     const child = { parent: this };
+    const regional = args.region === undefined ? {} : { region: args.region };
+    const db = args.database;
     const role = new aws.iam.Role(
       `${name}-role`,
       {
@@ -76,32 +90,48 @@ export class ReferenceWorkload extends pulumi.ComponentResource implements Workl
       `${name}-data`,
       {
         role: role.name,
-        policy: pulumi.all([args.clusterArn, args.secretArn]).apply(([cluster, secret]) =>
-          JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [
-              { Effect: "Allow", Action: ["rds-data:ExecuteStatement"], Resource: cluster },
-              { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: secret },
-            ],
-          }),
-        ),
+        policy: pulumi
+          .all("parameter" in db ? [db.clusterArn, db.secretArnPattern, db.parameterArn] : [db.clusterArn, db.secretArn, ""])
+          .apply(([cluster, secret, parameter]) =>
+            JSON.stringify({
+              Version: "2012-10-17",
+              Statement: [
+                { Effect: "Allow", Action: ["rds-data:ExecuteStatement"], Resource: cluster },
+                { Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: secret },
+                ...(parameter === "" ? [] : [{ Effect: "Allow", Action: ["ssm:GetParameter"], Resource: parameter }]),
+              ],
+            }),
+          ),
       },
       child,
     );
     const fn = new aws.lambda.Function(
       `${name}-fn`,
       {
-        runtime: aws.lambda.Runtime.NodeJS20dX,
+        // The Node.js 20 runtime: function creation blocked since 2026-08-31, updates since 2026-09-30 (Lambda
+        // Developer Guide, "Lambda runtimes"). nodejs22.x is supported until 2027-04-30.
+        runtime: aws.lambda.Runtime.NodeJS22dX,
         handler: "index.handler",
         role: role.arn,
         timeout: 15,
         code: new pulumi.asset.AssetArchive({ "index.js": new pulumi.asset.StringAsset(REFERENCE_HANDLER) }),
-        environment: { variables: { CLUSTER_ARN: args.clusterArn, SECRET_ARN: args.secretArn, DATABASE: args.databaseName } },
+        environment: {
+          variables:
+            "parameter" in db
+              ? { DATABASE_PARAMETER: db.parameter, DATABASE: args.databaseName }
+              : { CLUSTER_ARN: db.clusterArn, SECRET_ARN: db.secretArn, DATABASE: args.databaseName },
+        },
         tags: args.tags,
+        ...regional,
       },
       child,
     );
-    const url = new aws.lambda.FunctionUrl(`${name}-url`, { functionName: fn.name, authorizationType: "NONE" }, child);
+    const url = new aws.lambda.FunctionUrl(`${name}-url`, { functionName: fn.name, authorizationType: "NONE", ...regional }, child);
+    // A function URL with auth NONE answers 403 unless the function's policy lets everyone invoke
+    // it through the URL: lambda:InvokeFunctionUrl and, since October 2025, lambda:InvokeFunction
+    // too (Lambda Developer Guide, "Control access to function URLs").
+    new aws.lambda.Permission(`${name}-url-public`, { function: fn.name, action: "lambda:InvokeFunctionUrl", principal: "*", functionUrlAuthType: "NONE", ...regional }, child);
+    new aws.lambda.Permission(`${name}-invoke-public`, { function: fn.name, action: "lambda:InvokeFunction", principal: "*", invokedViaFunctionUrl: true, ...regional }, child);
     this.host = url.functionUrl.apply((u) => new URL(u).host);
     this.healthUrl = url.functionUrl.apply((u) => new URL("/health", u).toString());
     this.registerOutputs({ healthUrl: this.healthUrl, host: this.host });

@@ -1,17 +1,14 @@
 import {
   BackupClient,
   DescribeBackupVaultCommand,
-  DescribeRecoveryPointCommand,
-  DescribeRestoreJobCommand,
-  GetRecoveryPointRestoreMetadataCommand,
-  StartRestoreJobCommand,
+  DescribeRegionSettingsCommand,
   paginateListBackupJobs,
   paginateListCopyJobs,
   paginateListRecoveryPointsByBackupVault,
   type RecoveryPointByBackupVault,
 } from "@aws-sdk/client-backup";
-import type { RecoveryPoint, RecoveryPointStatus, RestoreJob, RestoreJobStatus } from "../domain/recovery-point";
-import type { BackupJobSummary, Backups, StartRestoreRequest, VaultInfo } from "../ports/backups";
+import type { RecoveryPoint, RecoveryPointStatus } from "../domain/recovery-point";
+import type { BackupJobSummary, Backups, VaultInfo } from "../ports/backups";
 import { toAwsError } from "./aws-errors";
 
 /** Creates a client for a region (injected in tests). */
@@ -36,9 +33,9 @@ function toPoint(p: RecoveryPointByBackupVault, region: string, vault: string): 
 }
 
 /**
- * AWS Backup through SDK v3. Restore metadata values are strings (lists JSON-encoded), and a
- * restore carries an idempotency token so that a retried start returns the same job (AWS Backup
- * API Reference, StartRestoreJob).
+ * AWS Backup through SDK v3, read-only: recovery points (a cross-region copy keeps the source's
+ * creation date: AWS Backup Developer Guide, "Backup and tag copy"), backup and copy jobs, vaults
+ * and the Region's service opt-in.
  */
 export class AwsBackups implements Backups {
   private readonly clients = new Map<string, BackupClient>();
@@ -65,64 +62,6 @@ export class AwsBackups implements Backups {
       return out;
     } catch (error) {
       throw toAwsError(error, "ListRecoveryPointsByBackupVault", `${q.region}/${q.vault}`);
-    }
-  }
-
-  async describeRecoveryPoint(q: { region: string; vault: string; arn: string }): Promise<RecoveryPoint> {
-    try {
-      const r = await this.client(q.region).send(new DescribeRecoveryPointCommand({ BackupVaultName: q.vault, RecoveryPointArn: q.arn }));
-      return toPoint({ ...r, RecoveryPointArn: r.RecoveryPointArn, ResourceArn: r.ResourceArn } as RecoveryPointByBackupVault, q.region, q.vault);
-    } catch (error) {
-      throw toAwsError(error, "DescribeRecoveryPoint", q.arn);
-    }
-  }
-
-  async restoreMetadata(q: { region: string; vault: string; arn: string }): Promise<Record<string, string>> {
-    try {
-      const r = await this.client(q.region).send(new GetRecoveryPointRestoreMetadataCommand({ BackupVaultName: q.vault, RecoveryPointArn: q.arn }));
-      return { ...(r.RestoreMetadata ?? {}) };
-    } catch (error) {
-      throw toAwsError(error, "GetRecoveryPointRestoreMetadata", q.arn);
-    }
-  }
-
-  async startRestore(req: StartRestoreRequest): Promise<{ restoreJobId: string }> {
-    for (const [k, v] of Object.entries(req.metadata)) {
-      if (typeof v !== "string") throw new TypeError(`restore metadata ${k} must be a string (lists JSON-encoded)`);
-    }
-    try {
-      const r = await this.client(req.region).send(
-        new StartRestoreJobCommand({
-          RecoveryPointArn: req.recoveryPointArn,
-          IamRoleArn: req.iamRoleArn,
-          ResourceType: req.resourceType,
-          Metadata: req.metadata,
-          IdempotencyToken: req.idempotencyToken,
-        }),
-      );
-      return { restoreJobId: r.RestoreJobId ?? "" };
-    } catch (error) {
-      throw toAwsError(error, "StartRestoreJob", req.recoveryPointArn);
-    }
-  }
-
-  async describeRestoreJob(q: { region: string; id: string }): Promise<RestoreJob> {
-    try {
-      const r = await this.client(q.region).send(new DescribeRestoreJobCommand({ RestoreJobId: q.id }));
-      const job: RestoreJob = {
-        id: r.RestoreJobId ?? q.id,
-        region: q.region,
-        status: (r.Status ?? "PENDING") as RestoreJobStatus,
-        recoveryPointArn: r.RecoveryPointArn ?? "",
-        createdAt: r.CreationDate?.getTime() ?? 0,
-      };
-      if (r.CreatedResourceArn !== undefined) job.createdResourceArn = r.CreatedResourceArn;
-      if (r.CompletionDate !== undefined) job.completedAt = r.CompletionDate.getTime();
-      if (r.StatusMessage !== undefined) job.statusMessage = r.StatusMessage;
-      if (r.ExpectedCompletionTimeMinutes !== undefined) job.expectedCompletionMinutes = r.ExpectedCompletionTimeMinutes;
-      return job;
-    } catch (error) {
-      throw toAwsError(error, "DescribeRestoreJob", q.id);
     }
   }
 
@@ -158,6 +97,15 @@ export class AwsBackups implements Backups {
     } catch (error) {
       if ((error as Error).name === "ResourceNotFoundException") return undefined;
       throw toAwsError(error, "DescribeBackupVault", `${q.region}/${q.vault}`);
+    }
+  }
+
+  async regionSettings(q: { region: string }): Promise<{ optIn: Record<string, boolean> }> {
+    try {
+      const r = await this.client(q.region).send(new DescribeRegionSettingsCommand({}));
+      return { optIn: { ...(r.ResourceTypeOptInPreference ?? {}) } };
+    } catch (error) {
+      throw toAwsError(error, "DescribeRegionSettings", q.region);
     }
   }
 }

@@ -2,15 +2,15 @@ import {
   AddTagsToResourceCommand,
   CopyDBClusterSnapshotCommand,
   CreateDBClusterSnapshotCommand,
-  CreateDBInstanceCommand,
   DeleteDBClusterCommand,
   DeleteDBClusterSnapshotCommand,
   DescribeDBClusterSnapshotsCommand,
   DescribeDBClustersCommand,
+  DeleteDBInstanceCommand,
   DescribeDBInstancesCommand,
+  EnableHttpEndpointCommand,
   ModifyDBClusterCommand,
   RDSClient,
-  RestoreDBClusterToPointInTimeCommand,
   paginateDescribeDBClusters,
   paginateDescribeDBClusterSnapshots,
   type DBCluster,
@@ -22,7 +22,7 @@ import { waitFor, type WaitCheck } from "../engine/wait";
 import type { Clock } from "../ports/clock";
 import type { ClusterInfo, ClusterSnapshotInfo, Databases, WaitOptions } from "../ports/databases";
 import { toAwsError } from "./aws-errors";
-import { assertOwned } from "./tag-guard";
+import { assertDeletable, mayLiftProtection } from "./tag-guard";
 
 /** Creates an RDS client for a region (injected in tests). */
 export type RdsClientFactory = (region: string) => RDSClient;
@@ -41,8 +41,10 @@ function clusterInfo(c: DBCluster, region: string): ClusterInfo {
     region,
     status: c.Status ?? "unknown",
     engine: c.Engine ?? "",
-    instances: (c.DBClusterMembers ?? []).map((m) => m.DBInstanceIdentifier ?? ""),
+    instances: (c.DBClusterMembers ?? []).map((m) => ({ id: m.DBInstanceIdentifier ?? "" })),
     tags: tagsOf(c.TagList),
+    httpEndpointEnabled: c.HttpEndpointEnabled === true,
+    deletionProtection: c.DeletionProtection === true,
   };
   if (c.Endpoint !== undefined) info.endpoint = c.Endpoint;
   if (c.EngineVersion !== undefined) info.engineVersion = c.EngineVersion;
@@ -62,6 +64,8 @@ function snapshotInfo(s: DBClusterSnapshot, region: string): ClusterSnapshotInfo
   };
   if (s.SnapshotCreateTime !== undefined) info.createdAt = s.SnapshotCreateTime.getTime();
   if (s.KmsKeyId !== undefined) info.kmsKeyId = s.KmsKeyId;
+  if (s.EngineVersion !== undefined) info.engineVersion = s.EngineVersion;
+  if (s.SnapshotType !== undefined) info.snapshotType = s.SnapshotType;
   return info;
 }
 
@@ -100,7 +104,18 @@ export class AwsDatabases implements Databases {
     try {
       const r = await this.client(q.region).send(new DescribeDBClustersCommand({ DBClusterIdentifier: q.id }));
       const c = r.DBClusters?.[0];
-      return c === undefined ? undefined : clusterInfo(c, q.region);
+      if (c === undefined) return undefined;
+      const info = clusterInfo(c, q.region);
+      if (info.instances.length > 0) {
+        // Members carry no class or status: the instances say (the Data API refuses T classes).
+        const d = await this.client(q.region).send(new DescribeDBInstancesCommand({ Filters: [{ Name: "db-cluster-id", Values: [info.id] }] }));
+        const byId = new Map((d.DBInstances ?? []).map((i) => [i.DBInstanceIdentifier ?? "", i]));
+        info.instances = info.instances.map((m) => {
+          const i = byId.get(m.id);
+          return { id: m.id, ...(i?.DBInstanceClass === undefined ? {} : { instanceClass: i.DBInstanceClass }), ...(i?.DBInstanceStatus === undefined ? {} : { status: i.DBInstanceStatus }) };
+        });
+      }
+      return info;
     } catch (error) {
       if (NOT_FOUND.has((error as Error).name)) return undefined;
       throw toAwsError(error, "DescribeDBClusters", q.id);
@@ -113,44 +128,6 @@ export class AwsDatabases implements Databases {
       for await (const page of paginateDescribeDBClusters({ client: c }, {})) for (const cl of page.DBClusters ?? []) out.push(clusterInfo(cl, q.region));
       return out;
     });
-  }
-
-  async createInstance(q: { region: string; clusterId: string; instanceId: string; instanceClass: string; tags: Record<string, string> }): Promise<void> {
-    await this.send(q.region, "CreateDBInstance", q.instanceId, async (c) => {
-      try {
-        await c.send(new CreateDBInstanceCommand({ DBInstanceIdentifier: q.instanceId, DBClusterIdentifier: q.clusterId, DBInstanceClass: q.instanceClass, Engine: "aurora-postgresql", Tags: tagList(q.tags) }));
-      } catch (error) {
-        // A retried create after a crash finds its instance: re-attach, do not fail.
-        if ((error as Error).name !== "DBInstanceAlreadyExistsFault") throw error;
-      }
-    });
-  }
-
-  waitForClusterAvailable(q: { region: string; id: string } & WaitOptions): Promise<ClusterInfo> {
-    return this.poll(`cluster ${q.id} available`, q, async () => {
-        const c = await this.describeCluster(q);
-        if (c === undefined) return { state: "RETRY", observed: "not found" };
-        if (c.status === "available") return { state: "SUCCESS", value: c };
-        if (c.status === "failed" || c.status === "inaccessible-encryption-credentials") {
-          return { state: "FAILURE", error: new PilotlightError("restore.failed", `cluster ${q.id} is ${c.status}`, { source: "aws" }) };
-        }
-        return { state: "RETRY", observed: c.status };
-      });
-  }
-
-  waitForInstanceAvailable(q: { region: string; id: string } & WaitOptions): Promise<void> {
-    return this.poll(`instance ${q.id} available`, q, async () => {
-        let status = "not found";
-        try {
-          const r = await this.client(q.region).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: q.id }));
-          status = r.DBInstances?.[0]?.DBInstanceStatus ?? "not found";
-        } catch (error) {
-          if (!NOT_FOUND.has((error as Error).name)) throw toAwsError(error, "DescribeDBInstances", q.id);
-        }
-        if (status === "available") return { state: "SUCCESS", value: undefined };
-        if (status === "failed" || status === "incompatible-parameters") return { state: "FAILURE", error: new PilotlightError("restore.failed", `instance ${q.id} is ${status}`, { source: "aws" }) };
-        return { state: "RETRY", observed: status };
-      });
   }
 
   async createClusterSnapshot(q: { region: string; clusterId: string; snapshotId: string; tags: Record<string, string> }): Promise<ClusterSnapshotInfo> {
@@ -209,7 +186,7 @@ export class AwsDatabases implements Databases {
   async deleteClusterSnapshot(q: { region: string; id: string }): Promise<void> {
     const s = await this.describeClusterSnapshot(q);
     if (s === undefined) return;
-    assertOwned("snapshot", q.id, q.region, s.tags);
+    assertDeletable("snapshot", q.id, q.region, s.tags);
     await this.send(q.region, "DeleteDBClusterSnapshot", q.id, async (client) => {
       try {
         await client.send(new DeleteDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: q.id }));
@@ -219,48 +196,60 @@ export class AwsDatabases implements Databases {
     });
   }
 
-  async restoreClusterToPointInTime(q: {
-    region: string;
-    sourceClusterId: string;
-    targetClusterId: string;
-    restoreTime: number;
-    subnetGroup?: string;
-    securityGroupIds?: string[];
-    tags: Record<string, string>;
-  }): Promise<ClusterInfo> {
-    const existing = await this.describeCluster({ region: q.region, id: q.targetClusterId });
-    if (existing !== undefined) return existing;
-    return this.send(q.region, "RestoreDBClusterToPointInTime", q.sourceClusterId, async (c) => {
-      const r = await c.send(
-        new RestoreDBClusterToPointInTimeCommand({
-          SourceDBClusterIdentifier: q.sourceClusterId,
-          DBClusterIdentifier: q.targetClusterId,
-          RestoreToTime: new Date(q.restoreTime),
-          UseLatestRestorableTime: false,
-          ...(q.subnetGroup === undefined ? {} : { DBSubnetGroupName: q.subnetGroup }),
-          ...(q.securityGroupIds === undefined ? {} : { VpcSecurityGroupIds: q.securityGroupIds }),
-          Tags: tagList(q.tags),
-        }),
-      );
-      return clusterInfo(r.DBCluster ?? {}, q.region);
+  async deleteCluster(q: { region: string; id: string; finalSnapshotId?: string } & WaitOptions): Promise<void> {
+    const c = await this.describeCluster(q);
+    if (c === undefined) return;
+    assertDeletable("cluster", q.id, q.region, c.tags);
+    if (c.deletionProtection) {
+      if (!mayLiftProtection(c.tags)) {
+        throw new PilotlightError("guard.protected", `refusing to lift the deletion protection of cluster ${q.id}: pilotlight did not set it`, {
+          source: "user",
+          hint: "turn the protection off yourself if this cluster is really to go",
+          details: { cluster: q.id, region: q.region },
+        });
+      }
+      await this.send(q.region, "ModifyDBCluster", q.id, (client) => client.send(new ModifyDBClusterCommand({ DBClusterIdentifier: q.id, DeletionProtection: false, ApplyImmediately: true })));
+    }
+    // Instances first: a cluster with instances cannot be deleted (Aurora User Guide, "Deleting
+    // Aurora DB clusters and DB instances": InvalidDBClusterStateFault otherwise).
+    for (const i of c.instances) {
+      if (i.status === "deleting") continue;
+      await this.send(q.region, "DeleteDBInstance", i.id, async (client) => {
+        try {
+          await client.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: i.id }));
+        } catch (error) {
+          if (!NOT_FOUND.has((error as Error).name)) throw error;
+        }
+      });
+    }
+    await this.poll(`cluster ${q.id} ready to delete`, q, async () => {
+      const now = await this.describeCluster(q);
+      if (now === undefined) return { state: "SUCCESS", value: undefined };
+      const busy = now.instances.some((i) => i.status !== "deleting") || now.deletionProtection || now.status !== "available";
+      return busy ? { state: "RETRY", observed: `${now.status}, ${now.instances.length} instances` } : { state: "SUCCESS", value: undefined };
+    });
+    await this.send(q.region, "DeleteDBCluster", q.id, async (client) => {
+      try {
+        await client.send(
+          new DeleteDBClusterCommand({
+            DBClusterIdentifier: q.id,
+            ...(q.finalSnapshotId === undefined ? { SkipFinalSnapshot: true } : { SkipFinalSnapshot: false, FinalDBSnapshotIdentifier: q.finalSnapshotId }),
+          }),
+        );
+      } catch (error) {
+        if (!NOT_FOUND.has((error as Error).name)) throw error;
+      }
+    });
+    await this.poll(`cluster ${q.id} deleted`, q, async () => {
+      const left = await this.describeCluster(q);
+      return left === undefined ? { state: "SUCCESS", value: undefined } : { state: "RETRY", observed: left.status };
     });
   }
 
-  async deleteCluster(q: { region: string; id: string; finalSnapshotId?: string; disableProtection?: boolean }): Promise<void> {
-    const c = await this.describeCluster(q);
-    if (c === undefined) return;
-    assertOwned("cluster", q.id, q.region, c.tags);
-    await this.send(q.region, "DeleteDBCluster", q.id, async (client) => {
-      if (q.disableProtection === true) {
-        await client.send(new ModifyDBClusterCommand({ DBClusterIdentifier: q.id, DeletionProtection: false, ApplyImmediately: true }));
-      }
-      await client.send(
-        new DeleteDBClusterCommand({
-          DBClusterIdentifier: q.id,
-          ...(q.finalSnapshotId === undefined ? { SkipFinalSnapshot: true } : { SkipFinalSnapshot: false, FinalDBSnapshotIdentifier: q.finalSnapshotId }),
-        }),
-      );
-    });
+  async enableHttpEndpoint(q: { region: string; clusterArn: string }): Promise<void> {
+    // rds:EnableHttpEndpoint by cluster ARN: the operation for provisioned and Serverless v2
+    // clusters (RDS API Reference, EnableHttpEndpoint); ModifyDBCluster's flag is Serverless v1's.
+    await this.send(q.region, "EnableHttpEndpoint", q.clusterArn, (client) => client.send(new EnableHttpEndpointCommand({ ResourceArn: q.clusterArn })));
   }
 
   async tagCluster(q: { region: string; id: string; tags: Record<string, string> }): Promise<void> {

@@ -19,7 +19,7 @@ import { HttpHealth } from "./http-health";
 import { FanOutNotifier, SnsNotifier, WebhookNotifier } from "./notifiers";
 import { isHolderDeadOnThisHost } from "./process-liveness";
 import { PulumiStacks } from "./pulumi-stacks";
-import { Route53Traffic } from "./route53-traffic";
+import { AwsTraffic } from "./aws-traffic";
 
 /** Options of {@link createAwsPorts}. */
 export interface AwsPortsOptions {
@@ -28,6 +28,8 @@ export interface AwsPortsOptions {
   clock: Clock;
   reports: Reports;
   env: NodeJS.ProcessEnv;
+  /** The environment the ports act on (adoption after a crash checks its tags). */
+  envName: string;
 }
 
 /** Finds the `pulumi` CLI, or fails with what to install. */
@@ -70,6 +72,7 @@ export function resolveBackendUrl(url: string, baseDir: string): string {
 export async function createAwsPorts(o: AwsPortsOptions): Promise<EnvironmentPorts> {
   await requirePulumiCli(o.env);
   await requireAwsCredentials();
+  const databases = new AwsDatabases(o.clock);
   const stacks = new PulumiStacks({
     workDir: resolve(o.baseDir, o.config.projectDir),
     backendUrl: resolveBackendUrl(o.config.stateBackend, o.baseDir),
@@ -77,6 +80,12 @@ export async function createAwsPorts(o: AwsPortsOptions): Promise<EnvironmentPor
     clock: o.clock,
     env: o.env,
     isProcessDead: (host, pid) => isHolderDeadOnThisHost({ host, pid, instance: "" }, hostname()),
+    // Only pilotlight's own cluster of this environment is adopted after a crashed update.
+    isAdoptable: async (type, id, region) => {
+      if (type !== "aws:rds/cluster:Cluster" || region === undefined) return type === "aws:rds/clusterInstance:ClusterInstance";
+      const c = await databases.describeCluster({ region, id });
+      return c !== undefined && c.tags["managed-by"] === "pilotlight" && c.tags["pilotlight:environment"] === o.envName;
+    },
   });
   const targets: Notifier[] = [];
   if (o.config.notifications.snsTopicArn !== undefined) targets.push(new SnsNotifier(o.config.notifications.snsTopicArn));
@@ -86,9 +95,9 @@ export async function createAwsPorts(o: AwsPortsOptions): Promise<EnvironmentPor
     clock: o.clock,
     stacks,
     backups: new AwsBackups(),
-    databases: new AwsDatabases(o.clock),
+    databases,
     keys: new AwsKeys(),
-    traffic: new Route53Traffic(),
+    traffic: new AwsTraffic(),
     health: new HttpHealth(o.clock),
     sqlAccess: new DataApiAccess(),
     notifier: new FanOutNotifier(targets),

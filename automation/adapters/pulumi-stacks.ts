@@ -1,9 +1,12 @@
+import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { join } from "node:path";
 import type { EngineEvent, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import { parse as parseYaml } from "yaml";
 import { PilotlightError, isPilotlightError } from "../domain/errors";
 import type { JsonObject } from "../domain/json";
 import type { Clock } from "../ports/clock";
-import type { StackConfigValue, StackOperationOptions, StackProgress, StackUpdateResult, Stacks } from "../ports/stacks";
+import type { StackConfigChange, StackOperationOptions, StackProgress, StackUpdateResult, Stacks } from "../ports/stacks";
 
 /** Options of {@link PulumiStacks}. */
 export interface PulumiStacksOptions {
@@ -20,6 +23,12 @@ export interface PulumiStacksOptions {
   pulumiCommand?: PulumiCommand;
   /** Whether a lock holder is provably dead (same host, pid gone). */
   isProcessDead?: (host: string, pid: number) => boolean;
+  /**
+   * Whether a resource an interrupted update was creating is pilotlight's to adopt (it carries
+   * pilotlight's tags for this environment): anything else holding the name is left to the
+   * update, which then meets AWS's refusal (`DBClusterAlreadyExistsFault`).
+   */
+  isAdoptable?: (type: string, id: string, region: string | undefined) => Promise<boolean>;
 }
 
 /** Who holds a stack's lock, parsed from the CLI's message. */
@@ -79,17 +88,9 @@ export class PulumiStacks implements Stacks {
     return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.value as JsonObject[string]]));
   }
 
-  async preview(stack: string, config: Record<string, StackConfigValue>, opts: StackOperationOptions): Promise<StackUpdateResult> {
+  async up(stack: string, change: StackConfigChange, opts: StackOperationOptions): Promise<StackUpdateResult> {
     return this.serial(async () => {
-      const s = await this.prepare(stack, config);
-      const r = await this.bounded("preview", stack, opts, (signal) => s.preview({ signal, onEvent: (e) => this.progress(e, opts) }));
-      return { outputs: {}, changes: { ...(r.changeSummary as Record<string, number>) } };
-    });
-  }
-
-  async up(stack: string, config: Record<string, StackConfigValue>, opts: StackOperationOptions): Promise<StackUpdateResult> {
-    return this.serial(async () => {
-      const s = await this.prepare(stack, config);
+      const s = await this.prepare(stack, change);
       // A crashed update leaves both a lock and pending creates: the lock is recovered first.
       await this.unlocking(stack, opts, () => this.adoptPendingCreates(s, stack, opts));
       const r = await this.unlocking(stack, opts, () => this.bounded("up", stack, opts, (signal) => s.up({ signal, onEvent: (e) => this.progress(e, opts) })));
@@ -100,11 +101,14 @@ export class PulumiStacks implements Stacks {
     });
   }
 
-  async refresh(stack: string, opts: StackOperationOptions): Promise<void> {
-    await this.serial(async () => {
-      const s = await this.select(stack);
-      await this.bounded("refresh", stack, opts, (signal) => s.refresh({ signal, onEvent: (e) => this.progress(e, opts) }));
-    });
+  async fileConfig(stack: string): Promise<Record<string, string>> {
+    // The committed stack file, read directly: it exists before the stack does (Pulumi.dr.yaml).
+    const file = join(this.o.workDir, `Pulumi.${stack}.yaml`);
+    if (!existsSync(file)) return {};
+    const doc = (parseYaml(readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(doc.config ?? {})) if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") out[k] = String(v);
+    return out;
   }
 
   async destroy(stack: string, opts: StackOperationOptions & { remove: boolean; preserveConfig?: boolean }): Promise<void> {
@@ -156,6 +160,10 @@ export class PulumiStacks implements Stacks {
       const { urn, type, inputs = {}, parent } = p.resource as { urn: string; type: string; inputs?: Record<string, unknown>; parent?: string };
       const id = ADOPTABLE[type]?.(inputs);
       if (id === undefined) continue;
+      if (this.o.isAdoptable !== undefined && !(await this.o.isAdoptable(type, id, typeof inputs["region"] === "string" ? inputs["region"] : undefined))) {
+        opts.onProgress?.({ status: "diagnostic", op: "import", type, message: `${id} exists but does not carry pilotlight's tags for this environment: not adopted` });
+        continue;
+      }
       const name = urn.slice(urn.lastIndexOf("::") + 2);
       try {
         await this.call("import", stack, () =>
@@ -221,8 +229,14 @@ export class PulumiStacks implements Stacks {
     });
   }
 
-  private async prepare(stack: string, config: Record<string, StackConfigValue>): Promise<Stack> {
-    const secret = Object.entries(config).filter(([, v]) => v.secret === true);
+  /**
+   * Selects (or creates) the stack and changes its config: `set` is written with `config set-all`
+   * (which only adds or replaces), `remove` with `config rm-all` (the keys present), `defaults`
+   * only where the stack file has no value — the user's file decides.
+   */
+  private async prepare(stack: string, change: StackConfigChange): Promise<Stack> {
+    const config = { ...change.set };
+    const secret = [...Object.entries(config), ...Object.entries(change.defaults ?? {})].filter(([, v]) => v.secret === true);
     if (secret.length > 0) {
       // `setAllConfig` passes values as command-line arguments, visible in the process list.
       throw new PilotlightError("config.invalid", `refusing to pass secret stack config (${secret.map(([k]) => k).join(", ")}) on a command line`, {
@@ -232,7 +246,13 @@ export class PulumiStacks implements Stacks {
     }
     const { LocalWorkspace } = await this.workspaceModule();
     const s = await this.call("stack select", stack, async () => LocalWorkspace.createOrSelectStack({ stackName: stack, workDir: this.o.workDir }, await this.workspaceOptions()));
-    await this.call("config set-all", stack, () => s.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [k, { value: v.value, secret: false }]))));
+    const present = await this.call("config get-all", stack, () => s.getAllConfig());
+    for (const [k, v] of Object.entries(change.defaults ?? {})) if (present[k] === undefined && config[k] === undefined) config[k] = v;
+    if (Object.keys(config).length > 0) {
+      await this.call("config set-all", stack, () => s.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [k, { value: v.value, secret: false }]))));
+    }
+    const stale = (change.remove ?? []).filter((k) => present[k] !== undefined && config[k] === undefined);
+    if (stale.length > 0) await this.call("config rm-all", stack, () => s.removeAllConfig(stale));
     return s;
   }
 

@@ -4,6 +4,8 @@ interface Timer {
   at: number;
   seq: number;
   fire: () => void;
+  /** A background timer fires when time passes it but never moves time by itself. */
+  background: boolean;
 }
 
 /** Options of a {@link VirtualClock}. */
@@ -17,6 +19,8 @@ export interface VirtualClockOptions {
    */
   autoAdvance?: boolean;
   settleRounds?: number;
+  /** Called after time moved (a persisted world saves its clock). */
+  onAdvance?: (now: number) => void;
 }
 
 /**
@@ -30,16 +34,19 @@ export class VirtualClock implements Clock {
   private timers: Timer[] = [];
   private seq = 0;
   private holds = 0;
+  private readonly idleWaiters: Array<() => void> = [];
   private activity = 0;
   private checking = false;
   private disposed = false;
   private readonly auto: boolean;
   private readonly settleRounds: number;
+  private readonly onAdvance: ((now: number) => void) | undefined;
 
   constructor(options: VirtualClockOptions) {
     this.t = options.start;
     this.auto = options.autoAdvance ?? true;
     this.settleRounds = options.settleRounds ?? 8;
+    this.onAdvance = options.onAdvance;
   }
 
   now(): number {
@@ -52,6 +59,19 @@ export class VirtualClock implements Clock {
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return this.timer(ms, signal, false);
+  }
+
+  /**
+   * A sleep of background activity (a simulated world's writes and backups): it fires when time
+   * reaches it, but time never moves for it alone — only when someone else waits on the clock, or
+   * on {@link advance}. So a world left alone (a prompt open, a command reading state) stands still.
+   */
+  sleepInBackground(ms: number, signal?: AbortSignal): Promise<void> {
+    return this.timer(ms, signal, true);
+  }
+
+  private timer(ms: number, signal: AbortSignal | undefined, background: boolean): Promise<void> {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) {
         reject(signal.reason);
@@ -60,6 +80,7 @@ export class VirtualClock implements Clock {
       const timer: Timer = {
         at: this.t + Math.max(0, ms),
         seq: this.seq++,
+        background,
         fire: () => {
           signal?.removeEventListener("abort", onAbort);
           resolve();
@@ -81,6 +102,7 @@ export class VirtualClock implements Clock {
     this.bump();
     return work.finally(() => {
       this.holds--;
+      if (this.holds === 0) for (const wake of this.idleWaiters.splice(0)) wake();
       this.bump();
     });
   }
@@ -95,11 +117,27 @@ export class VirtualClock implements Clock {
       const next = this.timers[0];
       if (next === undefined || next.at > target) break;
       this.timers.shift();
-      this.t = Math.max(this.t, next.at);
+      this.moveTo(next.at);
       next.fire();
-      await settle(this.settleRounds);
+      await this.quiesce();
     }
-    this.t = Math.max(this.t, target);
+    this.moveTo(target);
+    await this.quiesce();
+  }
+
+  /** Resolves once no tracked work is pending and the event loop has settled. */
+  private async quiesce(): Promise<void> {
+    for (;;) {
+      await settle(this.settleRounds);
+      if (this.holds === 0) return;
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    }
+  }
+
+  private moveTo(at: number): void {
+    if (at <= this.t) return;
+    this.t = at;
+    this.onAdvance?.(at);
   }
 
   /** Stops automatic advancing and drops every pending timer (their sleeps never resolve). */
@@ -136,7 +174,7 @@ export class VirtualClock implements Clock {
       round = 0;
       seen = this.activity;
     }
-    if (this.holds > 0 || this.timers.length === 0) {
+    if (this.holds > 0 || !this.timers.some((t) => !t.background)) {
       // Resumed by the next bump (a tracked job finishing or a new sleep).
       this.checking = false;
       return;
@@ -146,7 +184,7 @@ export class VirtualClock implements Clock {
       return;
     }
     const next = this.timers.shift()!;
-    this.t = Math.max(this.t, next.at);
+    this.moveTo(next.at);
     this.checking = false;
     next.fire();
     this.bump();

@@ -1,5 +1,5 @@
 import type { Argv } from "yargs";
-import type { Pilotlight, PilotlightOptions } from "../library";
+import type { OpenedPilotlight, OpenOptions } from "../targets/open";
 import type { Output, Renderer } from "./render";
 
 /** What the CLI needs from its host process; injected so that tests run it in-process. */
@@ -13,8 +13,8 @@ export interface CliIo {
   signal: AbortSignal;
   /** Answers a yes/no question on a TTY. */
   confirm?: (question: string) => Promise<boolean>;
-  /** Creates the library: the composition root (`drills/main.ts`) passes the one with the drills kit. */
-  createPilotlight: (options: PilotlightOptions) => Promise<Pilotlight>;
+  /** Opens the library: the composition root (`drills/main.ts`) passes the one with the drills kit. */
+  openPilotlight: (options: OpenOptions) => Promise<OpenedPilotlight>;
 }
 
 /** Options every command accepts. */
@@ -32,17 +32,19 @@ export interface CliContext {
   renderer(args: GlobalArgs): Renderer;
   /** Sets the process's exit code. */
   setExit(code: number): void;
+  /** The invocation, for a sandbox world's lock (`pilotlight failover --sandbox`). */
+  command: string;
 }
 
 /** Opens the library for one command, rendering its events; always closes it. */
-export async function withLibrary<T>(ctx: CliContext, args: GlobalArgs, fn: (lib: Pilotlight, r: Renderer) => Promise<T>): Promise<T> {
+export async function withLibrary<T>(ctx: CliContext, args: GlobalArgs, fn: (lib: OpenedPilotlight, r: Renderer) => Promise<T>): Promise<T> {
   const renderer = ctx.renderer(args);
-  const create = ctx.io.createPilotlight;
-  const lib = await create({
-    target: args.sandbox === true ? "sandbox" : "real",
-    configFile: args.config,
+  const lib = await ctx.io.openPilotlight({
+    sandbox: args.sandbox === true,
+    ...(args.config === undefined ? {} : { configFile: args.config }),
     cwd: ctx.io.cwd,
     env: ctx.io.env,
+    command: ctx.command,
     onEvent: renderer.event,
   });
   try {

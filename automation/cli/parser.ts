@@ -6,6 +6,7 @@ import { manifestCommand } from "./commands/manifest";
 import { drillCommand, failbackCommand, failoverCommand, restoreCommand } from "./commands/operations";
 import { resumeCommand } from "./commands/resume";
 import { runsCommand } from "./commands/runs";
+import { sandboxCommand } from "./commands/sandbox";
 import { statusCommand } from "./commands/status";
 
 /** Every command, in the order `--help` lists them. */
@@ -19,6 +20,7 @@ export const COMMANDS: readonly CommandModule[] = [
   runsCommand,
   resumeCommand,
   manifestCommand,
+  sandboxCommand,
   demoCommand,
 ];
 

@@ -16,6 +16,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     setExit: (code) => {
       exit = code;
     },
+    command: ["pilotlight", ...args.filter((a) => !a.startsWith("-")).slice(0, 2)].join(" "),
   };
   const json = args.includes("--json");
   const debug = args.includes("--debug");

@@ -5,9 +5,10 @@ import type { ConfigInput } from "./schema";
  * the sandbox is asked for by name (`--sandbox`); nothing ever falls back to it silently.
  */
 export const SANDBOX_CONFIG: ConfigInput = {
+  // The sandbox keeps its runs and reports in its world folder (.pilotlight/sandbox/world).
   stateBackend: "file://.pilotlight/sandbox/state",
-  store: { url: "pglite://.pilotlight/sandbox/runs" },
-  reportsDir: ".pilotlight/sandbox/reports",
+  store: { url: "pglite://.pilotlight/sandbox/world/runs" },
+  reportsDir: ".pilotlight/sandbox/world/reports",
   environments: {
     sandbox: {
       primary: { region: "us-east-1", stack: "primary", vault: "pilotlight-sandbox-primary", clusterId: "pilotlight-sandbox" },

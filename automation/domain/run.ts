@@ -10,6 +10,7 @@ export const RUN_KINDS = [
   "restore-drill",
   "full-drill",
   "posture-check",
+  "abandon",
 ] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
 

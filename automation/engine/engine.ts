@@ -357,7 +357,9 @@ class Execution {
         await this.persist();
         if (this.fatal !== undefined) throw this.fatal;
       },
-      outputOf: (id) => this.step(id)?.output,
+      outputOf: <T>(id: string) => this.step(id)?.output as T | undefined,
+      facts: <T>() => this.run.spec["facts"] as unknown as T,
+      request: <T>() => this.run.spec["request"] as unknown as T,
       run: () => structuredClone(this.run),
       progress: (message, data) => {
         if (live()) this.emit("info", "step.progress", message, data, step.id);

@@ -26,8 +26,12 @@ export interface StepContext {
   readonly external: ExternalRef | undefined;
   /** Persists an external reference; resolves once it is durable. Call before waiting on it. */
   recordExternal(ref: Omit<ExternalRef, "recordedAt">): Promise<void>;
-  /** Output of a step that already succeeded in this run. */
-  outputOf(stepId: string): Json | undefined;
+  /** Output of a step that already succeeded in this run, typed as its handler returned it. */
+  outputOf<T = Json>(stepId: string): T | undefined;
+  /** The facts the runbook gathered (the run's `spec.facts`). */
+  facts<T>(): T;
+  /** The normalised request (the run's `spec.request`). */
+  request<T>(): T;
   /** A copy of the whole run as it stands (reports, measurements). */
   run(): Run;
   /** Emits a `step.progress` event. */

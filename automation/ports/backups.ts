@@ -1,4 +1,4 @@
-import type { RecoveryPoint, RestoreJob } from "../domain/recovery-point";
+import type { RecoveryPoint } from "../domain/recovery-point";
 
 /** Summary of a backup or copy job, for posture checks. */
 export interface BackupJobSummary {
@@ -12,29 +12,6 @@ export interface BackupJobSummary {
   statusMessage?: string;
 }
 
-/** A request to start a restore. `idempotencyToken` makes a retried start return the same job. */
-export interface StartRestoreRequest {
-  region: string;
-  recoveryPointArn: string;
-  iamRoleArn: string;
-  /** AWS Backup restore metadata: every value a string, lists JSON-encoded. */
-  metadata: Record<string, string>;
-  idempotencyToken: string;
-  resourceType: "Aurora";
-}
-
-/** AWS Backup: recovery points, restore jobs, backup and copy jobs. */
-export interface Backups {
-  listRecoveryPoints(q: { region: string; vault: string; resourceArn?: string; signal?: AbortSignal }): Promise<RecoveryPoint[]>;
-  describeRecoveryPoint(q: { region: string; vault: string; arn: string }): Promise<RecoveryPoint>;
-  restoreMetadata(q: { region: string; vault: string; arn: string }): Promise<Record<string, string>>;
-  startRestore(req: StartRestoreRequest): Promise<{ restoreJobId: string }>;
-  describeRestoreJob(q: { region: string; id: string }): Promise<RestoreJob>;
-  listJobs(q: { region: string; kind: "backup" | "copy"; since: number; signal?: AbortSignal }): Promise<BackupJobSummary[]>;
-  /** A backup vault as AWS Backup describes it; `undefined` when it does not exist. */
-  describeVault(q: { region: string; vault: string }): Promise<VaultInfo | undefined>;
-}
-
 /** A backup vault: its key and how many recovery points it holds. */
 export interface VaultInfo {
   name: string;
@@ -42,4 +19,20 @@ export interface VaultInfo {
   region: string;
   encryptionKeyArn?: string;
   recoveryPoints: number;
+}
+
+/**
+ * AWS Backup, read-only: pilotlight restores through its Pulumi programs (a cluster restored
+ * from the recovery point's snapshot), so it only lists what the backup plan produced.
+ */
+export interface Backups {
+  listRecoveryPoints(q: { region: string; vault: string; resourceArn?: string; signal?: AbortSignal }): Promise<RecoveryPoint[]>;
+  listJobs(q: { region: string; kind: "backup" | "copy"; since: number; signal?: AbortSignal }): Promise<BackupJobSummary[]>;
+  /** A backup vault as AWS Backup describes it; `undefined` when it does not exist. */
+  describeVault(q: { region: string; vault: string }): Promise<VaultInfo | undefined>;
+  /**
+   * The Region's service opt-in (`DescribeRegionSettings`): a plan that selects Aurora by tag
+   * backs nothing up while `Aurora` is false (AWS Backup Developer Guide, "Assigning resources").
+   */
+  regionSettings(q: { region: string }): Promise<{ optIn: Record<string, boolean> }>;
 }

@@ -76,3 +76,33 @@ export async function summarizeData(sql: SqlClient, validation: EnvironmentConfi
 export function summaryJson(s: DataSummary): JsonObject {
   return JSON.parse(JSON.stringify(s)) as JsonObject;
 }
+
+/** Writes a database accepted after a time, per table: how many, their key range, the newest. */
+export interface WritesAfter {
+  since: number;
+  total: number;
+  tables: Array<{ table: string; rows: number; firstKey: string | null; lastKey: string | null; newestAt: number | null }>;
+}
+
+/**
+ * Rows changed after `since` in the configured tables (by their `updatedAt` column) and heartbeat
+ * rows after it: what a database accepted after traffic left it. Computed inside PostgreSQL.
+ */
+export async function writesAfter(sql: SqlClient, validation: EnvironmentConfig["validation"], since: number): Promise<WritesAfter> {
+  const out: WritesAfter = { since, total: 0, tables: [] };
+  const at = new Date(since).toISOString();
+  const probe = async (table: string, column: string, key?: string) => {
+    const keys = key === undefined ? "NULL::text AS first, NULL::text AS last" : `min(${quote(key)})::text AS first, max(${quote(key)})::text AS last`;
+    const { rows } = await sql.query<{ n: string | number; first: string | null; last: string | null; newest: string | null }>(
+      `SELECT count(*) AS n, ${keys}, max(${quote(column)})::text AS newest FROM ${quote(table)} WHERE ${quote(column)} > $1::timestamptz`,
+      [at],
+    );
+    const r = rows[0]!;
+    const n = Number(r.n);
+    out.total += n;
+    out.tables.push({ table, rows: n, firstKey: r.first, lastKey: r.last, newestAt: r.newest === null ? null : new Date(r.newest).getTime() });
+  };
+  for (const t of validation.tables) if (t.updatedAt !== undefined) await probe(t.name, t.updatedAt, t.key);
+  if (validation.heartbeat !== undefined) await probe(validation.heartbeat.table, validation.heartbeat.column);
+  return out;
+}

@@ -9,9 +9,10 @@ import { buildNotification, buildRunReport } from "./report";
  * stakeholders with the measured figures, whatever the run's outcome. A failed notification is
  * an event, never a lost report.
  */
-export function reportStep(ports: RunbookPorts, env: EnvironmentConfig, title: string, where: (run: Run) => string): StepHandler {
+export function reportStep(ports: RunbookPorts, env: EnvironmentConfig, titled: string | ((run: Run) => string), where: (run: Run) => string): StepHandler {
   return async (ctx) => {
     const run = ctx.run();
+    const title = typeof titled === "string" ? titled : titled(run);
     // The report describes the outcome of the steps before it.
     const outcome: Run = { ...run, phase: run.steps.some((s) => s.id !== ctx.step.id && s.state !== "Succeeded") ? "Failed" : "Completed", endedAt: ctx.clock.now() };
     const targets = { rtoMs: env.objectives.rto, rpoMs: env.objectives.rpo };

@@ -1,20 +1,25 @@
-import { PilotlightError } from "../domain/errors";
-import type { RecoveryPoint, RestoreJob } from "../domain/recovery-point";
+import type { Transaction } from "@electric-sql/pglite";
 import { isThrottling, toAwsError } from "../adapters/aws-errors";
-import { assertOwned } from "../adapters/tag-guard";
+import { assertDeletable, mayLiftProtection } from "../adapters/tag-guard";
+import { PilotlightError } from "../domain/errors";
+import type { RecoveryPoint } from "../domain/recovery-point";
 import { retry, waitFor, type WaitCheck } from "../engine/wait";
-import type { Backups, BackupJobSummary, StartRestoreRequest, VaultInfo } from "../ports/backups";
+import type { Backups, BackupJobSummary, VaultInfo } from "../ports/backups";
 import type { ClusterInfo, ClusterSnapshotInfo, Databases, WaitOptions } from "../ports/databases";
 import type { Health, ProbeResult } from "../ports/health";
 import type { KeyInfo, Keys } from "../ports/keys";
 import type { Notification, Notifier } from "../ports/notifier";
 import type { DatabaseLocator, SqlAccess } from "../ports/sql-access";
-import type { HealthCheckStatus, Traffic } from "../ports/traffic";
+import type { HealthCheckStatus, Traffic, TrafficGate } from "../ports/traffic";
 import type { SqlClient } from "../store/sql";
 import type { SandboxCluster } from "./cluster";
-import { draw } from "./durations";
-import { SandboxAwsError, type RecoveryPointRecord, type SandboxWorld } from "./world";
+import { SandboxAwsError, type SandboxWorld } from "./world";
+import type { JournalEntry } from "./world-folder";
+import type { SnapshotState } from "./world-state";
 
+/** Data API limits (Aurora User Guide, "Limitations for the Amazon RDS Data API"). */
+const DATA_API_MAX_RESPONSE_BYTES = 1024 * 1024;
+const MUTATING = /^\s*(INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|DO|TRUNCATE|GRANT|REVOKE)\b/i;
 
 /**
  * Shared call discipline of the sandbox's services, mirroring the AWS SDK's: every call passes
@@ -38,133 +43,81 @@ abstract class SandboxService {
     }
   }
 
-  protected clusterOrThrow(idOrArn: string): SandboxCluster {
+  protected clusterOrThrow(idOrArn: string, region: string): SandboxCluster {
     const c = this.world.cluster(idOrArn);
-    if (c === undefined) throw new SandboxAwsError("DBClusterNotFoundFault", `DBCluster ${idOrArn} not found`, "client");
-    c.refresh(this.world.clock.now());
+    if (c === undefined || c.region !== region) throw new SandboxAwsError("DBClusterNotFoundFault", `DBCluster ${idOrArn} not found.`, "client");
     return c;
   }
 }
 
-function publicPoint(p: RecoveryPointRecord): RecoveryPoint {
-  const { copy: _copy, ...rest } = p;
-  return rest;
-}
-
-/** AWS Backup in the sandbox. */
+/** AWS Backup in the sandbox (read-only, as pilotlight uses it). */
 export class SandboxBackups extends SandboxService implements Backups {
   async listRecoveryPoints(q: { region: string; vault: string; resourceArn?: string }): Promise<RecoveryPoint[]> {
-    return this.call(q.region, "ListRecoveryPointsByBackupVault", () =>
-      this.world.recoveryPoints
+    return this.call(q.region, "ListRecoveryPointsByBackupVault", () => {
+      if (this.world.s.vaults[`${q.region}/${q.vault}`] === undefined) {
+        throw new SandboxAwsError("ResourceNotFoundException", `Backup vault ${q.vault} does not exist in ${q.region}`, "client");
+      }
+      return this.world.s.recoveryPoints
         .filter((p) => p.region === q.region && p.vault === q.vault && (q.resourceArn === undefined || p.sourceResourceArn === q.resourceArn))
-        .map(publicPoint),
-    q.vault);
-  }
-
-  async describeRecoveryPoint(q: { region: string; vault: string; arn: string }): Promise<RecoveryPoint> {
-    return this.call(q.region, "DescribeRecoveryPoint", () => {
-      const p = this.world.recoveryPoints.find((x) => x.arn === q.arn && x.vault === q.vault && x.region === q.region);
-      if (p === undefined) throw new SandboxAwsError("ResourceNotFoundException", `recovery point ${q.arn} not found in ${q.vault}`, "client");
-      return publicPoint(p);
-    }, q.arn);
-  }
-
-  async restoreMetadata(q: { region: string; vault: string; arn: string }): Promise<Record<string, string>> {
-    const p = await this.describeRecoveryPoint(q);
-    return { DBClusterIdentifier: p.sourceResourceArn.split(":").pop()!, Engine: "aurora-postgresql" };
-  }
-
-  async startRestore(req: StartRestoreRequest): Promise<{ restoreJobId: string }> {
-    return this.call(req.region, "StartRestoreJob", () => {
-      for (const job of this.world.restoreJobs.values()) if (job.token === req.idempotencyToken) return { restoreJobId: job.id };
-      const data = this.world.dataOf(req.recoveryPointArn);
-      if (data === undefined) throw new SandboxAwsError("ResourceNotFoundException", `recovery point ${req.recoveryPointArn} is not restorable`, "client");
-      const clusterId = req.metadata["DBClusterIdentifier"];
-      if (clusterId === undefined || req.metadata["Engine"] === undefined) {
-        throw new SandboxAwsError("InvalidParameterValueException", "Metadata must include DBClusterIdentifier and Engine", "client");
-      }
-      const now = this.world.clock.now();
-      const id = `restore-${this.world.random.hex(12)}`;
-      this.world.stats.restoresStarted += 1;
-      this.world.restoreJobs.set(id, {
-        id,
-        token: req.idempotencyToken,
-        region: req.region,
-        status: "PENDING",
-        recoveryPointArn: req.recoveryPointArn,
-        createdAt: now,
-        clusterId,
-        doneAt: now + draw(this.world.random, this.world.durations.clusterRestore),
-        outcome: this.world.faults.restoreOutcomes.shift() ?? "COMPLETED",
-        applied: false,
-      });
-      return { restoreJobId: id };
-    });
-  }
-
-  async describeRestoreJob(q: { region: string; id: string }): Promise<RestoreJob> {
-    const job = await this.call(q.region, "DescribeRestoreJob", () => {
-      const j = this.world.restoreJobs.get(q.id);
-      if (j === undefined) throw new SandboxAwsError("ResourceNotFoundException", `restore job ${q.id} not found`, "client");
-      return j;
-    }, q.id);
-    const now = this.world.clock.now();
-    if (job.status === "PENDING" && now > job.createdAt) job.status = "RUNNING";
-    if (now >= job.doneAt && !job.applied && job.outcome !== "STUCK") {
-      job.applied = true;
-      if (job.outcome === "FAILED") {
-        job.status = "FAILED";
-        job.statusMessage = "The restore failed: insufficient capacity for the requested configuration";
-      } else {
-        // An AWS Backup restore of Aurora creates the cluster and no instance (aws.md).
-        const cluster = await this.world.createCluster(job.clusterId, job.region, {}, this.world.dataOf(job.recoveryPointArn));
-        cluster.status = "available";
-        job.status = "COMPLETED";
-        job.createdResourceArn = cluster.arn;
-        job.completedAt = now;
-      }
-    }
-    const { token: _t, clusterId: _c, doneAt: _d, outcome: _o, applied: _a, ...view } = job;
-    return { ...view };
+        .map((p) => ({
+          arn: p.arn,
+          vault: p.vault,
+          region: p.region,
+          createdAt: p.createdAt,
+          kind: p.kind,
+          sourceResourceArn: p.sourceResourceArn,
+          status: p.status,
+          ...(p.copiedFrom === undefined ? {} : { copiedFrom: p.copiedFrom }),
+        }));
+    }, q.vault);
   }
 
   async listJobs(q: { region: string; kind: "backup" | "copy"; since: number }): Promise<BackupJobSummary[]> {
     return this.call(q.region, q.kind === "backup" ? "ListBackupJobs" : "ListCopyJobs", () =>
-      this.world.jobs.filter((j) => j.kind === q.kind && j.region === q.region && j.createdAt >= q.since).map((j) => ({ ...j })),
+      this.world.s.jobs.filter((j) => j.kind === q.kind && j.region === q.region && j.createdAt >= q.since).map((j) => ({ ...j })),
     );
   }
 
   async describeVault(q: { region: string; vault: string }): Promise<VaultInfo | undefined> {
     return this.call(q.region, "DescribeBackupVault", () => {
-      const v = this.world.vaults.get(`${q.region}/${q.vault}`);
+      const v = this.world.s.vaults[`${q.region}/${q.vault}`];
       if (v === undefined) return undefined;
-      const info: VaultInfo = { name: v.name, arn: v.arn, region: v.region, recoveryPoints: this.world.recoveryPoints.filter((p) => p.region === q.region && p.vault === q.vault).length };
+      const info: VaultInfo = { name: v.name, arn: v.arn, region: v.region, recoveryPoints: this.world.s.recoveryPoints.filter((p) => p.region === q.region && p.vault === q.vault).length };
       if (v.kmsKeyArn !== undefined) info.encryptionKeyArn = v.kmsKeyArn;
       return info;
     });
   }
+
+  async regionSettings(q: { region: string }): Promise<{ optIn: Record<string, boolean> }> {
+    return this.call(q.region, "DescribeRegionSettings", () => ({ optIn: { ...(this.world.s.backupOptIn[q.region] ?? { Aurora: false }) } }));
+  }
 }
 
-/** KMS in the sandbox: the keys the programs created, with the state a test gives them. */
+/** KMS in the sandbox: the keys the programs created, with the state a fault gives them. */
 export class SandboxKeys extends SandboxService implements Keys {
   async describeKey(q: { region: string; keyArn: string }): Promise<KeyInfo | undefined> {
     return this.call(q.region, "DescribeKey", () => {
-      const k = this.world.keys.get(q.keyArn);
+      const k = this.world.s.keys[q.keyArn];
       return k === undefined ? undefined : { arn: k.arn, state: k.state, enabled: k.state === "Enabled" };
     });
   }
 }
 
-function clusterInfo(c: SandboxCluster): ClusterInfo {
+/** A cluster as `DescribeDBClusters` shows it. */
+export function clusterInfo(c: SandboxCluster): ClusterInfo {
+  const s = c.state;
   return {
-    id: c.id,
-    arn: c.arn,
-    region: c.region,
-    status: c.status,
-    endpoint: `${c.id}.cluster-sandbox.${c.region}.rds.amazonaws.com`,
+    id: s.id,
+    arn: s.arn,
+    region: s.region,
+    status: s.status,
+    endpoint: `${s.id}.cluster-sandbox.${s.region}.rds.amazonaws.com`,
     engine: "aurora-postgresql",
-    instances: [...c.instances],
-    tags: { ...c.tags },
+    engineVersion: s.engineVersion,
+    instances: s.instances.map((i) => ({ id: i.id, instanceClass: i.instanceClass, status: i.status })),
+    tags: { ...s.tags },
+    httpEndpointEnabled: s.httpEndpointEnabled,
+    deletionProtection: s.deletionProtection,
   };
 }
 
@@ -178,85 +131,62 @@ export class SandboxDatabases extends SandboxService implements Databases {
   async describeCluster(q: { region: string; id: string }): Promise<ClusterInfo | undefined> {
     return this.call(q.region, "DescribeDBClusters", () => {
       const c = this.world.cluster(q.id);
-      if (c === undefined || c.region !== q.region) return undefined;
-      c.refresh(this.world.clock.now());
-      return clusterInfo(c);
+      return c === undefined || c.region !== q.region ? undefined : clusterInfo(c);
     });
   }
 
   async listClusters(q: { region: string }): Promise<ClusterInfo[]> {
-    return this.call(q.region, "DescribeDBClusters", () =>
-      [...this.world.clusters.values()].filter((c) => c.region === q.region && c.status !== "deleted").map((c) => (c.refresh(this.world.clock.now()), clusterInfo(c))),
-    );
-  }
-
-  async createInstance(q: { region: string; clusterId: string; instanceId: string; instanceClass: string; tags: Record<string, string> }): Promise<void> {
-    await this.call(q.region, "CreateDBInstance", () => {
-      const c = this.clusterOrThrow(q.clusterId);
-      if (c.instances.includes(q.instanceId) || c.pendingInstances.has(q.instanceId)) return;
-      c.pendingInstances.set(q.instanceId, this.world.clock.now() + draw(this.world.random, this.world.durations.instanceCreate));
-    }, q.instanceId);
-  }
-
-  waitForClusterAvailable(q: { region: string; id: string } & WaitOptions): Promise<ClusterInfo> {
-    return this.poll(`cluster ${q.id} available`, q, async () => {
-        const c = await this.describeCluster(q);
-        if (c === undefined) return { state: "RETRY", observed: "not found" };
-        return c.status === "available" ? { state: "SUCCESS", value: c } : { state: "RETRY", observed: c.status };
-      });
-  }
-
-  waitForInstanceAvailable(q: { region: string; id: string } & WaitOptions): Promise<void> {
-    return this.poll(`instance ${q.id} available`, q, async () => {
-        const found = await this.call(q.region, "DescribeDBInstances", () => {
-          for (const c of this.world.clusters.values()) {
-            c.refresh(this.world.clock.now());
-            if (c.instances.includes(q.id)) return "available";
-            if (c.pendingInstances.has(q.id)) return "creating";
-          }
-          return "not found";
-        });
-        return found === "available" ? { state: "SUCCESS", value: undefined } : { state: "RETRY", observed: found };
-      });
+    return this.call(q.region, "DescribeDBClusters", () => this.world.liveClusters(q.region).map(clusterInfo));
   }
 
   async createClusterSnapshot(q: { region: string; clusterId: string; snapshotId: string; tags: Record<string, string> }): Promise<ClusterSnapshotInfo> {
-    const existing = [...this.world.snapshots.values()].find((s) => s.id === q.snapshotId && s.region === q.region);
-    if (existing !== undefined) return this.snapshotView(existing);
-    const c = await this.call(q.region, "CreateDBClusterSnapshot", () => this.clusterOrThrow(q.clusterId), q.clusterId);
-    const now = this.world.clock.now();
-    const copy = await this.world.clock.track(c.copy(now));
-    const record = {
+    const arn = `arn:aws:rds:${q.region}:${this.world.s.account}:cluster-snapshot:${q.snapshotId}`;
+    const c = await this.call(q.region, "CreateDBClusterSnapshot", () => {
+      if (this.world.s.snapshots[arn] !== undefined) {
+        throw new SandboxAwsError("DBClusterSnapshotAlreadyExistsFault", `Cannot create the cluster snapshot because one with the identifier ${q.snapshotId} already exists.`, "client");
+      }
+      const cluster = this.clusterOrThrow(q.clusterId, q.region);
+      if (cluster.status !== "available") throw new SandboxAwsError("InvalidDBClusterStateFault", `DBCluster ${q.clusterId} is not in the available state`, "client");
+      return cluster;
+    }, q.clusterId);
+    const now = this.world.now();
+    const record: SnapshotState = {
       id: q.snapshotId,
-      arn: `arn:aws:rds:${q.region}:${this.world.account}:cluster-snapshot:${q.snapshotId}`,
+      arn,
       region: q.region,
       status: "creating",
       clusterId: c.id,
       createdAt: now,
       tags: { ...q.tags },
-      readyAt: now + draw(this.world.random, this.world.durations.snapshotCreate),
-      copy,
+      readyAt: now + this.world.draw(this.world.s.durations.snapshotCreate),
+      engineVersion: c.state.engineVersion,
     };
-    this.world.snapshots.set(record.arn, record);
+    this.world.s.snapshots[arn] = record;
+    this.world.commit();
+    record.data = await c.copy(this.world.dataFile("snapshot"));
+    this.world.commit();
     return this.snapshotView(record);
   }
 
   async copyClusterSnapshot(q: { sourceArn: string; targetRegion: string; targetId: string; kmsKeyId: string; tags: Record<string, string> }): Promise<ClusterSnapshotInfo> {
-    const targetArn = `arn:aws:rds:${q.targetRegion}:${this.world.account}:cluster-snapshot:${q.targetId}`;
-    const existing = this.world.snapshots.get(targetArn);
-    if (existing !== undefined) return this.snapshotView(existing);
-    const source = this.world.snapshots.get(q.sourceArn);
-    // Called in the destination region, with the source as an ARN and a destination-region key (aws.md).
+    const targetArn = `arn:aws:rds:${q.targetRegion}:${this.world.s.account}:cluster-snapshot:${q.targetId}`;
+    // Called in the destination region, with the source as an ARN and a destination-region key
+    // (RDS API Reference, CopyDBClusterSnapshot).
     return this.call(q.targetRegion, "CopyDBClusterSnapshot", () => {
-      if (source === undefined) throw new SandboxAwsError("DBClusterSnapshotNotFoundFault", `snapshot ${q.sourceArn} not found`, "client");
+      if (this.world.s.snapshots[targetArn] !== undefined) {
+        throw new SandboxAwsError("DBClusterSnapshotAlreadyExistsFault", `Cannot copy the cluster snapshot because one with the identifier ${q.targetId} already exists.`, "client");
+      }
+      const source = this.world.s.snapshots[q.sourceArn];
+      if (source === undefined) throw new SandboxAwsError("DBClusterSnapshotNotFoundFault", `DBClusterSnapshot ${q.sourceArn} not found.`, "client");
       this.world.api(source.region, "CopyDBClusterSnapshot (source)");
       if (!q.kmsKeyId.includes(`:${q.targetRegion}:`)) {
         throw new SandboxAwsError("InvalidParameterValueException", `KmsKeyId must be a key of the destination region ${q.targetRegion}`, "client");
       }
-      source.status = this.world.clock.now() >= source.readyAt ? "available" : source.status;
-      if (source.status !== "available") throw new SandboxAwsError("InvalidDBClusterSnapshotStateFault", `snapshot ${source.id} is ${source.status}`, "client");
-      const now = this.world.clock.now();
-      const record = {
+      if (this.world.snapshotStatus(source.arn) !== "available") {
+        throw new SandboxAwsError("InvalidDBClusterSnapshotStateFault", `DBClusterSnapshot ${source.id} is ${source.status}`, "client");
+      }
+      const now = this.world.now();
+      const record: SnapshotState = {
         id: q.targetId,
         arn: targetArn,
         region: q.targetRegion,
@@ -265,160 +195,209 @@ export class SandboxDatabases extends SandboxService implements Databases {
         createdAt: source.createdAt,
         kmsKeyId: q.kmsKeyId,
         tags: { ...q.tags },
-        readyAt: now + draw(this.world.random, this.world.durations.snapshotCopy),
-        ...(source.copy === undefined ? {} : { copy: source.copy }),
+        readyAt: now + this.world.draw(this.world.s.durations.snapshotCopy),
+        engineVersion: source.engineVersion,
+        ...(source.data === undefined ? {} : { data: source.data }),
       };
-      this.world.snapshots.set(targetArn, record);
+      this.world.s.snapshots[targetArn] = record;
+      this.world.commit();
       return this.snapshotView(record);
     }, q.sourceArn);
   }
 
   async describeClusterSnapshot(q: { region: string; id: string }): Promise<ClusterSnapshotInfo | undefined> {
     return this.call(q.region, "DescribeDBClusterSnapshots", () => {
-      const s = [...this.world.snapshots.values()].find((x) => x.region === q.region && (x.id === q.id || x.arn === q.id));
-      return s === undefined ? undefined : this.snapshotView(s);
+      const s = Object.values(this.world.s.snapshots).find((x) => x.region === q.region && (x.id === q.id || x.arn === q.id));
+      if (s !== undefined) return this.snapshotView(s);
+      // An AWS Backup recovery point of Aurora is an RDS cluster snapshot (`awsbackup:…`).
+      const p = this.world.s.recoveryPoints.find((x) => x.region === q.region && x.arn === q.id);
+      if (p === undefined) return undefined;
+      const info: ClusterSnapshotInfo = {
+        id: p.arn.split(":cluster-snapshot:")[1] ?? p.arn,
+        arn: p.arn,
+        region: p.region,
+        status: p.status === "COMPLETED" ? "available" : "creating",
+        clusterId: p.sourceResourceArn.split(":").pop() ?? "",
+        createdAt: p.createdAt,
+        snapshotType: "awsbackup",
+        tags: {},
+      };
+      const engine = p.data === undefined ? undefined : this.world.s.clusters[p.data.sourceUid]?.engineVersion;
+      if (engine !== undefined) info.engineVersion = engine;
+      return info;
     });
   }
 
   waitForSnapshotAvailable(q: { region: string; id: string } & WaitOptions): Promise<ClusterSnapshotInfo> {
     return this.poll(`snapshot ${q.id} available`, q, async () => {
-        const s = await this.describeClusterSnapshot(q);
-        if (s === undefined) return { state: "RETRY", observed: "not found" };
-        return s.status === "available" ? { state: "SUCCESS", value: s } : { state: "RETRY", observed: s.status };
-      });
+      const s = await this.describeClusterSnapshot(q);
+      if (s === undefined) return { state: "RETRY", observed: "not found" };
+      return s.status === "available" ? { state: "SUCCESS", value: s } : { state: "RETRY", observed: s.status };
+    });
   }
 
   async listClusterSnapshots(q: { region: string }): Promise<ClusterSnapshotInfo[]> {
-    return this.call(q.region, "DescribeDBClusterSnapshots", () => [...this.world.snapshots.values()].filter((s) => s.region === q.region).map((s) => this.snapshotView(s)));
+    return this.call(q.region, "DescribeDBClusterSnapshots", () => Object.values(this.world.s.snapshots).filter((s) => s.region === q.region).map((s) => this.snapshotView(s)));
   }
 
   async deleteClusterSnapshot(q: { region: string; id: string }): Promise<void> {
-    const s = [...this.world.snapshots.values()].find((x) => x.region === q.region && (x.id === q.id || x.arn === q.id));
-    if (s === undefined) return;
-    assertOwned("snapshot", q.id, q.region, s.tags);
-    await this.call(q.region, "DeleteDBClusterSnapshot", () => void this.world.snapshots.delete(s.arn), q.id);
-  }
-
-  async restoreClusterToPointInTime(q: {
-    region: string;
-    sourceClusterId: string;
-    targetClusterId: string;
-    restoreTime: number;
-    tags: Record<string, string>;
-  }): Promise<ClusterInfo> {
-    const existing = this.world.cluster(q.targetClusterId);
-    if (existing !== undefined) return clusterInfo(existing);
-    await this.call(q.region, "RestoreDBClusterToPointInTime", () => this.clusterOrThrow(q.sourceClusterId), q.sourceClusterId);
-    try {
-      return clusterInfo(await this.world.restoreToTime(q.sourceClusterId, q.restoreTime, q.targetClusterId, q.region, q.tags));
-    } catch (error) {
-      throw toAwsError(error, "RestoreDBClusterToPointInTime", q.sourceClusterId);
-    }
-  }
-
-  async deleteCluster(q: { region: string; id: string; finalSnapshotId?: string; disableProtection?: boolean }): Promise<void> {
-    const c = await this.call(q.region, "DescribeDBClusters", () => this.clusterOrThrow(q.id), q.id);
-    assertOwned("cluster", q.id, q.region, c.tags);
-    await this.call(q.region, "DeleteDBCluster", async () => {
-      if (c.deletionProtection && q.disableProtection !== true) {
-        throw new SandboxAwsError("InvalidParameterCombination", "Cannot delete protected Cluster, please disable deletion protection and try again.", "client");
+    const s = Object.values(this.world.s.snapshots).find((x) => x.region === q.region && (x.id === q.id || x.arn === q.id));
+    if (s === undefined) {
+      if (this.world.s.recoveryPoints.some((p) => p.arn === q.id)) {
+        // AWS Backup's snapshots are deleted through AWS Backup (Aurora User Guide, "Deleting a DB cluster snapshot").
+        throw toAwsError(new SandboxAwsError("InvalidDBClusterSnapshotStateFault", "Only manual snapshots may be deleted.", "client"), "DeleteDBClusterSnapshot", q.id);
       }
-      if (q.finalSnapshotId !== undefined) await this.createClusterSnapshot({ region: q.region, clusterId: q.id, snapshotId: q.finalSnapshotId, tags: { ...c.tags } });
-      await this.world.deleteCluster(c.id);
+      return;
+    }
+    assertDeletable("snapshot", q.id, q.region, s.tags);
+    await this.call(q.region, "DeleteDBClusterSnapshot", () => {
+      if (this.world.snapshotStatus(s.arn) !== "available") {
+        throw new SandboxAwsError("InvalidDBClusterSnapshotStateFault", `The DB cluster snapshot must be in the available state to be deleted (${s.id} is ${s.status}).`, "client");
+      }
+      delete this.world.s.snapshots[s.arn];
+      this.world.commit();
     }, q.id);
   }
 
+  async deleteCluster(q: { region: string; id: string; finalSnapshotId?: string } & WaitOptions): Promise<void> {
+    const c = this.world.cluster(q.id);
+    if (c === undefined || c.region !== q.region) return;
+    assertDeletable("cluster", q.id, q.region, c.tags);
+    if (c.state.deletionProtection) {
+      if (!mayLiftProtection(c.tags)) {
+        throw new PilotlightError("guard.protected", `refusing to lift the deletion protection of cluster ${q.id}: pilotlight did not set it`, {
+          source: "user",
+          hint: "turn the protection off yourself if this cluster is really to go",
+          details: { cluster: q.id, region: q.region },
+        });
+      }
+      await this.call(q.region, "ModifyDBCluster", () => {
+        c.state.deletionProtection = false;
+        this.world.commit();
+      }, q.id);
+    }
+    // Instances first: a cluster with instances cannot be deleted (Aurora User Guide, "Deleting
+    // Aurora DB clusters and DB instances").
+    for (const i of c.state.instances.filter((x) => x.status !== "deleting")) {
+      await this.call(q.region, "DeleteDBInstance", () => {
+        i.status = "deleting";
+        i.readyAt = this.world.now() + this.world.draw(this.world.s.durations.instanceDelete);
+        this.world.commit();
+      }, i.id);
+    }
+    if (q.finalSnapshotId !== undefined && c.status === "available") {
+      await this.createClusterSnapshot({ region: q.region, clusterId: q.id, snapshotId: q.finalSnapshotId, tags: { ...c.tags } });
+    }
+    await this.call(q.region, "DeleteDBCluster", () => deleteClusterNow(this.world, c), q.id);
+    await this.poll(`cluster ${q.id} deleted`, q, async () => {
+      const left = await this.describeCluster({ region: q.region, id: q.id });
+      return left === undefined ? { state: "SUCCESS", value: undefined } : { state: "RETRY", observed: left.status };
+    });
+  }
+
   async tagCluster(q: { region: string; id: string; tags: Record<string, string> }): Promise<void> {
-    await this.call(q.region, "AddTagsToResource", () => Object.assign(this.clusterOrThrow(q.id).tags, q.tags), q.id);
+    await this.call(q.region, "AddTagsToResource", () => {
+      Object.assign(this.clusterOrThrow(q.id, q.region).state.tags, q.tags);
+      this.world.commit();
+    }, q.id);
   }
 
-  private snapshotView(s: { readyAt: number } & ClusterSnapshotInfo): ClusterSnapshotInfo {
-    if (s.status !== "available" && this.world.clock.now() >= s.readyAt) s.status = "available";
-    const { readyAt: _r, copy: _c, ...view } = s as typeof s & { copy?: unknown };
-    return { ...view, tags: { ...s.tags } };
+  async enableHttpEndpoint(q: { region: string; clusterArn: string }): Promise<void> {
+    await this.call(q.region, "EnableHttpEndpoint", () => {
+      const c = this.world.cluster(q.clusterArn);
+      if (c === undefined) throw new SandboxAwsError("ResourceNotFoundFault", `DBCluster ${q.clusterArn} not found.`, "client");
+      if (c.status !== "available") throw new SandboxAwsError("InvalidResourceStateFault", `DBCluster ${c.id} is ${c.status}: another operation is in progress`, "client");
+      c.state.httpEndpointEnabled = true;
+      this.world.commit();
+    }, q.clusterArn);
+  }
+
+  private snapshotView(s: SnapshotState): ClusterSnapshotInfo {
+    const status = this.world.snapshotStatus(s.arn) ?? s.status;
+    const view: ClusterSnapshotInfo = { id: s.id, arn: s.arn, region: s.region, status, clusterId: s.clusterId, createdAt: s.createdAt, engineVersion: s.engineVersion, snapshotType: "manual", tags: { ...s.tags } };
+    if (s.kmsKeyId !== undefined) view.kmsKeyId = s.kmsKeyId;
+    return view;
   }
 }
 
-/** Route 53 in the sandbox: health checks, failover records, resolution. */
+/**
+ * `DeleteDBCluster` as RDS answers it: refused while instances remain that are not themselves
+ * being deleted (`InvalidDBClusterStateFault`), and while the protection holds.
+ */
+export function deleteClusterNow(world: SandboxWorld, c: SandboxCluster): void {
+  if (c.state.deletionProtection) {
+    throw new SandboxAwsError("InvalidParameterCombination", "Cannot delete protected Cluster, please disable deletion protection and try again.", "client");
+  }
+  if (c.state.instances.some((i) => i.status !== "deleting")) {
+    throw new SandboxAwsError("InvalidDBClusterStateFault", "Cluster cannot be deleted, it still contains DB instances in non-deleting state.", "client");
+  }
+  if (c.status === "deleting") return;
+  world.startClusterDeletion(c);
+}
+
+/** Route 53 and the traffic gate in the sandbox. */
 export class SandboxTraffic extends SandboxService implements Traffic {
-  /** What resolvers answer, and a change waiting for health-check detection and the TTL. */
-  private answers = new Map<string, { answer: string[]; pending?: { answer: string[]; at: number } }>();
-  /** Answer changes and when resolvers saw them (the RTO benchmark reads the modelled delay). */
-  readonly switches: Array<{ name: string; to: string[]; noticedAt: number; visibleAt: number }> = [];
-
   async healthCheckStatus(q: { healthCheckId: string }): Promise<HealthCheckStatus> {
-    // Route 53 health checkers and the DNS data plane are global: no region gate.
-    const healthy = this.world.healthCheckHealthy(q.healthCheckId);
-    if (healthy) return { state: "healthy" };
-    const check = this.world.healthChecks.get(q.healthCheckId);
-    const region = check === undefined ? undefined : this.world.workloads.get(check.host)?.region;
-    const since = region === undefined ? undefined : this.world.faults.outages.get(region);
-    return since === undefined ? { state: "unhealthy" } : { state: "unhealthy", since };
-  }
-
-  async forceFailover(q: { healthCheckId: string }): Promise<{ changeId: string }> {
-    return this.call("us-east-1", "UpdateHealthCheck", () => {
-      const check = this.world.healthChecks.get(q.healthCheckId);
-      if (check === undefined) throw new SandboxAwsError("NoSuchHealthCheck", `health check ${q.healthCheckId} not found`, "client");
-      check.inverted = true;
-      return { changeId: `change-${this.world.random.hex(8)}` };
-    }, q.healthCheckId);
-  }
-
-  async restorePrimary(q: { healthCheckId: string }): Promise<{ changeId: string }> {
-    return this.call("us-east-1", "UpdateHealthCheck", () => {
-      const check = this.world.healthChecks.get(q.healthCheckId);
-      if (check === undefined) throw new SandboxAwsError("NoSuchHealthCheck", `health check ${q.healthCheckId} not found`, "client");
-      check.inverted = false;
-      return { changeId: `change-${this.world.random.hex(8)}` };
-    }, q.healthCheckId);
-  }
-
-  async resolve(q: { zoneId: string; name: string; type: "A" | "AAAA" | "CNAME" }): Promise<string[]> {
-    const now = this.world.clock.now();
-    const truth = this.world.resolve(q.name);
-    const known = this.answers.get(q.name);
-    if (known === undefined) {
-      this.answers.set(q.name, { answer: truth });
-      return [...truth];
+    try {
+      this.world.controlPlane("GetHealthCheckStatus");
+    } catch (error) {
+      return { state: "unknown", reason: toAwsError(error, "GetHealthCheckStatus", q.healthCheckId).message };
     }
-    const same = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
-    if (same(truth, known.answer)) {
-      delete known.pending;
-    } else {
-      // Route 53 notices after its checkers' failure threshold; resolvers follow after the TTL.
-      if (known.pending === undefined || !same(known.pending.answer, truth)) {
-        known.pending = { answer: truth, at: now + draw(this.world.random, this.world.durations.healthCheckDetection) + draw(this.world.random, this.world.durations.dnsPropagation) };
-        this.switches.push({ name: q.name, to: truth, noticedAt: now, visibleAt: known.pending.at });
-      }
-      // A stuck DNS fault: resolvers keep the old answer whatever changes.
-      if (now >= known.pending.at && !this.world.faults.dnsStuck) {
-        known.answer = known.pending.answer;
-        delete known.pending;
-      }
+    const check = this.world.s.healthChecks[q.healthCheckId];
+    if (check === undefined) return { state: "unknown", reason: `health check ${q.healthCheckId} does not exist` };
+    // The checkers report the endpoint as they measure it: not inverted (research: route53-pulumi.md R1).
+    const endpoint = check.host !== undefined && this.world.workloadHealthy(check.host);
+    return { state: endpoint ? "healthy" : "unhealthy" };
+  }
+
+  async setGate(q: { gate: TrafficGate; value: 0 | 1 }): Promise<{ changeId: string }> {
+    // CloudWatch PutMetricData in the gate's region: data plane, no Route 53 call.
+    return this.call(q.gate.region, "PutMetricData", () => {
+      const now = this.world.now();
+      this.world.s.metrics[`${q.gate.region}/${q.gate.namespace}/${q.gate.metric}/${dimensionKey(q.gate.dimensions)}`] = { value: q.value, at: now };
+      this.world.commit();
+      return { changeId: `${q.gate.metric}=${q.value}@${now}` };
+    }, q.gate.metric);
+  }
+
+  async gateState(q: { gate: TrafficGate }): Promise<"OK" | "ALARM" | "INSUFFICIENT_DATA" | "unknown"> {
+    try {
+      return await this.call(q.gate.region, "DescribeAlarms", () => {
+        const metric = `${q.gate.namespace}/${q.gate.metric}/${dimensionKey(q.gate.dimensions)}`;
+        const alarm = Object.values(this.world.s.alarms).find((a) => a.region === q.gate.region && a.metric === metric);
+        return alarm === undefined ? "INSUFFICIENT_DATA" : this.world.alarmState(alarm.region, alarm.name);
+      });
+    } catch {
+      return "unknown";
     }
-    return [...known.answer];
+  }
+
+  async resolve(q: { zoneId: string; name: string; nameServers: string[] }): Promise<string[]> {
+    // A DNS query to the zone's authoritative servers: Route 53's data plane, always up here.
+    return this.world.answer(q.name, "authoritative");
   }
 }
 
-/** HTTP health of sandbox workloads. */
+/** How a metric's dimensions are keyed in the world (stable order). */
+export function dimensionKey(d: Record<string, string>): string {
+  return Object.keys(d).sort().map((k) => `${k}=${d[k]}`).join(",");
+}
+
+/** HTTP health of sandbox workloads (a function URL per workload). */
 export class SandboxHealth implements Health {
   constructor(private readonly world: SandboxWorld) {}
 
   async probe(q: { url: string; timeoutMs: number; readWrite?: boolean }): Promise<ProbeResult> {
     const host = new URL(q.url).host;
-    const w = this.world.workloads.get(host);
-    if (w === undefined || this.world.isOut(w.region)) return { ok: false, latencyMs: q.timeoutMs, reason: `no answer within ${q.timeoutMs} ms` };
-    if (!this.world.workloadHealthy(host)) return { ok: false, status: 503, latencyMs: 40, reason: "database unhealthy", databaseHealthy: false };
+    const status = this.world.workloadStatus(host);
+    if (status === "no-answer") return { ok: false, latencyMs: q.timeoutMs, reason: `no answer within ${q.timeoutMs} ms` };
+    if (status === 403) return { ok: false, status: 403, latencyMs: 20, reason: "403 Forbidden: the function URL's resource policy does not allow public invocation" };
+    if (status === 503) return { ok: false, status: 503, latencyMs: 40, reason: "database unhealthy", databaseHealthy: false };
     if (q.readWrite === true) {
-      const c = this.world.workloadCluster(w)!;
+      const c = this.world.workloadCluster(host)!;
       try {
-        await this.world.clock.track(
-          (async () => {
-            await c.write(this.world.clock.now(), "CREATE TABLE IF NOT EXISTS pilotlight_probe (id bigserial PRIMARY KEY, at timestamptz NOT NULL)");
-            await c.write(this.world.clock.now(), "INSERT INTO pilotlight_probe (at) VALUES ($1)", [new Date(this.world.clock.now()).toISOString()]);
-          })(),
-        );
+        await c.write("CREATE TABLE IF NOT EXISTS pilotlight_probe (id bigserial PRIMARY KEY, at timestamptz NOT NULL)", [], "probe");
+        await c.write("INSERT INTO pilotlight_probe (at) VALUES ($1)", [new Date(this.world.now()).toISOString()], "probe");
       } catch (error) {
         return { ok: false, status: 503, latencyMs: 40, reason: `read/write probe failed: ${error instanceof Error ? error.message : String(error)}`, databaseHealthy: true };
       }
@@ -427,44 +406,114 @@ export class SandboxHealth implements Health {
   }
 }
 
-/** SQL access to sandbox clusters (their PGlite). */
+/**
+ * The RDS Data API in the sandbox: SQL against the cluster's PostgreSQL with the API's rules —
+ * the HTTP endpoint must be on, a writer instance available and not of a T class; every statement
+ * outside a transaction is a session of its own (no `SET` survives it); a response above 1 MiB
+ * is refused (Aurora User Guide, "Limitations for the Amazon RDS Data API"). Rows come back as
+ * JSON, as `formatRecordsAs: JSON` returns them.
+ */
 export class SandboxSqlAccess extends SandboxService implements SqlAccess {
+  readonly limits = { maxResponseBytes: DATA_API_MAX_RESPONSE_BYTES, statementTimeoutMs: 45_000, sessions: false };
+
   async open(at: DatabaseLocator): Promise<SqlClient> {
-    const c = await this.call(at.region, "ExecuteStatement", () => this.clusterOrThrow(at.clusterArn), at.clusterArn);
-    if (c.status !== "available" || c.instances.length === 0) {
-      // A restored cluster without an instance accepts no connection (aws.md).
-      throw new PilotlightError("aws.error", `cluster ${c.id} has no available instance: nothing can connect`, {
-        source: "aws",
-        hint: "create the writer instance first (a restore never creates one)",
-      });
-    }
-    const sql = c.sql();
-    const clock = this.world.clock;
     const world = this.world;
-    const region = at.region;
+    const cluster = (operation: string): SandboxCluster =>
+      (() => {
+        world.api(at.region, operation);
+        const c = world.cluster(at.clusterArn);
+        if (c === undefined || c.region !== at.region) throw new SandboxAwsError("NotFoundException", `The resourceArn ${at.clusterArn} can't be found.`, "client");
+        if (!c.state.httpEndpointEnabled) throw new SandboxAwsError("HttpEndpointNotEnabledException", `HttpEndpoint is not enabled for cluster ${c.id}. Please refer to https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.html#data-api.troubleshooting`, "client");
+        if (c.state.instances.length === 0) throw new SandboxAwsError("DatabaseNotFoundException", `The DB cluster ${c.id} doesn't have a DB instance.`, "client");
+        const writer = c.state.instances[0]!;
+        if (writer.status !== "available" || c.status !== "available") throw new SandboxAwsError("DatabaseUnavailableException", `The writer instance in the DB cluster ${c.id} isn't available.`, "server");
+        if (writer.instanceClass.startsWith("db.t")) {
+          throw new SandboxAwsError("BadRequestException", `The RDS Data API doesn't support the ${writer.instanceClass} instance class (T classes are not supported).`, "client");
+        }
+        return c;
+      })();
+    cluster("ExecuteStatement");
+    const run = async <R extends Record<string, unknown>>(q: { query: (t: string, p?: unknown[]) => Promise<{ rows: unknown[]; affectedRows?: number }> }, text: string, params: readonly unknown[] | undefined, journal: JournalEntry[]) => {
+      let res;
+      try {
+        res = await q.query(text, params as unknown[] | undefined);
+      } catch (error) {
+        throw new SandboxAwsError("DatabaseErrorException", `Database error: ${error instanceof Error ? error.message : String(error)}`, "client");
+      }
+      if (MUTATING.test(text)) journal.push({ at: world.now(), sql: text, params: [...(params ?? [])], by: "pilotlight" });
+      const json = JSON.stringify(res.rows);
+      if (json.length > DATA_API_MAX_RESPONSE_BYTES) {
+        throw new SandboxAwsError("UnsupportedResultException", `The result of ${json.length} bytes is larger than the Data API's 1 MiB limit.`, "client");
+      }
+      return { rows: JSON.parse(json) as R[], rowCount: res.affectedRows ?? res.rows.length };
+    };
+    const settle = async (c: SandboxCluster, journal: JournalEntry[], text: string) => {
+      if (journal.length > 0) {
+        world.folder.appendJournal(c.uid, journal);
+        c.state.journalLength += journal.length;
+        world.commit();
+      }
+      if (/ALTER\s+DATABASE/i.test(text)) await c.syncReadOnly(await c.db());
+    };
     const client: SqlClient = {
       query: async <R extends Record<string, unknown>>(text: string, params?: readonly unknown[]) => {
-        world.api(region, "ExecuteStatement");
-        const result = await clock.track(sql.query<R>(text, params));
-        // Fencing changes what the workload generator may do: keep the cluster's flag in step.
-        if (text.includes("default_transaction_read_only")) {
-          const { rows } = await clock.track(sql.query<{ default_transaction_read_only: string }>("SHOW default_transaction_read_only"));
-          c.readOnly = rows[0]?.default_transaction_read_only === "on";
+        try {
+          const c = cluster("ExecuteStatement");
+          const journal: JournalEntry[] = [];
+          const result = await world.track(c.session((db) => run<R>(db, text, params, journal)));
+          await world.track(settle(c, journal, journal.map((j) => j.sql).join("\n")));
+          return result;
+        } catch (error) {
+          throw toAwsError(error, "ExecuteStatement", at.clusterArn);
         }
+      },
+      transaction: async <T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> => {
+        let c: SandboxCluster;
+        try {
+          c = cluster("BeginTransaction");
+        } catch (error) {
+          throw toAwsError(error, "BeginTransaction", at.clusterArn);
+        }
+        const journal: JournalEntry[] = [];
+        const result = await world.track(
+          c.session((db) =>
+            db.transaction(async (t: Transaction) => {
+              const tx: SqlClient = {
+                query: async <R extends Record<string, unknown>>(text: string, params?: readonly unknown[]) => {
+                  try {
+                    world.api(at.region, "ExecuteStatement");
+                    return await run<R>(t, text, params, journal);
+                  } catch (error) {
+                    throw toAwsError(error, "ExecuteStatement", at.clusterArn);
+                  }
+                },
+                transaction: (inner) => inner(tx),
+                close: async () => undefined,
+              };
+              return fn(tx);
+            }),
+          ),
+        );
+        await world.track(settle(c, journal, journal.map((j) => j.sql).join("\n")));
         return result;
       },
-      transaction: (fn) => clock.track(sql.transaction(fn)),
       close: async () => undefined,
     };
     return client;
   }
 }
 
-/** Notifications in the sandbox: recorded, inspectable. */
+/** Notifications in the sandbox: kept with the world (the last 200), inspectable. */
 export class SandboxNotifier implements Notifier {
-  readonly sent: Notification[] = [];
+  constructor(private readonly world: SandboxWorld) {}
+
+  get sent(): Notification[] {
+    return this.world.s.notifications;
+  }
 
   async notify(n: Notification): Promise<void> {
-    this.sent.push(n);
+    this.world.s.notifications.push(n);
+    if (this.world.s.notifications.length > 200) this.world.s.notifications.splice(0, this.world.s.notifications.length - 200);
+    this.world.commit();
   }
 }

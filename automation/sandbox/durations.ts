@@ -28,6 +28,7 @@ export interface SandboxDurations {
   dnsPropagation: DurationRange;
   healthCheckDetection: DurationRange;
   clusterDelete: DurationRange;
+  instanceDelete: DurationRange;
 }
 
 /** AWS-like defaults. */
@@ -43,6 +44,7 @@ export const AWS_LIKE_DURATIONS: SandboxDurations = {
   dnsPropagation: { min: 30_000, max: 90_000 },
   healthCheckDetection: { min: 30_000, max: 60_000 },
   clusterDelete: { min: 5 * MIN, max: 10 * MIN },
+  instanceDelete: { min: 4 * MIN, max: 8 * MIN },
 };
 
 /** Draws a duration from a range. */

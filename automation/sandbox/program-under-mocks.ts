@@ -11,6 +11,8 @@ export interface DeclaredResource {
   id: string;
   /** `retainOnDelete`: Pulumi leaves it in AWS when it leaves the program. */
   retain: boolean;
+  /** `ignoreChanges`: input paths an update never changes. */
+  ignoreChanges: string[];
 }
 
 /** Options of {@link evaluateProgram}. */
@@ -19,6 +21,8 @@ export interface EvaluateOptions {
   region: string;
   account: string;
   config: RawStackConfig;
+  /** The hosted zone's name servers (`route53.getZone`). */
+  nameServers?: string[];
 }
 
 /**
@@ -29,14 +33,16 @@ export interface EvaluateOptions {
  */
 export async function evaluateProgram(o: EvaluateOptions): Promise<{ resources: DeclaredResource[]; outputs: Record<string, unknown> }> {
   const resources: DeclaredResource[] = [];
-  const retained = new Map<string, boolean>();
+  const options = new Map<string, { retain: boolean; ignoreChanges: string[] }>();
   await pulumi.runtime.setMocks(
     {
-      newResource(args: pulumi.runtime.MockResourceArgs) {
+      newResource(raw: pulumi.runtime.MockResourceArgs) {
+        const args = { ...raw, inputs: unwrapSecrets(raw.inputs) as Record<string, any> };
         const region: string = args.inputs["region"] ?? o.region;
         const id = `${o.stack}-${args.name}`;
         const state: Record<string, unknown> = { ...args.inputs, ...mockState(args.type, args.name, args.inputs, id, region, o.account) };
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, id, retain: retained.get(args.name) ?? false });
+        const opt = options.get(args.name) ?? { retain: false, ignoreChanges: [] };
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, id, retain: opt.retain, ignoreChanges: opt.ignoreChanges });
         return { id, state };
       },
       call(args: pulumi.runtime.MockCallArgs) {
@@ -45,6 +51,10 @@ export async function evaluateProgram(o: EvaluateOptions): Promise<{ resources: 
             return { names: [`${o.region}a`, `${o.region}b`, `${o.region}c`] };
           case "aws:index/getRegion:getRegion":
             return { name: o.region, region: o.region };
+          case "aws:index/getCallerIdentity:getCallerIdentity":
+            return { accountId: o.account, arn: `arn:aws:iam::${o.account}:user/sandbox`, userId: "SANDBOX" };
+          case "aws:route53/getZone:getZone":
+            return { zoneId: args.inputs["zoneId"], name: "sandbox.internal.", nameServers: o.nameServers ?? ["ns-1.sandbox.internal", "ns-2.sandbox.internal"], privateZone: false };
           default:
             throw new Error(`unmocked invoke ${args.token}`);
         }
@@ -57,7 +67,8 @@ export async function evaluateProgram(o: EvaluateOptions): Promise<{ resources: 
   const componentOptions: pulumi.ComponentResourceOptions = {
     transformations: [
       (args) => {
-        retained.set(args.name, (args.opts as pulumi.CustomResourceOptions).retainOnDelete === true);
+        const opts = args.opts as pulumi.CustomResourceOptions;
+        options.set(args.name, { retain: opts.retainOnDelete === true, ignoreChanges: opts.ignoreChanges ?? [] });
         return undefined;
       },
     ],
@@ -74,6 +85,20 @@ export async function evaluateProgram(o: EvaluateOptions): Promise<{ resources: 
     for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
   }
   return { resources, outputs };
+}
+
+/** Pulumi's marker of a secret value in serialized inputs (the engine's "secret" signature). */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** Inputs as AWS receives them: secret envelopes opened (the sandbox is AWS, it sees the values). */
+function unwrapSecrets(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(unwrapSecrets);
+  if (typeof v === "object" && v !== null) {
+    const o = v as Record<string, unknown>;
+    if (SECRET_SIG in o && "value" in o) return unwrapSecrets(o["value"]);
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, unwrapSecrets(x)]));
+  }
+  return v;
 }
 
 /** Deterministic outputs AWS would compute, by resource type. */
@@ -97,6 +122,12 @@ function mockState(type: string, name: string, inputs: Record<string, any>, id: 
       return { name: id, arn: `arn:aws:lambda:${region}:${account}:function:${id}` };
     case "aws:lambda/functionUrl:FunctionUrl":
       return { functionUrl: `https://${id}.lambda-url.${region}.on.aws/` };
+    case "aws:rds/subnetGroup:SubnetGroup":
+      return { name: id, arn: `arn:aws:rds:${region}:${account}:subgrp:${id}` };
+    case "aws:ec2/securityGroup:SecurityGroup":
+      return { arn: `arn:aws:ec2:${region}:${account}:security-group/sg-${id}` };
+    case "aws:cloudwatch/metricAlarm:MetricAlarm":
+      return { name: id, arn: `arn:aws:cloudwatch:${region}:${account}:alarm:${id}` };
     default:
       return { arn: `arn:aws:${type.split(":")[1]?.split("/")[0] ?? "x"}:${region}:${account}:${name}` };
   }

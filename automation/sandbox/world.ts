@@ -1,95 +1,41 @@
-import type { RecoveryPoint, RestoreJob } from "../domain/recovery-point";
+import { VirtualClock } from "../adapters/virtual-clock";
 import type { BackupJobSummary } from "../ports/backups";
-import type { Clock } from "../ports/clock";
-import type { ClusterSnapshotInfo } from "../ports/databases";
-import { SandboxCluster, type DataCopy } from "./cluster";
-import { AWS_LIKE_DURATIONS, draw, type SandboxDurations } from "./durations";
+import { SandboxCluster, type ClusterHost } from "./cluster";
+import { AWS_LIKE_DURATIONS, draw, type DurationRange, type SandboxDurations } from "./durations";
 import { SeededRandom } from "./random";
+import type { JournalEntry, WorldFolder } from "./world-folder";
+import type {
+  ClusterSource,
+  ClusterState,
+  DataRef,
+  DnsRecordState,
+  HealthCheckState,
+  RecoveryPointState,
+  ScheduledWork,
+  Window,
+  WorldState,
+} from "./world-state";
 
-/** A recovery point and the real data it holds. */
-export interface RecoveryPointRecord extends RecoveryPoint {
-  copy?: DataCopy;
-}
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+/** Route 53's control plane is served from us-east-1 (Well-Architected REL11-BP04). */
+export const CONTROL_PLANE_REGION = "us-east-1";
 
-/** A restore job with its modelled timeline. */
-export interface RestoreJobRecord extends RestoreJob {
-  token: string;
-  clusterId: string;
-  doneAt: number;
-  outcome: "COMPLETED" | "FAILED" | "STUCK";
-  applied: boolean;
-}
-
-/** A manual cluster snapshot (failback). */
-export interface SnapshotRecord extends ClusterSnapshotInfo {
-  readyAt: number;
-  copy?: DataCopy;
-}
-
-/** A Route 53 health check on a workload host. */
-export interface HealthCheckRecord {
-  id: string;
-  host: string;
-  /** Forced failover: reported unhealthy whatever the host answers. */
-  inverted: boolean;
-}
-
-/** A Route 53 record. */
-export interface DnsRecord {
-  zoneId: string;
-  name: string;
-  host: string;
-  failover?: "PRIMARY" | "SECONDARY";
-  healthCheckId?: string;
-  /** When it was last changed: resolvers follow after the TTL. */
-  changedAt: number;
-}
-
-/** A deployed workload: the host its health URL answers on and the function serving it. */
-export interface WorkloadRecord {
-  host: string;
-  /** The function behind the URL; its configuration names the database. */
-  functionId: string;
-  region: string;
-}
-
-/** Faults that can be injected (tests, the demo). */
-export interface SandboxFaults {
-  /** Regions that do not answer, with the time the outage began. */
-  outages: Map<string, number>;
-  /** The next N API calls fail with a throttling error. */
-  throttleNext: number;
-  /** Outcome of the next restore jobs, in order (default: COMPLETED). */
-  restoreOutcomes: Array<"COMPLETED" | "FAILED" | "STUCK">;
-  /** DNS answers stop following changes (resolvers keep the old answer). */
-  dnsStuck: boolean;
-  /** Extra delay of cross-region copies. */
-  copyDelayMs: number;
-  /** The next N cross-region copies silently lose rows (a damaged backup that still "completes"). */
-  damageCopies: number;
-  /** The next N stack destroys fail before deleting anything (a dependency violation, say). */
-  destroyFailures: number;
-}
-
-/** Options of a {@link SandboxWorld}. */
-export interface SandboxWorldOptions {
-  clock: Clock;
-  seed?: number;
-  account?: string;
+/** Options of a new world. */
+export interface NewWorldOptions {
+  seed: number;
+  start: number;
+  environment: string;
   primaryRegion: string;
   drRegion: string;
-  environment: string;
+  account?: string;
   durations?: Partial<SandboxDurations>;
-  /** How often the simulated backup plan runs (AWS Backup: hourly at best for snapshots). */
-  backupIntervalMs?: number;
-  /** How often the workload generator writes. */
   writeIntervalMs?: number;
-  /** Recovery points older than this expire, as the backup plan's lifecycle `deleteAfter` does (default: 7 days). */
+  backupIntervalMs?: number;
   retentionMs?: number;
+  /** AWS Backup's Aurora opt-in in both regions (default on, as after a first use of AWS Backup). */
+  auroraOptIn?: boolean;
 }
-
-/** The activity settings a session may change (a simulated month needs sparser activity). */
-export type SandboxActivity = Pick<SandboxWorldOptions, "backupIntervalMs" | "writeIntervalMs" | "retentionMs">;
 
 /** An error shaped like the AWS SDK's (name, fault, retryable) so that adapters map it alike. */
 export class SandboxAwsError extends Error {
@@ -105,366 +51,744 @@ export class SandboxAwsError extends Error {
 }
 
 /**
- * The simulated region pair: clusters with real data, vaults and recovery points produced by a
- * simulated backup plan, restore jobs, snapshots, DNS, health checks and workloads — all on the
- * injected (virtual) clock, with seeded durations and injectable faults. Behaviour spec:
- * `automation/sandbox/README.md`.
+ * The simulated region pair, persisted in a folder: clusters with real data, vaults and recovery
+ * points made by a simulated backup plan, snapshots, DNS with health checks, workloads, stacks —
+ * on a virtual clock that moves only when something waits on it, with seeded durations and
+ * injectable faults. Behaviour spec with sources: `docs/fidelity.md`.
+ *
+ * Every change is saved at once (`commit`), so a killed process's successor finds the world as
+ * AWS would hold it. Background activity (the application's writes, the hourly backups and their
+ * copies) happens when the clock passes it and never moves the clock by itself.
  */
-export class SandboxWorld {
-  readonly clock: Clock;
+export class SandboxWorld implements ClusterHost {
+  readonly clock: VirtualClock;
   readonly random: SeededRandom;
-  readonly account: string;
-  readonly primaryRegion: string;
-  readonly drRegion: string;
-  readonly environment: string;
-  readonly durations: SandboxDurations;
-  readonly backupIntervalMs: number;
-  readonly writeIntervalMs: number;
-  readonly retentionMs: number;
-
-  readonly clusters = new Map<string, SandboxCluster>();
-  readonly vaults = new Map<string, { name: string; region: string; arn: string; kmsKeyArn?: string }>();
-  /** KMS keys by ARN; a test may disable one (`state: "Disabled"`). */
-  readonly keys = new Map<string, { arn: string; region: string; state: string }>();
-  readonly recoveryPoints: RecoveryPointRecord[] = [];
-  readonly restoreJobs = new Map<string, RestoreJobRecord>();
-  readonly jobs: BackupJobSummary[] = [];
-  readonly snapshots = new Map<string, SnapshotRecord>();
-  readonly healthChecks = new Map<string, HealthCheckRecord>();
-  readonly dns: DnsRecord[] = [];
-  readonly workloads = new Map<string, WorkloadRecord>();
-  /** Lambda functions: id → the cluster ARN in their configuration (updated in place by `up`). */
-  readonly functions = new Map<string, string>();
-  readonly faults: SandboxFaults = { outages: new Map(), throttleNext: 0, restoreOutcomes: [], dnsStuck: false, copyDelayMs: 0, damageCopies: 0, destroyFailures: 0 };
-  /** The name clients use; the workload generator writes wherever it resolves (follows failover). */
-  appRecordName?: string;
-  /** Cluster written to when there is no DNS name. */
-  primaryClusterId?: string;
-  /** Counters the tests and the demo read. */
-  readonly stats = { writes: 0, backups: 0, copies: 0, restoresStarted: 0, apiCalls: 0, throttled: 0 };
-
+  private readonly runtime = new Map<string, SandboxCluster>();
   private readonly stop = new AbortController();
-  private readonly loops: Promise<void>[] = [];
-  private orderSeq = 0;
+  private driver: Promise<void> | undefined;
+  private savedAt = 0;
+  private closed = false;
 
-  constructor(opts: SandboxWorldOptions) {
-    this.clock = opts.clock;
-    this.random = new SeededRandom(opts.seed ?? 42);
-    this.account = opts.account ?? "000000000000";
-    this.primaryRegion = opts.primaryRegion;
-    this.drRegion = opts.drRegion;
-    this.environment = opts.environment;
-    this.durations = { ...AWS_LIKE_DURATIONS, ...(opts.durations ?? {}) };
-    this.backupIntervalMs = opts.backupIntervalMs ?? 3_600_000;
-    this.writeIntervalMs = opts.writeIntervalMs ?? 60_000;
-    this.retentionMs = opts.retentionMs ?? 7 * 24 * 3_600_000;
+  private constructor(
+    readonly folder: WorldFolder,
+    readonly s: WorldState,
+  ) {
+    this.random = new SeededRandom(s.rng);
+    this.clock = new VirtualClock({ start: s.now, onAdvance: () => this.onTime() });
   }
 
-  // ---- the API surface every sandbox port goes through -------------------------------------
+  /** Creates a new world in `folder` (which must not hold one). */
+  static create(folder: WorldFolder, o: NewWorldOptions): SandboxWorld {
+    const random = new SeededRandom(o.seed);
+    const id = `w${o.seed.toString(36)}-${random.hex(6)}`;
+    const state: WorldState = {
+      format: 1,
+      id,
+      seed: o.seed,
+      rng: random.position,
+      now: o.start,
+      createdAt: o.start,
+      account: o.account ?? "000000000000",
+      environment: o.environment,
+      primaryRegion: o.primaryRegion,
+      drRegion: o.drRegion,
+      durations: { ...AWS_LIKE_DURATIONS, ...(o.durations ?? {}) },
+      activity: {
+        started: false,
+        writeIntervalMs: o.writeIntervalMs ?? MIN,
+        backupIntervalMs: o.backupIntervalMs ?? HOUR,
+        retentionMs: o.retentionMs ?? 7 * 24 * HOUR,
+        nextWriteAt: 0,
+        nextBackupAt: 0,
+        scheduled: [],
+      },
+      clusters: {},
+      vaults: {},
+      keys: {},
+      recoveryPoints: [],
+      jobs: [],
+      snapshots: {},
+      healthChecks: {},
+      dns: [],
+      resolvers: {},
+      switches: [],
+      workloads: {},
+      functions: {},
+      parameters: {},
+      stackFiles: {},
+      alarms: {},
+      metrics: {},
+      backupOptIn: {
+        [o.primaryRegion]: { Aurora: o.auroraOptIn ?? true },
+        [o.drRegion]: { Aurora: o.auroraOptIn ?? true },
+      },
+      stacks: {},
+      notifications: [],
+      faults: { outages: {}, throttleNext: 0, restoreOutcomes: [], copyDelayMs: 0, damageCopies: 0, destroyFailures: 0 },
+      stats: { writes: 0, backups: 0, copies: 0, restoresStarted: 0, apiCalls: 0, throttled: 0 },
+      seq: { order: 0, data: 0, cluster: 0 },
+    };
+    const world = new SandboxWorld(folder, state);
+    world.commit();
+    return world;
+  }
 
-  /** Gate of every API call: region outages and throttling apply here. */
+  /** Opens the world saved in `folder`; its activity resumes where the clock stands. */
+  static open(folder: WorldFolder): SandboxWorld {
+    const world = new SandboxWorld(folder, folder.load());
+    for (const c of Object.values(world.s.clusters)) {
+      // A crash may have left journal lines the state never counted: they did not happen.
+      if (c.status !== "deleted") world.folder.readJournal(c.uid, c.journalLength);
+    }
+    if (world.s.activity.started) world.startDriver();
+    return world;
+  }
+
+  get id(): string {
+    return this.s.id;
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  track<T>(work: Promise<T>): Promise<T> {
+    return this.clock.track(work);
+  }
+
+  clusterState(uid: string): ClusterState | undefined {
+    return this.s.clusters[uid];
+  }
+
+  /** Saves the world now. */
+  commit(): void {
+    if (this.closed) return;
+    this.s.now = this.clock.now();
+    this.s.rng = this.random.position;
+    this.folder.save(this.s);
+    this.savedAt = this.s.now;
+  }
+
+  /** Draws a modelled duration (the generator's position is saved with the world). */
+  draw(range: DurationRange): number {
+    return draw(this.random, range);
+  }
+
+  private onTime(): void {
+    // Time alone is saved at most once per virtual minute; changes save themselves.
+    if (this.clock.now() - this.savedAt >= MIN) this.commit();
+  }
+
+  // ---- the gate every simulated API call passes ----------------------------------------------
+
+  /** Region outages and throttling apply here, as the SDK would see them. */
   api(region: string, operation: string): void {
-    this.stats.apiCalls += 1;
-    if (this.faults.outages.has(region)) {
+    this.s.stats.apiCalls += 1;
+    if (this.isOut(region)) {
       throw new SandboxAwsError("ServiceUnavailableException", `${operation}: the ${region} endpoint does not answer (region outage)`, "server");
     }
-    if (this.faults.throttleNext > 0) {
-      this.faults.throttleNext -= 1;
-      this.stats.throttled += 1;
+    if (this.s.faults.throttleNext > 0) {
+      this.s.faults.throttleNext -= 1;
+      this.s.stats.throttled += 1;
+      this.commit();
       throw new SandboxAwsError("ThrottlingException", `${operation}: Rate exceeded`, "client", true);
     }
   }
 
-  /** True while a region is out. */
-  isOut(region: string): boolean {
-    return this.faults.outages.has(region);
-  }
-
-  /** Starts a region outage now. */
-  injectOutage(region: string): void {
-    this.faults.outages.set(region, this.clock.now());
-  }
-
-  /** Ends a region outage. */
-  endOutage(region: string): void {
-    this.faults.outages.delete(region);
-  }
-
-  // ---- resources ----------------------------------------------------------------------------
-
-  /** Creates a cluster (empty, or with the data of `from`) with no instance: as every Aurora restore does. */
-  async createCluster(id: string, region: string, tags: Record<string, string>, from?: DataCopy): Promise<SandboxCluster> {
-    const existing = this.clusters.get(id);
-    if (existing !== undefined && existing.status !== "deleted") {
-      throw new SandboxAwsError("DBClusterAlreadyExistsFault", `DB cluster ${id} already exists`, "client");
+  /** Route 53 API calls: its control plane, in us-east-1; down with that region or by itself. */
+  controlPlane(operation: string): void {
+    if (this.active(this.s.faults.controlPlane)) {
+      this.s.stats.apiCalls += 1;
+      throw new SandboxAwsError("ServiceUnavailableException", `${operation}: Route 53's control plane does not answer`, "server");
     }
-    const cluster = await this.clock.track(SandboxCluster.create({ id, region, account: this.account, tags, now: this.clock.now(), from }));
-    this.clusters.set(id, cluster);
-    return cluster;
+    this.api(CONTROL_PLANE_REGION, operation);
   }
 
-  /** The cluster of an ARN or identifier. */
+  /** Whether a fault window is in force now. */
+  active(w: Window | undefined): boolean {
+    if (w === undefined) return false;
+    const now = this.clock.now();
+    return w.since <= now && (w.until === undefined || now < w.until);
+  }
+
+  isOut(region: string): boolean {
+    return this.active(this.s.faults.outages[region]);
+  }
+
+  /** When a region's outage began, if it is out. */
+  outageSince(region: string): number | undefined {
+    return this.isOut(region) ? this.s.faults.outages[region]!.since : undefined;
+  }
+
+  // ---- clusters -----------------------------------------------------------------------------
+
+  /** The live cluster of an identifier or ARN (not one that was deleted). */
   cluster(idOrArn: string): SandboxCluster | undefined {
     const id = idOrArn.startsWith("arn:") ? idOrArn.split(":").pop()! : idOrArn;
-    const c = this.clusters.get(id);
-    if (c === undefined || c.status === "deleted") return undefined;
-    c.refresh(this.clock.now());
+    const state = Object.values(this.s.clusters).find((c) => c.id === id && c.status !== "deleted");
+    if (state === undefined) return undefined;
+    const c = this.runtimeOf(state);
+    if (c.refresh(this.clock.now())) this.commit();
+    if (c.status === "deleted") {
+      void c.destroy();
+      return undefined;
+    }
     return c;
   }
 
-  /** Deletes a cluster and releases its database. */
-  async deleteCluster(id: string): Promise<void> {
-    const c = this.clusters.get(id);
-    if (c === undefined) return;
-    c.status = "deleting";
-    await this.clock.track(c.close());
+  /** Every cluster that is not deleted, transitions brought up to date. */
+  liveClusters(region?: string): SandboxCluster[] {
+    const out: SandboxCluster[] = [];
+    for (const state of Object.values(this.s.clusters)) {
+      if (state.status === "deleted" || (region !== undefined && state.region !== region)) continue;
+      const c = this.cluster(state.id);
+      if (c !== undefined && c.uid === state.uid) out.push(c);
+    }
+    return out;
+  }
+
+  /** A cluster by uid, deleted ones included (inspect, journals). */
+  clusterByUid(uid: string): SandboxCluster | undefined {
+    const state = this.s.clusters[uid];
+    return state === undefined ? undefined : this.runtimeOf(state);
+  }
+
+  private runtimeOf(state: ClusterState): SandboxCluster {
+    let c = this.runtime.get(state.uid);
+    if (c === undefined) {
+      c = new SandboxCluster(this, state);
+      this.runtime.set(state.uid, c);
+    }
+    return c;
+  }
+
+  /**
+   * Creates a cluster (empty, or restored from data) with no instance, as every Aurora restore
+   * does. An identifier in use is `DBClusterAlreadyExistsFault`; nothing is adopted.
+   */
+  createCluster(o: {
+    id: string;
+    region: string;
+    tags: Record<string, string>;
+    source: ClusterSource;
+    engineVersion: string;
+    readyInMs: number;
+    outcome?: ClusterState["outcome"];
+    deletionProtection?: boolean;
+    httpEndpointEnabled?: boolean;
+    createdBy?: ClusterState["createdBy"];
+    subnetGroup?: string;
+    securityGroups?: string[];
+  }): SandboxCluster {
+    if (Object.values(this.s.clusters).some((c) => c.id === o.id && c.status !== "deleted")) {
+      throw new SandboxAwsError("DBClusterAlreadyExistsFault", `DB cluster already exists: ${o.id}`, "client");
+    }
+    this.s.seq.cluster += 1;
+    const uid = `${o.id}~${this.s.seq.cluster}`;
+    const now = this.clock.now();
+    const state: ClusterState = {
+      uid,
+      id: o.id,
+      arn: `arn:aws:rds:${o.region}:${this.s.account}:cluster:${o.id}`,
+      region: o.region,
+      createdAt: now,
+      status: "creating",
+      outcome: o.outcome ?? "COMPLETED",
+      readyAt: o.outcome === "STUCK" ? Number.MAX_SAFE_INTEGER : now + o.readyInMs,
+      instances: [],
+      tags: { ...o.tags },
+      deletionProtection: o.deletionProtection ?? false,
+      httpEndpointEnabled: o.httpEndpointEnabled ?? false,
+      engineVersion: o.engineVersion,
+      source: o.source,
+      materialized: false,
+      journalLength: 0,
+      readOnly: false,
+      ...(o.createdBy === undefined ? {} : { createdBy: o.createdBy }),
+      ...(o.subnetGroup === undefined ? {} : { subnetGroup: o.subnetGroup }),
+      ...(o.securityGroups === undefined ? {} : { securityGroups: o.securityGroups }),
+    };
+    this.s.clusters[uid] = state;
+    if (o.source.kind !== "empty") this.s.stats.restoresStarted += 1;
+    this.commit();
+    return this.runtimeOf(state);
+  }
+
+  /** Starts deleting a cluster: it is `deleting` for a modelled time, then gone with its data. */
+  startClusterDeletion(c: SandboxCluster): void {
+    c.state.status = "deleting";
+    c.state.deletingUntil = this.clock.now() + this.draw(this.s.durations.clusterDelete);
+    this.commit();
+  }
+
+  /** Removes a deleted cluster's database at once (a retired cluster's memory). */
+  async purgeCluster(c: SandboxCluster): Promise<void> {
+    c.state.status = "deleted";
+    this.commit();
+    await c.destroy();
   }
 
   /**
    * A point-in-time restore: the newest backup of the source at or before `time`, then the
-   * source's journal up to `time` (continuous backup). The window ends 5 minutes before now.
+   * source's journal up to `time`. The restorable window ends 5 minutes before now (Aurora User
+   * Guide, "Restoring a DB cluster to a specified time": `LatestRestorableTime`).
    */
-  async restoreToTime(sourceId: string, time: number, targetId: string, region: string, tags: Record<string, string>): Promise<SandboxCluster> {
-    const source = this.cluster(sourceId);
-    if (source === undefined) throw new SandboxAwsError("DBClusterNotFoundFault", `DBCluster ${sourceId} not found`, "client");
+  restoreToTime(o: {
+    sourceId: string;
+    time: number;
+    targetId: string;
+    region: string;
+    tags: Record<string, string>;
+    deletionProtection: boolean;
+    createdBy?: ClusterState["createdBy"];
+    subnetGroup?: string;
+    securityGroups?: string[];
+  }): SandboxCluster {
+    const source = this.cluster(o.sourceId);
+    if (source === undefined) throw new SandboxAwsError("DBClusterNotFoundFault", `DBCluster ${o.sourceId} not found.`, "client");
     const now = this.clock.now();
-    if (time > now - 5 * 60_000 || time < source.createdAt) {
-      throw new SandboxAwsError("InvalidRestoreFault", `restore time ${new Date(time).toISOString()} is outside the restorable window (earliest ${new Date(source.createdAt).toISOString()}, latest ${new Date(now - 5 * 60_000).toISOString()})`, "client");
+    const earliest = Math.max(source.state.createdAt, now - 7 * 24 * HOUR);
+    if (o.time > now - 5 * MIN || o.time < earliest) {
+      throw new SandboxAwsError(
+        "InvalidRestoreFault",
+        `restore time ${new Date(o.time).toISOString()} is outside the restorable window (${new Date(earliest).toISOString()} … ${new Date(now - 5 * MIN).toISOString()})`,
+        "client",
+      );
     }
-    const base = this.recoveryPoints
-      .filter((p) => p.sourceResourceArn === source.arn && p.region === region && p.status === "COMPLETED" && p.createdAt <= time && p.copy !== undefined)
-      .sort((a, b) => b.createdAt - a.createdAt)[0];
-    const target = await this.createCluster(targetId, region, tags, base?.copy);
-    const from = base?.copy?.journalLength ?? 0;
-    await this.clock.track(
-      (async () => {
-        for (const entry of source.journal.slice(from)) {
-          if (entry.at > time) break;
-          await target.db.query(entry.sql, entry.params);
-          target.journal.push(entry);
-        }
-      })(),
-    );
-    this.stats.restoresStarted += 1;
-    target.status = "creating";
-    target.readyAt = now + draw(this.random, this.durations.clusterRestore);
-    return target;
-  }
-
-  /** Registers a backup vault. */
-  addVault(name: string, region: string, kmsKeyArn?: string): void {
-    this.vaults.set(`${region}/${name}`, { name, region, arn: `arn:aws:backup:${region}:${this.account}:backup-vault:${name}`, ...(kmsKeyArn === undefined ? {} : { kmsKeyArn }) });
+    const base = this.s.recoveryPoints
+      .filter((p) => p.sourceResourceArn === source.arn && p.region === o.region && p.status === "COMPLETED" && p.createdAt <= o.time && p.data?.sourceUid === source.uid)
+      .sort((a, b) => b.createdAt - a.createdAt)[0]?.data;
+    // A cluster restored from data has that data as its first backup, before its own journal.
+    const initial = source.state.source.kind === "data" ? source.state.source.data : undefined;
+    const from: DataRef | undefined = base ?? (initial === undefined ? undefined : { ...initial, journalLength: 0, sourceUid: source.uid });
+    return this.createCluster({
+      id: o.targetId,
+      region: o.region,
+      tags: o.tags,
+      source: { kind: "pitr", sourceUid: source.uid, time: o.time, ...(from === undefined ? {} : { base: from }) },
+      engineVersion: source.state.engineVersion,
+      readyInMs: this.draw(this.s.durations.clusterRestore),
+      deletionProtection: o.deletionProtection,
+      ...(o.createdBy === undefined ? {} : { createdBy: o.createdBy }),
+      ...(o.subnetGroup === undefined ? {} : { subnetGroup: o.subnetGroup }),
+      ...(o.securityGroups === undefined ? {} : { securityGroups: o.securityGroups }),
+    });
   }
 
   /** The data a recovery point or snapshot ARN refers to (restores read it). */
-  dataOf(arn: string): DataCopy | undefined {
-    return this.recoveryPoints.find((p) => p.arn === arn && p.status === "COMPLETED")?.copy ?? [...this.snapshots.values()].find((s) => s.arn === arn && s.status === "available")?.copy;
+  dataOf(arn: string): { data: DataRef; engineVersion: string } | undefined {
+    const p = this.s.recoveryPoints.find((x) => x.arn === arn && x.status === "COMPLETED" && x.data !== undefined);
+    if (p !== undefined) return { data: p.data!, engineVersion: this.s.clusters[p.data!.sourceUid]?.engineVersion ?? "16.4" };
+    const s = Object.values(this.s.snapshots).find((x) => x.arn === arn);
+    if (s !== undefined && this.snapshotStatus(s.arn) === "available" && s.data !== undefined) return { data: s.data, engineVersion: s.engineVersion };
+    return undefined;
   }
 
-  /** What a resolver answers for a name now (failover records follow health, after the TTL). */
-  resolve(name: string): string[] {
-    const records = this.dns.filter((r) => r.name === name);
+  /** A snapshot's status now (creating and copying end at their modelled time). */
+  snapshotStatus(arn: string): string | undefined {
+    const s = this.s.snapshots[arn];
+    if (s === undefined) return undefined;
+    if (s.status !== "available" && this.clock.now() >= s.readyAt) {
+      s.status = "available";
+      this.commit();
+    }
+    return s.status;
+  }
+
+  /** A new data file name. */
+  dataFile(prefix: string): string {
+    this.s.seq.data += 1;
+    return `${prefix}-${this.s.seq.data}.tgz`;
+  }
+
+  // ---- DNS, health checks, alarms ------------------------------------------------------------
+
+  /**
+   * How the workload on `host` answers: no answer when its region is out; 403 when its function
+   * URL is not public (Lambda Developer Guide, "Control access to function URLs"); 503 when its
+   * database has no available instance; 200 otherwise.
+   */
+  workloadStatus(host: string): "no-answer" | 403 | 503 | 200 {
+    const w = this.s.workloads[host];
+    if (w === undefined || this.isOut(w.region)) return "no-answer";
+    const fn = this.s.functions[w.functionId];
+    if (fn === undefined || !fn.publicUrl.invokeFunctionUrl || !fn.publicUrl.invokeFunction) return 403;
+    const c = this.workloadCluster(host);
+    return c !== undefined && c.hasAvailableInstance() && !this.isOut(c.region) ? 200 : 503;
+  }
+
+  /** Whether the workload on `host` answers healthy. */
+  workloadHealthy(host: string): boolean {
+    return this.workloadStatus(host) === 200;
+  }
+
+  /** The cluster the workload on `host` uses now (from its configuration or its SSM parameter). */
+  workloadCluster(host: string): SandboxCluster | undefined {
+    const w = this.s.workloads[host];
+    const fn = w === undefined ? undefined : this.s.functions[w.functionId];
+    if (fn === undefined) return undefined;
+    let arn = fn.clusterArn;
+    if (fn.parameter !== undefined) {
+      const value = this.s.parameters[`${fn.region}/${fn.parameter}`];
+      if (value === undefined) return undefined;
+      try {
+        arn = String((JSON.parse(value) as { clusterArn?: string }).clusterArn ?? "");
+      } catch {
+        return undefined;
+      }
+    }
+    return arn === "" ? undefined : this.cluster(arn);
+  }
+
+  /** What the health check's measurement says, before `Inverted`. */
+  private measured(check: HealthCheckState, depth = 0): boolean {
+    if (check.disabled) return true; // "always healthy" (SDK HealthCheckConfig.Disabled)
+    switch (check.type) {
+      case "CALCULATED": {
+        const healthy = (check.children ?? []).filter((id) => depth < 4 && this.healthCheckHealthy(id, depth + 1)).length;
+        return healthy >= (check.healthThreshold ?? (check.children ?? []).length);
+      }
+      case "CLOUDWATCH_METRIC": {
+        const state = check.alarm === undefined ? "INSUFFICIENT_DATA" : this.alarmState(check.alarm.region, check.alarm.name);
+        if (state === "OK") return true;
+        if (state === "ALARM") return false;
+        return check.insufficientDataHealthStatus !== "Unhealthy";
+      }
+      default:
+        return check.host !== undefined && this.workloadHealthy(check.host);
+    }
+  }
+
+  /** A health check's status as Route 53 uses it: the measurement, flipped when inverted. */
+  healthCheckHealthy(id: string | undefined, depth = 0): boolean {
+    if (id === undefined) return true;
+    const check = this.s.healthChecks[id];
+    if (check === undefined) return false;
+    return this.measured(check, depth) !== check.inverted;
+  }
+
+  /** An alarm's state now: the newest data point against the threshold, one period after it arrived. */
+  alarmState(region: string, name: string): "OK" | "ALARM" | "INSUFFICIENT_DATA" {
+    const alarm = this.s.alarms[`${region}/${name}`];
+    if (alarm === undefined) return "INSUFFICIENT_DATA";
+    const point = this.s.metrics[`${region}/${alarm.metric}`];
+    // An alarm evaluates once per period (60 s); with `ignore`, missing data keeps the state.
+    if (point !== undefined && this.clock.now() >= point.at + MIN) {
+      const next = point.value >= alarm.threshold ? "ALARM" : "OK";
+      if (next !== alarm.state) {
+        alarm.state = next;
+        this.commit();
+      }
+    }
+    return alarm.state;
+  }
+
+  /** What Route 53 answers for a name now, health applied (the authoritative name servers). */
+  routeAnswer(name: string): string[] {
+    const records = this.s.dns.filter((r) => r.name === name);
     if (records.length === 0) return [];
     const plain = records.find((r) => r.failover === undefined);
     if (plain !== undefined) return [plain.host];
     const primary = records.find((r) => r.failover === "PRIMARY");
     const secondary = records.find((r) => r.failover === "SECONDARY");
-    const primaryHealthy = primary !== undefined && this.healthCheckHealthy(primary.healthCheckId);
-    if (primary !== undefined && (primaryHealthy || secondary === undefined)) return [primary.host];
-    return secondary === undefined ? [] : [secondary.host];
+    // Route 53 Developer Guide, failover routing: PRIMARY while healthy, else a healthy
+    // SECONDARY; when both are unhealthy it answers PRIMARY.
+    if (primary !== undefined && this.healthCheckHealthy(primary.healthCheckId)) return [primary.host];
+    if (secondary !== undefined && this.healthCheckHealthy(secondary.healthCheckId)) return [secondary.host];
+    return primary !== undefined ? [primary.host] : [secondary!.host];
   }
 
-  /** State of a health check: unhealthy when inverted, when its host's region is out, or its database is down. */
-  healthCheckHealthy(id: string | undefined): boolean {
-    if (id === undefined) return true;
-    const check = this.healthChecks.get(id);
-    if (check === undefined) return false;
-    if (check.inverted) return false;
-    return this.workloadHealthy(check.host);
-  }
-
-  /** The cluster a workload uses now. */
-  workloadCluster(w: WorkloadRecord): SandboxCluster | undefined {
-    const arn = this.functions.get(w.functionId);
-    return arn === undefined ? undefined : this.cluster(arn);
-  }
-
-  /** Whether the workload on `host` answers healthy: its region is up and its cluster has an available instance. */
-  workloadHealthy(host: string): boolean {
-    const w = this.workloads.get(host);
-    if (w === undefined || this.isOut(w.region)) return false;
-    const c = this.workloadCluster(w);
-    return c !== undefined && c.status === "available" && c.instances.length > 0;
-  }
-
-  // ---- background activity -----------------------------------------------------------------
-
-  /** Starts the workload generator and the backup plan. */
-  startActivity(): void {
-    this.loops.push(this.every(this.writeIntervalMs, () => this.writeTick()));
-    this.loops.push(this.every(this.backupIntervalMs, () => this.backupTick()));
-  }
-
-  /** Stops background activity and closes every database. */
-  async shutdown(): Promise<void> {
-    this.stop.abort();
-    await Promise.allSettled(this.loops);
-    for (const c of this.clusters.values()) await c.close().catch(() => undefined);
-  }
-
-  /** Creates the application schema and seed rows on a fresh cluster. */
-  async seed(cluster: SandboxCluster, rows = 500): Promise<void> {
+  /**
+   * What a name resolves to, seen from the authoritative name servers (`authoritative`) or by
+   * clients (`client`). Route 53 notices a health change after its checkers' threshold; clients
+   * follow after the TTL. A stuck-DNS fault freezes what clients see.
+   */
+  answer(name: string, view: "authoritative" | "client"): string[] {
     const now = this.clock.now();
-    await this.clock.track(
-      (async () => {
-        await cluster.write(now, "CREATE TABLE IF NOT EXISTS orders (id bigint PRIMARY KEY, customer text NOT NULL, total_cents integer NOT NULL, updated_at timestamptz NOT NULL)");
-        await cluster.write(now, "CREATE TABLE IF NOT EXISTS pilotlight_heartbeat (id bigserial PRIMARY KEY, beat_at timestamptz NOT NULL)");
-        const start = this.orderSeq;
-        this.orderSeq += rows;
-        await cluster.write(
-          now,
-          "INSERT INTO orders SELECT g, 'customer-' || (g % 97), (g * 37) % 10000, $1::timestamptz FROM generate_series($2::bigint, $3::bigint) g",
-          [new Date(now).toISOString(), start + 1, start + rows],
-        );
-        await cluster.write(now, "INSERT INTO pilotlight_heartbeat (beat_at) VALUES ($1)", [new Date(now).toISOString()]);
-      })(),
-    );
+    const truth = this.routeAnswer(name);
+    const r = (this.s.resolvers[name] ??= { answer: truth });
+    const same = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+    if (same(truth, r.answer)) {
+      if (r.pending !== undefined) {
+        delete r.pending;
+        this.commit();
+      }
+      return view === "client" ? [...r.answer] : truth;
+    }
+    if (r.pending === undefined || !same(r.pending.answer, truth)) {
+      const noticedAt = now + this.draw(this.s.durations.healthCheckDetection);
+      r.pending = { answer: truth, at: noticedAt + this.draw(this.s.durations.dnsPropagation) };
+      this.s.switches.push({ name, to: truth, noticedAt: now, visibleAt: r.pending.at });
+      this.commit();
+    }
+    if (now >= r.pending.at && !this.active(this.s.faults.dnsStuck)) {
+      r.answer = r.pending.answer;
+      delete r.pending;
+      this.commit();
+    }
+    return view === "client" ? [...r.answer] : truth;
   }
 
-  private async every(intervalMs: number, tick: () => Promise<void>): Promise<void> {
-    const signal = this.stop.signal;
+  /** Adds a record; a second non-failover record of one name is refused as Route 53 does. */
+  addRecord(r: DnsRecordState): void {
+    const clash = this.s.dns.find((x) => x.name === r.name && (x.failover === undefined || r.failover === undefined || x.failover === r.failover));
+    if (clash !== undefined) {
+      throw new SandboxAwsError(
+        "InvalidChangeBatch",
+        `[RRSet of type CNAME with DNS name ${r.name}. is not permitted as it conflicts with other records with the same DNS name in zone ${r.zoneId}]`,
+        "client",
+      );
+    }
+    this.s.dns.push(r);
+    this.commit();
+  }
+
+  // ---- the application and the backup plan --------------------------------------------------
+
+  /** The cluster the simulated clients write to now: behind their DNS answer. */
+  clientTarget(): SandboxCluster | undefined {
+    if (this.s.appRecordName === undefined) return undefined;
+    const host = this.answer(this.s.appRecordName, "client")[0];
+    return host === undefined ? undefined : this.workloadCluster(host);
+  }
+
+  /** Starts the application's writes and the backup plan (after the primary is deployed). */
+  startActivity(appRecordName: string): void {
+    const a = this.s.activity;
+    const now = this.clock.now();
+    this.s.appRecordName = appRecordName;
+    a.started = true;
+    a.nextWriteAt = now - (now % a.writeIntervalMs) + a.writeIntervalMs;
+    a.nextBackupAt = now - (now % a.backupIntervalMs) + a.backupIntervalMs;
+    this.commit();
+    this.startDriver();
+  }
+
+  private startDriver(): void {
+    if (this.driver !== undefined) return;
+    this.driver = this.drive();
+  }
+
+  /** Runs the world's own activity as the clock passes it; never moves the clock itself. */
+  private async drive(): Promise<void> {
+    const a = this.s.activity;
     for (;;) {
-      // Align to the interval (backups run at the top of the hour).
-      const wait = intervalMs - (this.clock.now() % intervalMs);
+      const next = Math.min(a.nextWriteAt, a.nextBackupAt, a.scheduled[0]?.at ?? Number.POSITIVE_INFINITY);
       try {
-        await this.clock.sleep(wait, signal);
+        await this.clock.sleepInBackground(Math.max(0, next - this.clock.now()), this.stop.signal);
       } catch {
         return;
       }
+      const now = this.clock.now();
       try {
-        await tick();
+        while (a.scheduled[0] !== undefined && a.scheduled[0].at <= now) {
+          const work = a.scheduled.shift()!;
+          this.commit();
+          await this.track(this.perform(work));
+        }
+        if (a.nextBackupAt <= now) {
+          a.nextBackupAt += a.backupIntervalMs;
+          this.commit();
+          await this.track(this.backupTick());
+        }
+        if (a.nextWriteAt <= now) {
+          a.nextWriteAt += a.writeIntervalMs;
+          this.commit();
+          await this.track(this.writeTick());
+        }
       } catch {
         // Background activity never brings the world down; its effects (no backup) are the signal.
       }
     }
   }
 
-  /** The cluster clients write to now: behind the DNS answer, else the primary cluster. */
-  writeTarget(): SandboxCluster | undefined {
-    if (this.appRecordName !== undefined) {
-      const host = this.resolve(this.appRecordName)[0];
-      const w = host === undefined ? undefined : this.workloads.get(host);
-      return w === undefined ? undefined : this.workloadCluster(w);
-    }
-    return this.primaryClusterId === undefined ? undefined : this.cluster(this.primaryClusterId);
+  private schedule(work: ScheduledWork): void {
+    const list = this.s.activity.scheduled;
+    let i = list.length;
+    while (i > 0 && list[i - 1]!.at > work.at) i--;
+    list.splice(i, 0, work);
+    this.commit();
   }
 
+  /** Creates the application schema and seed rows on a fresh cluster. */
+  async seed(cluster: SandboxCluster, rows: number): Promise<void> {
+    const now = new Date(this.clock.now()).toISOString();
+    await cluster.write("CREATE TABLE IF NOT EXISTS orders (id bigint PRIMARY KEY, customer text NOT NULL, total_cents integer NOT NULL, updated_at timestamptz NOT NULL)");
+    await cluster.write("CREATE TABLE IF NOT EXISTS pilotlight_heartbeat (id bigserial PRIMARY KEY, beat_at timestamptz NOT NULL)");
+    const start = this.s.seq.order;
+    this.s.seq.order += rows;
+    await cluster.write("INSERT INTO orders SELECT g, 'customer-' || (g % 97), (g * 37) % 10000, $1::timestamptz FROM generate_series($2::bigint, $3::bigint) g", [now, start + 1, start + rows]);
+    await cluster.write("INSERT INTO pilotlight_heartbeat (beat_at) VALUES ($1)", [now]);
+  }
+
+  /** One batch of the application: five new orders, one updated, one heartbeat. */
   private async writeTick(): Promise<void> {
-    const c = this.writeTarget();
-    if (c === undefined || c.readOnly || this.isOut(c.region) || c.instances.length === 0) return;
-    const now = this.clock.now();
-    const at = new Date(now).toISOString();
-    const start = this.orderSeq;
-    this.orderSeq += 5;
-    await this.clock.track(
-      (async () => {
-        await c.write(now, "INSERT INTO orders SELECT g, 'customer-' || (g % 97), (g * 37) % 10000, $1::timestamptz FROM generate_series($2::bigint, $3::bigint) g", [at, start + 1, start + 5]);
-        await c.write(now, "UPDATE orders SET total_cents = total_cents + 1, updated_at = $1::timestamptz WHERE id = $2", [at, 1 + Math.floor(this.random.next() * Math.max(1, start))]);
-        await c.write(now, "INSERT INTO pilotlight_heartbeat (beat_at) VALUES ($1)", [at]);
-      })(),
-    );
-    this.stats.writes += 1;
+    const c = this.clientTarget();
+    if (c === undefined || this.isOut(c.region) || !c.hasAvailableInstance() || c.readOnly) return;
+    const at = new Date(this.clock.now()).toISOString();
+    const start = this.s.seq.order;
+    this.s.seq.order += 5;
+    const updated = 1 + Math.floor(this.random.next() * Math.max(1, start));
+    await c.write("INSERT INTO orders SELECT g, 'customer-' || (g % 97), (g * 37) % 10000, $1::timestamptz FROM generate_series($2::bigint, $3::bigint) g", [at, start + 1, start + 5]);
+    await c.write("UPDATE orders SET total_cents = total_cents + 1, updated_at = $1::timestamptz WHERE id = $2", [at, updated]);
+    await c.write("INSERT INTO pilotlight_heartbeat (beat_at) VALUES ($1)", [at]);
+    this.s.stats.writes += 1;
+    this.commit();
   }
 
+  /** The plan: expired points go; each tagged cluster of the primary region gets a backup job. */
   private async backupTick(): Promise<void> {
-    // The plan's lifecycle: expired recovery points (and their data) go, in both vaults.
-    const expired = this.clock.now() - this.retentionMs;
-    for (let i = this.recoveryPoints.length - 1; i >= 0; i--) if (this.recoveryPoints[i]!.createdAt < expired) this.recoveryPoints.splice(i, 1);
-    if (this.isOut(this.primaryRegion)) return;
-    // The plan selects by tag (backup:automated=true) in the primary region.
-    for (const c of [...this.clusters.values()]) {
-      if (c.status === "available" && c.region === this.primaryRegion && c.tags["backup:automated"] === "true") await this.backupOne(c);
+    const expired = this.clock.now() - this.s.activity.retentionMs;
+    const before = this.s.recoveryPoints.length;
+    this.s.recoveryPoints = this.s.recoveryPoints.filter((p) => p.createdAt >= expired);
+    if (this.s.recoveryPoints.length !== before) {
+      this.folder.removeDataExcept(this.dataInUse());
+      this.commit();
     }
+    if (this.isOut(this.s.primaryRegion)) return;
+    // Selection by tag follows the Region's opt-in for Aurora, and for Aurora even an explicit
+    // assignment does (AWS Backup Developer Guide, "Assigning resources to a backup plan").
+    if (this.s.backupOptIn[this.s.primaryRegion]?.Aurora !== true) return;
+    for (const c of this.liveClusters(this.s.primaryRegion)) {
+      if (c.status === "available" && c.tags["backup:automated"] === "true") await this.backupOne(c);
+    }
+  }
+
+  private dataInUse(): Set<string> {
+    const keep = new Set<string>();
+    for (const p of this.s.recoveryPoints) if (p.data !== undefined) keep.add(p.data.file);
+    for (const s of Object.values(this.s.snapshots)) if (s.data !== undefined) keep.add(s.data.file);
+    for (const c of Object.values(this.s.clusters)) {
+      if (c.status === "deleted") continue;
+      if (c.source.kind === "data") keep.add(c.source.data.file);
+      if (c.source.kind === "pitr" && c.source.base !== undefined) keep.add(c.source.base.file);
+    }
+    return keep;
   }
 
   private async backupOne(c: SandboxCluster): Promise<void> {
-    const primaryVault = [...this.vaults.values()].find((v) => v.region === this.primaryRegion);
-    const drVault = [...this.vaults.values()].find((v) => v.region === this.drRegion);
-    if (primaryVault === undefined) return;
+    const vault = Object.values(this.s.vaults).find((v) => v.region === this.s.primaryRegion);
+    if (vault === undefined) return;
     const startedAt = this.clock.now();
-    const copy = await this.clock.track(c.copy(startedAt));
     const jobId = `backup-${this.random.hex(12)}`;
-    const point: RecoveryPointRecord = {
-      arn: `arn:aws:rds:${this.primaryRegion}:${this.account}:cluster-snapshot:awsbackup:job-${jobId}`,
-      vault: primaryVault.name,
-      region: this.primaryRegion,
+    const point: RecoveryPointState = {
+      arn: `arn:aws:rds:${this.s.primaryRegion}:${this.s.account}:cluster-snapshot:awsbackup:job-${jobId}`,
+      vault: vault.name,
+      region: this.s.primaryRegion,
       createdAt: startedAt,
       kind: "snapshot",
       sourceResourceArn: c.arn,
       status: "CREATING",
     };
-    this.recoveryPoints.push(point);
-    const job: BackupJobSummary = { id: jobId, kind: "backup", region: this.primaryRegion, state: "RUNNING", resourceArn: c.arn, createdAt: startedAt };
-    this.jobs.push(job);
-    // The rest of the job plays out in the background, on the clock.
-    void (async () => {
-      try {
-        await this.clock.sleep(draw(this.random, this.durations.backupJob), this.stop.signal);
-        if (this.isOut(this.primaryRegion)) {
-          point.status = "PARTIAL";
-          job.state = "FAILED";
-          job.statusMessage = "region outage";
-          return;
-        }
-        point.status = "COMPLETED";
-        point.copy = copy;
-        job.state = "COMPLETED";
-        job.completedAt = this.clock.now();
-        this.stats.backups += 1;
-        if (drVault === undefined) return;
-        const copyJob: BackupJobSummary = { id: `copy-${this.random.hex(12)}`, kind: "copy", region: this.primaryRegion, state: "RUNNING", resourceArn: point.arn, createdAt: this.clock.now() };
-        this.jobs.push(copyJob);
-        await this.clock.sleep(draw(this.random, this.durations.copyJob) + this.faults.copyDelayMs, this.stop.signal);
-        if (this.isOut(this.primaryRegion)) {
-          copyJob.state = "FAILED";
-          copyJob.statusMessage = "source region unavailable";
-          return;
-        }
-        let copied = copy;
-        if (this.faults.damageCopies > 0) {
-          this.faults.damageCopies -= 1;
-          copied = await this.clock.track(damaged(copy, "DELETE FROM orders WHERE id BETWEEN 100 AND 120"));
-        }
-        // A cross-region copy keeps the source's creation time (AWS Backup Developer Guide).
-        this.recoveryPoints.push({
-          arn: `arn:aws:rds:${this.drRegion}:${this.account}:cluster-snapshot:awsbackup:copy-${copyJob.id}`,
-          vault: drVault.name,
-          region: this.drRegion,
-          createdAt: point.createdAt,
-          kind: "snapshot",
-          sourceResourceArn: c.arn,
-          status: "COMPLETED",
-          copiedFrom: point.arn,
-          copy: copied,
-        });
-        copyJob.state = "COMPLETED";
-        copyJob.completedAt = this.clock.now();
-        this.stats.copies += 1;
-      } catch {
-        // Stopped.
-      }
-    })();
+    this.s.recoveryPoints.push(point);
+    this.s.jobs.push({ id: jobId, kind: "backup", region: this.s.primaryRegion, state: "RUNNING", resourceArn: c.arn, createdAt: startedAt });
+    this.commit();
+    // The snapshot holds the data as of the job's start.
+    point.data = await c.copy(this.dataFile("backup"));
+    this.commit();
+    this.schedule({ at: startedAt + this.draw(this.s.durations.backupJob), kind: "backup-complete", jobId, pointArn: point.arn, clusterUid: c.uid });
   }
-}
 
-/** A copy of `copy` with `sql` applied: what a silently damaged backup holds. */
-async function damaged(copy: DataCopy, sql: string): Promise<DataCopy> {
-  const { PGlite } = await import("@electric-sql/pglite");
-  const db = await PGlite.create({ loadDataDir: copy.blob });
-  try {
-    await db.exec(sql);
-    return { ...copy, blob: await db.dumpDataDir("gzip") };
-  } finally {
-    await db.close();
+  private job(id: string): BackupJobSummary | undefined {
+    return this.s.jobs.find((j) => j.id === id);
+  }
+
+  private async perform(work: ScheduledWork): Promise<void> {
+    const point = this.s.recoveryPoints.find((p) => p.arn === work.pointArn);
+    if (work.kind === "backup-complete") {
+      const job = this.job(work.jobId)!;
+      if (point === undefined) return;
+      if (this.isOut(this.s.primaryRegion) || point.data === undefined) {
+        point.status = "PARTIAL";
+        job.state = "FAILED";
+        job.statusMessage = this.isOut(this.s.primaryRegion) ? "region outage" : "the process taking the backup stopped";
+        this.commit();
+        return;
+      }
+      point.status = "COMPLETED";
+      point.completedAt = this.clock.now();
+      job.state = "COMPLETED";
+      job.completedAt = this.clock.now();
+      this.s.stats.backups += 1;
+      const drVault = Object.values(this.s.vaults).find((v) => v.region === this.s.drRegion);
+      if (drVault !== undefined) {
+        const copyId = `copy-${this.random.hex(12)}`;
+        this.s.jobs.push({ id: copyId, kind: "copy", region: this.s.primaryRegion, state: "RUNNING", resourceArn: point.arn, createdAt: this.clock.now() });
+        this.schedule({ at: this.clock.now() + this.draw(this.s.durations.copyJob) + this.s.faults.copyDelayMs, kind: "copy-complete", jobId: copyId, pointArn: point.arn });
+      }
+      this.commit();
+      return;
+    }
+    const job = this.job(work.jobId)!;
+    const drVault = Object.values(this.s.vaults).find((v) => v.region === this.s.drRegion);
+    if (point === undefined || point.data === undefined || drVault === undefined || this.isOut(this.s.primaryRegion)) {
+      job.state = "FAILED";
+      job.statusMessage = "source region unavailable";
+      this.commit();
+      return;
+    }
+    let data = point.data;
+    if (this.s.faults.damageCopies > 0) {
+      this.s.faults.damageCopies -= 1;
+      data = await this.damaged(point.data, "DELETE FROM orders WHERE id BETWEEN 100 AND 120");
+    }
+    // A cross-region copy keeps the source's creation time (AWS Backup Developer Guide, "Backup
+    // and tag copy": "The creation date refers to when the source was created").
+    this.s.recoveryPoints.push({
+      arn: `arn:aws:rds:${this.s.drRegion}:${this.s.account}:cluster-snapshot:awsbackup:copyjob-${job.id}`,
+      vault: drVault.name,
+      region: this.s.drRegion,
+      createdAt: point.createdAt,
+      completedAt: this.clock.now(),
+      kind: "snapshot",
+      sourceResourceArn: point.sourceResourceArn,
+      status: "COMPLETED",
+      copiedFrom: point.arn,
+      data,
+    });
+    job.state = "COMPLETED";
+    job.completedAt = this.clock.now();
+    this.s.stats.copies += 1;
+    this.commit();
+  }
+
+  /** A copy of `data` with `sql` applied: what a silently damaged backup holds. */
+  private async damaged(data: DataRef, sql: string): Promise<DataRef> {
+    const { createPglite } = await import("../store/pglite-factory");
+    const db = await createPglite({ loadDataDir: this.folder.readData(data.file) });
+    try {
+      await db.exec(sql);
+      const file = this.dataFile("damaged");
+      await this.folder.writeData(file, await db.dumpDataDir("gzip"));
+      return { ...data, file };
+    } finally {
+      await db.close();
+    }
+  }
+
+  /** Writes accepted by a cluster after `since` (the simulated application's). */
+  writesSince(c: SandboxCluster, since: number): { count: number; newest?: number } {
+    const entries = c.journal().filter((e: JournalEntry) => e.by === "app" && e.at > since);
+    const newest = entries.length === 0 ? undefined : entries[entries.length - 1]!.at;
+    return newest === undefined ? { count: entries.length } : { count: entries.length, newest };
+  }
+
+  // ---- life ---------------------------------------------------------------------------------
+
+  /** Lets virtual time pass (the world's activity runs meanwhile). */
+  async advance(ms: number): Promise<void> {
+    await this.clock.advance(ms);
+    this.commit();
+  }
+
+  /** Stops activity, saves, and closes every database. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.stop.abort();
+    await this.driver?.catch(() => undefined);
+    this.commit();
+    this.closed = true;
+    this.clock.dispose();
+    for (const c of this.runtime.values()) await c.close().catch(() => undefined);
   }
 }

@@ -1,25 +1,20 @@
-import { runDemo } from "../../sandbox/demo";
+import { runDemo, DEMO_FOLDER } from "../demo-story";
 import type { CommandModule } from "../context";
 import { EXIT } from "../exit-codes";
 
-/** `demo`: the whole story on the sandbox (primary, outage, failover, report, failback). */
+/** `demo`: the whole story on a fresh sandbox world (primary, outage, failover, report, failback). */
 export const demoCommand: CommandModule = {
   command: "demo",
-  describe: "Rehearse a regional outage end to end on the sandbox: failover, measured RTO/RPO, failback, teardown",
-  builder: (y) => y.example("$0 demo", "about half a minute; reports land in .pilotlight/sandbox/reports") as never,
+  describe: `Rehearse a regional outage end to end on a fresh sandbox world (${DEMO_FOLDER}): failover, measured RTO/RPO, failback, teardown`,
+  builder: (y) => y.example("$0 demo", "about half a minute; reports land in .pilotlight/sandbox/demo/reports") as never,
   handler: async (ctx, args) => {
     const r = ctx.renderer(args);
     const summary = await runDemo(
-      ctx.io.createPilotlight,
-      { cwd: ctx.io.cwd, env: ctx.io.env, ...(args.config === undefined ? {} : { configFile: args.config }), onEvent: (e) => (e.code === "run.finished" || e.code === "step.failed" ? r.event(e) : undefined) },
+      ctx.io.openPilotlight,
+      { cwd: ctx.io.cwd, env: ctx.io.env, ...(args.config === undefined ? {} : { configFile: args.config }), onEvent: (e) => (e.code === "run.finished" || e.code === "step.failed" || e.level === "warn" ? r.event(e) : undefined) },
       (line) => (r.mode === "json" ? undefined : ctx.io.stderr.write(`${line}\n`)),
     );
-    const lines = [
-      "",
-      `failover ${summary.failover.phase}: report ${summary.failover.report ?? "-"}`,
-      `failback ${summary.failback.phase}: report ${summary.failback.report ?? "-"}`,
-      `inspect with: npm run pilotlight -- runs show ${summary.failover.runId} --sandbox`,
-    ];
+    const lines = ["", `failover ${summary.failover.phase}: report ${summary.failover.report ?? "-"}`, `failback ${summary.failback.phase}: report ${summary.failback.report ?? "-"}`];
     r.result(summary, lines.join("\n"));
     ctx.setExit(summary.failover.phase === "Completed" && summary.failback.phase === "Completed" ? EXIT.ok : EXIT.runFailed);
   },

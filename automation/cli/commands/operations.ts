@@ -40,42 +40,40 @@ const common = (ctx: CliContext, args: GlobalArgs & Record<string, unknown>) => 
   ...(ctx.io.confirm === undefined ? {} : { confirm: ctx.io.confirm }),
 });
 
-function time(value: unknown, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const t = Date.parse(String(value));
-  if (Number.isNaN(t)) throw new Error(`--${flag} must be an ISO 8601 time such as 2026-01-19T13:00:00Z`);
-  return t;
-}
-
 /** `failover`: bring the workload up in the DR region from the newest usable recovery point. */
 export const failoverCommand: CommandModule = {
   command: "failover",
-  describe: "Fail over to the DR region: restore the newest usable recovery point, switch traffic, verify, report RTO/RPO",
+  describe: "Fail over to the DR region: restore the newest usable recovery point, check it, switch traffic, verify, report RTO/RPO",
   builder: (y) =>
     safety(y)
-      .option("force", { type: "boolean", default: false, describe: "fail over even though the primary answers as healthy (its health check is inverted)" })
+      .option("force", { type: "boolean", default: false, describe: "fail over even though the primary answers as healthy (the traffic gate moves clients)" })
       .option("critical", { type: "boolean", default: false, describe: "business impact is critical: skip the wait/prepare thresholds" })
-      .option("outage-since", { type: "string", describe: "when the outage began (ISO 8601), if the health check cannot tell" })
+      .option("outage-since", { type: "string", describe: "when the outage began: ISO 8601 or a duration before now (--outage-since=-50m)" })
       .option("recovery-point", { type: "string", describe: "restore this recovery point ARN instead of the newest" })
-      .option("before", { type: "string", describe: "restore the newest recovery point created before this time (ISO 8601)" })
+      .option("before", { type: "string", describe: "restore the newest recovery point created before this time (ISO 8601 or --before=-2h)" })
       .option("accept-data-loss", { type: "boolean", default: false, describe: "proceed even if the recovery point is older than the RPO target" })
+      .option("prepare", { type: "boolean", default: false, describe: "restore and check DR now, move no traffic (the seeds' prepare window); a later failover only switches" })
+      .option("abandon", { type: "string", describe: "undo a failed (or prepared) failover RUN: withdraw DR, destroy its stack; a new failover may then start" })
       .conflicts("recovery-point", "before")
-      .check((a) => {
-        for (const f of ["before", "outage-since"]) if (a[f] !== undefined && Number.isNaN(Date.parse(String(a[f])))) return `--${f} must be an ISO 8601 time such as 2026-01-19T13:00:00Z`;
-        return true;
-      })
-      .example("$0 failover --sandbox --yes", "rehearse a regional failover on the simulated region pair")
-      .example("$0 failover --env prod --dry-run", "show what a failover would do right now") as never,
+      .conflicts("abandon", ["prepare", "recovery-point", "before", "force", "critical"])
+      .example("$0 failover --sandbox --outage-since=-70m --yes", "rehearse a regional failover on the simulated region pair")
+      .example("$0 failover --env prod --dry-run", "show what a failover would do right now")
+      .example("$0 failover --env prod --abandon failover-20260119T130000-1a2b3c", "give up a failed failover and clear the way for another") as never,
   handler: async (ctx, args) =>
     withLibrary(ctx, args, async (lib, r) => {
+      if (typeof args["abandon"] === "string") {
+        finish(ctx, r, await lib.abandon({ ...common(ctx, args), run: args["abandon"] }));
+        return;
+      }
       const outcome = await lib.failover({
         ...common(ctx, args),
         force: args["force"] === true,
         critical: args["critical"] === true,
         acceptDataLoss: args["acceptDataLoss"] === true,
+        prepare: args["prepare"] === true,
         ...(args["recoveryPoint"] === undefined ? {} : { recoveryPoint: String(args["recoveryPoint"]) }),
-        ...(time(args["before"], "before") === undefined ? {} : { before: time(args["before"], "before")! }),
-        ...(time(args["outageSince"], "outage-since") === undefined ? {} : { outageSince: time(args["outageSince"], "outage-since")! }),
+        ...(args["before"] === undefined ? {} : { before: String(args["before"]) }),
+        ...(args["outageSince"] === undefined ? {} : { outageSince: String(args["outageSince"]) }),
       });
       finish(ctx, r, outcome);
     }),
@@ -85,10 +83,13 @@ export const failoverCommand: CommandModule = {
 export const failbackCommand: CommandModule = {
   command: "failback",
   describe: "Fail back to the primary region: fence DR, snapshot, copy home, restore, switch traffic, destroy the DR stack",
-  builder: (y) => safety(y).example("$0 failback --env prod", "return to the primary region after a failover") as never,
+  builder: (y) =>
+    safety(y)
+      .option("accept-stranded-writes", { type: "boolean", default: false, describe: "fail back although the old primary took writes after the failover (they are reported, and kept in the retired cluster)" })
+      .example("$0 failback --env prod", "return to the primary region after a failover") as never,
   handler: async (ctx, args) =>
     withLibrary(ctx, args, async (lib, r) => {
-      finish(ctx, r, await lib.failback(common(ctx, args)));
+      finish(ctx, r, await lib.failback({ ...common(ctx, args), acceptStrandedWrites: args["acceptStrandedWrites"] === true }));
     }),
 };
 
@@ -98,12 +99,20 @@ export const restoreCommand: CommandModule = {
   describe: "Recover from data corruption: point-in-time restore into a new cluster, compare, cut over, keep the damaged one",
   builder: (y) =>
     safety(y)
-      .option("to", { type: "string", demandOption: true, describe: "the time to restore to: ISO 8601, or a duration before now (--to=-45m), before the corruption" })
+      .option("to", { type: "string", describe: "the time to restore to: ISO 8601, a duration before now (--to=-45m), or latest (a lost cluster)" })
+      .option("abandon", { type: "string", describe: "undo a restore RUN that did not cut over: drop its candidate, lift the fence" })
+      .check((a) => (a["to"] === undefined && a["abandon"] === undefined ? "restore needs --to TIME (or --abandon RUN)" : true))
+      .conflicts("to", "abandon")
       .example("$0 restore --env prod --to 2026-01-19T13:00:00Z", "restore the state of 13:00 UTC")
-      .example("$0 restore --sandbox --to=-45m --yes", "rehearse: corruption 30 minutes ago, restore to 45 minutes ago") as never,
+      .example("$0 restore --sandbox --to=-45m --yes", "rehearse: restore to 45 minutes ago")
+      .example("$0 restore --env prod --to latest", "the primary cluster is lost, its region up: restore its latest data") as never,
   handler: async (ctx, args) =>
     withLibrary(ctx, args, async (lib, r) => {
-      finish(ctx, r, await lib.restore({ ...common(ctx, args), to: args["to"] as string }));
+      if (typeof args["abandon"] === "string") {
+        finish(ctx, r, await lib.abandon({ ...common(ctx, args), run: args["abandon"] }));
+        return;
+      }
+      finish(ctx, r, await lib.restore({ ...common(ctx, args), to: String(args["to"]) }));
     }),
 };
 
@@ -125,11 +134,14 @@ const drillRunCommand: CommandModule = {
 const drillSweepCommand: CommandModule = {
   command: "sweep",
   describe: "Remove drill stacks and clusters whose TTL passed (only what carries pilotlight's tag); report what was done",
-  builder: (y) => y.example("$0 drill sweep --env prod", "clean up after a drill host died") as never,
+  builder: (y) =>
+    y
+      .option("dry-run", { type: "boolean", default: false, describe: "say what would be removed; remove nothing" })
+      .example("$0 drill sweep --env prod", "clean up after a drill host died") as never,
   handler: async (ctx, args) =>
     withLibrary(ctx, args, async (lib, r) => {
-      const report = await lib.sweep({ env: args.env, signal: ctx.io.signal });
-      r.result(report, `removed ${report.destroyedStacks.length} stacks (${report.destroyedStacks.join(", ") || "-"}) ${report.deletedClusters.length} clusters (${report.deletedClusters.join(", ") || "-"}) and ${report.deletedSnapshots.length} snapshots (${report.deletedSnapshots.join(", ") || "-"}); kept ${report.keptUntagged.length} untagged, ${report.keptForensics.length} forensic${report.errors.length > 0 ? `; errors: ${report.errors.join("; ")}` : ""}`);
+      const report = await lib.sweep({ env: args.env, signal: ctx.io.signal, dryRun: args["dryRun"] === true });
+      r.result(report, `${report.dryRun ? "would remove" : "removed"} ${report.destroyedStacks.length} stacks (${report.destroyedStacks.join(", ") || "-"}) ${report.deletedClusters.length} clusters (${report.deletedClusters.join(", ") || "-"}) and ${report.deletedSnapshots.length} snapshots (${report.deletedSnapshots.join(", ") || "-"}); kept ${report.keptUntagged.length} untagged, ${report.keptForensics.length} forensic${report.errors.length > 0 ? `; errors: ${report.errors.join("; ")}` : ""}`);
       if (report.errors.length > 0) ctx.setExit(1);
     }),
 };
