@@ -11,8 +11,7 @@ import type { OpenedPilotlight, OpenOptions } from "../targets/open";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
-/** The demo's own world: a game day's world in `.pilotlight/sandbox/world` is never touched. */
-export const DEMO_FOLDER = ".pilotlight/sandbox/demo";
+import { DEMO_FOLDER } from "./demo-folder";
 
 /** What the demo did, measured. */
 export interface DemoSummary {

@@ -68,6 +68,7 @@ export class SandboxWorld implements ClusterHost {
   private driver: Promise<void> | undefined;
   private savedAt = 0;
   private closed = false;
+  private flushing = false;
 
   private constructor(
     readonly folder: WorldFolder,
@@ -129,7 +130,7 @@ export class SandboxWorld implements ClusterHost {
       seq: { order: 0, data: 0, cluster: 0 },
     };
     const world = new SandboxWorld(folder, state);
-    world.commit();
+    world.flush();
     return world;
   }
 
@@ -160,8 +161,22 @@ export class SandboxWorld implements ClusterHost {
     return this.s.clusters[uid];
   }
 
-  /** Saves the world now. */
+  /**
+   * Saves the world: changes made in one turn of the event loop are written together, at the
+   * end of it (a process killed in between loses that turn's changes, as a request lost on the
+   * wire would be — never half of one).
+   */
   commit(): void {
+    if (this.closed || this.flushing) return;
+    this.flushing = true;
+    setImmediate(() => {
+      this.flushing = false;
+      this.flush();
+    });
+  }
+
+  /** Writes the world now. */
+  flush(): void {
     if (this.closed) return;
     this.s.now = this.clock.now();
     this.s.rng = this.random.position;
@@ -778,7 +793,7 @@ export class SandboxWorld implements ClusterHost {
   /** Lets virtual time pass (the world's activity runs meanwhile). */
   async advance(ms: number): Promise<void> {
     await this.clock.advance(ms);
-    this.commit();
+    this.flush();
   }
 
   /** Stops activity, saves, and closes every database. */
@@ -786,7 +801,7 @@ export class SandboxWorld implements ClusterHost {
     if (this.closed) return;
     this.stop.abort();
     await this.driver?.catch(() => undefined);
-    this.commit();
+    this.flush();
     this.closed = true;
     this.clock.dispose();
     for (const c of this.runtime.values()) await c.close().catch(() => undefined);

@@ -1,4 +1,4 @@
-import { runDemo, DEMO_FOLDER } from "../demo-story";
+import { DEMO_FOLDER } from "../demo-folder";
 import type { CommandModule } from "../context";
 import { EXIT } from "../exit-codes";
 
@@ -9,6 +9,7 @@ export const demoCommand: CommandModule = {
   builder: (y) => y.example("$0 demo", "about half a minute; reports land in .pilotlight/sandbox/demo/reports") as never,
   handler: async (ctx, args) => {
     const r = ctx.renderer(args);
+    const { runDemo } = await import("../demo-story");
     const summary = await runDemo(
       ctx.io.openPilotlight,
       { cwd: ctx.io.cwd, env: ctx.io.env, ...(args.config === undefined ? {} : { configFile: args.config }), onEvent: (e) => (e.code === "run.finished" || e.code === "step.failed" || e.level === "warn" ? r.event(e) : undefined) },

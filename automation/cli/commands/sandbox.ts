@@ -1,10 +1,12 @@
 import { parseDuration } from "../../domain/objectives";
 import { PilotlightError } from "../../domain/errors";
 import { resolveTime } from "../../domain/time";
-import { FAULTS, injectFault, parseFor, recoverFaults } from "../../sandbox/faults";
-import { inspectWorld, type WorldView } from "../../sandbox/inspect";
-import { SandboxTarget } from "../../sandbox/target";
+import type { WorldView } from "../../sandbox/inspect";
+import type { SandboxTarget } from "../../sandbox/target";
 import type { OpenedPilotlight } from "../../targets/open";
+
+// The sandbox's modules load the Pulumi program (@pulumi/aws): only when a sandbox command runs.
+const faults = () => import("../../sandbox/faults");
 import { withLibrary, type CliContext, type CommandModule, type GlobalArgs } from "../context";
 
 /** The sandbox world of this invocation (`--sandbox` is implied: these commands only act on it). */
@@ -26,6 +28,7 @@ const resetCommand: CommandModule = {
     const { resolve } = await import("node:path");
     const { SANDBOX_FOLDER } = await import("../../targets/open");
     const { FileReports } = await import("../../adapters/file-reports");
+    const { SandboxTarget } = await import("../../sandbox/target");
     const { validateConfig } = await import("../../config/load");
     const { SANDBOX_CONFIG } = await import("../../config/sandbox-default");
     const config = validateConfig(SANDBOX_CONFIG);
@@ -79,6 +82,7 @@ const faultCommand: CommandModule = {
       .example("$0 sandbox fault --list", "every fault and what it does") as never,
   handler: async (ctx, args) => {
     const r = ctx.renderer(args);
+    const { FAULTS, injectFault, parseFor } = await faults();
     if (args["list"] === true || args["name"] === undefined) {
       r.result({ faults: FAULTS.map((f) => ({ name: f.name, describe: f.describe, takes: f.takes })) }, FAULTS.map((f) => `${f.name.padEnd(20)} ${f.describe}${f.takes.length === 0 ? "" : ` [${f.takes.map((t) => `--${t}`).join(" ")}]`}`).join("\n"));
       return;
@@ -99,6 +103,7 @@ const recoverCommand: CommandModule = {
   builder: (y) => y.positional("name", { type: "string", describe: "the fault to end; all when omitted" }).example("$0 sandbox recover region-outage", "the region answers again") as never,
   handler: async (ctx, args) =>
     withWorld(ctx, args, async (lib) => {
+      const { recoverFaults } = await faults();
       const ended = recoverFaults(lib.sandbox.world, args["name"] as string | undefined);
       ctx.renderer(args).result({ recovered: ended }, `ended: ${ended.join(", ")}`);
     }),
@@ -126,6 +131,7 @@ const inspectCommand: CommandModule = {
   handler: async (ctx, args) =>
     withWorld(ctx, args, async (lib) => {
       const since = args["since"] === undefined ? undefined : resolveTime(String(args["since"]), lib.clock.now(), "--since");
+      const { inspectWorld } = await import("../../sandbox/inspect");
       const view = await inspectWorld(lib.sandbox.world, since);
       ctx.renderer(args).result(view, describeWorld(view));
     }),
