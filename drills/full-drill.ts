@@ -1,3 +1,4 @@
+import { readPrimaryOutputs } from "../infra/contract";
 import type { EnvironmentConfig } from "../automation/config/schema";
 import { PilotlightError } from "../automation/domain/errors";
 import type { JsonObject } from "../automation/domain/json";
@@ -22,7 +23,6 @@ export interface FullDrillFacts extends DrillFacts {
 
 export async function gatherFullDrillFacts(ctx: RunbookContext): Promise<FullDrillFacts> {
   const facts = await gatherDrillFacts(ctx);
-  const { readPrimaryOutputs } = await import("../infra/contract");
   const primary = readPrimaryOutputs(ctx.env.primary.stack, await ctx.ports.stacks.outputs(ctx.env.primary.stack));
   return { ...facts, drillName: ctx.env.dns?.drillName ?? null, nameServers: primary.nameServers ?? [] };
 }

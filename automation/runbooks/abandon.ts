@@ -1,4 +1,4 @@
-import { readDrOutputs, readPrimaryOutputs } from "../../infra/contract";
+import { OWNED_KEYS, readDrOutputs, readPrimaryOutputs } from "../../infra/contract";
 import type { EnvironmentConfig } from "../config/schema";
 import { PilotlightError } from "../domain/errors";
 import type { JsonObject } from "../domain/json";
@@ -156,7 +156,6 @@ export function abandonHandlers(rc: RunbookContext): StepHandlers {
       // The primary stack file's keys as they were before the restore: the candidate leaves the
       // program (it is retained, being protected) and the serving generation stays as it was.
       const set = Object.fromEntries(Object.entries(f.primaryKeys).map(([k, value]) => [k, { value }]));
-      const { OWNED_KEYS } = await import("../../infra/contract");
       const remove = OWNED_KEYS.map((k) => `pilotlight:${k}`).filter((k) => f.primaryKeys[k] === undefined);
       await upStack(ctx, ports, env.primary.stack, env.primary.region, { set, remove }, { phases: false });
       return { keys: f.primaryKeys };

@@ -4,6 +4,7 @@ import { PilotlightError } from "../domain/errors";
 import type { JsonObject } from "../domain/json";
 import type { Plan } from "../domain/plan";
 import type { StepContext, StepHandlers } from "../engine/step-context";
+import type { SqlClient } from "../store/sql";
 import { copySnapshot, destroyStack, hostOf, openDatabase, runSnapshotId, setGate, snapshotCluster, upStack, waitForDns, waitForHealthy, type DatabaseAt } from "./actions";
 import { summarizeData, writesAfter, type WritesAfter } from "./data-checks";
 import { fence, isFenced, unfence } from "./fencing";
@@ -148,7 +149,7 @@ export function failbackHandlers(rc: RunbookContext): StepHandlers {
   const oldAt = (f: FailbackFacts): DatabaseAt => ({ region: env.primary.region, clusterArn: f.primary.clusterArn, secretArn: f.primary.masterSecretArn });
   const restoredOutputs = (ctx: StepContext) => (ctx.outputOf("restore-primary") as JsonObject)["outputs"] as JsonObject;
   const restoredAt = (ctx: StepContext): DatabaseAt => ({ region: env.primary.region, clusterArn: String(restoredOutputs(ctx)["clusterArn"]), secretArn: String(restoredOutputs(ctx)["masterSecretArn"] ?? "") });
-  const withSql = async <T>(at: DatabaseAt, enable: boolean, fn: (sql: import("../store/sql").SqlClient) => Promise<T>): Promise<T> => {
+  const withSql = async <T>(at: DatabaseAt, enable: boolean, fn: (sql: SqlClient) => Promise<T>): Promise<T> => {
     const sql = await openDatabase(ports, at, env, { enable });
     try {
       return await fn(sql);

@@ -59,11 +59,11 @@ export const FAULTS: FaultKind[] = [
   },
   {
     name: "throttling",
-    describe: "The next N AWS calls are throttled (ThrottlingException)",
+    describe: "The next N AWS calls are throttled (ThrottlingException; the SDK retries each call 5 times)",
     takes: ["count"],
     inject: (w, o) => {
-      w.s.faults.throttleNext += count(o) * 5;
-      return `the next ${count(o) * 5} calls are throttled`;
+      w.s.faults.throttleNext += count(o);
+      return `the next ${count(o)} calls are throttled`;
     },
     recover: (w) => {
       w.s.faults.throttleNext = 0;

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { EnvironmentConfig } from "../config/schema";
+import { PilotlightError } from "../domain/errors";
 import type { Reports } from "../ports/reports";
 import type { EnvironmentPorts } from "../runbooks/ports";
 import { SandboxBackups, SandboxDatabases, SandboxHealth, SandboxKeys, SandboxNotifier, SandboxSqlAccess, SandboxTraffic } from "./aws-services";
@@ -90,7 +91,6 @@ export class SandboxTarget {
     try {
       if (folder.exists()) return new SandboxTarget(SandboxWorld.open(folder), folder, o, false);
       if (o.create === false) {
-        const { PilotlightError } = await import("../domain/errors");
         throw new PilotlightError("sandbox.missing", `there is no sandbox world in ${o.folder}`, { source: "user", hint: "make one with `sandbox reset --sandbox`" });
       }
       const target = new SandboxTarget(SandboxWorld.create(folder, newWorldOptions(o)), folder, o, true);

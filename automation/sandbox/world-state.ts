@@ -207,8 +207,12 @@ export interface DnsRecordState {
 }
 
 export interface ResolverState {
+  /** What clients' resolvers answer. */
   answer: string[];
-  pending?: { answer: string[]; at: number };
+  /** What the zone's authoritative name servers answer (Route 53 after its checkers noticed). */
+  auth?: string[];
+  /** A change on its way: to the name servers at `authAt`, to clients at `at`. */
+  pending?: { answer: string[]; authAt: number; at: number };
 }
 
 export interface WorkloadState {

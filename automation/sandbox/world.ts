@@ -1,4 +1,5 @@
 import { VirtualClock } from "../adapters/virtual-clock";
+import { createPglite } from "../store/pglite-factory";
 import type { BackupJobSummary } from "../ports/backups";
 import { SandboxCluster, type ClusterHost } from "./cluster";
 import { AWS_LIKE_DURATIONS, draw, type DurationRange, type SandboxDurations } from "./durations";
@@ -515,33 +516,38 @@ export class SandboxWorld implements ClusterHost {
 
   /**
    * What a name resolves to, seen from the authoritative name servers (`authoritative`) or by
-   * clients (`client`). Route 53 notices a health change after its checkers' threshold; clients
-   * follow after the TTL. A stuck-DNS fault freezes what clients see.
+   * clients (`client`). Route 53's answers change once its checkers notice a health change
+   * (failure threshold × interval); clients follow within the TTL. A stuck-DNS fault freezes what
+   * clients see.
    */
   answer(name: string, view: "authoritative" | "client"): string[] {
     const now = this.clock.now();
     const truth = this.routeAnswer(name);
-    const r = (this.s.resolvers[name] ??= { answer: truth });
+    const r = (this.s.resolvers[name] ??= { answer: truth, auth: truth });
+    r.auth ??= r.answer;
     const same = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
-    if (same(truth, r.answer)) {
-      if (r.pending !== undefined) {
-        delete r.pending;
-        this.commit();
-      }
-      return view === "client" ? [...r.answer] : truth;
+    let changed = false;
+    if (r.pending !== undefined && now >= r.pending.authAt && !same(r.auth, r.pending.answer)) {
+      r.auth = r.pending.answer;
+      changed = true;
     }
-    if (r.pending === undefined || !same(r.pending.answer, truth)) {
-      const noticedAt = now + this.draw(this.s.durations.healthCheckDetection);
-      r.pending = { answer: truth, at: noticedAt + this.draw(this.s.durations.dnsPropagation) };
-      this.s.switches.push({ name, to: truth, noticedAt: now, visibleAt: r.pending.at });
-      this.commit();
-    }
-    if (now >= r.pending.at && !this.active(this.s.faults.dnsStuck)) {
+    if (r.pending !== undefined && now >= r.pending.at && !this.active(this.s.faults.dnsStuck)) {
       r.answer = r.pending.answer;
       delete r.pending;
-      this.commit();
+      changed = true;
     }
-    return view === "client" ? [...r.answer] : truth;
+    const heading = r.pending?.answer ?? r.auth;
+    if (!same(truth, heading)) {
+      const authAt = now + this.draw(this.s.durations.healthCheckDetection);
+      r.pending = { answer: truth, authAt, at: authAt + this.draw(this.s.durations.dnsPropagation) };
+      this.s.switches.push({ name, to: truth, noticedAt: authAt, visibleAt: r.pending.at });
+      changed = true;
+    } else if (r.pending === undefined && !same(r.answer, r.auth) && !this.active(this.s.faults.dnsStuck)) {
+      r.answer = r.auth;
+      changed = true;
+    }
+    if (changed) this.commit();
+    return view === "client" ? [...r.answer] : [...r.auth];
   }
 
   /** Adds a record; a second non-failover record of one name is refused as Route 53 does. */
@@ -769,7 +775,6 @@ export class SandboxWorld implements ClusterHost {
 
   /** A copy of `data` with `sql` applied: what a silently damaged backup holds. */
   private async damaged(data: DataRef, sql: string): Promise<DataRef> {
-    const { createPglite } = await import("../store/pglite-factory");
     const db = await createPglite({ loadDataDir: this.folder.readData(data.file) });
     try {
       await db.exec(sql);

@@ -9,7 +9,8 @@ export const demoCommand: CommandModule = {
   builder: (y) => y.example("$0 demo", "about half a minute; reports land in .pilotlight/sandbox/demo/reports") as never,
   handler: async (ctx, args) => {
     const r = ctx.renderer(args);
-    const { runDemo } = await import("../demo-story");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the sandbox loads only for this command
+    const { runDemo } = require("../demo-story") as typeof import("../demo-story");
     const summary = await runDemo(
       ctx.io.openPilotlight,
       { cwd: ctx.io.cwd, env: ctx.io.env, ...(args.config === undefined ? {} : { configFile: args.config }), onEvent: (e) => (e.code === "run.finished" || e.code === "step.failed" || e.level === "warn" ? r.event(e) : undefined) },

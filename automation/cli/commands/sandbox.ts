@@ -1,3 +1,6 @@
+import { FileReports } from "../../adapters/file-reports";
+import { validateConfig } from "../../config/load";
+import { SANDBOX_CONFIG } from "../../config/sandbox-default";
 import { parseDuration } from "../../domain/objectives";
 import { PilotlightError } from "../../domain/errors";
 import { resolveTime } from "../../domain/time";
@@ -6,7 +9,8 @@ import type { SandboxTarget } from "../../sandbox/target";
 import type { OpenedPilotlight } from "../../targets/open";
 
 // The sandbox's modules load the Pulumi program (@pulumi/aws): only when a sandbox command runs.
-const faults = () => import("../../sandbox/faults");
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const faults = () => require("../../sandbox/faults") as typeof import("../../sandbox/faults");
 import { withLibrary, type CliContext, type CommandModule, type GlobalArgs } from "../context";
 
 /** The sandbox world of this invocation (`--sandbox` is implied: these commands only act on it). */
@@ -26,11 +30,10 @@ const resetCommand: CommandModule = {
   handler: async (ctx, args) => {
     const r = ctx.renderer(args);
     const { resolve } = await import("node:path");
-    const { SANDBOX_FOLDER } = await import("../../targets/open");
-    const { FileReports } = await import("../../adapters/file-reports");
-    const { SandboxTarget } = await import("../../sandbox/target");
-    const { validateConfig } = await import("../../config/load");
-    const { SANDBOX_CONFIG } = await import("../../config/sandbox-default");
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { SANDBOX_FOLDER } = require("../../targets/open") as typeof import("../../targets/open");
+    const { SandboxTarget } = require("../../sandbox/target") as typeof import("../../sandbox/target");
+    /* eslint-enable @typescript-eslint/no-require-imports */
     const config = validateConfig(SANDBOX_CONFIG);
     const envName = Object.keys(config.environments)[0]!;
     const folder = resolve(ctx.io.cwd, SANDBOX_FOLDER);
@@ -82,7 +85,7 @@ const faultCommand: CommandModule = {
       .example("$0 sandbox fault --list", "every fault and what it does") as never,
   handler: async (ctx, args) => {
     const r = ctx.renderer(args);
-    const { FAULTS, injectFault, parseFor } = await faults();
+    const { FAULTS, injectFault, parseFor } = faults();
     if (args["list"] === true || args["name"] === undefined) {
       r.result({ faults: FAULTS.map((f) => ({ name: f.name, describe: f.describe, takes: f.takes })) }, FAULTS.map((f) => `${f.name.padEnd(20)} ${f.describe}${f.takes.length === 0 ? "" : ` [${f.takes.map((t) => `--${t}`).join(" ")}]`}`).join("\n"));
       return;
@@ -103,7 +106,7 @@ const recoverCommand: CommandModule = {
   builder: (y) => y.positional("name", { type: "string", describe: "the fault to end; all when omitted" }).example("$0 sandbox recover region-outage", "the region answers again") as never,
   handler: async (ctx, args) =>
     withWorld(ctx, args, async (lib) => {
-      const { recoverFaults } = await faults();
+      const { recoverFaults } = faults();
       const ended = recoverFaults(lib.sandbox.world, args["name"] as string | undefined);
       ctx.renderer(args).result({ recovered: ended }, `ended: ${ended.join(", ")}`);
     }),
@@ -131,7 +134,8 @@ const inspectCommand: CommandModule = {
   handler: async (ctx, args) =>
     withWorld(ctx, args, async (lib) => {
       const since = args["since"] === undefined ? undefined : resolveTime(String(args["since"]), lib.clock.now(), "--since");
-      const { inspectWorld } = await import("../../sandbox/inspect");
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { inspectWorld } = require("../../sandbox/inspect") as typeof import("../../sandbox/inspect");
       const view = await inspectWorld(lib.sandbox.world, since);
       ctx.renderer(args).result(view, describeWorld(view));
     }),
