@@ -111,7 +111,7 @@ export class PulumiStacks implements Stacks {
     return out;
   }
 
-  async destroy(stack: string, opts: StackOperationOptions & { remove: boolean; preserveConfig?: boolean }): Promise<void> {
+  async destroy(stack: string, opts: StackOperationOptions & { remove: boolean; preserveConfig?: boolean; removeKeys?: string[] }): Promise<void> {
     await this.serial(async () => {
       let s: Stack;
       try {
@@ -119,6 +119,11 @@ export class PulumiStacks implements Stacks {
       } catch (error) {
         if (isPilotlightError(error) && error.code === "pulumi.stack-not-found") return; // already gone
         throw error;
+      }
+      if ((opts.removeKeys ?? []).length > 0) {
+        const present = await this.call("config get-all", stack, () => s.getAllConfig());
+        const stale = opts.removeKeys!.filter((k) => present[k] !== undefined);
+        if (stale.length > 0) await this.call("config rm-all", stack, () => s.removeAllConfig(stale));
       }
       await this.unlocking(stack, opts, () => this.bounded("destroy", stack, opts, (signal) => s.destroy({ signal, onEvent: (e) => this.progress(e, opts) })));
       if (opts.remove) {

@@ -63,7 +63,7 @@ export async function runDemo(open: (o: OpenOptions) => Promise<OpenedPilotlight
     tell(`${at()} validation manifest recorded on the primary: ${manifest.tables} tables, ${manifest.rows} rows (pilotlight manifest record)`);
     await world.advance(55 * MIN);
     const outageAt = lib.clock.now();
-    injectFault(world, "region-outage", { region: env.primary.region });
+    await injectFault(world, "region-outage", { region: env.primary.region });
     tell(`${at()} region outage: ${env.primary.region} stops answering (Route 53's control plane with it)`);
     await world.advance(env.decision.prepareBelow + 10 * MIN);
     tell(`${at()} outage older than ${formatDuration(env.decision.prepareBelow)}: the policy says fail over — pilotlight failover --outage-since ${new Date(outageAt).toISOString()} --yes`);

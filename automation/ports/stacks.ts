@@ -57,7 +57,8 @@ export interface Stacks {
   up(stack: string, change: StackConfigChange, opts: StackOperationOptions): Promise<StackUpdateResult>;
   /**
    * Destroys the stack's resources, then (with `remove`) removes the stack, keeping its
-   * `Pulumi.<stack>.yaml` unless `preserveConfig` is false (drill stacks have no committed file).
+   * `Pulumi.<stack>.yaml` unless `preserveConfig` is false (drill stacks have no committed file);
+   * `removeKeys` leave the kept file first (`config rm-all`: what a run set does not outlive it).
    */
-  destroy(stack: string, opts: StackOperationOptions & { remove: boolean; preserveConfig?: boolean }): Promise<void>;
+  destroy(stack: string, opts: StackOperationOptions & { remove: boolean; preserveConfig?: boolean; removeKeys?: string[] }): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import { OWNED_KEYS } from "../../infra/contract";
 import type { EnvironmentConfig } from "../config/schema";
 import { PilotlightError, isPilotlightError } from "../domain/errors";
 import type { JsonObject } from "../domain/json";
@@ -65,7 +66,9 @@ export async function destroyStack(ctx: StepContext, ports: RunbookPorts, stack:
     if (c !== undefined) assertDeletable("stack", `${stack} (cluster ${id})`, region, c.tags);
   }
   if (ctx.external === undefined) await ctx.recordExternal({ kind: "stack-destroy", id: stack, region });
-  await ports.stacks.destroy(stack, { signal: ctx.signal, deadline: ctx.deadline, remove: true, preserveConfig: o.preserveConfig });
+  // The kept stack file loses what runs set (config set-all never removes a key).
+  const removeKeys = o.preserveConfig ? OWNED_KEYS.map((k) => `pilotlight:${k}`) : [];
+  await ports.stacks.destroy(stack, { signal: ctx.signal, deadline: ctx.deadline, remove: true, preserveConfig: o.preserveConfig, removeKeys });
 }
 
 /** Where a database is: its cluster and the secret the Data API uses. */

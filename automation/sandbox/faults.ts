@@ -18,7 +18,7 @@ export interface FaultKind {
   describe: string;
   /** Options it uses. */
   takes: Array<"region" | "for" | "count">;
-  inject(w: SandboxWorld, o: FaultOptions): string;
+  inject(w: SandboxWorld, o: FaultOptions): string | Promise<string>;
   recover(w: SandboxWorld): void;
 }
 
@@ -184,6 +184,18 @@ export const FAULTS: FaultKind[] = [
     recover: () => undefined,
   },
   {
+    name: "data-corruption",
+    describe: "A bad deploy negates every tenth order's total on the cluster clients write to (a journaled write, so a point-in-time restore can go back before it)",
+    takes: [],
+    inject: async (w) => {
+      const c = w.clientTarget();
+      if (c === undefined) throw new PilotlightError("config.invalid", "no cluster takes writes now", { source: "user" });
+      await c.write("UPDATE orders SET total_cents = -total_cents - 1, updated_at = $1::timestamptz WHERE id % 10 = 0", [new Date(w.now()).toISOString()]);
+      return `every tenth order of ${c.id} corrupted at ${new Date(w.now()).toISOString()}`;
+    },
+    recover: () => undefined,
+  },
+  {
     name: "primary-lost",
     describe: "The primary cluster loses its instances (the region is up, the data is in its backups)",
     takes: [],
@@ -198,12 +210,12 @@ export const FAULTS: FaultKind[] = [
 ];
 
 /** Injects a fault by name; returns what happened. Unknown names list the known ones. */
-export function injectFault(w: SandboxWorld, name: string, o: FaultOptions): string {
+export async function injectFault(w: SandboxWorld, name: string, o: FaultOptions): Promise<string> {
   const f = FAULTS.find((x) => x.name === name);
   if (f === undefined) {
     throw new PilotlightError("config.invalid", `no fault "${name}"; known: ${FAULTS.map((x) => x.name).join(", ")}`, { source: "user", hint: "list them with `sandbox fault --list`" });
   }
-  const said = f.inject(w, o);
+  const said = await w.track(Promise.resolve(f.inject(w, o)));
   w.commit();
   return said;
 }

@@ -142,12 +142,14 @@ export class SandboxStacks implements Stacks {
     });
   }
 
-  async destroy(stack: string, opts: StackOperationOptions & { remove: boolean; preserveConfig?: boolean }): Promise<void> {
+  async destroy(stack: string, opts: StackOperationOptions & { remove: boolean; preserveConfig?: boolean; removeKeys?: string[] }): Promise<void> {
     await this.exclusive(async () => {
       const world = this.world;
       const state = world.s.stacks[stack];
       if (state === undefined) return;
       this.takeLock(stack, state);
+      const file = world.s.stackFiles[stack];
+      if (file !== undefined) for (const k of opts.removeKeys ?? []) delete file[k];
       if (world.s.faults.destroyFailures > 0) {
         world.s.faults.destroyFailures -= 1;
         delete state.lockedBy;

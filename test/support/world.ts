@@ -166,7 +166,7 @@ export async function stageOutage(w: TestWorld, ageMs = SANDBOX.decision.prepare
   const clock = w.target.clock;
   await w.target.world.advance(HOUR - (clock.now() % HOUR) + 50 * MIN);
   const since = clock.now();
-  injectFault(w.target.world, "region-outage", { region: SANDBOX.primary.region });
+  await injectFault(w.target.world, "region-outage", { region: SANDBOX.primary.region });
   await w.target.world.advance(ageMs);
   return since;
 }

@@ -94,7 +94,7 @@ const faultCommand: CommandModule = {
     if (count !== undefined && !(Number.isInteger(count) && count >= 1 && count <= 1000)) throw new PilotlightError("config.invalid", "--count must be a whole number from 1 to 1000", { source: "user" });
     await withWorld(ctx, args, async (lib) => {
       const forMs = parseFor(args["for"] as string | undefined);
-      const said = injectFault(lib.sandbox.world, String(args["name"]), { ...(args["region"] === undefined ? {} : { region: String(args["region"]) }), ...(forMs === undefined ? {} : { forMs }), ...(count === undefined ? {} : { count }) });
+      const said = await injectFault(lib.sandbox.world, String(args["name"]), { ...(args["region"] === undefined ? {} : { region: String(args["region"]) }), ...(forMs === undefined ? {} : { forMs }), ...(count === undefined ? {} : { count }) });
       r.result({ fault: String(args["name"]), effect: said, clock: new Date(lib.clock.now()).toISOString() }, said);
     });
   },

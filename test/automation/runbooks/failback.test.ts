@@ -1,157 +1,101 @@
 import { expect } from "chai";
-import { isPilotlightError } from "../../../automation/domain/errors";
-import { PgRunStore } from "../../../automation/store/pg-run-store";
-import { PgliteSql } from "../../../automation/store/pglite-sql";
-import { CrashingStore, SimulatedCrash } from "../../support/crashing-store";
-import { HOUR, MIN, libraryOn, newSession, stageOutage, asRun, step } from "../../support/sandbox-harness";
+import { injectFault, recoverFaults } from "../../../automation/sandbox/faults";
+import { inspectWorld } from "../../../automation/sandbox/inspect";
+import { crashAndResume, type CrashPoint } from "../../support/crash";
+import { FAILED_OVER, HOUR, MIN, asRun, openWorld, refusal, stageOutage, step } from "../../support/world";
 
+describe("failback runbook (sandbox world)", function () {
+  this.timeout(400_000);
 
-/** A crash point: after a step succeeded (a step boundary), or some time into a waiting step. */
-type CrashPoint = { after: string } | { inside: string; afterMs: number };
-
-const FAILOVER_POINTS: CrashPoint[] = [
-  { inside: "stand-up-dr", afterMs: 20 * MIN },
-  { after: "stand-up-dr" },
-  { after: "check-data" },
-  { inside: "switch-traffic", afterMs: 30_000 },
-  { after: "switch-traffic" },
-  { after: "verify-workload" },
-];
-const FAILBACK_POINTS: CrashPoint[] = [
-  { after: "fence-dr" },
-  { inside: "snapshot-dr", afterMs: 2 * MIN },
-  { after: "snapshot-dr" },
-  { inside: "copy-home", afterMs: 5 * MIN },
-  { after: "copy-home" },
-  { inside: "restore-primary", afterMs: 20 * MIN },
-  { after: "restore-primary" },
-  { after: "unfence-primary" },
-  { after: "check-data" },
-  { inside: "switch-back", afterMs: 30_000 },
-  { after: "switch-back" },
-  { after: "verify-primary" },
-  { after: "teardown-dr" },
-];
-
-describe("failback runbook and crash-resume of failover and failback (sandbox)", function () {
-  this.timeout(600_000);
-  let store: PgRunStore;
-
-  before(async function () {
-    store = await PgRunStore.open(await PgliteSql.open());
-  });
-  after(async function () {
-    await store.close();
-  });
-
-  it("brings the workload home with the data written in DR, destroys DR, keeps the old primary", async function () {
-    const { session, reportsDir } = newSession(21);
-    const { lib } = await libraryOn(session, store, reportsDir);
+  it("brings the workload home with the data written in DR, destroys DR through its program, keeps the old primary fenced", async function () {
+    const w = await openWorld(FAILED_OVER);
     try {
-      await session.bootstrap(4);
-      await stageOutage(session);
-      expect(asRun(await lib.failover({ yes: true })).phase).to.equal("Completed");
-      await session.advance(2 * HOUR);
-      const drCluster = session.sandbox.world.writeTarget()!;
-      const writtenInDr = drCluster.journal.length;
-      expect(writtenInDr).to.be.greaterThan(0);
-
-      // Guard: the primary region still does not answer.
-      try {
-        await lib.failback({ yes: true });
-        expect.fail("failback with the primary region out");
-      } catch (error) {
-        expect(isPilotlightError(error) && error.code).to.equal("refused.primary-unavailable");
-      }
-      session.recover();
-      await session.advance(HOUR);
-      const run = asRun(await lib.failback({ yes: true }));
-      expect(run.phase).to.equal("Completed");
-      const world = session.sandbox.world;
-      expect(await session.ports.stacks.exists("dr")).to.equal(false);
-      expect(world.cluster(drCluster.id)).to.equal(undefined);
-      // The DR cluster went with a final snapshot; the previous primary is kept, marked retired.
-      expect([...world.snapshots.values()].some((s) => s.id.startsWith(`${drCluster.id}-final`))).to.equal(true);
-      expect(world.cluster("pilotlight-sandbox")?.tags["pilotlight:retired-by"]).to.equal(run.id);
-      const home = world.writeTarget()!;
-      expect(home.id).to.equal("pilotlight-sandbox-g2");
+      await w.target.world.advance(HOUR);
+      expect((await refusal(w.lib.failback({ yes: true }))).code).to.equal("refused.primary-unavailable");
+      recoverFaults(w.target.world, "region-outage");
+      await w.target.world.advance(HOUR);
+      const run = asRun(await w.lib.failback({ yes: true }));
+      expect(run.phase, JSON.stringify(run.error)).to.equal("Completed");
+      const world = w.target.world;
+      expect(await w.target.stacks.exists("dr")).to.equal(false);
+      expect(world.cluster("pilotlight-sandbox-dr")).to.equal(undefined);
+      // The DR cluster went with a final snapshot; the previous primary is kept, marked retired, fenced.
+      expect(Object.values(world.s.snapshots).some((s) => s.id.startsWith("pilotlight-sandbox-dr-final"))).to.equal(true);
+      const old = world.cluster("pilotlight-sandbox")!;
+      expect(old.tags["pilotlight:retired-by"]).to.equal(run.id);
+      expect(old.readOnly).to.equal(true);
+      const home = world.cluster("pilotlight-sandbox-g2")!;
       expect(home.readOnly).to.equal(false);
-      // Every row written in DR came home: the comparison step found no difference.
       expect(step(run, "check-data").state).to.equal("Succeeded");
       expect(run.measurements["rpoDataMs"]).to.equal(0);
-      // Writes flow again, into the new primary.
-      const before = home.journal.length;
-      await session.advance(10 * MIN);
-      expect(home.journal.length).to.be.greaterThan(before);
-      // A second failback has nothing to do.
-      try {
-        await lib.failback({ yes: true });
-        expect.fail("second failback");
-      } catch (error) {
-        expect(isPilotlightError(error) && error.code).to.equal("refused.not-failed-over");
-      }
+      // Clients come home within the TTL and write there; DR is withdrawn.
+      const after = w.target.clock.now();
+      await world.advance(10 * MIN);
+      const view = await inspectWorld(world, after);
+      expect(view.clusters.find((c) => c.id === "pilotlight-sandbox-g2")!.writesSince).to.be.greaterThan(0);
+      expect(view.clusters.filter((c) => c.id !== "pilotlight-sandbox-g2").every((c) => c.writesSince === 0)).to.equal(true);
+      expect((await refusal(w.lib.failback({ yes: true }))).code).to.equal("refused.not-failed-over");
+      // The stack file keeps no key of the failover: the next one starts clean (set-all never removes).
+      expect(Object.keys(world.s.stackFiles["dr"] ?? {}).some((k) => k === "pilotlight:restoreSnapshot" || k === "pilotlight:retire")).to.equal(false);
     } finally {
-      await lib.close();
-      await session.close();
+      await w.close();
     }
   });
 
-  it("converges to Completed after a crash at every step boundary and inside every waiting step, with exactly one restore per run", async function () {
-    const { session, reportsDir } = newSession(22);
-    await session.bootstrap(3);
-    const rounds = Math.max(FAILOVER_POINTS.length, FAILBACK_POINTS.length);
+  it("reports writes stranded on the old primary (seed scenario: split brain) and fails back only when they are accepted", async function () {
+    const w = await openWorld();
     try {
-      for (let i = 0; i < rounds; i++) {
-        await stageOutage(session);
-        await crashAndResume("failover", FAILOVER_POINTS[i % FAILOVER_POINTS.length]!);
-        session.recover();
-        await session.advance(HOUR);
-        await crashAndResume("failback", FAILBACK_POINTS[i % FAILBACK_POINTS.length]!);
-        // Free the retired generation (tagged by pilotlight) so memory stays flat.
-        for (const c of [...session.sandbox.world.clusters.values()]) {
-          if (c.status !== "deleted" && c.tags["pilotlight:retired-by"] !== undefined) await session.sandbox.world.deleteCluster(c.id);
-        }
-      }
+      const outageAt = await stageOutage(w);
+      // Clients' resolvers do not follow the switch: when the primary region returns they write there.
+      await injectFault(w.target.world, "dns-stuck", {});
+      expect(asRun(await w.lib.failover({ yes: true, outageSince: outageAt })).phase).to.equal("Completed");
+      recoverFaults(w.target.world, "region-outage");
+      await w.target.world.advance(HOUR);
+      const stranded = (await inspectWorld(w.target.world, outageAt)).clusters.find((c) => c.id === "pilotlight-sandbox")!.writesSince;
+      expect(stranded).to.be.greaterThan(0);
+      // The posture check fences the old primary as soon as it answers and reports what it took.
+      const posture = asRun(await w.lib.drill("posture", {}));
+      expect(step(posture, "old-primary-fenced").error?.code).to.equal("posture.failed");
+      expect(w.target.world.cluster("pilotlight-sandbox")!.readOnly).to.equal(true);
+      const r = await refusal(w.lib.failback({ yes: true }));
+      expect(r.code).to.equal("refused.stranded-writes");
+      expect((r.details?.["stranded"] as { total: number }).total).to.be.greaterThan(0);
+      recoverFaults(w.target.world, "dns-stuck");
+      const run = asRun(await w.lib.failback({ yes: true, acceptStrandedWrites: true }));
+      expect(run.phase, JSON.stringify(run.error)).to.equal("Completed");
+      expect((run.spec["warnings"] as string[]).some((x) => x.includes("accepting"))).to.equal(true);
     } finally {
-      await session.close();
-    }
-
-    async function crashAndResume(kind: "failover" | "failback", point: CrashPoint): Promise<void> {
-      const label = `${kind} crash ${"after" in point ? `after ${point.after}` : `inside ${point.inside} +${point.afterMs}ms`}`;
-      const ctl = new AbortController();
-      let armed = false;
-      const crashing = new CrashingStore(store, Number.POSITIVE_INFINITY, (run) => {
-        if ("after" in point) return step(run, point.after)?.state === "Succeeded";
-        if (!armed && step(run, point.inside)?.state === "Running") {
-          armed = true;
-          // The process dies some time into the wait: its store and its children go with it.
-          void session.clock.sleep(point.afterMs).then(() => {
-            crashing.kill();
-            ctl.abort(new Error("killed"));
-          });
-        }
-        return false;
-      });
-      const restoresBefore = session.sandbox.world.stats.restoresStarted;
-      const { lib: dying, events } = await libraryOn(session, crashing, reportsDir);
-      let error: unknown;
-      try {
-        await (kind === "failover" ? dying.failover({ yes: true, signal: ctl.signal }) : dying.failback({ yes: true, signal: ctl.signal }));
-      } catch (e) {
-        error = e;
-      }
-      expect(error, label).to.be.instanceOf(SimulatedCrash);
-      const runId = events.find((e) => e.code === "run.created")!.runId!;
-      const crashed = (await store.loadRun(runId))!;
-      expect(crashed.phase, label).to.equal("InProgress");
-      // The dead holder's lease expires; a new process resumes.
-      await session.advance(2 * MIN);
-      const { lib: next } = await libraryOn(session, store, reportsDir);
-      const run = await next.resume(crashed.id);
-      expect(run.phase, `${label}: ${JSON.stringify(run.error)}`).to.equal("Completed");
-      expect(session.sandbox.world.stats.restoresStarted - restoresBefore, `${label}: restores`).to.equal(1);
-      await next.close();
-      await dying.close();
+      await w.close();
     }
   });
+
+  it("ends PartiallyFailed when the DR teardown fails after traffic came home; a resume finishes it", async function () {
+    const w = await openWorld(FAILED_OVER);
+    try {
+      recoverFaults(w.target.world, "region-outage");
+      await w.target.world.advance(HOUR);
+      await injectFault(w.target.world, "destroy-fails", { count: 1 });
+      const run = asRun(await w.lib.failback({ yes: true }));
+      expect(run.phase).to.equal("PartiallyFailed");
+      expect(step(run, "switch-back").state).to.equal("Succeeded");
+      expect(step(run, "teardown-dr").state).to.equal("Failed");
+      expect(await w.target.stacks.exists("dr")).to.equal(true);
+      const resumed = await w.lib.resume(run.id);
+      expect(resumed.phase, JSON.stringify(resumed.error)).to.equal("Completed");
+      expect(await w.target.stacks.exists("dr")).to.equal(false);
+    } finally {
+      await w.close();
+    }
+  });
+
+  const POINTS: CrashPoint[] = [{ inside: "copy-home", afterMs: 5 * MIN }, { after: "restore-primary" }, { inside: "switch-back", afterMs: 30_000 }];
+  for (const point of POINTS) {
+    it(`a process killed ${"after" in point ? `after ${point.after}` : `inside ${point.inside}`} is resumed by a new one: Completed, one restore`, async function () {
+      const w = await openWorld(FAILED_OVER);
+      recoverFaults(w.target.world, "region-outage");
+      await w.target.world.advance(HOUR);
+      const { world } = await crashAndResume(w, point, (lib, signal) => lib.failback({ yes: true, signal }));
+      await world.close();
+    });
+  }
 });

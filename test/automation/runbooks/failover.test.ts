@@ -86,7 +86,7 @@ describe("failover runbook (sandbox world)", function () {
       // A manifest on the primary once this hour's copy is in, then the next copy silently loses rows.
       await w.target.world.advance(HOUR - (w.target.clock.now() % HOUR) + 45 * MIN);
       await w.lib.recordManifest({});
-      injectFault(w.target.world, "damaged-copy", { count: 1 });
+      await injectFault(w.target.world, "damaged-copy", { count: 1 });
       const outageAt = await stageOutage(w);
       const failed = asRun(await w.lib.failover({ yes: true, outageSince: outageAt }));
       expect(failed.phase).to.equal("Failed");
@@ -133,7 +133,7 @@ describe("failover runbook (sandbox world)", function () {
     });
 
     it("without the outage's start, refuses and asks for it (Route 53 does not tell when a check began failing)", async function () {
-      injectFault(w.target.world, "region-outage", {});
+      await injectFault(w.target.world, "region-outage", {});
       expect((await refusal(w.lib.failover({ yes: true }))).code).to.equal("refused.wait");
     });
 
@@ -187,7 +187,7 @@ describe("failover runbook (sandbox world)", function () {
       const w = await openWorld();
       try {
         const outageAt = await stageOutage(w);
-        injectFault(w.target.world, "restore-fails", { count: 1 });
+        await injectFault(w.target.world, "restore-fails", { count: 1 });
         const run = asRun(await w.lib.failover({ yes: true, outageSince: outageAt }));
         expect(run.phase).to.equal("Failed");
         expect(step(run, "stand-up-dr").error?.code).to.equal("pulumi.error");
@@ -204,7 +204,7 @@ describe("failover runbook (sandbox world)", function () {
       const w = await openWorld();
       try {
         const outageAt = await stageOutage(w);
-        injectFault(w.target.world, "throttling", { count: 4 });
+        await injectFault(w.target.world, "throttling", { count: 4 });
         const run = asRun(await w.lib.failover({ yes: true, outageSince: outageAt }));
         expect(run.phase, JSON.stringify(run.error)).to.equal("Completed");
         expect(w.target.world.s.stats.throttled).to.equal(4);
