@@ -1,101 +1,93 @@
 import { expect } from "chai";
-import { isPilotlightError } from "../../../automation/domain/errors";
-import { parseRestoreTime } from "../../../automation/library";
-import { PgRunStore } from "../../../automation/store/pg-run-store";
-import { PgliteSql } from "../../../automation/store/pglite-sql";
-import { HOUR, MIN, libraryOn, newSession, asRun, step } from "../../support/sandbox-harness";
+import { injectFault } from "../../../automation/sandbox/faults";
+import { inspectWorld } from "../../../automation/sandbox/inspect";
+import { MIN, asRun, openWorld, refusal, step, type TestWorld } from "../../support/world";
 
+describe("point-in-time restore runbook (sandbox world)", function () {
+  this.timeout(400_000);
 
-describe("point-in-time restore runbook (sandbox)", function () {
-  this.timeout(180_000);
-  let store: PgRunStore;
-
-  before(async function () {
-    store = await PgRunStore.open(await PgliteSql.open());
-  });
-  after(async function () {
-    await store.close();
-  });
-
-  async function corrupted(seed: number) {
-    const { session, reportsDir } = newSession(seed);
-    await session.bootstrap(3);
-    await session.advance(HOUR - (session.clock.now() % HOUR) + 20 * MIN);
-    const corruptedAt = session.clock.now();
-    await session.corrupt();
-    await session.advance(30 * MIN);
-    const { lib } = await libraryOn(session, store, reportsDir);
-    return { session, lib, corruptedAt };
+  async function corrupted(): Promise<{ w: TestWorld; corruptedAt: number }> {
+    const w = await openWorld();
+    await w.target.world.advance(20 * MIN);
+    const corruptedAt = w.target.clock.now();
+    await injectFault(w.target.world, "data-corruption", {});
+    await w.target.world.advance(30 * MIN);
+    return { w, corruptedAt };
   }
 
-  const negatives = async (session: Awaited<ReturnType<typeof corrupted>>["session"]) => {
-    const c = session.sandbox.world.writeTarget()!;
-    const { rows } = await c.db.query<{ n: number }>("SELECT count(*)::int AS n FROM orders WHERE total_cents < 0");
-    return { cluster: c.id, n: rows[0]!.n };
-  };
-
-  it("restores to before the corruption into a new generation, shows what differs, cuts over and keeps the damaged cluster", async function () {
-    const { session, lib, corruptedAt } = await corrupted(31);
+  it("restores to before the corruption into a new generation, shows what differs, cuts over, keeps the damaged cluster", async function () {
+    const { w, corruptedAt } = await corrupted();
     try {
-      expect((await negatives(session)).n).to.be.greaterThan(0);
-      const run = asRun(await lib.restore({ to: new Date(corruptedAt - 15 * MIN).toISOString(), yes: true }));
+      const run = asRun(await w.lib.restore({ yes: true, to: new Date(corruptedAt - MIN).toISOString() }));
       expect(run.phase, JSON.stringify(run.error)).to.equal("Completed");
-      const after = await negatives(session);
-      expect(after).to.deep.equal({ cluster: "pilotlight-sandbox-g2", n: 0 });
-      const damaged = session.sandbox.world.cluster("pilotlight-sandbox")!;
+      const compare = step(run, "compare").output as { differences: Array<{ table: string; changedKeys: number }> };
+      expect(compare.differences.find((d) => d.table.endsWith("orders"))!.changedKeys).to.be.greaterThan(0);
+      const world = w.target.world;
+      const damaged = world.cluster("pilotlight-sandbox")!;
       expect(damaged.tags["pilotlight:forensics"]).to.equal(run.id);
       expect(damaged.readOnly).to.equal(true);
-      const compare = step(run, "compare").output as { differences: Array<{ table: string; changedKeys: number }> };
-      expect(compare.differences.find((d) => d.table === "public.orders")!.changedKeys).to.be.greaterThan(0);
-      expect(run.measurements["rpoMs"]).to.equal(45 * MIN);
-      expect(session.sandbox.world.stats.restoresStarted).to.equal(1);
-      // Writes flow into the restored generation.
-      const before = session.sandbox.world.cluster("pilotlight-sandbox-g2")!.journal.length;
-      await session.advance(5 * MIN);
-      expect(session.sandbox.world.cluster("pilotlight-sandbox-g2")!.journal.length).to.be.greaterThan(before);
+      // Clients follow the cut-over: writes land in generation 2 only.
+      const after = w.target.clock.now();
+      await world.advance(10 * MIN);
+      const view = await inspectWorld(world, after);
+      expect(view.clusters.find((c) => c.id === "pilotlight-sandbox-g2")!.writesSince).to.be.greaterThan(0);
+      expect(view.clusters.find((c) => c.id === "pilotlight-sandbox")!.writesSince).to.equal(0);
+      // Nothing deletes what is kept for forensics, whatever path asks.
+      const guard = await refusal(w.target.ports.databases.deleteCluster({ region: "us-east-1", id: "pilotlight-sandbox", maxWaitMs: MIN, signal: new AbortController().signal }));
+      expect(guard.code).to.equal("guard.forensics");
     } finally {
-      await lib.close();
-      await session.close();
+      await w.close();
     }
   });
 
-  it("refuses a time after the corruption's checks fail on the candidate: nothing is cut over", async function () {
-    const { session, lib } = await corrupted(32);
+  it("a restore to the wrong time leaves a way out (seed scenario): abandon drops the candidate and lifts the fence; the right time then completes", async function () {
+    const { w, corruptedAt } = await corrupted();
     try {
-      const run = asRun(await lib.restore({ to: new Date(session.clock.now() - 10 * MIN).toISOString(), yes: true }));
-      expect(run.phase).to.equal("Failed");
-      expect(step(run, "compare").error).to.deep.include({ code: "validation.failed" });
-      expect(step(run, "cut-over").state).to.equal("Skipped");
-      // The workload still uses the damaged (fenced) cluster; the candidate exists beside it.
-      expect((await negatives(session)).cluster).to.equal("pilotlight-sandbox");
+      // "-10m" is after the corruption: resolved once, recorded as an absolute time.
+      const wrong = asRun(await w.lib.restore({ yes: true, to: "-10m" }));
+      expect((wrong.spec["request"] as { to: number }).to).to.equal((wrong.spec["facts"] as { declaredAt: number }).declaredAt - 10 * MIN);
+      expect(wrong.phase).to.equal("Failed");
+      expect(step(wrong, "compare").error?.code).to.equal("validation.failed");
+      expect(step(wrong, "cut-over").state).to.equal("Skipped");
+      expect(w.target.world.cluster("pilotlight-sandbox")!.readOnly).to.equal(true);
+      // A second restore is refused while the candidate stands; resume would repeat the wrong time.
+      expect((await refusal(w.lib.restore({ yes: true, to: new Date(corruptedAt - MIN).toISOString() }))).code).to.equal("refused.candidate-exists");
+      const abandoned = asRun(await w.lib.abandon({ yes: true, run: wrong.id }));
+      expect(abandoned.phase, JSON.stringify(abandoned.error)).to.equal("Completed");
+      expect(w.target.world.cluster("pilotlight-sandbox-g2")).to.equal(undefined);
+      expect(w.target.world.cluster("pilotlight-sandbox")!.readOnly).to.equal(false);
+      const right = asRun(await w.lib.restore({ yes: true, to: new Date(corruptedAt - MIN).toISOString() }));
+      expect(right.phase, JSON.stringify(right.error)).to.equal("Completed");
+      expect(w.target.world.cluster("pilotlight-sandbox-g2")!.readOnly).to.equal(false);
     } finally {
-      await lib.close();
-      await session.close();
+      await w.close();
     }
   });
 
-  it("refuses a time outside the restorable window and changes nothing", async function () {
-    const { session, lib } = await corrupted(33);
+  it("refuses a time outside the restorable window and changes nothing; a bad time is a clear error", async function () {
+    const w = await openWorld();
     try {
-      for (const to of [session.clock.now() - 2 * MIN, session.clock.now() + HOUR, session.clock.now() - 8 * 24 * HOUR]) {
-        try {
-          await lib.restore({ to: new Date(to).toISOString(), yes: true });
-          expect.fail("expected a refusal");
-        } catch (error) {
-          expect(isPilotlightError(error) && error.code).to.equal("refused.restore-time");
-        }
-      }
-      expect(session.sandbox.world.cluster("pilotlight-sandbox")!.readOnly).to.equal(false);
-      expect(session.sandbox.world.stats.restoresStarted).to.equal(0);
+      expect((await refusal(w.lib.restore({ yes: true, to: "-1m" }))).code).to.equal("refused.restore-time");
+      expect((await refusal(w.lib.restore({ yes: true, to: "yesterday" }))).code).to.equal("config.invalid");
+      expect(w.target.world.cluster("pilotlight-sandbox")!.readOnly).to.equal(false);
+      expect(w.target.world.s.stats.restoresStarted).to.equal(0);
     } finally {
-      await lib.close();
-      await session.close();
+      await w.close();
     }
   });
 
-  it("parses --to as an ISO time or a duration before now", function () {
-    expect(parseRestoreTime("2026-01-19T13:00:00Z", 0)).to.equal(Date.UTC(2026, 0, 19, 13));
-    expect(parseRestoreTime("-45m", 10 * HOUR)).to.equal(10 * HOUR - 45 * MIN);
-    expect(() => parseRestoreTime("yesterday", 0)).to.throw(/--to/);
+  it("same-region recovery: a primary that lost its instances is restored to its latest restorable time (seed 001)", async function () {
+    const w = await openWorld();
+    try {
+      await injectFault(w.target.world, "primary-lost", {});
+      await w.target.world.advance(10 * MIN);
+      const run = asRun(await w.lib.restore({ yes: true, to: "latest" }));
+      expect(run.phase, JSON.stringify(run.error)).to.equal("Completed");
+      expect((step(run, "fence-primary").output as { skipped?: string }).skipped).to.contain("no instance");
+      await w.target.world.advance(10 * MIN);
+      expect(w.target.world.clientTarget()?.id).to.equal("pilotlight-sandbox-g2");
+    } finally {
+      await w.close();
+    }
   });
 });
