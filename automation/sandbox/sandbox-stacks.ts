@@ -148,6 +148,7 @@ export class SandboxStacks implements Stacks {
       const state = world.s.stacks[stack];
       if (state === undefined) return;
       this.takeLock(stack, state);
+      this.adoptForDestroy(stack, state);
       const file = world.s.stackFiles[stack];
       if (file !== undefined) for (const k of opts.removeKeys ?? []) delete file[k];
       if (world.s.faults.destroyFailures > 0) {
@@ -178,6 +179,26 @@ export class SandboxStacks implements Stacks {
       }
     }
     state.lockedBy = { pid: process.pid, host: hostname() };
+    this.world.commit();
+  }
+
+  /**
+   * Before a destroy, what an interrupted update was creating and AWS has is imported into the
+   * state (as the adapter does): otherwise the cluster it started would outlive the stack, and the
+   * subnet group it uses could not be deleted (InvalidDBSubnetGroupStateFault).
+   */
+  private adoptForDestroy(stack: string, state: StackState): void {
+    for (const p of state.pendingCreates) {
+      if (state.resources.some((r) => r.type === p.type && r.name === p.name)) continue;
+      const exists =
+        p.type === "aws:rds/cluster:Cluster"
+          ? this.world.cluster(p.identifier ?? "")?.state.createdBy?.stack === stack
+          : p.type === "aws:rds/clusterInstance:ClusterInstance"
+            ? this.world.liveClusters().some((c) => c.state.instances.some((i) => i.id === p.identifier))
+            : false;
+      if (exists) state.resources.push(p.resource);
+    }
+    state.pendingCreates = [];
     this.world.commit();
   }
 
@@ -224,7 +245,7 @@ export class SandboxStacks implements Stacks {
           // Pulumi's checkpoint records the create before it starts (a pending operation).
           if (!state.pendingCreates.some((p) => p.type === r.type && p.name === r.name)) {
             const identifier = r.inputs["clusterIdentifier"] ?? r.inputs["identifier"];
-            state.pendingCreates.push({ type: r.type, name: r.name, ...(typeof identifier === "string" ? { identifier } : {}) });
+            state.pendingCreates.push({ type: r.type, name: r.name, ...(typeof identifier === "string" ? { identifier } : {}), resource: r });
             world.commit();
           }
           running.set(
@@ -616,6 +637,8 @@ export class SandboxStacks implements Stacks {
         case "aws:rds/cluster:Cluster": {
           const c = world.cluster(String(r.inputs["clusterIdentifier"]));
           if (c === undefined) return;
+          // The provider retries a delete while the cluster is still being created.
+          await this.until(() => world.cluster(c.id) === undefined || c.status !== "creating", () => c.state.readyAt, () => undefined, opts, `deleting RDS Cluster (${c.id})`);
           world.api(where, "DeleteDBCluster");
           if (r.inputs["skipFinalSnapshot"] !== true && r.inputs["finalSnapshotIdentifier"] !== undefined && c.status === "available") {
             const arn = `arn:aws:rds:${c.region}:${world.s.account}:cluster-snapshot:${r.inputs["finalSnapshotIdentifier"]}`;
@@ -643,6 +666,7 @@ export class SandboxStacks implements Stacks {
           for (const c of world.liveClusters()) {
             const i = c.state.instances.find((x) => x.id === r.inputs["identifier"]);
             if (i === undefined) continue;
+            await this.until(() => (world.cluster(c.id), i.status !== "creating"), () => i.readyAt, () => undefined, opts, `deleting RDS Cluster Instance (${i.id})`);
             world.api(where, "DeleteDBInstance");
             i.status = "deleting";
             i.readyAt = world.now() + world.draw(world.s.durations.instanceDelete);

@@ -249,7 +249,7 @@ export interface StackState {
   resources: DeclaredResource[];
   outputs: Record<string, unknown>;
   /** Creations an interrupted update had started (Pulumi's pending operations). */
-  pendingCreates: Array<{ type: string; name: string; identifier?: string }>;
+  pendingCreates: Array<{ type: string; name: string; identifier?: string; resource: DeclaredResource }>;
   /** The update holding the stack's lock, if one died holding it. */
   lockedBy?: { pid: number; host: string };
 }
