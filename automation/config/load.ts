@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parse as parseYaml, YAMLParseError } from "yaml";
+import type { z } from "zod";
 import { PilotlightError } from "../domain/errors";
 import { configSchema, crossFieldProblems, type Config } from "./schema";
 
@@ -79,21 +80,42 @@ export function loadConfig(opts: { file?: string; cwd?: string; env?: NodeJS.Pro
   return { config: applyEnvOverrides(validateConfig(raw ?? {}, file), env), file, baseDir: dirname(file) };
 }
 
-/** Applies the documented environment overrides to a validated configuration (revalidating them). */
+/**
+ * Applies the documented environment overrides to a validated configuration. Each override is
+ * checked with its field's own rule and replaces that field only: nothing else of the file is
+ * touched (a partial schema would fill the other fields' defaults over the file's values).
+ */
 export function applyEnvOverrides(config: Config, env: NodeJS.ProcessEnv): Config {
-  const patch: Record<string, unknown> = {};
-  if (env[CONFIG_ENV.storeUrl]) patch["store"] = { url: env[CONFIG_ENV.storeUrl] };
-  if (env[CONFIG_ENV.stateBackend]) patch["stateBackend"] = env[CONFIG_ENV.stateBackend];
-  if (env[CONFIG_ENV.reportsDir]) patch["reportsDir"] = env[CONFIG_ENV.reportsDir];
-  if (Object.keys(patch).length === 0) return config;
-  // Re-validate the overridden fields with the same messages; `environments` is already valid.
-  const partial = configSchema.pick({ store: true, stateBackend: true, reportsDir: true }).partial().safeParse(patch);
-  if (!partial.success) {
-    const problems = partial.error.issues.map((i) => `${i.path.join(".")} (from the environment): ${i.message}`);
+  const fields = configSchema.shape;
+  const problems: string[] = [];
+  const check = <T>(name: string, field: string, schema: z.ZodType<T>, value: string): T | undefined => {
+    const parsed = schema.safeParse(value);
+    if (parsed.success) return parsed.data;
+    problems.push(...parsed.error.issues.map((i) => `${field} (from the environment, ${name}): ${i.message}`));
+    return undefined;
+  };
+  let out: Config = config;
+  const storeUrl = env[CONFIG_ENV.storeUrl];
+  if (storeUrl) {
+    const url = check(CONFIG_ENV.storeUrl, "store.url", fields.store.unwrap().shape.url.unwrap(), storeUrl);
+    if (url !== undefined) out = { ...out, store: { ...out.store, url } };
+  }
+  const backend = env[CONFIG_ENV.stateBackend];
+  if (backend) {
+    const stateBackend = check(CONFIG_ENV.stateBackend, "stateBackend", fields.stateBackend.unwrap(), backend);
+    if (stateBackend !== undefined) out = { ...out, stateBackend };
+  }
+  const reports = env[CONFIG_ENV.reportsDir];
+  if (reports) {
+    const reportsDir = check(CONFIG_ENV.reportsDir, "reportsDir", fields.reportsDir.unwrap(), reports);
+    if (reportsDir !== undefined) out = { ...out, reportsDir };
+  }
+  if (problems.length > 0) {
     throw new PilotlightError("config.invalid", `environment overrides have problems:\n  - ${problems.join("\n  - ")}`, {
       source: "user",
+      hint: "fix or unset the environment variables named above",
       details: { problems },
     });
   }
-  return { ...config, ...partial.data } as Config;
+  return out;
 }

@@ -99,10 +99,56 @@ describe("configuration", function () {
       }
     });
 
+    describe("each environment override changes exactly what it names", function () {
+      // Every top-level setting differs from its default, so a default filled in by an override
+      // would show as a change.
+      const file = () => ({
+        ...valid(),
+        projectDir: "stacks",
+        stateBackend: "s3://team-state/pilotlight?region=eu-central-1",
+        secretsProvider: "awskms://alias/pilotlight",
+        store: { url: "postgres://pilotlight@db.internal/runs" },
+        reportsDir: "out/reports",
+        notifications: { webhookUrlEnv: "PILOTLIGHT_WEBHOOK_URL" },
+      });
+      const store = "postgres://other@db2.internal/runs";
+      const backend = "s3://other-state/p?region=us-west-2";
+      const overrides: Array<[string, string, (c: Record<string, any>) => void]> = [
+        ["PILOTLIGHT_STORE_URL", store, (c) => (c["store"] = { url: store })],
+        ["PILOTLIGHT_STATE_BACKEND", backend, (c) => (c["stateBackend"] = backend)],
+        ["PILOTLIGHT_REPORTS_DIR", "/srv/reports", (c) => (c["reportsDir"] = "/srv/reports")],
+      ];
+      for (const [name, value, apply] of overrides) {
+        it(`${name} alone keeps every other setting of the file`, function () {
+          writeFileSync(join(dir, "pilotlight.yaml"), JSON.stringify(file()));
+          const loaded = loadConfig({ cwd: dir, env: { [name]: value } })!;
+          const expected = file();
+          apply(expected);
+          expect(loaded.config).to.deep.equal(validateConfig(expected));
+        });
+      }
+
+      it("PILOTLIGHT_CONFIG names the file and changes nothing in it", function () {
+        writeFileSync(join(dir, "other.yaml"), JSON.stringify(file()));
+        const loaded = loadConfig({ cwd: dir, env: { PILOTLIGHT_CONFIG: "other.yaml" } })!;
+        expect(loaded.file).to.equal(join(dir, "other.yaml"));
+        expect(loaded.config).to.deep.equal(validateConfig(file()));
+      });
+
+      it("all three together change those three and nothing else", function () {
+        writeFileSync(join(dir, "pilotlight.yaml"), JSON.stringify(file()));
+        const env = Object.fromEntries(overrides.map(([n, v]) => [n, v]));
+        const expected = file();
+        for (const [, , apply] of overrides) apply(expected);
+        expect(loadConfig({ cwd: dir, env })!.config).to.deep.equal(validateConfig(expected));
+      });
+    });
+
     it("validates environment overrides with the same messages", function () {
       const config = validateConfig(SANDBOX_CONFIG);
       const problems = problemsOf(() => applyEnvOverrides(config, { PILOTLIGHT_STATE_BACKEND: "ftp://x" }));
-      expect(problems[0]).to.match(/^stateBackend \(from the environment\): stateBackend must be file:\/\//);
+      expect(problems[0]).to.match(/^stateBackend \(from the environment, PILOTLIGHT_STATE_BACKEND\): /);
+      expect(problems[0]).to.contain("stateBackend must be file://");
     });
   });
 });
