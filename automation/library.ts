@@ -8,6 +8,7 @@ import { loadConfig, validateConfig } from "./config/load";
 import { SANDBOX_CONFIG } from "./config/sandbox-default";
 import type { Config, ConfigInput, EnvironmentConfig } from "./config/schema";
 import { PilotlightError } from "./domain/errors";
+import { redactDeep } from "./domain/redact";
 import type { EventSink, PilotEvent } from "./domain/events";
 import type { JsonObject } from "./domain/json";
 import type { Plan } from "./domain/plan";
@@ -290,7 +291,7 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
 
   const emit = (code: PilotEvent["code"], message: string, data?: JsonObject) => {
     try {
-      sink({ time: clock.now(), level: "info", code, message, ...(data === undefined ? {} : { data }) });
+      sink(redactDeep({ time: clock.now(), level: "info", code, message, ...(data === undefined ? {} : { data }) }));
     } catch {
       // A host's sink never breaks an operation.
     }

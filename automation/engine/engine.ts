@@ -2,6 +2,7 @@ import type { Code } from "../domain/codes";
 import { PilotlightError, toErrorInfo } from "../domain/errors";
 import type { EventLevel, EventSink, PilotEvent } from "../domain/events";
 import type { Json, JsonObject } from "../domain/json";
+import { redactDeep, redactText } from "../domain/redact";
 import { assertValidPlan, type Plan } from "../domain/plan";
 import {
   createRun,
@@ -198,9 +199,10 @@ class Execution {
   ) {}
 
   emit(level: EventLevel, code: Code, message: string, data?: JsonObject, stepId?: string): void {
-    const event: PilotEvent = { time: this.options.clock.now(), level, runId: this.run.id, code, message };
+    // Events are journaled and shown: a URL in a handler's message must not carry its password.
+    const event: PilotEvent = { time: this.options.clock.now(), level, runId: this.run.id, code, message: redactText(message) };
     if (stepId !== undefined) event.stepId = stepId;
-    if (data !== undefined) event.data = data;
+    if (data !== undefined) event.data = redactDeep(data);
     this.events.push(event);
     try {
       this.options.sink?.(event);

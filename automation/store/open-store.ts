@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { mkdirSync } from "node:fs";
 import { PilotlightError } from "../domain/errors";
+import { redactText, redactUrl, secretsOfUrl } from "../domain/redact";
 import { PgRunStore } from "./pg-run-store";
 import { PgPoolSql } from "./pg-sql";
 import { PgliteSql } from "./pglite-sql";
@@ -28,10 +29,13 @@ export async function openSql(url: string, baseDir = process.cwd()): Promise<Sql
       return sql;
     }
   } catch (error) {
-    throw new PilotlightError("store.unavailable", `cannot open the run store at ${redactUrl(url)}: ${error instanceof Error ? error.message : String(error)}`, {
+    // No `cause`: a driver's error may hold the URL itself (an invalid URL's `input`).
+    // A driver's message may also name a secret parameter's value (the file of `sslkey=…`).
+    const reason = redactText(error instanceof Error ? error.message : String(error), secretsOfUrl(url));
+    throw new PilotlightError("store.unavailable", `cannot open the run store at ${redactUrl(url)}: ${reason}`, {
       source: "system",
       hint: "check `store.url` in the configuration (or PILOTLIGHT_STORE_URL) and that the database is reachable",
-      cause: error,
+      details: { store: redactUrl(url), reason },
     });
   }
   throw new PilotlightError("config.invalid", `store URL ${redactUrl(url)} has an unknown scheme`, {
@@ -49,9 +53,4 @@ export async function openRunStore(url: string, baseDir?: string): Promise<PgRun
     await sql.close().catch(() => undefined);
     throw error;
   }
-}
-
-/** Removes a password from a connection URL so that it can be shown. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z]+:\/\/[^:/@]+):[^@]*@/i, "$1:***@");
 }
