@@ -5,6 +5,7 @@ import { FileReports } from "./adapters/file-reports";
 import { isHolderDeadOnThisHost } from "./adapters/process-liveness";
 import { SystemClock } from "./adapters/system-clock";
 import { loadConfig, validateConfig } from "./config/load";
+import { describeLocations, type Locations } from "./config/locations";
 import { SANDBOX_CONFIG } from "./config/sandbox-default";
 import type { Config, ConfigInput, EnvironmentConfig } from "./config/schema";
 import { PilotlightError } from "./domain/errors";
@@ -39,7 +40,11 @@ export interface PilotlightOptions {
   /** A configuration object; when absent it is loaded from `configFile` / `$PILOTLIGHT_CONFIG` / `pilotlight.yaml`. */
   config?: ConfigInput;
   configFile?: string;
-  /** Folder relative paths resolve against (default: the config file's folder, else the cwd). */
+  /**
+   * Working directory (default: the process's): where `configFile` and `pilotlight.yaml` are
+   * looked up, what relative paths of an in-memory `config` and of environment overrides resolve
+   * against. A file's own relative paths resolve against the file's folder, wherever it runs.
+   */
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   /** Receives every event of every run; the library itself never prints. */
@@ -129,6 +134,8 @@ export interface Pilotlight {
   readonly store: RunStore;
   /** The clock runs are timed with (virtual on the sandbox). */
   readonly clock: Clock;
+  /** The resolved store, state backend, reports and project folders (for status and reports). */
+  readonly locations: Locations;
   /** The simulated world, when the target is the sandbox. */
   readonly sandbox?: SandboxSession;
   failover(req: RunRequest & FailoverRequest): Promise<Run | PlanPreview>;
@@ -207,6 +214,7 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
   const env = options.env ?? process.env;
   let config: Config;
   let baseDir = options.cwd ?? process.cwd();
+  let configFile: string | undefined;
   if (options.config !== undefined) {
     config = validateConfig(options.config);
   } else {
@@ -216,7 +224,10 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
         : loadConfig({ file: options.configFile, cwd: baseDir, env });
     if (loaded !== undefined) {
       config = loaded.config;
-      baseDir = options.cwd ?? loaded.baseDir;
+      // The README's promise: a file's relative paths resolve against its folder, so that every
+      // working directory finds one store, one state backend and one reports folder.
+      baseDir = loaded.baseDir;
+      configFile = loaded.file;
     } else if (options.target === "sandbox") {
       config = validateConfig(SANDBOX_CONFIG, "the sandbox's default configuration");
     } else {
@@ -254,6 +265,7 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
   const clock = options.clock ?? options.ports?.clock ?? session?.clock ?? new SystemClock();
   const ownsStore = options.store === undefined;
   const store = options.store ?? (await openRunStore(config.store.url, baseDir));
+  const locations = describeLocations(config, baseDir, configFile, options.store !== undefined);
   const holder: LeaseHolder = { host: hostname(), pid: process.pid, instance: randomBytes(6).toString("hex") };
   const target = (envName: string) => environmentTarget(envName, session?.worldId);
   // Drills hold leases of their own, per kind: a drill never blocks a real failover of the
@@ -366,6 +378,7 @@ export async function createPilotlight(options: PilotlightOptions): Promise<Pilo
     target: options.target,
     store,
     clock,
+    locations,
     ...(session === undefined ? {} : { sandbox: session }),
     async failover(req) {
       if (session !== undefined) await session.stageFor("failover");

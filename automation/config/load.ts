@@ -3,6 +3,7 @@ import { dirname, resolve } from "node:path";
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import type { z } from "zod";
 import { PilotlightError } from "../domain/errors";
+import { resolveFolder, resolveStateBackend, resolveStoreUrl } from "./locations";
 import { configSchema, crossFieldProblems, type Config } from "./schema";
 
 /** Default file name looked up in the working directory. */
@@ -77,15 +78,18 @@ export function loadConfig(opts: { file?: string; cwd?: string; env?: NodeJS.Pro
       hint: "fix the syntax; JSON is valid YAML too",
     });
   }
-  return { config: applyEnvOverrides(validateConfig(raw ?? {}, file), env), file, baseDir: dirname(file) };
+  // The file's relative paths resolve against its folder; the overrides' against the cwd.
+  return { config: applyEnvOverrides(validateConfig(raw ?? {}, file), env, cwd), file, baseDir: dirname(file) };
 }
 
 /**
  * Applies the documented environment overrides to a validated configuration. Each override is
  * checked with its field's own rule and replaces that field only: nothing else of the file is
  * touched (a partial schema would fill the other fields' defaults over the file's values).
+ * A relative folder in an override is made absolute against `cwd`: it was typed in a shell,
+ * not written next to the file.
  */
-export function applyEnvOverrides(config: Config, env: NodeJS.ProcessEnv): Config {
+export function applyEnvOverrides(config: Config, env: NodeJS.ProcessEnv, cwd = process.cwd()): Config {
   const fields = configSchema.shape;
   const problems: string[] = [];
   const check = <T>(name: string, field: string, schema: z.ZodType<T>, value: string): T | undefined => {
@@ -98,17 +102,17 @@ export function applyEnvOverrides(config: Config, env: NodeJS.ProcessEnv): Confi
   const storeUrl = env[CONFIG_ENV.storeUrl];
   if (storeUrl) {
     const url = check(CONFIG_ENV.storeUrl, "store.url", fields.store.unwrap().shape.url.unwrap(), storeUrl);
-    if (url !== undefined) out = { ...out, store: { ...out.store, url } };
+    if (url !== undefined) out = { ...out, store: { ...out.store, url: resolveStoreUrl(url, cwd) } };
   }
   const backend = env[CONFIG_ENV.stateBackend];
   if (backend) {
     const stateBackend = check(CONFIG_ENV.stateBackend, "stateBackend", fields.stateBackend.unwrap(), backend);
-    if (stateBackend !== undefined) out = { ...out, stateBackend };
+    if (stateBackend !== undefined) out = { ...out, stateBackend: resolveStateBackend(stateBackend, cwd) };
   }
   const reports = env[CONFIG_ENV.reportsDir];
   if (reports) {
     const reportsDir = check(CONFIG_ENV.reportsDir, "reportsDir", fields.reportsDir.unwrap(), reports);
-    if (reportsDir !== undefined) out = { ...out, reportsDir };
+    if (reportsDir !== undefined) out = { ...out, reportsDir: resolveFolder(reportsDir, cwd) };
   }
   if (problems.length > 0) {
     throw new PilotlightError("config.invalid", `environment overrides have problems:\n  - ${problems.join("\n  - ")}`, {

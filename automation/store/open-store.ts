@@ -1,5 +1,5 @@
-import { resolve } from "node:path";
 import { mkdirSync } from "node:fs";
+import { resolveStoreUrl } from "../config/locations";
 import { PilotlightError } from "../domain/errors";
 import { redactText, redactUrl, secretsOfUrl } from "../domain/redact";
 import { PgRunStore } from "./pg-run-store";
@@ -19,7 +19,7 @@ export async function openSql(url: string, baseDir = process.cwd()): Promise<Sql
       return await PgliteSql.open();
     }
     if (url.startsWith("pglite://")) {
-      const dir = resolve(baseDir, url.slice("pglite://".length));
+      const dir = resolveStoreUrl(url, baseDir).slice("pglite://".length);
       mkdirSync(dir, { recursive: true });
       return await PgliteSql.open(dir);
     }
