@@ -22,7 +22,7 @@ import { decideFailback, failbackHandlers, gatherFailbackFacts, planFailback } f
 import { decideFailover, failoverHandlers, gatherFailoverFacts, planFailover, type FailoverRequest } from "./runbooks/failover";
 import type { EnvironmentPorts, RunbookPorts } from "./runbooks/ports";
 import { decideRestore, gatherRestoreFacts, planRestore, restoreHandlers } from "./runbooks/point-in-time-restore";
-import { parseDuration } from "./domain/objectives";
+import { readRestoreTime } from "./domain/times";
 import type { SandboxSession } from "./sandbox/session";
 import { openDatabase } from "./runbooks/actions";
 import { computeTrends, type Trend } from "./domain/trends";
@@ -192,10 +192,12 @@ const NO_VALIDATOR: Validator = {
 /** `--to`: an ISO time, or a duration before now such as `-45m`. */
 export function parseRestoreTime(text: string | undefined, now: number): number {
   if (text === undefined) throw new PilotlightError("config.invalid", "a point-in-time restore needs --to TIME", { source: "user", hint: "e.g. --to 2026-01-19T13:00:00Z or --to=-45m" });
-  const relative = /^-(.+)$/.exec(text.trim());
-  const ms = relative === null ? Date.parse(text) : now - (parseDuration(relative[1]!) ?? Number.NaN);
-  if (Number.isNaN(ms)) throw new PilotlightError("config.invalid", `--to "${text}" is neither an ISO time nor a duration before now`, { source: "user", hint: "e.g. --to 2026-01-19T13:00:00Z or --to=-45m" });
-  return ms;
+  const reading = readRestoreTime(text, now);
+  const hint = "e.g. --to 2026-01-19T13:00:00Z or --to=-45m";
+  if (!reading.ok) {
+    throw new PilotlightError("config.invalid", `--to "${text}" ${reading.problem}`, { source: "user", hint });
+  }
+  return reading.ms;
 }
 
 function isPreview(x: unknown): x is PlanPreview {

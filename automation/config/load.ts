@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import type { z } from "zod";
-import { PilotlightError } from "../domain/errors";
+import { isPilotlightError, PilotlightError } from "../domain/errors";
 import { resolveFolder, resolveStateBackend, resolveStoreUrl } from "./locations";
 import { configSchema, crossFieldProblems, type Config } from "./schema";
 
@@ -36,7 +36,7 @@ export function validateConfig(raw: unknown, source = "configuration"): Config {
   if (result.success && cross.length === 0) return result.data;
   const issues = result.success ? [] : result.error.issues;
   const problems = issues.map((issue) => {
-    const field = issue.path.length > 0 ? issue.path.map(String).join(".") : "(top level)";
+    const field = issue.path.length > 0 ? fieldPath(issue.path) : "(top level)";
     const message =
       issue.code === "unrecognized_keys"
         ? `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}; remove them or check their spelling`
@@ -49,6 +49,48 @@ export function validateConfig(raw: unknown, source = "configuration"): Config {
     hint: "fix the fields above; the README's configuration reference lists every key",
     details: { problems },
   });
+}
+
+/**
+ * A field's path as a reader finds it in the file: `environments.prod.dr.region`; a key that is
+ * not a plain name is quoted, so a hostile one (spaces, newlines, `;`) cannot pose as text.
+ */
+function fieldPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((key, i) => {
+      const k = String(key);
+      if (typeof key === "number") return `[${k}]`;
+      if (/^[A-Za-z0-9_-]+$/.test(k)) return i === 0 ? k : `.${k}`;
+      return `[${JSON.stringify(k)}]`;
+    })
+    .join("");
+}
+
+/** Files larger than this are refused unread: a configuration is a few kilobytes. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/**
+ * Reads a configuration file, refusing at once (before parsing) anything that is not a regular
+ * file or is larger than {@link MAX_CONFIG_BYTES}: a mistaken path must not cost minutes of YAML
+ * parsing and a gigabyte of memory.
+ */
+function readConfigFile(file: string): string {
+  const stat = statSync(file);
+  if (!stat.isFile()) {
+    throw new PilotlightError("config.invalid", `${file} is not a regular file`, {
+      source: "user",
+      hint: "name a pilotlight.yaml file with --config or $PILOTLIGHT_CONFIG",
+    });
+  }
+  if (stat.size > MAX_CONFIG_BYTES) {
+    const message = `${file} is ${stat.size} bytes; a configuration over 1 MiB is refused unread`;
+    throw new PilotlightError("config.invalid", message, {
+      source: "user",
+      hint: "check that --config names your pilotlight.yaml (a configuration is a few kilobytes)",
+      details: { bytes: stat.size, maxBytes: MAX_CONFIG_BYTES },
+    });
+  }
+  return readFileSync(file, "utf8");
 }
 
 /**
@@ -70,8 +112,9 @@ export function loadConfig(opts: { file?: string; cwd?: string; env?: NodeJS.Pro
   }
   let raw: unknown;
   try {
-    raw = parseYaml(readFileSync(file, "utf8"));
+    raw = parseYaml(readConfigFile(file));
   } catch (error) {
+    if (isPilotlightError(error)) throw error;
     const where = error instanceof YAMLParseError && error.linePos !== undefined ? ` at line ${error.linePos[0].line}` : "";
     throw new PilotlightError("config.invalid", `${file} is not valid YAML${where}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`, {
       source: "user",

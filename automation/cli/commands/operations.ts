@@ -1,6 +1,7 @@
 import type { Argv } from "yargs";
 import { isPreview, type PlanPreview } from "../../library";
 import type { Run } from "../../domain/run";
+import { restoreTimeArgument, timeArgument } from "../arguments";
 import { withLibrary, type CliContext, type CommandModule, type GlobalArgs } from "../context";
 import { exitCodeOfPhase } from "../exit-codes";
 import { describeRun, type Renderer } from "../render";
@@ -40,13 +41,6 @@ const common = (ctx: CliContext, args: GlobalArgs & Record<string, unknown>) => 
   ...(ctx.io.confirm === undefined ? {} : { confirm: ctx.io.confirm }),
 });
 
-function time(value: unknown, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const t = Date.parse(String(value));
-  if (Number.isNaN(t)) throw new Error(`--${flag} must be an ISO 8601 time such as 2026-01-19T13:00:00Z`);
-  return t;
-}
-
 /** `failover`: bring the workload up in the DR region from the newest usable recovery point. */
 export const failoverCommand: CommandModule = {
   command: "failover",
@@ -55,15 +49,19 @@ export const failoverCommand: CommandModule = {
     safety(y)
       .option("force", { type: "boolean", default: false, describe: "fail over even though the primary answers as healthy (its health check is inverted)" })
       .option("critical", { type: "boolean", default: false, describe: "business impact is critical: skip the wait/prepare thresholds" })
-      .option("outage-since", { type: "string", describe: "when the outage began (ISO 8601), if the health check cannot tell" })
+      .option("outage-since", {
+        type: "string",
+        describe: "when the outage began (ISO 8601), if the health check cannot tell",
+        coerce: timeArgument("outage-since"),
+      })
       .option("recovery-point", { type: "string", describe: "restore this recovery point ARN instead of the newest" })
-      .option("before", { type: "string", describe: "restore the newest recovery point created before this time (ISO 8601)" })
+      .option("before", {
+        type: "string",
+        describe: "restore the newest recovery point created before this time (ISO 8601)",
+        coerce: timeArgument("before"),
+      })
       .option("accept-data-loss", { type: "boolean", default: false, describe: "proceed even if the recovery point is older than the RPO target" })
       .conflicts("recovery-point", "before")
-      .check((a) => {
-        for (const f of ["before", "outage-since"]) if (a[f] !== undefined && Number.isNaN(Date.parse(String(a[f])))) return `--${f} must be an ISO 8601 time such as 2026-01-19T13:00:00Z`;
-        return true;
-      })
       .example("$0 failover --sandbox --yes", "rehearse a regional failover on the simulated region pair")
       .example("$0 failover --env prod --dry-run", "show what a failover would do right now") as never,
   handler: async (ctx, args) =>
@@ -74,8 +72,9 @@ export const failoverCommand: CommandModule = {
         critical: args["critical"] === true,
         acceptDataLoss: args["acceptDataLoss"] === true,
         ...(args["recoveryPoint"] === undefined ? {} : { recoveryPoint: String(args["recoveryPoint"]) }),
-        ...(time(args["before"], "before") === undefined ? {} : { before: time(args["before"], "before")! }),
-        ...(time(args["outageSince"], "outage-since") === undefined ? {} : { outageSince: time(args["outageSince"], "outage-since")! }),
+        // Already epoch milliseconds: the parser's coerce validated them.
+        ...(args["before"] === undefined ? {} : { before: args["before"] as number }),
+        ...(args["outageSince"] === undefined ? {} : { outageSince: args["outageSince"] as number }),
       });
       finish(ctx, r, outcome);
     }),
@@ -98,7 +97,12 @@ export const restoreCommand: CommandModule = {
   describe: "Recover from data corruption: point-in-time restore into a new cluster, compare, cut over, keep the damaged one",
   builder: (y) =>
     safety(y)
-      .option("to", { type: "string", demandOption: true, describe: "the time to restore to: ISO 8601, or a duration before now (--to=-45m), before the corruption" })
+      .option("to", {
+        type: "string",
+        demandOption: true,
+        describe: "the time to restore to: ISO 8601, or a duration before now (--to=-45m), before the corruption",
+        coerce: restoreTimeArgument("to"),
+      })
       .example("$0 restore --env prod --to 2026-01-19T13:00:00Z", "restore the state of 13:00 UTC")
       .example("$0 restore --sandbox --to=-45m --yes", "rehearse: corruption 30 minutes ago, restore to 45 minutes ago") as never,
   handler: async (ctx, args) =>

@@ -184,7 +184,7 @@ describe("CLI", function () {
     expect(trends.map((t) => [t.env, t.kind])).to.deep.equal([["sandbox", "posture-check"]]);
     expect(trends[0]!.points.map((p) => p.runId)).to.include(JSON.parse(drillRun.stdout).run.id);
     const bad = await cli("runs trends --sandbox --days 0");
-    expect(bad.code).to.equal(3);
+    expect(bad.code).to.equal(2);
     expect(bad.stderr).to.contain("--days");
   });
 });

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { applyEnvOverrides, loadConfig, validateConfig } from "../../../automation/config/load";
@@ -54,11 +54,60 @@ describe("configuration", function () {
     expect(problemsOf(() => validateConfig({ environments: {} }))).to.deep.equal(["environments: declare at least one environment under environments:"]);
     const problems = problemsOf(() => validateConfig({ environments: { prod: { primary: { region: "us-east-1" } } } }));
     expect(problems).to.include.members([
-      "environments.prod.primary.vault: primary.vault is required",
-      "environments.prod.primary.clusterId: primary.clusterId is required",
+      "environments.prod.primary.vault: primary.vault is required, e.g. pilotlight-prod-primary",
+      "environments.prod.primary.clusterId: primary.clusterId is required, e.g. app-prod",
+      "environments.prod.dr: missing; write dr: { region: us-west-2, vault: … }",
+      "environments.prod.objectives: missing; write objectives: { rto: 4h, rpo: 1h }",
     ]);
     expect(problems.some((p) => p.startsWith("environments.prod.dr:"))).to.equal(true);
     expect(problems.some((p) => p.startsWith("environments.prod.objectives:"))).to.equal(true);
+  });
+
+  describe("messages say what is wrong", function () {
+    const only = (mutate: (raw: Record<string, any>) => void): string[] => {
+      const raw = valid();
+      mutate(raw);
+      return problemsOf(() => validateConfig(raw));
+    };
+
+    it("a zero duration must be positive (it is a duration)", function () {
+      expect(only((r) => (r["environments"]["sandbox"]["objectives"]["rto"] = "0s"))).to.deep.equal([
+        'environments.sandbox.objectives.rto: "0s" must be positive, e.g. 4h',
+      ]);
+    });
+
+    it("an absurd duration is refused with the maximum", function () {
+      const absurd = "99999999999999999999d";
+      const problems = only((r) => (r["environments"]["sandbox"]["decision"] = { prepareBelow: absurd }));
+      expect(problems).to.have.length(1);
+      expect(problems[0]).to.match(/^environments\.sandbox\.decision\.prepareBelow: .* at most 365d/);
+      expect(only((r) => (r["environments"]["sandbox"]["drills"] = { ttl: "366d" }))[0]).to.contain("at most 365d");
+      const year = valid();
+      year["environments"]["sandbox"]["objectives"] = { rto: "365d", rpo: "1h" };
+      expect(validateConfig(year).environments["sandbox"]!.objectives.rto).to.equal(365 * 86_400_000);
+    });
+
+    it("a value of the wrong type says so; a missing one is required", function () {
+      expect(only((r) => (r["environments"]["sandbox"]["primary"]["region"] = 5))).to.deep.equal([
+        "environments.sandbox.primary.region: primary region must be a string such as us-east-1",
+      ]);
+      expect(only((r) => delete r["environments"]["sandbox"]["primary"]["region"])).to.deep.equal([
+        "environments.sandbox.primary.region: primary region is required, e.g. us-east-1",
+      ]);
+      expect(only((r) => (r["store"] = { url: 5 }))[0]).to.contain("store.url must be a string such as pglite://");
+    });
+
+    it("a hostile environment name gets the naming rule, quoted", function () {
+      const problems = only((r) => {
+        r["environments"]["prod; rm -rf /\n"] = r["environments"]["sandbox"];
+      });
+      expect(problems).to.have.length(1);
+      expect(problems[0]).to.match(/^environments\["prod; rm -rf \/\\n"\]: /);
+      expect(problems[0]).to.contain("environment names are lower-case kebab-case");
+      expect(problems[0]).to.contain("e.g. prod");
+      const notMapping = problemsOf(() => validateConfig({ environments: [] }));
+      expect(notMapping[0]).to.contain("must map names to environment settings");
+    });
   });
 
   describe("loading", function () {
@@ -86,6 +135,21 @@ describe("configuration", function () {
       const loaded = loadConfig({ cwd: dir, env: { PILOTLIGHT_STORE_URL: "postgres://u@h/db" } })!;
       expect(loaded.baseDir).to.equal(dir);
       expect(loaded.config.store.url).to.equal("postgres://u@h/db");
+    });
+
+    it("refuses a file over 1 MiB at once, without parsing it, and anything but a regular file", function () {
+      // Broken YAML: parsing it would report a syntax error instead of the size.
+      writeFileSync(join(dir, "pilotlight.yaml"), "environments: [\n" + "#".repeat(1024 * 1024));
+      try {
+        loadConfig({ cwd: dir, env: {} });
+        expect.fail("expected an error");
+      } catch (error) {
+        expect(isPilotlightError(error) && error.code).to.equal("config.invalid");
+        expect((error as Error).message).to.contain("refused unread");
+        expect(isPilotlightError(error) && error.details).to.deep.include({ maxBytes: 1024 * 1024 });
+      }
+      mkdirSync(join(dir, "folder.yaml"));
+      expect(() => loadConfig({ cwd: dir, env: { PILOTLIGHT_CONFIG: "folder.yaml" } })).to.throw(/not a regular file/);
     });
 
     it("names the line of a YAML syntax error", function () {

@@ -97,5 +97,7 @@ describe("point-in-time restore runbook (sandbox)", function () {
     expect(parseRestoreTime("2026-01-19T13:00:00Z", 0)).to.equal(Date.UTC(2026, 0, 19, 13));
     expect(parseRestoreTime("-45m", 10 * HOUR)).to.equal(10 * HOUR - 45 * MIN);
     expect(() => parseRestoreTime("yesterday", 0)).to.throw(/--to/);
+    // An absurd duration is a refusal for embedders too, not an "Invalid time value" later.
+    expect(() => parseRestoreTime("-99999999999999999999d", 0)).to.throw(/--to .* reaches back more than 365d/);
   });
 });
