@@ -96,6 +96,49 @@ describe("failback runbook and crash-resume of failover and failback (sandbox)",
     }
   });
 
+  it("ends PartiallyFailed, not Failed, when traffic is home and the data equal but the tag guard refused the DR teardown", async function () {
+    const { session, reportsDir } = newSession(23);
+    const { lib, events } = await libraryOn(session, store, reportsDir);
+    try {
+      await session.bootstrap(3);
+      await stageOutage(session);
+      expect(asRun(await lib.failover({ yes: true })).phase).to.equal("Completed");
+      await session.advance(HOUR);
+      // Someone removed pilotlight's tag from the DR cluster: the deletion guard must refuse it.
+      const drCluster = session.sandbox.world.writeTarget()!;
+      delete drCluster.tags["managed-by"];
+      session.recover();
+      await session.advance(HOUR);
+      const run = asRun(await lib.failback({ yes: true }));
+
+      const persisted = (await store.loadRun(run.id))!;
+      expect(persisted.phase).to.equal("PartiallyFailed");
+      for (const id of ["check-data", "switch-back", "verify-primary", "report"]) {
+        expect(step(persisted, id).state, id).to.equal("Succeeded");
+      }
+      expect(step(persisted, "teardown-dr").state).to.equal("Failed");
+      expect(step(persisted, "teardown-dr").error?.code).to.equal("guard.untagged");
+      expect(persisted.error?.code).to.equal("guard.untagged");
+      // Home, serving, and the untagged cluster left alone.
+      expect(session.sandbox.world.writeTarget()!.id).to.equal("pilotlight-sandbox-g2");
+      expect(session.sandbox.world.cluster(drCluster.id)).not.to.equal(undefined);
+      const finished = events.filter((e) => e.runId === run.id && e.code === "run.finished");
+      expect(finished.map((e) => e.data?.["phase"])).to.deep.equal(["PartiallyFailed"]);
+      // The report describes the same outcome as the run.
+      const summary = (step(persisted, "report").output as { summary: { phase: string } }).summary;
+      expect(summary.phase).to.equal("PartiallyFailed");
+
+      // Once the tag is back, resuming finishes the teardown.
+      drCluster.tags["managed-by"] = "pilotlight";
+      const resumed = await lib.resume(run.id);
+      expect(resumed.phase, JSON.stringify(resumed.error)).to.equal("Completed");
+      expect(session.sandbox.world.cluster(drCluster.id)).to.equal(undefined);
+    } finally {
+      await lib.close();
+      await session.close();
+    }
+  });
+
   it("converges to Completed after a crash at every step boundary and inside every waiting step, with exactly one restore per run", async function () {
     const { session, reportsDir } = newSession(22);
     await session.bootstrap(3);
