@@ -3,7 +3,7 @@ import { resolveStoreUrl } from "../config/locations";
 import { PilotlightError } from "../domain/errors";
 import { redactText, redactUrl, secretsOfUrl } from "../domain/redact";
 import { PgRunStore } from "./pg-run-store";
-import { PgPoolSql } from "./pg-sql";
+import { PgPoolSql, type PgTimeouts } from "./pg-sql";
 import { PgliteSql } from "./pglite-sql";
 import type { SqlClient } from "./sql";
 
@@ -13,7 +13,11 @@ import type { SqlClient } from "./sql";
  * - `memory://`: embedded PGlite in memory (tests, dry runs);
  * - `postgres://…` / `postgresql://…`: a PostgreSQL server (shared; carries leases across hosts).
  */
-export async function openSql(url: string, baseDir = process.cwd()): Promise<SqlClient> {
+export async function openSql(
+  url: string,
+  baseDir = process.cwd(),
+  timeouts?: Partial<PgTimeouts>,
+): Promise<SqlClient> {
   try {
     if (url === "memory://") {
       return await PgliteSql.open();
@@ -24,8 +28,13 @@ export async function openSql(url: string, baseDir = process.cwd()): Promise<Sql
       return await PgliteSql.open(dir);
     }
     if (url.startsWith("postgres://") || url.startsWith("postgresql://")) {
-      const sql = await PgPoolSql.open(url);
-      await sql.query("SELECT 1");
+      const sql = await PgPoolSql.open(url, timeouts === undefined ? {} : { timeouts });
+      try {
+        await sql.query("SELECT 1");
+      } catch (error) {
+        await sql.close().catch(() => undefined);
+        throw error;
+      }
       return sql;
     }
   } catch (error) {
@@ -44,9 +53,12 @@ export async function openSql(url: string, baseDir = process.cwd()): Promise<Sql
   });
 }
 
-/** Opens and migrates the run store at `url`. */
-export async function openRunStore(url: string, baseDir?: string): Promise<PgRunStore> {
-  const sql = await openSql(url, baseDir);
+/**
+ * Opens and migrates the run store at `url`. `timeouts` bound a PostgreSQL server's connections
+ * and statements (defaults: `DEFAULT_PG_TIMEOUTS` of pg-sql.ts).
+ */
+export async function openRunStore(url: string, baseDir?: string, timeouts?: Partial<PgTimeouts>): Promise<PgRunStore> {
+  const sql = await openSql(url, baseDir, timeouts);
   try {
     return await PgRunStore.open(sql);
   } catch (error) {
