@@ -1,8 +1,8 @@
 import { expect } from "chai";
-import type { CliIo } from "../../../automation/cli/context";
 import { runCli } from "../../../automation/cli/run-cli";
 import { PilotlightError } from "../../../automation/domain/errors";
 import type { Pilotlight, PilotlightOptions } from "../../../automation/library";
+import { capturingIo } from "../../support/cli-io";
 
 /**
  * Every numeric and time argument is checked by the parser: a bad one is a usage error (exit 2)
@@ -11,21 +11,15 @@ import type { Pilotlight, PilotlightOptions } from "../../../automation/library"
  */
 describe("CLI: numeric and time arguments are validated by the parser", function () {
   async function cli(args: string[]): Promise<{ code: number; stderr: string; created: PilotlightOptions[] }> {
-    let stderr = "";
     const created: PilotlightOptions[] = [];
-    const io: CliIo = {
-      stdout: { write: () => undefined },
-      stderr: { write: (t) => void (stderr += t) },
-      isTTY: false,
-      env: {},
+    const { io, written } = capturingIo({
       cwd: "/nonexistent",
-      signal: new AbortController().signal,
       createPilotlight: async (options) => {
         created.push(options);
         throw new Error("the library must not be created for a bad argument");
       },
-    };
-    return { code: await runCli(args, io), stderr, created };
+    });
+    return { code: await runCli(args, io), stderr: written.stderr, created };
   }
 
   const BAD: Array<[string[], string, string]> = [
@@ -82,15 +76,7 @@ describe("CLI: numeric and time arguments are validated by the parser", function
       ["restore", "--to=-45m", "--yes"],
       ["restore", "--to", "2026-01-19T13:00:00+01:00", "--yes"],
     ]) {
-      const io: CliIo = {
-        stdout: { write: () => undefined },
-        stderr: { write: () => undefined },
-        isTTY: false,
-        env: {},
-        cwd: "/nonexistent",
-        signal: new AbortController().signal,
-        createPilotlight: async () => lib,
-      };
+      const { io } = capturingIo({ cwd: "/nonexistent", createPilotlight: async () => lib });
       expect(await runCli(args, io), args.join(" ")).to.equal(3);
     }
     const arg = (name: string, i = 0) => calls.filter(([n]) => n === name)[i]![1] as Record<string, unknown>;

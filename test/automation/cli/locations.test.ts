@@ -3,13 +3,13 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { VirtualClock } from "../../../automation/adapters/virtual-clock";
-import type { CliIo } from "../../../automation/cli/context";
 import { runCli } from "../../../automation/cli/run-cli";
 import { SANDBOX_CONFIG } from "../../../automation/config/sandbox-default";
 import { Engine } from "../../../automation/engine/engine";
 import { environmentTarget } from "../../../automation/library";
 import { openRunStore } from "../../../automation/store/open-store";
 import { createPilotlight } from "../../../drills/index";
+import { capturingIo } from "../../support/cli-io";
 import { HOLDER_A, T0 } from "../../support/engine-harness";
 
 /**
@@ -18,7 +18,8 @@ import { HOLDER_A, T0 } from "../../support/engine-harness";
  * leases), one state backend and one reports folder, and `status` says which.
  */
 describe("CLI: one configuration file, one set of locations, from any working directory", function () {
-  this.timeout(60_000);
+  // Every invocation opens the embedded store: slow on a busy machine.
+  this.timeout(180_000);
   let root: string;
   let site: string;
 
@@ -34,19 +35,10 @@ describe("CLI: one configuration file, one set of locations, from any working di
   });
 
   /** Runs the CLI in `cwd` with a real library (nothing injected) and no pulumi CLI on PATH. */
-  async function cli(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = "";
-    let stderr = "";
-    const io: CliIo = {
-      stdout: { write: (t) => void (stdout += t) },
-      stderr: { write: (t) => void (stderr += t) },
-      isTTY: false,
-      env: { PATH: "/nonexistent", ...env },
-      cwd,
-      signal: new AbortController().signal,
-      createPilotlight,
-    };
-    return { code: await runCli(args, io), stdout, stderr };
+  async function cli(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+    const { io, written } = capturingIo({ cwd, env: { PATH: "/nonexistent", ...env }, createPilotlight });
+    const code = await runCli(args, io);
+    return { code, ...written };
   }
 
   it("status from two folders shows the file's folder's store, state backend and reports; a run recorded from one is listed from the other", async function () {

@@ -2,7 +2,6 @@ import { expect } from "chai";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { CliIo } from "../../../automation/cli/context";
 import { runCli } from "../../../automation/cli/run-cli";
 import { SANDBOX_CONFIG } from "../../../automation/config/sandbox-default";
 import { redactText, redactUrl } from "../../../automation/domain/redact";
@@ -11,6 +10,7 @@ import { PgRunStore } from "../../../automation/store/pg-run-store";
 import { VirtualClock } from "../../../automation/adapters/virtual-clock";
 import { WebhookNotifier } from "../../../automation/adapters/notifiers";
 import { Engine } from "../../../automation/engine/engine";
+import { capturingIo } from "../../support/cli-io";
 import { HOLDER_A, T0 } from "../../support/engine-harness";
 import { createPilotlight } from "../../../drills/index";
 
@@ -55,17 +55,9 @@ describe("secrets never leak (canary suite)", function () {
 
   /** Runs the CLI in-process with a real library (no injected store): stdout and stderr together. */
   async function cli(args: string[], env: NodeJS.ProcessEnv): Promise<Captured> {
-    let out = "";
-    const io: CliIo = {
-      stdout: { write: (t) => void (out += t) },
-      stderr: { write: (t) => void (out += t) },
-      isTTY: false,
-      env,
-      cwd: dir,
-      signal: new AbortController().signal,
-      createPilotlight,
-    };
-    return { code: await runCli(args, io), out };
+    const { io, written } = capturingIo({ cwd: dir, env, createPilotlight });
+    const code = await runCli(args, io);
+    return { code, out: written.stdout + written.stderr };
   }
 
   const expectClean = (what: string, text: string) => {

@@ -369,6 +369,8 @@ describe("Engine", function () {
   });
 
   describe("store faults", function () {
+    // One test opens an embedded PostgreSQL of its own: slow on a busy machine.
+    this.timeout(120_000);
     it("stops when its lease expires unrenewed: steps aborted, none started, the run resumable", async function () {
       const t = nextTarget();
       const svc = new FakeRestores(clock, 30 * MINUTE);

@@ -1,21 +1,13 @@
 import { expect } from "chai";
-import type { CliIo } from "../../../automation/cli/context";
 import { runCli } from "../../../automation/cli/run-cli";
 import { isPilotlightError } from "../../../automation/domain/errors";
 import { PgRunStore } from "../../../automation/store/pg-run-store";
 import { PgliteSql } from "../../../automation/store/pglite-sql";
 import { FaultMappingSql, isStoreFault } from "../../../automation/store/store-faults";
 import { createPilotlight } from "../../../drills/index";
+import { capturingIo } from "../../support/cli-io";
+import { rejection } from "../../support/rejection";
 import { connectionRefused, FailingSql } from "../../support/failing-sql";
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
-}
 
 /**
  * A store that does not serve (stopped, frozen, restarting, closed) is `store.unavailable`:
@@ -23,6 +15,8 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
  * SQL stays what it is.
  */
 describe("run store faults", function () {
+  // Each test opens an embedded PostgreSQL: slow on a busy machine.
+  this.timeout(120_000);
   let sql: FailingSql;
   let store: PgRunStore;
 
@@ -59,19 +53,13 @@ describe("run store faults", function () {
   });
 
   it("a closed embedded store is unavailable; an SQL mistake is not a store fault", async function () {
-    const closed = await PgliteSql.open();
-    await closed.close();
-    const error = await rejection(new FaultMappingSql(closed).query("SELECT 1"));
-    expect(isPilotlightError(error) && error.code).to.equal("store.unavailable");
+    const syntax = await rejection(new FaultMappingSql(sql).query("SELEC 1"));
+    expect(isPilotlightError(syntax)).to.equal(false);
+    expect(isStoreFault(syntax)).to.equal(false);
 
-    const open = await PgliteSql.open();
-    try {
-      const syntax = await rejection(new FaultMappingSql(open).query("SELEC 1"));
-      expect(isPilotlightError(syntax)).to.equal(false);
-      expect(isStoreFault(syntax)).to.equal(false);
-    } finally {
-      await open.close();
-    }
+    await sql.close();
+    const error = await rejection(store.listRuns());
+    expect(isPilotlightError(error) && error.code).to.equal("store.unavailable");
     // The server's own "not now" answers are faults: statement and lock timeouts, shutdown.
     for (const code of ["57014", "55P03", "57P01", "08006", "53300", "40001"]) {
       expect(isStoreFault(Object.assign(new Error(code), { code, severity: "ERROR" })), code).to.equal(true);
@@ -81,27 +69,20 @@ describe("run store faults", function () {
   });
 
   it("the CLI reports a stopped store as store.unavailable, exit 5 with its hint, never as a bug", async function () {
-    let stdout = "";
-    let stderr = "";
-    const io: CliIo = {
-      stdout: { write: (t) => void (stdout += t) },
-      stderr: { write: (t) => void (stderr += t) },
-      isTTY: false,
-      env: {},
+    const { io, written } = capturingIo({
       cwd: "/nonexistent",
-      signal: new AbortController().signal,
       createPilotlight: async (options) => {
         const lib = await createPilotlight({ ...options, store });
         sql.stop();
         return lib;
       },
-    };
+    });
     expect(await runCli(["runs", "list", "--sandbox"], io)).to.equal(5);
-    expect(stderr).to.contain("error [store.unavailable]");
-    expect(stderr).to.contain("→ check that the run store's database is up");
-    expect(stderr).not.to.contain("bug");
+    expect(written.stderr).to.contain("error [store.unavailable]");
+    expect(written.stderr).to.contain("→ check that the run store's database is up");
+    expect(written.stderr).not.to.contain("bug");
     sql.start();
     expect(await runCli(["runs", "list", "--sandbox", "--json"], io)).to.equal(5);
-    expect(JSON.parse(stdout)).to.include({ code: "store.unavailable", source: "system" });
+    expect(JSON.parse(written.stdout)).to.include({ code: "store.unavailable", source: "system" });
   });
 });
