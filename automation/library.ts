@@ -2,9 +2,11 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { readPrimaryOutputs } from "../infra/contract";
 import { isHolderDeadOnThisHost } from "./adapters/process-liveness";
+import type { Locations } from "./config/locations";
 import type { Config, EnvironmentConfig } from "./config/schema";
 import type { DrillKind, DrillKit, SweepReport } from "./drill-kit";
 import { PilotlightError, isPilotlightError } from "./domain/errors";
+import { redactDeep } from "./domain/redact";
 import type { EventSink, PilotEvent } from "./domain/events";
 import type { JsonObject } from "./domain/json";
 import type { Plan } from "./domain/plan";
@@ -48,6 +50,8 @@ export interface PilotlightOptions {
   holder?: LeaseHolder;
   /** Released by `close()` (the store and target the host opened for this library). */
   onClose?: () => Promise<void>;
+  /** Where the host keeps state (store, state backend, reports), for status and reports. */
+  locations?: Locations;
 }
 
 /** Common options of operations that start runs. */
@@ -106,6 +110,8 @@ export interface Pilotlight {
   readonly target: TargetInfo;
   readonly store: RunStore;
   readonly clock: Clock;
+  /** The resolved store, state backend, reports and project folders, when the host said. */
+  readonly locations: Locations | undefined;
   /** Any registered runbook, by kind: gather, decide, plan, then (unless a dry run) run. */
   run(kind: RunKind, req: RunRequest & object, leaseKind?: string): Promise<Run | PlanPreview>;
   failover(req: RunRequest & { force?: boolean; critical?: boolean; recoveryPoint?: string; before?: string | number; acceptDataLoss?: boolean; outageSince?: string | number; prepare?: boolean }): Promise<Run | PlanPreview>;
@@ -218,7 +224,7 @@ export function createPilotlight(options: PilotlightOptions): Pilotlight {
 
   const emit = (code: PilotEvent["code"], message: string, data?: JsonObject, level: PilotEvent["level"] = "info") => {
     try {
-      sink({ time: clock.now(), level, code, message, ...(data === undefined ? {} : { data }) });
+      sink(redactDeep({ time: clock.now(), level, code, message, ...(data === undefined ? {} : { data }) }));
     } catch {
       // A host's sink never breaks an operation.
     }
@@ -312,6 +318,7 @@ export function createPilotlight(options: PilotlightOptions): Pilotlight {
     target,
     store,
     clock,
+    locations: options.locations,
     run,
     failover: (req) => run("failover", req),
     failback: (req) => run("failback", req),

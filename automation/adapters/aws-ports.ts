@@ -4,6 +4,7 @@ import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
+import { resolveStateBackend } from "../config/locations";
 import type { Config } from "../config/schema";
 import { PilotlightError } from "../domain/errors";
 import type { Clock } from "../ports/clock";
@@ -58,10 +59,9 @@ export async function requireAwsCredentials(): Promise<void> {
 
 /** A self-managed backend URL with relative `file://` paths made absolute (and created). */
 export function resolveBackendUrl(url: string, baseDir: string): string {
-  if (!url.startsWith("file://")) return url;
-  const dir = resolve(baseDir, url.slice("file://".length));
-  mkdirSync(dir, { recursive: true });
-  return `file://${dir}`;
+  const resolved = resolveStateBackend(url, baseDir);
+  if (resolved.startsWith("file://")) mkdirSync(resolved.slice("file://".length), { recursive: true });
+  return resolved;
 }
 
 /**

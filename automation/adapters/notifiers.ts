@@ -1,5 +1,6 @@
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import type { Notification, Notifier } from "../ports/notifier";
+import { redactText } from "../domain/redact";
 import { toAwsError } from "./aws-errors";
 
 /** Publishes to an SNS topic (its region is the ARN's). */
@@ -32,14 +33,35 @@ export class WebhookNotifier implements Notifier {
   ) {}
 
   async notify(n: Notification): Promise<void> {
-    const res = await this.fetchFn(this.url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ text: `*${n.subject}*\n${n.body}` }),
-      signal: AbortSignal.timeout(10_000),
-    });
-    if (!res.ok) throw new Error(`webhook answered ${res.status}`);
+    let res: Response;
+    try {
+      res = await this.fetchFn(this.url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ text: `*${n.subject}*\n${n.body}` }),
+        signal: AbortSignal.timeout(10_000),
+      });
+    } catch (error) {
+      // fetch names the URL in some errors ("Failed to parse URL from …"): the whole URL is the
+      // secret (Slack's token is its path), so only the error's kind and the host are kept.
+      throw new Error(`webhook ${hostOf(this.url)} did not answer: ${redactText(describe(error), [this.url])}`);
+    }
+    if (!res.ok) throw new Error(`webhook ${hostOf(this.url)} answered ${res.status}`);
   }
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return "(unparsable URL)";
+  }
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = (error as { cause?: unknown }).cause;
+  return cause instanceof Error ? `${error.message} (${cause.message})` : error.message;
 }
 
 /** Sends to every notifier; fails only if all of them failed. */

@@ -1,4 +1,5 @@
 import type { Argv } from "yargs";
+import { secretsOfEnv, secretsOfUrl } from "../domain/redact";
 import type { OpenedPilotlight, OpenOptions } from "../targets/open";
 import type { Output, Renderer } from "./render";
 
@@ -29,6 +30,8 @@ export interface GlobalArgs {
 /** Per-invocation state shared by the command modules. */
 export interface CliContext {
   io: CliIo;
+  /** Secret values the CLI's output is scrubbed of; commands add the configuration's own. */
+  secrets: string[];
   renderer(args: GlobalArgs): Renderer;
   /** Sets the process's exit code. */
   setExit(code: number): void;
@@ -47,6 +50,9 @@ export async function withLibrary<T>(ctx: CliContext, args: GlobalArgs, fn: (lib
     command: ctx.command,
     onEvent: renderer.event,
   });
+  // The configuration names the webhook variable and may hold a store URL with a password.
+  const webhookEnv = lib.config.notifications.webhookUrlEnv;
+  ctx.secrets.push(...secretsOfEnv(ctx.io.env, webhookEnv === undefined ? [] : [webhookEnv]), ...secretsOfUrl(lib.config.store.url));
   try {
     return await fn(lib, renderer);
   } finally {

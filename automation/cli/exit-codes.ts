@@ -15,7 +15,10 @@ export const EXIT = {
   user: 3,
   /** AWS or Pulumi answered with an error. */
   aws: 4,
-  /** pilotlight or its host failed (store, bug). */
+  /**
+   * pilotlight or its host failed: the run store is unavailable (`store.unavailable`,
+   * `lease.expired`, with a hint; the run stays resumable) or a bug (`internal`).
+   */
   system: 5,
   /** Interrupted (SIGINT/SIGTERM); cleanup ran; resume the run to continue. */
   interrupted: 130,

@@ -44,7 +44,10 @@ export function buildParser(ctx: CliContext): Argv<GlobalArgs> {
     .alias("help", "h")
     .version(false)
     .wrap(Math.min(110, process.stdout.columns ?? 100))
-    .epilog("Exit codes: 0 completed, 1 run failed, 2 usage, 3 refused or bad input, 4 AWS/Pulumi error, 5 internal, 130 interrupted.") as Argv<GlobalArgs>;
+    .epilog(
+      "Exit codes: 0 completed, 1 run failed, 2 usage, 3 refused or bad input, 4 AWS/Pulumi error, " +
+        "5 run store unavailable or internal, 130 interrupted.",
+    ) as Argv<GlobalArgs>;
   for (const mod of COMMANDS) y = register(y, mod, ctx);
   return y;
 }

@@ -1,3 +1,4 @@
+import { redactText, secretsOfEnv } from "../domain/redact";
 import type { CliContext, CliIo, GlobalArgs } from "./context";
 import { EXIT, exitCodeOfError } from "./exit-codes";
 import { buildParser } from "./parser";
@@ -7,11 +8,18 @@ import { Renderer } from "./render";
  * Runs the CLI on `args` and resolves with the exit code. Never throws, never exits: `main.ts`
  * owns the process. No stack trace reaches the user for an expected error.
  */
-export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
+export async function runCli(args: readonly string[], rawIo: CliIo): Promise<number> {
+  // Everything the CLI writes passes one redaction: URLs lose their passwords and secret
+  // parameters, and the environment's secret values (passphrase, AWS keys, webhook URL, a store
+  // URL's password) never reach a terminal or a log, stack traces included.
+  const secrets = secretsOfEnv(rawIo.env);
+  const redacting = (out: CliIo["stdout"]): CliIo["stdout"] => ({ write: (text) => out.write(redactText(text, secrets)) });
+  const io: CliIo = { ...rawIo, stdout: redacting(rawIo.stdout), stderr: redacting(rawIo.stderr) };
   let exit: number = EXIT.ok;
   let renderer: Renderer | undefined;
   const ctx: CliContext = {
     io,
+    secrets,
     renderer: (a: GlobalArgs) => (renderer ??= new Renderer(a.json === true ? "json" : io.isTTY ? "tty" : "plain", io.stdout, io.stderr)),
     setExit: (code) => {
       exit = code;

@@ -1,6 +1,6 @@
 import { validate as validateCron } from "node-cron";
 import { z } from "zod";
-import { parseDuration } from "../domain/objectives";
+import { MAX_DURATION_TEXT, parseDuration, readDuration } from "../domain/objectives";
 
 /**
  * pilotlight's own settings (Pulumi stack config stays in `Pulumi.<stack>.yaml`). Every field
@@ -8,30 +8,60 @@ import { parseDuration } from "../domain/objectives";
  * report lists every problem with its fix.
  */
 
+/**
+ * A string field whose message tells a missing value ("is required") from a value of the wrong
+ * type ("must be a string such as …"): `region: 5` is there, just not a string.
+ */
+const text = (what: string, example: string) =>
+  z.string({
+    error: (issue) =>
+      issue.input === undefined
+        ? `${what} is required, e.g. ${example}`
+        : `${what} must be a string such as ${example}`,
+  });
+
+/** The message of a missing or mistyped section: what it holds, as an example. */
+const section = (what: string, example: string) => (issue: { code: string; input?: unknown }) =>
+  issue.code !== "invalid_type"
+    ? undefined
+    : issue.input === undefined
+      ? `missing; write ${what}: ${example}`
+      : `must be a mapping; write ${what}: ${example}`;
+
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 const region = (what: string) =>
-  z.string({ error: `${what} region is required, e.g. us-east-1` }).regex(REGION, { error: `${what} region must be an AWS region such as us-east-1 or eu-west-2` });
+  text(`${what} region`, "us-east-1").regex(REGION, {
+    error: `${what} region must be an AWS region such as us-east-1 or eu-west-2`,
+  });
+
+const DURATION_PROBLEMS = {
+  syntax: (t: string, ex: string) => `"${t}" is not a duration; write a number and a unit (ms, s, m, h, d), e.g. ${ex}`,
+  "not-positive": (t: string, ex: string) => `"${t}" must be positive, e.g. ${ex}`,
+  "too-long": (t: string, ex: string) => `"${t}" is too long: durations are at most ${MAX_DURATION_TEXT}, e.g. ${ex}`,
+} as const;
 
 const duration = (example: string) =>
   z
     .string({ error: `expected a duration such as ${example}` })
-    .transform((text, ctx) => {
-      const ms = parseDuration(text);
-      if (ms === undefined) {
-        ctx.addIssue({ code: "custom", message: `"${text}" is not a duration; write a number and a unit (ms, s, m, h, d), e.g. ${example}` });
+    .transform((t, ctx) => {
+      const reading = readDuration(t);
+      if (!reading.ok) {
+        ctx.addIssue({ code: "custom", message: DURATION_PROBLEMS[reading.problem](t, example) });
         return z.NEVER;
       }
-      return ms;
+      return reading.ms;
     });
 
-const name = (what: string) =>
-  z
-    .string({ error: `${what} is required` })
+const name = (what: string, example: string) =>
+  text(what, example)
     .min(1, { error: `${what} must not be empty` })
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: `${what} may hold letters, digits, '.', '_' and '-' only` });
 
 /** Tag-safe, stack-safe environment names. */
 const ENV_NAME = /^[a-z][a-z0-9-]{0,30}$/;
+const ENV_NAME_RULE =
+  "environment names are lower-case kebab-case: a letter, then letters, digits or '-', at most 31 characters " +
+  "(e.g. prod, eu-prod)";
 
 const cronExpr = z.string({ error: "expected a cron expression such as '0 3 * * *'" }).refine(
   (expr) => isValidCron(expr),
@@ -74,21 +104,29 @@ const customCheck = z
 const environment = z
   .object({
     primary: z
-      .object({
-        region: region("primary"),
-        stack: name("primary.stack").default("primary"),
-        vault: name("primary.vault"),
-        clusterId: name("primary.clusterId"),
-      })
+      .object(
+        {
+          region: region("primary"),
+          stack: name("primary.stack", "primary").default("primary"),
+          vault: name("primary.vault", "pilotlight-prod-primary"),
+          clusterId: name("primary.clusterId", "app-prod"),
+        },
+        { error: section("primary", "{ region: us-east-1, vault: …, clusterId: … }") },
+      )
       .strict(),
     dr: z
-      .object({
-        region: region("DR"),
-        stack: name("dr.stack").default("dr"),
-        vault: name("dr.vault"),
-      })
+      .object(
+        {
+          region: region("DR"),
+          stack: name("dr.stack", "dr").default("dr"),
+          vault: name("dr.vault", "pilotlight-prod-dr"),
+        },
+        { error: section("dr", "{ region: us-west-2, vault: … }") },
+      )
       .strict(),
-    objectives: z.object({ rto: duration("4h"), rpo: duration("1h") }).strict(),
+    objectives: z
+      .object({ rto: duration("4h"), rpo: duration("1h") }, { error: section("objectives", "{ rto: 4h, rpo: 1h }") })
+      .strict(),
     dns: z
       .object({
         zoneId: z.string({ error: "dns.zoneId is required (the Route 53 hosted zone id)" }).regex(/^Z[A-Z0-9]+$/, { error: "a Route 53 hosted zone id looks like Z0123456789ABCDEFGHIJ" }),
@@ -147,27 +185,28 @@ const environment = z
 export const configSchema = z
   .object({
     /** Folder holding `Pulumi.yaml`; relative to the config file. */
-    projectDir: z.string().min(1).default("."),
+    projectDir: text("projectDir", "infra-project")
+      .min(1, { error: "projectDir must not be empty; \".\" is the file's folder" })
+      .default("."),
     /** Pulumi state backend: `file://<dir>` (default, in the project) or `s3://bucket/prefix?region=…`. */
-    stateBackend: z
-      .string()
+    stateBackend: text("stateBackend", "file://.pilotlight/state")
       .regex(/^(file|s3|gs|azblob):\/\/.+/, { error: "stateBackend must be file://<folder> or s3://bucket/prefix (self-managed state)" })
       .default("file://.pilotlight/state"),
     /** Pulumi secrets provider: `passphrase` (PULUMI_CONFIG_PASSPHRASE[_FILE] from the environment) or `awskms://…`. */
-    secretsProvider: z
-      .string()
+    secretsProvider: text("secretsProvider", "passphrase")
       .regex(/^(passphrase|awskms:\/\/.+|default)$/, { error: "secretsProvider must be passphrase or awskms://<key>" })
       .default("passphrase"),
     store: z
       .object({
-        url: z
-          .string()
+        url: text("store.url", "pglite://.pilotlight/runs")
           .regex(/^(pglite:\/\/.+|memory:\/\/|postgres(ql)?:\/\/.+)$/, { error: "store.url must be pglite://<folder>, memory:// or postgres://user@host/db" })
           .default("pglite://.pilotlight/runs"),
       })
       .strict()
       .default({ url: "pglite://.pilotlight/runs" }),
-    reportsDir: z.string().min(1).default(".pilotlight/reports"),
+    reportsDir: text("reportsDir", ".pilotlight/reports")
+      .min(1, { error: "reportsDir must not be empty" })
+      .default(".pilotlight/reports"),
     notifications: z
       .object({
         snsTopicArn: z
@@ -180,8 +219,15 @@ export const configSchema = z
       .strict()
       .default({}),
     environments: z
-      .record(z.string().regex(ENV_NAME, { error: "environment names are lower-case kebab-case, at most 31 characters" }), environment, {
-        error: "environments must map names to environment settings",
+      .record(z.string().regex(ENV_NAME), environment, {
+        // A bad name is reported with the naming rule (the record's own message only when
+        // `environments` is not a mapping at all).
+        error: (issue) =>
+          issue.code === "invalid_key"
+            ? `${ENV_NAME_RULE}; rename it`
+            : issue.code === "invalid_type"
+              ? "environments must map names to environment settings, e.g. environments: { prod: { primary: … } }"
+              : undefined,
       })
       .refine((envs) => Object.keys(envs).length > 0, { error: "declare at least one environment under environments:" }),
   })

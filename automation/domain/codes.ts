@@ -27,6 +27,16 @@ export const CODES = {
   "lease.taken-over": { kind: "event", summary: "A stale lease of a dead holder was taken over." },
   "lease.held": { kind: "error", summary: "Another live run holds the target's lease." },
   "lease.lost": { kind: "error", summary: "The lease was taken by another holder; this process stopped writing." },
+  "lease.renewal-failed": {
+    kind: "event",
+    summary: "A renewal of the lease failed (the store did not answer); the next heartbeat retries.",
+  },
+  "lease.expired": {
+    kind: "error",
+    summary:
+      "The lease expired without a renewal (the store did not answer); this process stopped the run, " +
+      "which stays resumable.",
+  },
   "lease.released": { kind: "event", summary: "The target's lease was released." },
   // Input and state
   "config.invalid": { kind: "error", summary: "The configuration has one or more problems." },
@@ -36,7 +46,11 @@ export const CODES = {
   "run.not-found": { kind: "error", summary: "No run with that id exists in the run store." },
   "run.not-resumable": { kind: "error", summary: "The run is completed or of a kind this build cannot run." },
   "environment.unknown": { kind: "error", summary: "No environment of that name in the configuration." },
-  "store.unavailable": { kind: "error", summary: "The run store could not be opened or queried." },
+  "store.unavailable": {
+    kind: "error",
+    summary:
+      "The run store could not be opened or did not answer (stopped, frozen, timed out, unreachable); not a bug.",
+  },
   "store.migration-failed": { kind: "error", summary: "The run store schema could not be migrated." },
   "internal": { kind: "error", summary: "An unexpected failure inside pilotlight (a bug)." },
   // Waiting and AWS

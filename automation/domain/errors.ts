@@ -1,5 +1,6 @@
 import type { ErrorCode } from "./codes";
 import type { JsonObject } from "./json";
+import { redactDeep, redactText } from "./redact";
 
 /**
  * Where an error comes from; only the CLI maps it to an exit code.
@@ -56,16 +57,20 @@ export interface ErrorInfo {
   details?: JsonObject;
 }
 
-/** Converts any thrown value to an {@link ErrorInfo}; unknown errors become `internal`/`system`. */
+/**
+ * Converts any thrown value to an {@link ErrorInfo}; unknown errors become `internal`/`system`.
+ * URLs are redacted: the info is journaled, reported and shown (a driver's message may carry a
+ * connection URL with its password).
+ */
 export function toErrorInfo(error: unknown): ErrorInfo {
   if (isPilotlightError(error)) {
-    const info: ErrorInfo = { code: error.code, source: error.source, message: error.message };
-    if (error.hint !== undefined) info.hint = error.hint;
-    if (error.details !== undefined) info.details = error.details;
+    const info: ErrorInfo = { code: error.code, source: error.source, message: redactText(error.message) };
+    if (error.hint !== undefined) info.hint = redactText(error.hint);
+    if (error.details !== undefined) info.details = redactDeep(error.details);
     return info;
   }
   const message = error instanceof Error ? error.message : String(error);
-  return { code: "internal", source: "system", message };
+  return { code: "internal", source: "system", message: redactText(message) };
 }
 
 /** Rebuilds a throwable error from a persisted {@link ErrorInfo}. */

@@ -1,7 +1,8 @@
 import type { Code } from "../domain/codes";
-import { PilotlightError, toErrorInfo } from "../domain/errors";
+import { isPilotlightError, PilotlightError, toErrorInfo } from "../domain/errors";
 import type { EventLevel, EventSink, PilotEvent } from "../domain/events";
 import type { Json, JsonObject } from "../domain/json";
+import { redactDeep, redactText } from "../domain/redact";
 import { assertValidPlan, type Plan } from "../domain/plan";
 import {
   createRun,
@@ -188,6 +189,8 @@ class Execution {
   private readonly heartbeatCtl = new AbortController();
   private aborted = false;
   private halted = false;
+  /** Until when this process may act: the lease's expiry as last written by this process. */
+  private leaseExpiresAt: number;
 
   constructor(
     private readonly options: EngineOptions,
@@ -195,12 +198,15 @@ class Execution {
     private readonly run: Run,
     private readonly lease: Lease,
     private readonly handlers: StepHandlers,
-  ) {}
+  ) {
+    this.leaseExpiresAt = lease.expiresAt;
+  }
 
   emit(level: EventLevel, code: Code, message: string, data?: JsonObject, stepId?: string): void {
-    const event: PilotEvent = { time: this.options.clock.now(), level, runId: this.run.id, code, message };
+    // Events are journaled and shown: a URL in a handler's message must not carry its password.
+    const event: PilotEvent = { time: this.options.clock.now(), level, runId: this.run.id, code, message: redactText(message) };
     if (stepId !== undefined) event.stepId = stepId;
-    if (data !== undefined) event.data = data;
+    if (data !== undefined) event.data = redactDeep(data);
     this.events.push(event);
     try {
       this.options.sink?.(event);
@@ -235,12 +241,13 @@ class Execution {
     if (signal?.aborted) onAbort();
     signal?.addEventListener("abort", onAbort, { once: true });
     const heartbeat = this.heartbeat();
+    const watchdog = this.watchLeaseExpiry();
     try {
       await this.schedule(signal);
     } finally {
       signal?.removeEventListener("abort", onAbort);
       this.heartbeatCtl.abort();
-      await heartbeat;
+      await Promise.all([heartbeat, watchdog]);
     }
     if (this.fatal !== undefined) throw this.fatal;
 
@@ -442,9 +449,57 @@ class Execution {
 
   private fail(error: unknown): void {
     if (this.fatal !== undefined) return;
-    this.fatal = error;
+    this.fatal = this.withResumeHint(error);
     this.fatalCtl.abort(error);
     this.heartbeatCtl.abort();
+  }
+
+  /**
+   * Fencing by time: once the lease's expiry passes without a renewal, another process may take
+   * it over and start acting, so this one stops at that moment — running steps are aborted, no
+   * step starts, nothing more is journaled — whether or not the store answers. The run stays
+   * `InProgress` in the store, for `resume`.
+   */
+  private async watchLeaseExpiry(): Promise<void> {
+    const { clock } = this.options;
+    const signal = this.heartbeatCtl.signal;
+    while (!signal.aborted) {
+      try {
+        await clock.sleep(this.leaseExpiresAt - clock.now(), signal);
+      } catch {
+        return;
+      }
+      if (signal.aborted) return;
+      if (clock.now() < this.leaseExpiresAt) continue;
+      const expired = new Date(this.leaseExpiresAt).toISOString();
+      const { id, target } = this.run;
+      const data = { expiresAt: this.leaseExpiresAt };
+      const what = `the lease on ${target} expired at ${expired}`;
+      this.emit("error", "lease.expired", `${what} without a renewal; run ${id} stopped`, data);
+      const message = `${what}: the run store did not renew it, so this process stopped run ${id}`;
+      this.fail(
+        new PilotlightError("lease.expired", message, {
+          source: "system",
+          hint:
+            `check the run store (\`pilotlight status\`), then \`pilotlight resume ${id}\`: ` +
+            "completed steps are kept and in-flight work is re-attached",
+          details: { runId: id, target, expiresAt: this.leaseExpiresAt },
+        }),
+      );
+      return;
+    }
+  }
+
+  /** A store failure says which run it stopped and how to continue it. */
+  private withResumeHint(error: unknown): unknown {
+    if (!isPilotlightError(error) || error.code !== "store.unavailable") return error;
+    const id = this.run.id;
+    return new PilotlightError("store.unavailable", `${error.message} (run ${id} stopped: it could not be journaled)`, {
+      source: error.source,
+      hint: `once the store answers: \`pilotlight resume ${id}\` (completed steps kept, in-flight work re-attached)`,
+      details: { ...error.details, runId: this.run.id },
+      cause: error,
+    });
   }
 
   private async heartbeat(): Promise<void> {
@@ -457,13 +512,20 @@ class Execution {
         return;
       }
       let held: boolean;
+      const now = clock.now();
       try {
-        held = await clock.track(store.renewLease(this.lease, clock.now(), this.ttl));
+        held = await clock.track(store.renewLease(this.lease, now, this.ttl));
       } catch (error) {
-        // A blip of the store: the next beat retries; writes are fenced if the lease is lost meanwhile.
-        this.emit("warn", "lease.lost", `could not renew the lease: ${error instanceof Error ? error.message : String(error)}`);
+        // A blip of the store: the next beat retries. If no renewal succeeds before the lease
+        // expires, the watchdog stops the run (another process may take the lease over then).
+        const expires = new Date(this.leaseExpiresAt).toISOString();
+        const reason = error instanceof Error ? error.message : String(error);
+        this.emit("warn", "lease.renewal-failed", `could not renew the lease (it expires ${expires}): ${reason}`, {
+          expiresAt: this.leaseExpiresAt,
+        });
         continue;
       }
+      if (held) this.leaseExpiresAt = Math.max(this.leaseExpiresAt, now + this.ttl);
       if (!held) {
         this.fail(
           new PilotlightError("lease.lost", `the lease on ${this.run.target} was taken over; this process stopped run ${this.run.id}`, {

@@ -1,3 +1,4 @@
+import type { Locations } from "../config/locations";
 import type { JsonObject } from "../domain/json";
 import { formatDuration } from "../domain/objectives";
 import type { Run } from "../domain/run";
@@ -36,9 +37,10 @@ const verdict = (achieved: number | undefined, target: number) => (achieved === 
 /**
  * The report of a run, in Markdown (people) and JSON (machines): targets against achieved RTO and
  * RPO (from the recovery point and from the data itself), phase durations, the step timeline and
- * facts such as the recovery point used. Replaces the seeds' hand-filled templates.
+ * facts such as the recovery point used. Replaces the seeds' hand-filled templates. With
+ * `locations`, the report names the run store, state backend and reports folder the run used.
  */
-export function buildRunReport(run: Run, targets: ReportTargets, title: string): ReportFiles & { summary: JsonObject } {
+export function buildRunReport(run: Run, targets: ReportTargets, title: string, locations?: Locations): ReportFiles & { summary: JsonObject } {
   const f = figuresOf(run);
   const facts = (run.spec["facts"] ?? {}) as JsonObject;
   const lines: string[] = [];
@@ -63,6 +65,9 @@ export function buildRunReport(run: Run, targets: ReportTargets, title: string):
   }
   lines.push("");
   if (run.phase !== "Completed") lines.push(`Resume with \`pilotlight resume ${run.id}\`.`, "");
+  if (locations !== undefined) {
+    lines.push(`Run store \`${locations.store}\`, state backend \`${locations.stateBackend}\`, reports in \`${locations.reportsDir}\`.`, "");
+  }
   const summary: JsonObject = {
     runId: run.id,
     kind: run.kind,
@@ -70,6 +75,7 @@ export function buildRunReport(run: Run, targets: ReportTargets, title: string):
     targets: { rtoMs: targets.rtoMs, rpoMs: targets.rpoMs },
     achieved: JSON.parse(JSON.stringify({ rtoMs: f.rtoMs, rpoMs: f.rpoMs, rpoDataMs: f.rpoDataMs })) as JsonObject,
     phases: f.phases,
+    ...(locations === undefined ? {} : { locations: { ...locations } }),
   };
   const json = JSON.stringify({ summary, run }, null, 2);
   return { markdown: lines.join("\n"), json, html: buildHtmlReport(run, targets, title, f), summary };

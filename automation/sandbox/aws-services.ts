@@ -432,7 +432,11 @@ export class SandboxSqlAccess extends SandboxService implements SqlAccess {
         }
         return c;
       })();
-    cluster("ExecuteStatement");
+    try {
+      cluster("ExecuteStatement");
+    } catch (error) {
+      throw toAwsError(error, "ExecuteStatement", at.clusterArn);
+    }
     const run = async <R extends Record<string, unknown>>(q: { query: (t: string, p?: unknown[]) => Promise<{ rows: unknown[]; affectedRows?: number }> }, text: string, params: readonly unknown[] | undefined, journal: JournalEntry[]) => {
       let res;
       try {

@@ -111,6 +111,8 @@ export class SandboxCluster {
   async session<T>(fn: (db: PGlite) => Promise<T>): Promise<T> {
     const db = await this.db();
     return this.exclusive(async () => {
+      // A new session: nothing an earlier one SET survives; the database's defaults apply.
+      await db.query("DISCARD ALL");
       await db.query(`SET SESSION default_transaction_read_only = ${this.state.readOnly ? "on" : "off"}`);
       const result = await fn(db);
       return result;

@@ -1,4 +1,4 @@
-import { PilotlightError } from "../domain/errors";
+import { isPilotlightError, PilotlightError } from "../domain/errors";
 import type { SqlClient } from "./sql";
 
 /**
@@ -92,6 +92,8 @@ export async function migrate(sql: SqlClient): Promise<number[]> {
       return applied;
     });
   } catch (error) {
+    // A store that does not answer is not a failed migration: say what it is.
+    if (isPilotlightError(error) && error.code === "store.unavailable") throw error;
     throw new PilotlightError("store.migration-failed", `could not migrate the run store: ${error instanceof Error ? error.message : String(error)}`, {
       source: "system",
       hint: "check that the store URL points to a PostgreSQL database you may create tables in",

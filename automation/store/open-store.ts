@@ -1,8 +1,9 @@
-import { resolve } from "node:path";
 import { mkdirSync } from "node:fs";
+import { resolveStoreUrl } from "../config/locations";
 import { PilotlightError } from "../domain/errors";
+import { redactText, redactUrl, secretsOfUrl } from "../domain/redact";
 import { PgRunStore } from "./pg-run-store";
-import { PgPoolSql } from "./pg-sql";
+import { PgPoolSql, type PgTimeouts } from "./pg-sql";
 import { PgliteSql } from "./pglite-sql";
 import type { SqlClient } from "./sql";
 
@@ -12,26 +13,38 @@ import type { SqlClient } from "./sql";
  * - `memory://`: embedded PGlite in memory (tests, dry runs);
  * - `postgres://…` / `postgresql://…`: a PostgreSQL server (shared; carries leases across hosts).
  */
-export async function openSql(url: string, baseDir = process.cwd()): Promise<SqlClient> {
+export async function openSql(
+  url: string,
+  baseDir = process.cwd(),
+  timeouts?: Partial<PgTimeouts>,
+): Promise<SqlClient> {
   try {
     if (url === "memory://") {
       return await PgliteSql.open();
     }
     if (url.startsWith("pglite://")) {
-      const dir = resolve(baseDir, url.slice("pglite://".length));
+      const dir = resolveStoreUrl(url, baseDir).slice("pglite://".length);
       mkdirSync(dir, { recursive: true });
       return await PgliteSql.open(dir);
     }
     if (url.startsWith("postgres://") || url.startsWith("postgresql://")) {
-      const sql = await PgPoolSql.open(url);
-      await sql.query("SELECT 1");
+      const sql = await PgPoolSql.open(url, timeouts === undefined ? {} : { timeouts });
+      try {
+        await sql.query("SELECT 1");
+      } catch (error) {
+        await sql.close().catch(() => undefined);
+        throw error;
+      }
       return sql;
     }
   } catch (error) {
-    throw new PilotlightError("store.unavailable", `cannot open the run store at ${redactUrl(url)}: ${error instanceof Error ? error.message : String(error)}`, {
+    // No `cause`: a driver's error may hold the URL itself (an invalid URL's `input`).
+    // A driver's message may also name a secret parameter's value (the file of `sslkey=…`).
+    const reason = redactText(error instanceof Error ? error.message : String(error), secretsOfUrl(url));
+    throw new PilotlightError("store.unavailable", `cannot open the run store at ${redactUrl(url)}: ${reason}`, {
       source: "system",
       hint: "check `store.url` in the configuration (or PILOTLIGHT_STORE_URL) and that the database is reachable",
-      cause: error,
+      details: { store: redactUrl(url), reason },
     });
   }
   throw new PilotlightError("config.invalid", `store URL ${redactUrl(url)} has an unknown scheme`, {
@@ -40,18 +53,16 @@ export async function openSql(url: string, baseDir = process.cwd()): Promise<Sql
   });
 }
 
-/** Opens and migrates the run store at `url`. */
-export async function openRunStore(url: string, baseDir?: string): Promise<PgRunStore> {
-  const sql = await openSql(url, baseDir);
+/**
+ * Opens and migrates the run store at `url`. `timeouts` bound a PostgreSQL server's connections
+ * and statements (defaults: `DEFAULT_PG_TIMEOUTS` of pg-sql.ts).
+ */
+export async function openRunStore(url: string, baseDir?: string, timeouts?: Partial<PgTimeouts>): Promise<PgRunStore> {
+  const sql = await openSql(url, baseDir, timeouts);
   try {
     return await PgRunStore.open(sql);
   } catch (error) {
     await sql.close().catch(() => undefined);
     throw error;
   }
-}
-
-/** Removes a password from a connection URL so that it can be shown. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z]+:\/\/[^:/@]+):[^@]*@/i, "$1:***@");
 }

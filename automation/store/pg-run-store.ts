@@ -4,6 +4,7 @@ import type { JsonObject } from "../domain/json";
 import type { Run } from "../domain/run";
 import type { Lease, LeaseAttempt, LeaseHolder, RunFilter, RunStore } from "../ports/run-store";
 import { migrate } from "./migrations";
+import { FaultMappingSql } from "./store-faults";
 import type { SqlClient } from "./sql";
 
 interface LeaseRow extends Record<string, unknown> {
@@ -42,10 +43,14 @@ function leaseLost(lease: Lease, runId: string): PilotlightError {
 export class PgRunStore implements RunStore {
   private constructor(private readonly sql: SqlClient) {}
 
-  /** Migrates the schema and returns a store over `sql` (which the store then owns). */
+  /**
+   * Migrates the schema and returns a store over `sql` (which the store then owns). Failures of
+   * the database to serve become `store.unavailable` ({@link FaultMappingSql}).
+   */
   static async open(sql: SqlClient): Promise<PgRunStore> {
-    await migrate(sql);
-    return new PgRunStore(sql);
+    const guarded = new FaultMappingSql(sql);
+    await migrate(guarded);
+    return new PgRunStore(guarded);
   }
 
   async acquireLease(req: {

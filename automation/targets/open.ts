@@ -2,6 +2,8 @@ import { resolve } from "node:path";
 import { FileReports } from "../adapters/file-reports";
 import { SystemClock } from "../adapters/system-clock";
 import { loadConfig, validateConfig } from "../config/load";
+import { resolveLocations } from "../config/locations";
+import { redactUrl } from "../domain/redact";
 import { SANDBOX_CONFIG } from "../config/sandbox-default";
 import type { Config } from "../config/schema";
 import type { DrillKit } from "../drill-kit";
@@ -28,6 +30,8 @@ export interface OpenOptions {
   onEvent?: EventSink;
   kit?: DrillKit;
   runbooks?: AnyRunbook[];
+  /** An open run store to use (embedding, tests); the library then neither opens nor closes one. */
+  store?: RunStore;
   /** Sandbox only: the world's folder, and options for a new world. */
   world?: Partial<Omit<SandboxTargetOptions, "envName" | "environment" | "reports" | "command">>;
 }
@@ -41,9 +45,9 @@ export type OpenedPilotlight = Pilotlight & { readonly sandbox?: SandboxTarget; 
  * them to the library, which knows neither. `close()` releases them.
  */
 export async function openPilotlight(o: OpenOptions): Promise<OpenedPilotlight> {
-  const { config, baseDir } = configOf(o);
+  const { config, baseDir, file } = configOf(o);
   if (!o.sandbox) {
-    const store = await openRunStore(config.store.url, baseDir);
+    const store = o.store ?? (await openRunStore(config.store.url, baseDir));
     const clock = new SystemClock();
     const reports = new FileReports(resolve(baseDir, config.reportsDir));
     const target: TargetInfo = { kind: "real", id: "real", simulated: false };
@@ -61,7 +65,10 @@ export async function openPilotlight(o: OpenOptions): Promise<OpenedPilotlight> 
         const { createAwsPorts } = require("../adapters/aws-ports") as typeof import("../adapters/aws-ports");
         return createAwsPorts({ config, baseDir, clock, reports, env: o.env, envName });
       },
-      onClose: () => store.close(),
+      onClose: async () => {
+        if (o.store === undefined) await store.close();
+      },
+      locations: resolveLocations(config, baseDir, file),
     });
     return Object.assign(lib, { baseDir });
   }
@@ -81,11 +88,12 @@ export async function openPilotlight(o: OpenOptions): Promise<OpenedPilotlight> 
     command: o.command,
   });
   let store: RunStore;
+  const shared = o.env["PILOTLIGHT_STORE_URL"];
+  const storeUrl = shared !== undefined && shared !== "" ? shared : SandboxTarget.storeUrl(folder);
   try {
     // Runs of a world live with it (a reset takes them) unless a shared store is named; runs in
     // a shared store are scoped by the world's id either way.
-    const shared = o.env["PILOTLIGHT_STORE_URL"];
-    store = await openRunStore(shared !== undefined && shared !== "" ? shared : SandboxTarget.storeUrl(folder), baseDir);
+    store = o.store ?? (await openRunStore(storeUrl, baseDir));
   } catch (error) {
     await world.close();
     throw error;
@@ -101,14 +109,15 @@ export async function openPilotlight(o: OpenOptions): Promise<OpenedPilotlight> 
     ...(o.runbooks === undefined ? {} : { runbooks: o.runbooks }),
     ...(o.onEvent === undefined ? {} : { onEvent: o.onEvent }),
     onClose: async () => {
-      await store.close();
+      if (o.store === undefined) await store.close();
       await world.close();
     },
+    locations: { ...resolveLocations({ ...config, reportsDir: SandboxTarget.reportsDir(folder) }, baseDir, file), store: redactUrl(storeUrl), stateBackend: `sandbox world ${folder}` },
   });
   return Object.assign(lib, { sandbox: world, baseDir });
 }
 
-function configOf(o: OpenOptions): { config: Config; baseDir: string } {
+function configOf(o: OpenOptions): { config: Config; baseDir: string; file?: string } {
   const named = o.configFile !== undefined || o.env["PILOTLIGHT_CONFIG"] !== undefined;
   if (o.sandbox && !named) return { config: validateConfig(SANDBOX_CONFIG, "the sandbox's default configuration"), baseDir: o.cwd };
   const loaded = loadConfig({ ...(o.configFile === undefined ? {} : { file: o.configFile }), cwd: o.cwd, env: o.env });
@@ -124,5 +133,5 @@ function configOf(o: OpenOptions): { config: Config; baseDir: string } {
       hint: "give the sandbox a configuration with one environment, or use its default (no --config)",
     });
   }
-  return { config: loaded.config, baseDir: loaded.baseDir };
+  return { config: loaded.config, baseDir: loaded.baseDir, ...(loaded.file === undefined ? {} : { file: loaded.file }) };
 }

@@ -5,7 +5,7 @@ import { PgliteSql } from "../../automation/store/pglite-sql";
 import { VirtualClock } from "../../automation/adapters/virtual-clock";
 import type { Config } from "../../automation/config/schema";
 import { DrillScheduler, clockCron, occurrencesBetween, type Cron } from "../../drills/scheduler";
-import { HOUR, MIN, libraryOn, newSession } from "../support/sandbox-harness";
+import { HOUR, MIN, openWorld } from "../support/world";
 
 /** A cron driven by the test: `fire(kind, at)` triggers every scheduler's task of that drill. */
 class HandCron implements Cron {
@@ -55,15 +55,15 @@ describe("drill scheduler and sweeper (sandbox)", function () {
   });
 
   it("three scheduler processes on one store run each scheduled drill exactly once, without overlap", async function () {
-    const { session, reportsDir } = newSession(51);
-    await session.bootstrap(3);
-    await session.advance(HOUR - (session.clock.now() % HOUR) + 50 * MIN);
+    const w = await openWorld();
+    const session = { clock: w.target.clock };
+    await w.target.world.advance(HOUR - (session.clock.now() % HOUR) + 50 * MIN);
     const schedulers: DrillScheduler[] = [];
     const events: PilotEvent[] = [];
     const crons: HandCron[] = [];
     try {
       for (let i = 0; i < 3; i++) {
-        const { lib } = await libraryOn(session, store, reportsDir);
+        const lib = w.another(store);
         const cron = new HandCron();
         crons.push(cron);
         const s = new DrillScheduler({ lib, config: lib.config, store, cron, clock: session.clock, sink: (e) => events.push(e), holder: { host: "h", pid: 100 + i, instance: `s${i}` } });
@@ -84,18 +84,18 @@ describe("drill scheduler and sweeper (sandbox)", function () {
       expect(drills.every((r) => r.phase === "Completed")).to.equal(true);
       expect(events.filter((e) => e.code === "step.failed")).to.deep.equal([]);
       // No drill stack is left behind.
-      expect((await session.sandbox.stacks.list()).filter((s) => s.startsWith("drill-"))).to.deep.equal([]);
+      expect((await w.target.stacks.list()).filter((s) => s.startsWith("drill-"))).to.deep.equal([]);
     } finally {
       for (const s of schedulers) await s.stop();
-      await session.close();
+      await w.close();
     }
   });
 
   it("skips an occurrence while the previous run of that drill is still running in the process", async function () {
-    const { session, reportsDir } = newSession(52);
-    await session.bootstrap(2);
-    await session.advance(HOUR - (session.clock.now() % HOUR) + 50 * MIN);
-    const { lib } = await libraryOn(session, store, reportsDir);
+    const w = await openWorld();
+    const session = { clock: w.target.clock };
+    await w.target.world.advance(HOUR - (session.clock.now() % HOUR) + 50 * MIN);
+    const lib = w.another(store);
     const events: PilotEvent[] = [];
     const cron = new HandCron();
     const s = new DrillScheduler({ lib, config: lib.config, store, cron, clock: session.clock, sink: (e) => events.push(e) });
@@ -111,17 +111,17 @@ describe("drill scheduler and sweeper (sandbox)", function () {
       await first;
       const runs = (await store.listRuns({ kind: "restore-drill", limit: 100 })).filter((r) => r.spec["env"] === "sandbox");
       expect(runs[0]!.phase).to.be.oneOf(["Interrupted", "Completed"]);
-      expect((await session.sandbox.stacks.list()).filter((x) => x.startsWith("drill-"))).to.deep.equal([]);
+      expect((await w.target.stacks.list()).filter((x) => x.startsWith("drill-"))).to.deep.equal([]);
     } finally {
-      await session.close();
+      await w.close();
     }
   });
 
   it("logs occurrences missed while no scheduler ran; with catchUp, two restarting schedulers run the newest once", async function () {
     const own = await PgRunStore.open(await PgliteSql.open());
-    const { session, reportsDir } = newSession(54);
-    await session.bootstrap(2);
-    const { lib } = await libraryOn(session, own, reportsDir);
+    const w = await openWorld();
+    const session = { clock: w.target.clock };
+    const lib = w.another(own);
     try {
       const env = lib.config.environments["sandbox"]!;
       const only = (catchUp: boolean): Config => ({
@@ -157,40 +157,40 @@ describe("drill scheduler and sweeper (sandbox)", function () {
       for (const s of [first, noCatchUp, a, b]) await s.stop();
     } finally {
       await lib.close();
-      await session.close();
+      await w.close();
       await own.close();
     }
   });
 
   it("the sweeper removes expired, tagged drill clusters and snapshots in both regions and leaves untagged and forensic ones alone", async function () {
-    const { session, reportsDir } = newSession(53);
-    await session.bootstrap(1);
-    const { lib } = await libraryOn(session, store, reportsDir);
+    const w = await openWorld();
     try {
-      const world = session.sandbox.world;
-      const past = new Date(session.clock.now() - HOUR).toISOString();
-      await world.createCluster("pl-drill-leftover", "us-west-2", { "managed-by": "pilotlight", "pilotlight:expires-at": past });
-      await world.createCluster("pl-drill-fresh", "us-west-2", { "managed-by": "pilotlight", "pilotlight:expires-at": new Date(session.clock.now() + HOUR).toISOString() });
-      await world.createCluster("someone-elses", "us-west-2", { "pilotlight:expires-at": past });
-      await world.createCluster("pl-drill-evidence", "us-west-2", { "managed-by": "pilotlight", "pilotlight:expires-at": past, "pilotlight:forensics": "run-1" });
-      const snapshot = (id: string, region: string, tags: Record<string, string>) =>
-        world.snapshots.set(`arn:aws:rds:${region}:1:cluster-snapshot:${id}`, { id, arn: `arn:aws:rds:${region}:1:cluster-snapshot:${id}`, region, status: "available", clusterId: "x", createdAt: 0, tags, readyAt: 0 });
+      const world = w.target.world;
+      const past = new Date(world.now() - HOUR).toISOString();
+      const cluster = (id: string, tags: Record<string, string>) => world.createCluster({ id, region: "us-west-2", tags, source: { kind: "empty" }, engineVersion: "16.4", readyInMs: 0 });
+      cluster("pl-drill-leftover", { "managed-by": "pilotlight", "pilotlight:expires-at": past });
+      cluster("pl-drill-fresh", { "managed-by": "pilotlight", "pilotlight:expires-at": new Date(world.now() + HOUR).toISOString() });
+      cluster("someone-elses", { "pilotlight:expires-at": past });
+      cluster("pl-drill-evidence", { "managed-by": "pilotlight", "pilotlight:expires-at": past, "pilotlight:forensics": "run-1" });
+      const snapshot = (id: string, region: string, tags: Record<string, string>) => {
+        const arn = `arn:aws:rds:${region}:000000000000:cluster-snapshot:${id}`;
+        world.s.snapshots[arn] = { id, arn, region, status: "available", clusterId: "x", createdAt: 0, tags, readyAt: 0, engineVersion: "16.4" };
+      };
       snapshot("pl-drill-snap", "us-west-2", { "managed-by": "pilotlight", "pilotlight:expires-at": past });
       snapshot("pl-drill-home", "us-east-1", { "managed-by": "pilotlight", "pilotlight:expires-at": past });
       snapshot("their-snap", "us-east-1", { "pilotlight:expires-at": past });
       snapshot("pl-failback-keep", "us-east-1", { "managed-by": "pilotlight" });
-      const report = await lib.sweep({});
+      const report = await w.lib.sweep({});
       expect(report.deletedClusters).to.deep.equal(["pl-drill-leftover"]);
       expect(report.deletedSnapshots).to.deep.equal(["pl-drill-snap", "pl-drill-home"]);
-      expect([...world.snapshots.values()].map((x) => x.id).sort()).to.deep.equal(["pl-failback-keep", "their-snap"]);
+      expect(Object.values(world.s.snapshots).map((x) => x.id).sort()).to.deep.equal(["pl-failback-keep", "their-snap"]);
       expect(report.keptUntagged).to.deep.equal(["someone-elses", "their-snap"]);
       expect(report.keptForensics).to.deep.equal(["pl-drill-evidence"]);
       expect(world.cluster("pl-drill-leftover")).to.equal(undefined);
       expect(world.cluster("pl-drill-fresh")).to.not.equal(undefined);
       expect(world.cluster("someone-elses")).to.not.equal(undefined);
     } finally {
-      await lib.close();
-      await session.close();
+      await w.close();
     }
   });
 });

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import type { Run, RunPhase } from "../../automation/domain/run";
 import type { RunbookPorts } from "../../automation/runbooks/ports";
 import { sweep } from "../../drills/sweeper";
-import { SANDBOX } from "../support/sandbox-harness";
+import { SANDBOX } from "../support/world";
 
 const NOW = Date.UTC(2026, 2, 10, 12);
 const HOUR = 3_600_000;
@@ -40,7 +40,7 @@ describe("sweeper (drill stacks)", function () {
     });
     // SANDBOX.drills.ttl is 6 h.
     const runs = [run("running", "InProgress", NOW - 10 * HOUR), run("dead", "InProgress", NOW - 7 * HOUR), run("fresh", "Completed", NOW - HOUR), run("expired", "Failed", NOW - 7 * HOUR)];
-    const report = await sweep(ports, SANDBOX, { now: NOW, signal: new AbortController().signal, drillRuns: runs, leaseLive: async (r) => r.id === "running" });
+    const report = await sweep(ports, SANDBOX, { now: NOW, signal: new AbortController().signal, drillRuns: runs, leaseLive: async (r) => r.id === "running", dryRun: false });
     expect(destroyed).to.deep.equal(["drill-dead", "drill-expired", "drill-unknown-expired", "drill-unknown-no-outputs"]);
     expect(report.destroyedStacks).to.deep.equal(destroyed);
   });

@@ -15,6 +15,8 @@ export class SimulatedCrash extends Error {
  */
 export class CrashingStore implements RunStore {
   writes = 0;
+  /** When true, lease renewals fail as if the store did not answer (everything else works). */
+  failRenewals = false;
   private dead = false;
 
   constructor(
@@ -48,6 +50,7 @@ export class CrashingStore implements RunStore {
   }
   async renewLease(lease: Lease, now: number, ttlMs: number) {
     this.alive();
+    if (this.failRenewals) throw new Error("connect ECONNREFUSED 127.0.0.1:5432");
     return this.inner.renewLease(lease, now, ttlMs);
   }
   async releaseLease(lease: Lease) {

@@ -1,6 +1,8 @@
+import { PilotlightError } from "../../domain/errors";
 import type { Argv } from "yargs";
 import { isPreview, type PlanPreview } from "../../library";
 import type { Run } from "../../domain/run";
+import { restoreTimeArgument } from "../arguments";
 import { withLibrary, type CliContext, type CommandModule, type GlobalArgs } from "../context";
 import { exitCodeOfPhase } from "../exit-codes";
 import { describeRun, type Renderer } from "../render";
@@ -48,9 +50,17 @@ export const failoverCommand: CommandModule = {
     safety(y)
       .option("force", { type: "boolean", default: false, describe: "fail over even though the primary answers as healthy (the traffic gate moves clients)" })
       .option("critical", { type: "boolean", default: false, describe: "business impact is critical: skip the wait/prepare thresholds" })
-      .option("outage-since", { type: "string", describe: "when the outage began: ISO 8601 or a duration before now (--outage-since=-50m)" })
+      .option("outage-since", {
+        type: "string",
+        describe: "when the outage began: ISO 8601 or a duration before now (--outage-since=-50m)",
+        coerce: restoreTimeArgument("outage-since"),
+      })
       .option("recovery-point", { type: "string", describe: "restore this recovery point ARN instead of the newest" })
-      .option("before", { type: "string", describe: "restore the newest recovery point created before this time (ISO 8601 or --before=-2h)" })
+      .option("before", {
+        type: "string",
+        describe: "restore the newest recovery point created before this time (ISO 8601 or --before=-2h)",
+        coerce: restoreTimeArgument("before"),
+      })
       .option("accept-data-loss", { type: "boolean", default: false, describe: "proceed even if the recovery point is older than the RPO target" })
       .option("prepare", { type: "boolean", default: false, describe: "restore and check DR now, move no traffic (the seeds' prepare window); a later failover only switches" })
       .option("abandon", { type: "string", describe: "undo a failed (or prepared) failover RUN: withdraw DR, destroy its stack; a new failover may then start" })
@@ -72,6 +82,7 @@ export const failoverCommand: CommandModule = {
         acceptDataLoss: args["acceptDataLoss"] === true,
         prepare: args["prepare"] === true,
         ...(args["recoveryPoint"] === undefined ? {} : { recoveryPoint: String(args["recoveryPoint"]) }),
+        // Checked by the parser, resolved by the library against its clock (virtual on the sandbox).
         ...(args["before"] === undefined ? {} : { before: String(args["before"]) }),
         ...(args["outageSince"] === undefined ? {} : { outageSince: String(args["outageSince"]) }),
       });
@@ -99,9 +110,12 @@ export const restoreCommand: CommandModule = {
   describe: "Recover from data corruption: point-in-time restore into a new cluster, compare, cut over, keep the damaged one",
   builder: (y) =>
     safety(y)
-      .option("to", { type: "string", describe: "the time to restore to: ISO 8601, a duration before now (--to=-45m), or latest (a lost cluster)" })
+      .option("to", {
+        type: "string",
+        describe: "the time to restore to: ISO 8601, a duration before now (--to=-45m), or latest (a lost cluster)",
+        coerce: restoreTimeArgument("to", { latest: true }),
+      })
       .option("abandon", { type: "string", describe: "undo a restore RUN that did not cut over: drop its candidate, lift the fence" })
-      .check((a) => (a["to"] === undefined && a["abandon"] === undefined ? "restore needs --to TIME (or --abandon RUN)" : true))
       .conflicts("to", "abandon")
       .example("$0 restore --env prod --to 2026-01-19T13:00:00Z", "restore the state of 13:00 UTC")
       .example("$0 restore --sandbox --to=-45m --yes", "rehearse: restore to 45 minutes ago")
@@ -112,6 +126,7 @@ export const restoreCommand: CommandModule = {
         finish(ctx, r, await lib.abandon({ ...common(ctx, args), run: args["abandon"] }));
         return;
       }
+      if (args["to"] === undefined) throw new PilotlightError("config.invalid", "restore needs --to TIME (or --abandon RUN)", { source: "user", hint: "e.g. --to 2026-01-19T13:00:00Z or --to=-45m" });
       finish(ctx, r, await lib.restore({ ...common(ctx, args), to: String(args["to"]) }));
     }),
 };

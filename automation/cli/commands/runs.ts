@@ -1,7 +1,7 @@
 import { RUN_KINDS, RUN_PHASES, type RunKind, type RunPhase } from "../../domain/run";
-import { PilotlightError } from "../../domain/errors";
 import { formatDuration } from "../../domain/objectives";
 import { sparkline, type Trend } from "../../domain/trends";
+import { integerArgument } from "../arguments";
 import { withLibrary, type CommandModule } from "../context";
 import { describeRun } from "../render";
 
@@ -13,7 +13,12 @@ const listCommand: CommandModule = {
     y
       .option("kind", { choices: RUN_KINDS, describe: "only runs of this kind" })
       .option("phase", { choices: RUN_PHASES, describe: "only runs in this phase" })
-      .option("limit", { type: "number", default: 20, describe: "at most this many runs" })
+      .option("limit", {
+        type: "string",
+        default: "20",
+        describe: "at most this many runs (1–1000)",
+        coerce: integerArgument("limit", { min: 1, max: 1000, example: 20 }),
+      })
       .example("$0 runs list --kind restore-drill", "the last nightly drills") as never,
   handler: async (ctx, args) =>
     withLibrary(ctx, args, async (lib, r) => {
@@ -59,12 +64,16 @@ const trendsCommand: CommandModule = {
   builder: (y) =>
     y
       .option("kind", { choices: RUN_KINDS, describe: "only runs of this kind" })
-      .option("days", { type: "number", default: 90, describe: "look back this many days" })
+      .option("days", {
+        type: "string",
+        default: "90",
+        describe: "look back this many days (1–3650)",
+        coerce: integerArgument("days", { min: 1, max: 3650, example: 30 }),
+      })
       .example("$0 runs trends --kind restore-drill --days 30", "how the nightly drills did this month") as never,
   handler: async (ctx, args) =>
     withLibrary(ctx, args, async (lib, r) => {
       const days = args["days"] as number;
-      if (!Number.isFinite(days) || days <= 0) throw new PilotlightError("config.invalid", `--days ${String(args["days"])} must be a positive number of days`, { source: "user" });
       const trends = await lib.runs.trends({ env: args.env, kind: args["kind"] as RunKind | undefined, days });
       r.result({ trends }, trends.length === 0 ? `no finished runs in the last ${days} days` : trends.map(describeTrend).join("\n\n"));
     }),

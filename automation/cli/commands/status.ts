@@ -1,10 +1,21 @@
 import { formatDuration } from "../../domain/objectives";
+import type { Locations } from "../../config/locations";
 import { withLibrary, type CommandModule } from "../context";
+
+/** Where this invocation keeps its state: an operator checks it before trusting a status. */
+function describeLocations(l: Locations): string {
+  return [
+    `configuration: ${l.configFile ?? "(built in)"}; relative paths from ${l.baseDir}`,
+    `run store: ${l.store}`,
+    `state backend: ${l.stateBackend}`,
+    `reports: ${l.reportsDir}`,
+  ].join("\n");
+}
 
 /** `status`: per environment, regions, objectives, active run and the last run of each kind. */
 export const statusCommand: CommandModule = {
   command: "status",
-  describe: "Show each environment: regions, RTO/RPO targets, the run holding it, the last run of each kind",
+  describe: "Show where state is kept (store, state backend, reports) and each environment's regions, targets, runs",
   builder: (y) => y.example("$0 status --sandbox", "status of the simulated region pair") as never,
   handler: async (ctx, args) =>
     withLibrary(ctx, args, async (lib, r) => {
@@ -33,6 +44,6 @@ export const statusCommand: CommandModule = {
           return lines.join("\n");
         })
         .join("\n");
-      r.result({ environments: status }, human);
+      r.result({ environments: status, ...(lib.locations === undefined ? {} : { locations: lib.locations }) }, lib.locations === undefined ? human : `${describeLocations(lib.locations)}\n${human}`);
     }),
 };

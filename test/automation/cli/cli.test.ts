@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { VirtualClock } from "../../../automation/adapters/virtual-clock";
@@ -7,11 +7,14 @@ import { runCli } from "../../../automation/cli/run-cli";
 import type { CliIo } from "../../../automation/cli/context";
 import { SANDBOX_CONFIG } from "../../../automation/config/sandbox-default";
 import { Engine } from "../../../automation/engine/engine";
-import { environmentTarget, type Runbook } from "../../../automation/library";
-import { createPilotlight } from "../../../drills/index";
+import { environmentLease } from "../../../automation/library";
+import type { AnyRunbook } from "../../../automation/runbooks/runbook";
+import { SANDBOX_FOLDER } from "../../../automation/targets/open";
+import { openPilotlight } from "../../../drills/index";
 import { PgRunStore } from "../../../automation/store/pg-run-store";
 import { PgliteSql } from "../../../automation/store/pglite-sql";
 import { HOLDER_A, T0 } from "../../support/engine-harness";
+import { FRESH, fixture } from "../../support/world";
 
 interface Captured {
   code: number;
@@ -29,11 +32,15 @@ describe("CLI", function () {
   after(async function () {
     await store.close();
   });
-  beforeEach(function () {
+  beforeEach(async function () {
+    this.timeout(300_000);
     cwd = mkdtempSync(join(tmpdir(), "pilotlight-cli-"));
+    // A sandbox world with history, copied from the fixture (`--sandbox` commands act on it).
+    mkdirSync(join(cwd, SANDBOX_FOLDER), { recursive: true });
+    cpSync(await fixture(FRESH), join(cwd, SANDBOX_FOLDER), { recursive: true });
   });
 
-  async function cli(args: string, extra: { runbooks?: Runbook[]; signal?: AbortSignal; env?: NodeJS.ProcessEnv } = {}): Promise<Captured> {
+  async function cli(args: string, extra: { runbooks?: AnyRunbook[]; signal?: AbortSignal; env?: NodeJS.ProcessEnv } = {}): Promise<Captured> {
     let stdout = "";
     let stderr = "";
     const io: CliIo = {
@@ -43,7 +50,7 @@ describe("CLI", function () {
       env: extra.env ?? {},
       cwd,
       signal: extra.signal ?? new AbortController().signal,
-      createPilotlight: (options) => createPilotlight({ ...options, store, runbooks: extra.runbooks }),
+      openPilotlight: (options) => openPilotlight({ ...options, store, ...(extra.runbooks === undefined ? {} : { runbooks: extra.runbooks }) }),
     };
     const code = await runCli(args.split(" ").filter((a) => a.length > 0), io);
     return { code, stdout, stderr };
@@ -126,7 +133,7 @@ describe("CLI", function () {
     const body = JSON.parse(c.stdout);
     expect(body.environments[0]).to.deep.include({ name: "sandbox", primaryRegion: "us-east-1", drRegion: "us-west-2" });
     // Live facts: where the name points, the DR stack, the newest DR copy.
-    expect(body.environments[0].live).to.deep.include({ drStack: "absent", servedBy: "primary", primaryHealth: "healthy" });
+    expect(body.environments[0].live).to.deep.include({ drStack: "absent", servedBy: "primary", primaryHealth: "healthy", pinnedToDr: false, drPublished: false });
     expect(body.environments[0].live.newestRecoveryPoint.ageMs).to.be.a("number");
   });
 
@@ -150,7 +157,7 @@ describe("CLI", function () {
     const handlers = { check: async () => void calls.push("check"), report: async () => void calls.push("report") };
     const first = await engine.start({
       kind: "posture-check",
-      target: environmentTarget("sandbox"),
+      target: environmentLease({ kind: "real", id: "real", simulated: false }, "sandbox"),
       spec: { env: "sandbox" },
       plan: { steps: [{ id: "check", title: "check", dependsOn: [], timeoutMs: 1000 }, { id: "report", title: "report", dependsOn: ["check"], timeoutMs: 1000, cleanup: true }] },
       handlers,
@@ -159,7 +166,8 @@ describe("CLI", function () {
     clock.dispose();
     expect(first.phase).to.equal("Interrupted");
     calls.length = 0;
-    const c = await cli("resume posture-interrupted --sandbox --json", { runbooks: [{ kind: "posture-check", handlers: () => handlers }] });
+    const posture: AnyRunbook = { kind: "posture-check", request: () => ({}), gather: async () => ({}), decide: () => ({ warnings: [] }), plan: () => ({ steps: [] }), handlers: () => handlers };
+    const c = await cli("resume posture-interrupted --sandbox --json", { runbooks: [posture] });
     expect(c.code, c.stderr).to.equal(0);
     expect(JSON.parse(c.stdout).run.phase).to.equal("Completed");
     expect(calls).to.deep.equal(["check", "report"]);
@@ -184,7 +192,7 @@ describe("CLI", function () {
     expect(trends.map((t) => [t.env, t.kind])).to.deep.equal([["sandbox", "posture-check"]]);
     expect(trends[0]!.points.map((p) => p.runId)).to.include(JSON.parse(drillRun.stdout).run.id);
     const bad = await cli("runs trends --sandbox --days 0");
-    expect(bad.code).to.equal(3);
+    expect(bad.code).to.equal(2);
     expect(bad.stderr).to.contain("--days");
   });
 });

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { applyEnvOverrides, loadConfig, validateConfig } from "../../../automation/config/load";
@@ -54,11 +54,60 @@ describe("configuration", function () {
     expect(problemsOf(() => validateConfig({ environments: {} }))).to.deep.equal(["environments: declare at least one environment under environments:"]);
     const problems = problemsOf(() => validateConfig({ environments: { prod: { primary: { region: "us-east-1" } } } }));
     expect(problems).to.include.members([
-      "environments.prod.primary.vault: primary.vault is required",
-      "environments.prod.primary.clusterId: primary.clusterId is required",
+      "environments.prod.primary.vault: primary.vault is required, e.g. pilotlight-prod-primary",
+      "environments.prod.primary.clusterId: primary.clusterId is required, e.g. app-prod",
+      "environments.prod.dr: missing; write dr: { region: us-west-2, vault: … }",
+      "environments.prod.objectives: missing; write objectives: { rto: 4h, rpo: 1h }",
     ]);
     expect(problems.some((p) => p.startsWith("environments.prod.dr:"))).to.equal(true);
     expect(problems.some((p) => p.startsWith("environments.prod.objectives:"))).to.equal(true);
+  });
+
+  describe("messages say what is wrong", function () {
+    const only = (mutate: (raw: Record<string, any>) => void): string[] => {
+      const raw = valid();
+      mutate(raw);
+      return problemsOf(() => validateConfig(raw));
+    };
+
+    it("a zero duration must be positive (it is a duration)", function () {
+      expect(only((r) => (r["environments"]["sandbox"]["objectives"]["rto"] = "0s"))).to.deep.equal([
+        'environments.sandbox.objectives.rto: "0s" must be positive, e.g. 4h',
+      ]);
+    });
+
+    it("an absurd duration is refused with the maximum", function () {
+      const absurd = "99999999999999999999d";
+      const problems = only((r) => (r["environments"]["sandbox"]["decision"] = { prepareBelow: absurd }));
+      expect(problems).to.have.length(1);
+      expect(problems[0]).to.match(/^environments\.sandbox\.decision\.prepareBelow: .* at most 365d/);
+      expect(only((r) => (r["environments"]["sandbox"]["drills"] = { ttl: "366d" }))[0]).to.contain("at most 365d");
+      const year = valid();
+      year["environments"]["sandbox"]["objectives"] = { rto: "365d", rpo: "1h" };
+      expect(validateConfig(year).environments["sandbox"]!.objectives.rto).to.equal(365 * 86_400_000);
+    });
+
+    it("a value of the wrong type says so; a missing one is required", function () {
+      expect(only((r) => (r["environments"]["sandbox"]["primary"]["region"] = 5))).to.deep.equal([
+        "environments.sandbox.primary.region: primary region must be a string such as us-east-1",
+      ]);
+      expect(only((r) => delete r["environments"]["sandbox"]["primary"]["region"])).to.deep.equal([
+        "environments.sandbox.primary.region: primary region is required, e.g. us-east-1",
+      ]);
+      expect(only((r) => (r["store"] = { url: 5 }))[0]).to.contain("store.url must be a string such as pglite://");
+    });
+
+    it("a hostile environment name gets the naming rule, quoted", function () {
+      const problems = only((r) => {
+        r["environments"]["prod; rm -rf /\n"] = r["environments"]["sandbox"];
+      });
+      expect(problems).to.have.length(1);
+      expect(problems[0]).to.match(/^environments\["prod; rm -rf \/\\n"\]: /);
+      expect(problems[0]).to.contain("environment names are lower-case kebab-case");
+      expect(problems[0]).to.contain("e.g. prod");
+      const notMapping = problemsOf(() => validateConfig({ environments: [] }));
+      expect(notMapping[0]).to.contain("must map names to environment settings");
+    });
   });
 
   describe("loading", function () {
@@ -88,6 +137,21 @@ describe("configuration", function () {
       expect(loaded.config.store.url).to.equal("postgres://u@h/db");
     });
 
+    it("refuses a file over 1 MiB at once, without parsing it, and anything but a regular file", function () {
+      // Broken YAML: parsing it would report a syntax error instead of the size.
+      writeFileSync(join(dir, "pilotlight.yaml"), "environments: [\n" + "#".repeat(1024 * 1024));
+      try {
+        loadConfig({ cwd: dir, env: {} });
+        expect.fail("expected an error");
+      } catch (error) {
+        expect(isPilotlightError(error) && error.code).to.equal("config.invalid");
+        expect((error as Error).message).to.contain("refused unread");
+        expect(isPilotlightError(error) && error.details).to.deep.include({ maxBytes: 1024 * 1024 });
+      }
+      mkdirSync(join(dir, "folder.yaml"));
+      expect(() => loadConfig({ cwd: dir, env: { PILOTLIGHT_CONFIG: "folder.yaml" } })).to.throw(/not a regular file/);
+    });
+
     it("names the line of a YAML syntax error", function () {
       writeFileSync(join(dir, "pilotlight.yaml"), "environments:\n  prod: [\n");
       try {
@@ -99,10 +163,56 @@ describe("configuration", function () {
       }
     });
 
+    describe("each environment override changes exactly what it names", function () {
+      // Every top-level setting differs from its default, so a default filled in by an override
+      // would show as a change.
+      const file = () => ({
+        ...valid(),
+        projectDir: "stacks",
+        stateBackend: "s3://team-state/pilotlight?region=eu-central-1",
+        secretsProvider: "awskms://alias/pilotlight",
+        store: { url: "postgres://pilotlight@db.internal/runs" },
+        reportsDir: "out/reports",
+        notifications: { webhookUrlEnv: "PILOTLIGHT_WEBHOOK_URL" },
+      });
+      const store = "postgres://other@db2.internal/runs";
+      const backend = "s3://other-state/p?region=us-west-2";
+      const overrides: Array<[string, string, (c: Record<string, any>) => void]> = [
+        ["PILOTLIGHT_STORE_URL", store, (c) => (c["store"] = { url: store })],
+        ["PILOTLIGHT_STATE_BACKEND", backend, (c) => (c["stateBackend"] = backend)],
+        ["PILOTLIGHT_REPORTS_DIR", "/srv/reports", (c) => (c["reportsDir"] = "/srv/reports")],
+      ];
+      for (const [name, value, apply] of overrides) {
+        it(`${name} alone keeps every other setting of the file`, function () {
+          writeFileSync(join(dir, "pilotlight.yaml"), JSON.stringify(file()));
+          const loaded = loadConfig({ cwd: dir, env: { [name]: value } })!;
+          const expected = file();
+          apply(expected);
+          expect(loaded.config).to.deep.equal(validateConfig(expected));
+        });
+      }
+
+      it("PILOTLIGHT_CONFIG names the file and changes nothing in it", function () {
+        writeFileSync(join(dir, "other.yaml"), JSON.stringify(file()));
+        const loaded = loadConfig({ cwd: dir, env: { PILOTLIGHT_CONFIG: "other.yaml" } })!;
+        expect(loaded.file).to.equal(join(dir, "other.yaml"));
+        expect(loaded.config).to.deep.equal(validateConfig(file()));
+      });
+
+      it("all three together change those three and nothing else", function () {
+        writeFileSync(join(dir, "pilotlight.yaml"), JSON.stringify(file()));
+        const env = Object.fromEntries(overrides.map(([n, v]) => [n, v]));
+        const expected = file();
+        for (const [, , apply] of overrides) apply(expected);
+        expect(loadConfig({ cwd: dir, env })!.config).to.deep.equal(validateConfig(expected));
+      });
+    });
+
     it("validates environment overrides with the same messages", function () {
       const config = validateConfig(SANDBOX_CONFIG);
       const problems = problemsOf(() => applyEnvOverrides(config, { PILOTLIGHT_STATE_BACKEND: "ftp://x" }));
-      expect(problems[0]).to.match(/^stateBackend \(from the environment\): stateBackend must be file:\/\//);
+      expect(problems[0]).to.match(/^stateBackend \(from the environment, PILOTLIGHT_STATE_BACKEND\): /);
+      expect(problems[0]).to.contain("stateBackend must be file://");
     });
   });
 });

@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { formatDuration, parseDuration } from "../../../automation/domain/objectives";
+import { formatDuration, parseDuration, readDuration } from "../../../automation/domain/objectives";
+import { readIsoTime, readRestoreTime } from "../../../automation/domain/time";
 import { findPlanProblems } from "../../../automation/domain/plan";
 import { decideTerminalPhase, prepareResume, createRun, type Step, type StepState } from "../../../automation/domain/run";
 
@@ -17,8 +18,27 @@ describe("domain", function () {
       ["15", undefined],
       ["1h30m", undefined],
       ["-1h", undefined],
+      ["365d", 365 * 86_400_000],
+      ["366d", undefined],
+      ["99999999999999999999d", undefined],
     ];
     for (const [text, ms] of cases) it(`${text} → ${ms}`, () => expect(parseDuration(text)).to.equal(ms));
+    it("readDuration says which problem a text has", function () {
+      expect(readDuration("0s")).to.deep.equal({ ok: false, problem: "not-positive" });
+      expect(readDuration("99999999999999999999d")).to.deep.equal({ ok: false, problem: "too-long" });
+      expect(readDuration("soon")).to.deep.equal({ ok: false, problem: "syntax" });
+      expect(readDuration("2h", 3_600_000)).to.deep.equal({ ok: false, problem: "too-long" });
+    });
+    it("reads ISO 8601 times only, and restore times with bounds", function () {
+      expect(readIsoTime("2026-01-19T13:00:00Z")).to.equal(Date.UTC(2026, 0, 19, 13));
+      expect(readIsoTime("2026-01-19 13:00+01:00")).to.equal(Date.UTC(2026, 0, 19, 12));
+      for (const bad of ["1", "Jan 2", "not a time", "2026-13-45T99:00:00Z", ""]) {
+        expect(readIsoTime(bad), bad).to.equal(undefined);
+      }
+      expect(readRestoreTime("-45m", 3_600_000)).to.deep.equal({ ok: true, ms: 900_000 });
+      expect(readRestoreTime("-99999999999999999999d", 0)).to.deep.include({ ok: false });
+      expect(readRestoreTime("-0m", 0)).to.deep.equal({ ok: false, problem: "must lie before now" });
+    });
     it("formats compactly", function () {
       expect([42_000, 1_025_000, 10_920_000, 450].map(formatDuration)).to.deep.equal(["42s", "17m 05s", "3h 02m", "450ms"]);
     });

@@ -7,6 +7,8 @@ import { PgliteSql } from "../../../automation/store/pglite-sql";
 import { CrashingStore, SimulatedCrash } from "../../support/crashing-store";
 import { HOLDER_B, MINUTE, T0, codes, makeEngine, sampleHandlers, samplePlan } from "../../support/engine-harness";
 import { FakeRestores } from "../../support/fake-restores";
+import { FailingSql } from "../../support/failing-sql";
+import type { StepContext } from "../../../automation/engine/step-context";
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {
   try {
@@ -148,7 +150,9 @@ describe("Engine", function () {
       const t = nextTarget();
       const { engine } = makeEngine(crashing, clock, { ids: ["mid-wait"] });
       const error = await rejection(engine.start({ kind: "failover", target: t, spec: {}, plan: samplePlan(), handlers: sampleHandlers(svc) }));
-      expect(error).to.be.instanceOf(SimulatedCrash);
+      // Its store gone, the dying process cannot renew its lease: it stops at the lease's expiry
+      // (fencing by time) instead of waiting out the restore.
+      expect(isPilotlightError(error) && error.code, String(error)).to.equal("lease.expired");
       const stored = (await store.loadRun("mid-wait"))!;
       expect(step(stored, "restore").state).to.equal("Running");
       expect(step(stored, "restore").external).to.include({ kind: "restore-job", id: "job-1" });
@@ -361,6 +365,95 @@ describe("Engine", function () {
       expect(run.phase).to.equal("PartiallyFailed");
       expect(step(run, "deploy-app").error).to.include({ code: "internal", source: "system", message: "boom" });
       expect(step(run, "switch").state).to.equal("Succeeded");
+    });
+  });
+
+  describe("store faults", function () {
+    // One test opens an embedded PostgreSQL of its own: slow on a busy machine.
+    this.timeout(120_000);
+    it("stops when its lease expires unrenewed: steps aborted, none started, the run resumable", async function () {
+      const t = nextTarget();
+      const svc = new FakeRestores(clock, 30 * MINUTE);
+      const flaky = new CrashingStore(store);
+      const pollTimes: number[] = [];
+      let renewalsFailFrom = 0;
+      svc.onPoll = (n) => {
+        pollTimes.push(clock.now());
+        // Two minutes into the restore the store stops renewing (it still takes journal writes:
+        // fencing must not wait for one to fail).
+        if (n === 2) {
+          flaky.failRenewals = true;
+          renewalsFailFrom = clock.now();
+        }
+      };
+      const { engine, events } = makeEngine(flaky, clock, { ids: ["expiring"] });
+      const handlers = sampleHandlers(svc);
+      const started = engine.start({ kind: "failover", target: t, spec: {}, plan: samplePlan(), handlers });
+      const error = await rejection(started);
+      const stoppedAt = clock.now();
+      expect(isPilotlightError(error) && error.code, String(error)).to.equal("lease.expired");
+      expect(isPilotlightError(error) && error.source).to.equal("system");
+      expect(isPilotlightError(error) && error.hint).to.contain("resume expiring");
+
+      // The last renewal succeeded before the failures began: the lease ran out within one TTL.
+      const expiredAt = events.find((e) => e.code === "lease.expired")!.data!["expiresAt"] as number;
+      expect(expiredAt).to.be.at.most(renewalsFailFrom + 60_000);
+      expect(stoppedAt).to.equal(expiredAt);
+      expect(codes(events)).to.include("lease.renewal-failed");
+      // Nothing acted after the expiry: the restore stopped polling, no step started.
+      expect(Math.max(...pollTimes)).to.be.at.most(expiredAt);
+      expect(events.filter((e) => e.code === "step.started" && e.time > expiredAt)).to.deep.equal([]);
+      const stored = (await store.loadRun("expiring"))!;
+      expect(stored.phase).to.equal("InProgress");
+      expect(step(stored, "restore").state).to.equal("Running");
+      expect(step(stored, "validate").state).to.equal("Pending");
+
+      // The store answers again: another process resumes and re-attaches to the same restore.
+      const { engine: next } = makeEngine(store, clock);
+      const resumed = await next.resume("expiring", sampleHandlers(svc));
+      expect(resumed.phase).to.equal("Completed");
+      expect(svc.starts).to.equal(1);
+    });
+
+    it("a stopped store ends the run as store.unavailable (not internal) naming the run; resume", async function () {
+      const sql = new FailingSql(await PgliteSql.open());
+      const failing = await PgRunStore.open(sql);
+      try {
+        const calls: string[] = [];
+        const handlers = {
+          first: async () => void calls.push("first"),
+          second: async (ctx: StepContext) => {
+            calls.push("second");
+            if (calls.filter((c) => c === "second").length === 1) sql.stop();
+            await ctx.recordExternal({ kind: "job", id: "job-1" });
+          },
+          third: async () => void calls.push("third"),
+        };
+        const plan = {
+          steps: [
+            { id: "first", title: "first", dependsOn: [], timeoutMs: MINUTE },
+            { id: "second", title: "second", dependsOn: ["first"], timeoutMs: MINUTE },
+            { id: "third", title: "third", dependsOn: ["second"], timeoutMs: MINUTE },
+          ],
+        };
+        const { engine } = makeEngine(failing, clock, { ids: ["store-stopped"] });
+        const target = nextTarget();
+        const error = await rejection(engine.start({ kind: "failover", target, spec: {}, plan, handlers }));
+        expect(isPilotlightError(error) && error.code, String(error)).to.equal("store.unavailable");
+        expect(isPilotlightError(error) && error.source).to.equal("system");
+        expect(isPilotlightError(error) && error.details).to.deep.include({ runId: "store-stopped" });
+        expect(isPilotlightError(error) && error.hint).to.contain("pilotlight resume store-stopped");
+        expect(calls).to.deep.equal(["first", "second"]);
+
+        sql.start();
+        await clock.advance(2 * MINUTE);
+        const { engine: next } = makeEngine(failing, clock);
+        const run = await next.resume("store-stopped", handlers);
+        expect(run.phase).to.equal("Completed");
+        expect(calls).to.deep.equal(["first", "second", "second", "third"]);
+      } finally {
+        await failing.close();
+      }
     });
   });
 

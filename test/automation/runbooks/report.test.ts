@@ -30,6 +30,13 @@ describe("run reports", function () {
     expect(r.html).to.contain('<td class="ok">met</td>').and.contain('<td class="bad">MISSED</td>');
   });
 
+  it("names the run store, state backend and reports folder when given them", function () {
+    const locations = { baseDir: "/srv/pl", store: "postgres://pl@db/runs", stateBackend: "s3://state/pl", reportsDir: "/srv/pl/reports", projectDir: "/srv/pl" };
+    const r = buildRunReport(run, { rtoMs: 1, rpoMs: 1 }, "t", locations);
+    expect(JSON.parse(r.json).summary.locations).to.deep.equal(locations);
+    expect(r.markdown).to.contain("Run store `postgres://pl@db/runs`, state backend `s3://state/pl`");
+  });
+
   it("draws a timeline chart and escapes what it shows", function () {
     const html = buildRunReport(run, { rtoMs: 4 * 3_600_000, rpoMs: 3_600_000 }, "Restore drill of prod").html!;
     expect(html).to.contain("<svg").and.contain('aria-label="Timeline of run restore-drill-1"');

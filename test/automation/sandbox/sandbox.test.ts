@@ -1,148 +1,257 @@
 import { expect } from "chai";
-import { PGlite } from "@electric-sql/pglite";
-import { VirtualClock } from "../../../automation/adapters/virtual-clock";
-import { validateConfig } from "../../../automation/config/load";
-import { SANDBOX_CONFIG } from "../../../automation/config/sandbox-default";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { isPilotlightError } from "../../../automation/domain/errors";
-import { bootstrapSandbox, createSandbox, type SandboxPorts } from "../../../automation/sandbox/sandbox";
-import type { RecoveryPointRecord } from "../../../automation/sandbox/world";
+import { primaryChange } from "../../../automation/runbooks/stack-config";
+import { deleteClusterNow } from "../../../automation/sandbox/aws-services";
+import { injectFault } from "../../../automation/sandbox/faults";
+import { WorldFolder } from "../../../automation/sandbox/world-folder";
+import { FAILED_OVER, HOUR, MIN, SANDBOX, asRun, openWorld, refusal, stageOutage, type TestWorld } from "../../support/world";
 
-const HOUR = 3_600_000;
-const T0 = Date.UTC(2026, 0, 1);
-const config = validateConfig(SANDBOX_CONFIG);
-const env = config.environments["sandbox"]!;
+const signal = () => new AbortController().signal;
 
-async function tableHash(q: { query: PGlite["query"] } | PGlite): Promise<{ n: number; hash: string }> {
-  const { rows } = await (q as PGlite).query<{ n: number; hash: string }>("SELECT count(*)::int AS n, md5(coalesce(string_agg(o::text, ',' ORDER BY id), '')) AS hash FROM orders o");
-  return rows[0]!;
-}
+describe("the sandbox world", function () {
+  this.timeout(300_000);
 
-describe("sandbox region pair", function () {
-  this.timeout(60_000);
-  let clock: VirtualClock;
-  let s: SandboxPorts;
-
-  before(async function () {
-    clock = new VirtualClock({ start: T0 });
-    s = createSandbox({ clock, envName: "sandbox", environment: env });
-    await bootstrapSandbox(s, "sandbox", env, 200);
-    // Three virtual hours of writes, hourly backups and cross-region copies.
-    await clock.sleep(3 * HOUR + 50 * 60_000);
-  });
-  after(async function () {
-    await s.world.shutdown();
-    clock.dispose();
-  });
-
-  it("deploys the primary stack of the real program: a cluster with its instances, vaults in both regions, a PRIMARY record", function () {
-    const primary = s.world.cluster("pilotlight-sandbox")!;
-    expect(primary.instances).to.have.length(2);
-    expect([...s.world.vaults.values()].map((v) => `${v.region}/${v.name}`).sort()).to.deep.equal(["us-east-1/pilotlight-sandbox-primary", "us-west-2/pilotlight-sandbox-dr"]);
-    expect(s.world.dns.map((d) => d.failover)).to.deep.equal(["PRIMARY"]);
-  });
-
-  it("produces hourly recovery points and copies them to the DR vault, keeping the source's creation time", async function () {
-    const dr = await s.backups.listRecoveryPoints({ region: "us-west-2", vault: "pilotlight-sandbox-dr" });
-    expect(dr.length).to.be.at.least(3);
-    for (const p of dr) {
-      expect(p.createdAt % HOUR).to.equal(0);
-      const source = s.world.recoveryPoints.find((x) => x.arn === p.copiedFrom)!;
-      expect(source.createdAt).to.equal(p.createdAt);
-      expect(source.region).to.equal("us-east-1");
-    }
-  });
-
-  it("restores real rows: write → backup → copy → restore holds exactly the rows written before the recovery point", async function () {
-    const points = s.world.recoveryPoints.filter((p) => p.region === "us-west-2").sort((a, b) => b.createdAt - a.createdAt);
-    const point = points[0] as RecoveryPointRecord;
-    const ctl = new AbortController();
-    const { restoreJobId } = await s.backups.startRestore({
-      region: "us-west-2",
-      recoveryPointArn: point.arn,
-      iamRoleArn: "arn:aws:iam::000000000000:role/pilotlight-backup",
-      metadata: { DBClusterIdentifier: "restore-check", Engine: "aurora-postgresql" },
-      idempotencyToken: "restore-check-1",
-      resourceType: "Aurora",
+  describe("persistence", function () {
+    it("is one world in a folder: a process's successor finds its clock, clusters, recovery points, DNS and stacks", async function () {
+      const w = await openWorld();
+      const before = { now: w.target.clock.now(), points: w.target.world.s.recoveryPoints.length, dns: w.target.world.s.dns.length, id: w.target.worldId };
+      const next = await w.restart();
+      try {
+        expect(next.target.clock.now()).to.equal(before.now);
+        expect(next.target.worldId).to.equal(before.id);
+        expect(next.target.world.s.recoveryPoints.length).to.equal(before.points);
+        expect(next.target.world.s.dns.length).to.equal(before.dns);
+        expect(await next.target.stacks.exists("primary")).to.equal(true);
+        // The data of a cluster is real and survives the process.
+        const db = await next.target.world.cluster("pilotlight-sandbox")!.db();
+        const { rows } = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM orders");
+        expect(rows[0]!.n).to.be.greaterThan(200);
+      } finally {
+        await next.close();
+      }
     });
-    // A retried start with the same token returns the same job.
-    const again = await s.backups.startRestore({
-      region: "us-west-2",
-      recoveryPointArn: point.arn,
-      iamRoleArn: "arn:aws:iam::000000000000:role/pilotlight-backup",
-      metadata: { DBClusterIdentifier: "restore-check", Engine: "aurora-postgresql" },
-      idempotencyToken: "restore-check-1",
-      resourceType: "Aurora",
+
+    it("is acted on by one live process at a time; a dead holder's lock is taken over", async function () {
+      const w = await openWorld();
+      try {
+        const lock = JSON.parse(readFileSync(join(w.folder, "lock"), "utf8")) as { pid: number };
+        // Held by another live process of this host (the test runner's parent stands in for it).
+        writeFileSync(join(w.folder, "lock"), JSON.stringify({ ...lock, pid: process.ppid }));
+        const e = await refusal(Promise.resolve().then(() => new WorldFolder(w.folder).lock("second process")));
+        expect(e.code).to.equal("sandbox.busy");
+        expect(e.message).to.contain(String(process.ppid));
+        // A lock left by a pid that is gone (a killed process) is taken over.
+        writeFileSync(join(w.folder, "lock"), JSON.stringify({ ...lock, pid: 999_999_99 }));
+        expect(new WorldFolder(w.folder).lock("successor").tookOverFrom?.pid).to.equal(999_999_99);
+      } finally {
+        await w.close();
+      }
     });
-    expect(again.restoreJobId).to.equal(restoreJobId);
-    let job = await s.backups.describeRestoreJob({ region: "us-west-2", id: restoreJobId });
-    while (job.status !== "COMPLETED") {
-      expect(job.status).to.be.oneOf(["PENDING", "RUNNING"]);
-      await clock.sleep(60_000);
-      job = await s.backups.describeRestoreJob({ region: "us-west-2", id: restoreJobId });
-    }
-    // Like every Aurora restore: a cluster and no instance; nothing can connect yet.
-    const restored = await s.databases.describeCluster({ region: "us-west-2", id: "restore-check" });
-    expect(restored?.instances).to.deep.equal([]);
+
+    it("stands still when nothing waits on its clock: background activity never moves it", async function () {
+      const w = await openWorld();
+      try {
+        const t = w.target.clock.now();
+        const writes = w.target.world.s.stats.writes;
+        for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+        expect(w.target.clock.now()).to.equal(t);
+        await w.target.world.advance(10 * MIN);
+        expect(w.target.world.s.stats.writes).to.equal(writes + 10);
+      } finally {
+        await w.close();
+      }
+    });
+  });
+
+  describe("strict as AWS", function () {
+    let w: TestWorld;
+    before(async function () {
+      w = await openWorld(FAILED_OVER);
+    });
+    after(async function () {
+      await w.close();
+    });
+
+    it("a cluster restored through the provider comes up with the Data API off; it answers only once EnableHttpEndpoint ran", async function () {
+      // A second restore of the same point, beside the failed-over DR (what a drill stack does).
+      const point = w.target.world.s.recoveryPoints.filter((p) => p.region === "us-west-2").at(-1)!;
+      const c = w.target.world.createCluster({ id: "restore-check", region: "us-west-2", tags: { "managed-by": "pilotlight" }, source: { kind: "data", data: point.data! }, engineVersion: "16.4", readyInMs: MIN });
+      c.state.instances.push({ id: "restore-check-writer", instanceClass: "db.r6g.large", status: "available", readyAt: 0 });
+      await w.target.world.advance(2 * MIN);
+      const at = { region: "us-west-2", clusterArn: c.arn, database: "app" };
+      const sql = await w.target.ports.sqlAccess.open({ ...at, clusterArn: w.target.world.cluster("pilotlight-sandbox-dr")!.arn });
+      await sql.query("SELECT 1");
+      const e = await refusal(w.target.ports.sqlAccess.open(at).then((s) => s.query("SELECT 1")));
+      expect(e.message).to.contain("HttpEndpointNotEnabledException");
+      await w.target.ports.databases.enableHttpEndpoint({ region: "us-west-2", clusterArn: c.arn });
+      const { rows } = await (await w.target.ports.sqlAccess.open(at)).query<{ n: number }>("SELECT count(*)::int AS n FROM orders");
+      expect(rows[0]!.n).to.be.greaterThan(0);
+    });
+
+    it("the Data API keeps no session outside a transaction, refuses T instance classes and responses above 1 MiB", async function () {
+      const dr = w.target.world.cluster("pilotlight-sandbox-dr")!;
+      const sql = await w.target.ports.sqlAccess.open({ region: "us-west-2", clusterArn: dr.arn, database: "app" });
+      const zone = "SELECT current_setting('TimeZone') AS tz";
+      const before = (await sql.query<{ tz: string }>(zone)).rows[0]!.tz;
+      await sql.query("SET TimeZone = 'Asia/Tokyo'");
+      const { rows } = await sql.query<{ tz: string }>(zone);
+      expect(rows[0]!.tz).to.equal(before).and.not.equal("Asia/Tokyo");
+      const inTx = await sql.transaction(async (tx) => {
+        await tx.query("SET LOCAL TimeZone = 'Asia/Tokyo'");
+        return (await tx.query<{ tz: string }>(zone)).rows[0]!.tz;
+      });
+      expect(inTx).to.equal("Asia/Tokyo");
+      const big = await refusal(sql.query("SELECT repeat('x', 1100000) AS blob"));
+      expect(big.message).to.contain("UnsupportedResultException");
+      dr.state.instances[0]!.instanceClass = "db.t4g.medium";
+      const t = await refusal(sql.query("SELECT 1"));
+      expect(t.message).to.contain("T classes");
+      dr.state.instances[0]!.instanceClass = "db.r6g.large";
+    });
+
+    it("a fenced database refuses writes in new sessions, and ALTER DATABASE in a read-only transaction", async function () {
+      const dr = w.target.world.cluster("pilotlight-sandbox-dr")!;
+      const sql = await w.target.ports.sqlAccess.open({ region: "us-west-2", clusterArn: dr.arn, database: "app" });
+      await sql.query("DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET default_transaction_read_only = on', current_database()); END $$");
+      expect(dr.readOnly).to.equal(true);
+      expect((await refusal(sql.query("INSERT INTO pilotlight_heartbeat (beat_at) VALUES (now())"))).message).to.contain("read-only transaction");
+      const naive = await refusal(sql.query("DO $$ BEGIN EXECUTE format('ALTER DATABASE %I RESET default_transaction_read_only', current_database()); END $$"));
+      expect(naive.message).to.contain("cannot execute ALTER DATABASE in a read-only transaction");
+      await sql.transaction(async (tx) => {
+        await tx.query("SET TRANSACTION READ WRITE");
+        await tx.query("DO $$ BEGIN EXECUTE format('ALTER DATABASE %I RESET default_transaction_read_only', current_database()); END $$");
+      });
+      expect(dr.readOnly).to.equal(false);
+    });
+
+    it("Route 53: an inverted check on a failed endpoint is healthy; a disabled one always healthy; with both sides unhealthy the PRIMARY answers", function () {
+      const world = w.target.world;
+      const endpoint = Object.values(world.s.healthChecks).find((h) => h.type === "HTTPS" && h.host?.includes("us-east-1"))!;
+      // The primary region is out in this world: the endpoint check fails.
+      expect(world.healthCheckHealthy(endpoint.id)).to.equal(false);
+      endpoint.inverted = true;
+      expect(world.healthCheckHealthy(endpoint.id)).to.equal(true);
+      endpoint.inverted = false;
+      endpoint.disabled = true;
+      expect(world.healthCheckHealthy(endpoint.id)).to.equal(true);
+      endpoint.disabled = false;
+      const dr = Object.values(world.s.healthChecks).find((h) => h.type === "CALCULATED" && h.id.includes("dr-check"))!;
+      const was = dr.inverted;
+      dr.inverted = !was;
+      expect(world.routeAnswer("app.sandbox.internal")[0]).to.contain("us-east-1");
+      dr.inverted = was;
+    });
+
+    it("Route 53's control plane is refused with us-east-1 down; the endpoint's health reads as unknown, not an error", async function () {
+      const status = await w.target.ports.traffic.healthCheckStatus({ healthCheckId: Object.keys(w.target.world.s.healthChecks)[0]! });
+      expect(status.state).to.equal("unknown");
+      expect(status.reason).to.contain("does not answer");
+    });
+
+    it("a cluster with instances cannot be deleted; a subnet group in use cannot be deleted", async function () {
+      const dr = w.target.world.cluster("pilotlight-sandbox-dr")!;
+      dr.state.deletionProtection = false;
+      const e = (() => {
+        try {
+          deleteClusterNow(w.target.world, dr);
+          return undefined;
+        } catch (error) {
+          return error as Error;
+        }
+      })();
+      expect(e?.name).to.equal("InvalidDBClusterStateFault");
+      dr.state.deletionProtection = true;
+      // A destroy whose cluster the program retains fails at the subnet group it still uses.
+      const r = await refusal(w.target.stacks.destroy("dr", { signal: signal(), deadline: w.target.clock.now() + HOUR, remove: false }));
+      expect(r.message).to.contain("InvalidDBSubnetGroupStateFault");
+    });
+  });
+
+  describe("stacks as Pulumi has them", function () {
+    it("config set-all only adds keys: a key is gone only when removed; defaults never override the stack file", async function () {
+      const w = await openWorld();
+      try {
+        const file = () => w.target.world.s.stackFiles["primary"]!;
+        file()["pilotlight:workload"] = "none";
+        const ctl = { signal: signal(), deadline: w.target.clock.now() + 6 * HOUR };
+        await w.target.stacks.up("primary", { set: { "pilotlight:alertEmail": { value: "oncall@example.com" } }, defaults: { "pilotlight:workload": { value: "reference" } } }, ctl);
+        expect(file()["pilotlight:workload"]).to.equal("none");
+        await w.target.stacks.up("primary", { set: {} }, ctl);
+        expect(file()["pilotlight:alertEmail"]).to.equal("oncall@example.com");
+        await w.target.stacks.up("primary", primaryChange("sandbox", SANDBOX, { kind: "serve" }), ctl);
+        await w.target.stacks.up("primary", { set: {}, remove: ["pilotlight:alertEmail"] }, ctl);
+        expect(file()["pilotlight:alertEmail"]).to.equal(undefined);
+      } finally {
+        await w.close();
+      }
+    });
+
+    it("an identifier in use is DBClusterAlreadyExistsFault: a failover never adopts a cluster pilotlight did not start", async function () {
+      const w = await openWorld();
+      try {
+        w.target.world.createCluster({ id: "pilotlight-sandbox-dr", region: "us-west-2", tags: {}, source: { kind: "empty" }, engineVersion: "16.4", readyInMs: 0 });
+        const since = await stageOutage(w);
+        const run = asRun(await w.lib.failover({ yes: true, outageSince: since }));
+        expect(run.phase).to.equal("Failed");
+        expect(run.steps[0]!.error?.message).to.contain("DBClusterAlreadyExistsFault");
+        expect(w.target.world.s.stats.restoresStarted).to.equal(0);
+      } finally {
+        await w.close();
+      }
+    });
+
+    it("an automatic minor upgrade is not undone: the next update after a refresh leaves the engine version alone", async function () {
+      const w = await openWorld();
+      try {
+        await injectFault(w.target.world, "minor-upgrade", {});
+        // An update that died leaves pending creates: the next one refreshes first.
+        w.target.world.s.stacks["primary"]!.pendingCreates.push({ type: "aws:s3/bucket:Bucket", name: "x", resource: w.target.world.s.stacks["primary"]!.resources[0]! });
+        await w.target.stacks.up("primary", { set: {} }, { signal: signal(), deadline: w.target.clock.now() + HOUR });
+        expect(w.target.world.cluster("pilotlight-sandbox")!.state.engineVersion).to.equal("16.6");
+      } finally {
+        await w.close();
+      }
+    });
+
+    it("AWS Backup backs nothing up while the Region is not opted in to Aurora", async function () {
+      const w = await openWorld();
+      try {
+        await injectFault(w.target.world, "backup-opt-out", {});
+        const before = w.target.world.s.stats.backups;
+        await w.target.world.advance(3 * HOUR);
+        expect(w.target.world.s.stats.backups).to.equal(before);
+      } finally {
+        await w.close();
+      }
+    });
+
+    it("a function URL without the public permissions answers 403", async function () {
+      const w = await openWorld();
+      try {
+        const fn = Object.values(w.target.world.s.functions).find((f) => f.parameter === undefined)!;
+        fn.publicUrl.invokeFunction = false;
+        const host = Object.values(w.target.world.s.workloads).find((x) => x.region === "us-east-1")!.host;
+        const probe = await w.target.ports.health.probe({ url: `https://${host}/health`, timeoutMs: 1000 });
+        expect(probe.status).to.equal(403);
+      } finally {
+        await w.close();
+      }
+    });
+  });
+
+  it("deletion protection is lifted only where pilotlight set it", async function () {
+    const w = await openWorld();
     try {
-      await s.sqlAccess.open({ region: "us-west-2", clusterArn: restored!.arn, database: "app" });
-      expect.fail("connected to a cluster without an instance");
-    } catch (error) {
-      expect(isPilotlightError(error) && error.message).to.contain("no available instance");
+      const c = w.target.world.createCluster({ id: "pl-drill-theirs", region: "us-west-2", tags: { "managed-by": "pilotlight", "pilotlight:expires-at": new Date(0).toISOString() }, source: { kind: "empty" }, engineVersion: "16.4", readyInMs: 0, deletionProtection: true });
+      const report = await w.lib.sweep({});
+      expect(report.deletedClusters).to.deep.equal([]);
+      expect(report.errors.join(" ")).to.contain("did not set it");
+      expect(w.target.world.cluster(c.id)).to.not.equal(undefined);
+      expect(isPilotlightError(new Error())).to.equal(false);
+    } finally {
+      await w.close();
     }
-    await s.databases.createInstance({ region: "us-west-2", clusterId: "restore-check", instanceId: "restore-check-writer", instanceClass: "db.t4g.medium", tags: {} });
-    await s.databases.waitForInstanceAvailable({ region: "us-west-2", id: "restore-check-writer", maxWaitMs: HOUR, signal: ctl.signal });
-    const sql = await s.sqlAccess.open({ region: "us-west-2", clusterArn: restored!.arn, database: "app" });
-    const { rows } = await sql.query<{ n: number; hash: string }>("SELECT count(*)::int AS n, md5(coalesce(string_agg(o::text, ',' ORDER BY id), '')) AS hash FROM orders o");
-
-    // Expected: the primary's journal replayed up to the recovery point, in a fresh database.
-    const primary = s.world.cluster("pilotlight-sandbox")!;
-    const replay = await PGlite.create();
-    for (const e of primary.journal.slice(0, point.copy!.journalLength)) await replay.query(e.sql, e.params);
-    const expected = await tableHash(replay);
-    await replay.close();
-    expect(rows[0]).to.deep.equal(expected);
-    const now = await tableHash(primary.db);
-    expect(now.n).to.be.greaterThan(expected.n);
-  });
-
-  it("stands the DR stack up from a recovery point: cluster, the writer a restore lacks, workload, SECONDARY record", async function () {
-    const point = s.world.recoveryPoints.filter((p) => p.region === "us-west-2").sort((a, b) => b.createdAt - a.createdAt)[0]!;
-    const primaryOut = await s.stacks.outputs("primary");
-    const ctl = new AbortController();
-    const progress: string[] = [];
-    const result = await s.stacks.up(
-      "dr",
-      {
-        "aws:region": { value: "us-west-2" },
-        "pilotlight:role": { value: "dr" },
-        "pilotlight:environment": { value: "sandbox" },
-        "pilotlight:restoreSnapshot": { value: point.arn },
-        "pilotlight:kmsKeyArn": { value: String(primaryOut["drKmsKeyArn"]) },
-        "pilotlight:dnsZoneId": { value: env.dns!.zoneId },
-        "pilotlight:dnsName": { value: env.dns!.name },
-      },
-      { signal: ctl.signal, deadline: clock.now() + 4 * HOUR, onProgress: (p) => p.status === "done" && progress.push(p.type!) },
-    );
-    const cluster = s.world.cluster(String(result.outputs["clusterIdentifier"]))!;
-    expect(cluster.region).to.equal("us-west-2");
-    expect(cluster.instances).to.have.length(2);
-    expect(progress.indexOf("aws:rds/cluster:Cluster")).to.be.lessThan(progress.indexOf("aws:rds/clusterInstance:ClusterInstance"));
-    expect(s.world.dns.map((d) => d.failover).sort()).to.deep.equal(["PRIMARY", "SECONDARY"]);
-    // While the primary is healthy, clients stay on it; when its region fails, Route 53 answers with DR.
-    const primaryHost = s.world.dns.find((d) => d.failover === "PRIMARY")!.host;
-    expect(await s.traffic.resolve({ zoneId: env.dns!.zoneId, name: env.dns!.name, type: "CNAME" })).to.deep.equal([primaryHost]);
-    s.world.injectOutage("us-east-1");
-    const drHost = s.world.dns.find((d) => d.failover === "SECONDARY")!.host;
-    // Resolvers follow only after health-check detection and the TTL.
-    expect(await s.traffic.resolve({ zoneId: env.dns!.zoneId, name: env.dns!.name, type: "CNAME" })).to.deep.equal([primaryHost]);
-    await clock.sleep(5 * 60_000);
-    expect(await s.traffic.resolve({ zoneId: env.dns!.zoneId, name: env.dns!.name, type: "CNAME" })).to.deep.equal([drHost]);
-    s.world.endOutage("us-east-1");
-
-    // destroy: the protected DR cluster is retained (retainOnDelete), everything else goes.
-    await s.stacks.destroy("dr", { signal: ctl.signal, deadline: clock.now() + HOUR, remove: true });
-    expect(await s.stacks.exists("dr")).to.equal(false);
-    expect(s.world.cluster(cluster.id)).to.not.equal(undefined);
-    expect(s.world.dns.map((d) => d.failover)).to.deep.equal(["PRIMARY"]);
   });
 });
