@@ -1,23 +1,17 @@
 import { expect } from "chai";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { FileReports } from "../../automation/adapters/file-reports";
 import type { Config } from "../../automation/config/schema";
 import type { PilotEvent } from "../../automation/domain/events";
 import type { Run } from "../../automation/domain/run";
-import { SandboxSession } from "../../automation/sandbox/session";
-import { PgRunStore } from "../../automation/store/pg-run-store";
-import { PgliteSql } from "../../automation/store/pglite-sql";
+import { injectFault } from "../../automation/sandbox/faults";
 import { renderMetrics } from "../../drills/metrics";
 import { DrillScheduler, clockCron } from "../../drills/scheduler";
-import { HOUR, SANDBOX, libraryOn, step } from "../support/sandbox-harness";
+import { HOUR, newWorld, step } from "../support/world";
 
-const at = (day: number, hour: number, minute = 0) => Date.UTC(2026, 2, day, hour, minute);
+const at = (day: number, hour: number, minute = 0) => Date.UTC(2026, 9, day, hour, minute);
 const dayOf = (r: Run) => new Date(r.createdAt).getUTCDate();
 
 /**
- * March 2026 on virtual time: the nightly restore drill at 03:00 UTC runs from the scheduler on
+ * October 2026 on virtual time: the nightly restore drill at 03:00 UTC runs from the scheduler on
  * the sandbox's clock, with a fault on some nights. Backups every 6 h (so a month stays cheap);
  * the drill always restores the newest DR copy.
  */
@@ -25,20 +19,10 @@ describe("a simulated month of nightly drills (sandbox, virtual time)", function
   this.timeout(600_000);
 
   it("records every night with the right phase, logs the missed night, and leaves nothing behind after the sweeper", async function () {
-    const store = await PgRunStore.open(await PgliteSql.open());
-    const reportsDir = mkdtempSync(join(tmpdir(), "pilotlight-month-"));
-    const session = new SandboxSession({
-      envName: "sandbox",
-      environment: SANDBOX,
-      reports: new FileReports(reportsDir),
-      start: at(1, 0),
-      seed: 61,
-      rows: 200,
-      activity: { backupIntervalMs: 6 * HOUR, writeIntervalMs: HOUR, retentionMs: 2 * 24 * HOUR },
-    });
-    const { lib } = await libraryOn(session, store, reportsDir);
-    const world = session.sandbox.world;
-    const clock = session.clock;
+    const w = await newWorld({ start: at(1, 0) - 7 * HOUR, seed: 61, rows: 200, hours: 7, backupIntervalMs: 6 * HOUR, writeIntervalMs: HOUR, retentionMs: 2 * 24 * HOUR });
+    const { lib, store } = w;
+    const world = w.target.world;
+    const clock = w.target.clock;
     const until = (t: number) => clock.sleep(t - clock.now());
     const events: PilotEvent[] = [];
     const base = lib.config;
@@ -47,32 +31,31 @@ describe("a simulated month of nightly drills (sandbox, virtual time)", function
     const config: Config = { ...base, environments: { sandbox: { ...env, drills: { ...env.drills, posture: { ...env.drills.posture, enabled: false } } } } };
     const scheduler = (instance: string) => new DrillScheduler({ lib, config, store, cron: clockCron(clock), clock, sink: (e) => events.push(e), holder: { host: "h", pid: 1, instance } });
     try {
-      await session.bootstrap(7);
       const a = scheduler("a");
       await a.start();
 
       await until(at(4, 20));
-      world.faults.restoreOutcomes.push("FAILED"); // 5 March: the restore fails
+      await injectFault(world, "restore-fails", { count: 1 }); // 5 October: the restore fails
 
       await until(at(8, 20));
       await lib.recordManifest({});
-      world.faults.damageCopies = 1; // 9 March: the midnight copy lands with rows missing
+      await injectFault(world, "damaged-copy", { count: 1 }); // 9 October: the midnight copy lands with rows missing
 
       await until(at(13, 3, 20));
-      await a.stop(); // 13 March: SIGTERM mid-drill; the process stays down until noon the next day
+      await a.stop(); // 13 October: SIGTERM mid-drill; the process stays down until noon the next day
 
       await until(at(14, 12));
       const b = scheduler("b");
-      await b.start(); // 14 March 03:00 was missed: logged, not caught up
+      await b.start(); // 14 October 03:00 was missed: logged, not caught up
 
       await until(at(17, 2, 59));
-      const throttledBefore = world.stats.throttled;
-      world.faults.throttleNext = 3; // 17 March: throttled API calls, ridden out by retries
+      const throttledBefore = world.s.stats.throttled;
+      await injectFault(world, "throttling", { count: 3 }); // 17 October: throttled API calls, ridden out by retries
 
       await until(at(21, 2));
-      world.faults.destroyFailures = 1; // 21 March: the drill stack's destroy fails
+      await injectFault(world, "destroy-fails", { count: 1 }); // 21 October: the drill stack's destroy fails
 
-      await until(at(32, 0)); // 1 April, 00:00
+      await until(at(32, 0)); // 1 November, 00:00
       await b.stop();
 
       const runs = (await store.listRuns({ kind: "restore-drill", limit: 100 })).sort((x, y) => x.createdAt - y.createdAt);
@@ -86,25 +69,26 @@ describe("a simulated month of nightly drills (sandbox, virtual time)", function
 
       const night = (d: number) => runs.find((r) => dayOf(r) === d)!;
       expect(step(night(5), "stand-up-drill").state).to.equal("Failed");
-      expect(step(night(9), "validate").error?.message).to.match(/public\.orders damaged keys \d+\.\.\d+/);
+      expect(step(night(9), "validate").error?.code).to.equal("validation.failed");
+      expect(step(night(9), "validate").error?.message).to.contain("orders");
       expect(step(night(13), "destroy").state).to.equal("Succeeded");
-      expect(world.stats.throttled - throttledBefore).to.equal(3);
+      expect(world.s.stats.throttled - throttledBefore).to.equal(3);
       expect(step(night(21), "destroy").error?.code).to.equal("pulumi.error");
       for (const r of runs) expect(step(r, "report").state, `report of ${dayOf(r)}`).to.equal("Succeeded");
       // Alerts: one critical per failed night (5, 9, 21 — an interrupted drill is not a finding).
-      expect(session.sandbox.notifier.sent.filter((m) => m.severity === "critical").length).to.be.at.least(3);
+      expect(w.target.notifier.sent.filter((m) => m.severity === "critical").length).to.be.at.least(3);
 
       const missed = events.filter((e) => e.code === "schedule.missed");
-      expect(missed.map((e) => e.data)).to.deep.equal([{ slot: "sandbox:restore", missed: 1, first: "2026-03-14T03:00:00.000Z", newest: "2026-03-14T03:00:00.000Z", catchUp: false }]);
+      expect(missed.map((e) => e.data)).to.deep.equal([{ slot: "sandbox:restore", missed: 1, first: "2026-10-14T03:00:00.000Z", newest: "2026-10-14T03:00:00.000Z", catchUp: false }]);
 
       // The stack whose destroy failed on the 21st was swept after the 22nd's drill (its TTL had
       // passed); nothing is left, and a sweep now finds nothing more.
       const swept = events.filter((e) => e.code === "schedule.swept");
       expect(swept.map((e) => [(e.data as { occurrence: string }).occurrence, (e.data as { destroyedStacks: string[] }).destroyedStacks])).to.deep.equal([
-        ["sandbox:restore:2026-03-22T03:00:00.000Z", [`drill-${night(21).id.toLowerCase()}`]],
+        ["sandbox:restore:2026-10-22T03:00:00.000Z", [`drill-${night(21).id.toLowerCase()}`]],
       ]);
-      const drillStacks = async () => (await session.sandbox.stacks.list()).filter((s) => s.startsWith("drill-"));
-      const liveDrillClusters = () => [...world.clusters.values()].filter((c) => c.status !== "deleted" && c.id.startsWith("pl-drill-")).map((c) => c.id);
+      const drillStacks = async () => (await w.target.stacks.list()).filter((s) => s.startsWith("drill-"));
+      const liveDrillClusters = () => world.liveClusters().filter((c) => c.id.startsWith("pl-drill-")).map((c) => c.id);
       expect(await drillStacks()).to.deep.equal([]);
       expect(liveDrillClusters()).to.deep.equal([]);
       const report = await lib.sweep({});
@@ -120,9 +104,7 @@ describe("a simulated month of nightly drills (sandbox, virtual time)", function
       expect(metrics).to.contain('pilotlight_last_run_failed{env="sandbox",kind="restore-drill"} 0');
       expect(metrics).to.contain('pilotlight_runs{env="sandbox",kind="restore-drill",phase="Failed"} 2');
     } finally {
-      await lib.close();
-      await session.close();
-      await store.close();
+      await w.close();
     }
   });
 });

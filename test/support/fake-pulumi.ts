@@ -1,4 +1,6 @@
-import { appendFileSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse as parseYaml, parseDocument } from "yaml";
 import { SemVer } from "semver";
 import type { PulumiCommand } from "@pulumi/pulumi/automation";
 
@@ -38,7 +40,6 @@ export interface PendingOperation {
 
 /** What the fake keeps per stack. */
 export interface FakeStack {
-  config: Record<string, string>;
   outputs: Record<string, unknown>;
   resources: number;
   pending: PendingOperation[];
@@ -49,7 +50,9 @@ export interface FakeStack {
 /**
  * A fake `pulumi` CLI for Pulumi's real `LocalWorkspace` (the `pulumiCommand` option; its members
  * are hidden from the typings, hence the cast). It behaves like the CLI for the calls pilotlight
- * makes: stacks that exist or not, config, `up` writing engine events into `--event-log` (the
+ * makes: stacks that exist or not, config kept where the CLI keeps it (`Pulumi.<stack>.yaml` in the
+ * project: `config set-all` adds or replaces, `config rm-all` removes, `stack rm` deletes the file
+ * unless `--preserve-config`), `up` writing engine events into `--event-log` (the
  * fake reports a version in 3.181–3.205, where the log is a file), outputs, history, destroy,
  * `stack rm`. Unknown commands fail the test.
  */
@@ -66,10 +69,11 @@ export class FakePulumiCli {
     return this as unknown as PulumiCommand;
   }
 
-  run(args: string[], _cwd: string, env: Record<string, string>, onOutput?: (d: string) => void, _onError?: (d: string) => void, signal?: AbortSignal): Promise<CommandResult> {
+  run(args: string[], cwd: string, env: Record<string, string>, onOutput?: (d: string) => void, _onError?: (d: string) => void, signal?: AbortSignal): Promise<CommandResult> {
     const argv = args.filter((a) => a !== "--non-interactive");
     this.calls.push({ args: argv, env: { ...env } });
-    const key = argv[0] === "stack" || argv[0] === "config" ? `${argv[0]} ${argv[1]}` : argv[0]!;
+    // `config --show-secrets --json` is what getAllConfig runs (LocalWorkspace.getAllConfig).
+    const key = argv[0] === "config" && argv[1]!.startsWith("--") ? "config get-all" : argv[0] === "stack" || argv[0] === "config" ? `${argv[0]} ${argv[1]}` : argv[0]!;
     const failure = this.behaviour.fail?.[key];
     if (failure !== undefined && (failure.times === undefined || failure.times > 0)) {
       if (failure.times !== undefined) failure.times -= 1;
@@ -81,14 +85,25 @@ export class FakePulumiCli {
       case "stack select":
         return this.stacks.has(stackName) ? ok() : Promise.reject(this.error(`error: no stack named '${stackName}' found`, 255));
       case "stack init":
-        this.stacks.set(stackName, { config: {}, outputs: {}, resources: 0, pending: [], imported: [] });
+        this.stacks.set(stackName, { outputs: {}, resources: 0, pending: [], imported: [] });
         return ok();
+      case "config get-all": {
+        const config = this.config(cwd, stackName);
+        return ok(JSON.stringify(Object.fromEntries(Object.entries(config).map(([k, v]) => [k, { value: v, secret: false }]))));
+      }
       case "config set-all": {
-        const s = this.stacks.get(stackName)!;
+        const config = this.config(cwd, stackName);
         for (let i = 0; i < argv.length; i++) if (argv[i] === "--plaintext" || argv[i] === "--secret") {
           const [k, ...v] = argv[i + 1]!.split("=");
-          s.config[k!] = v.join("=");
+          config[k!] = v.join("=");
         }
+        this.writeConfig(cwd, stackName, config);
+        return ok();
+      }
+      case "config rm-all": {
+        const config = this.config(cwd, stackName);
+        for (const k of argv.slice(argv.indexOf(stackName) + 1)) delete config[k];
+        this.writeConfig(cwd, stackName, config);
         return ok();
       }
       case "up": {
@@ -104,7 +119,7 @@ export class FakePulumiCli {
         write({ sequence: 10, timestamp: 4, summaryEvent: { maybeCorrupt: false, durationSeconds: 1, resourceChanges: { create: 2 }, PolicyPacks: {} } });
         onOutput?.("Updating (dr)\n");
         s.resources = 2;
-        s.outputs = { clusterArn: "arn:aws:rds:us-west-2:123456789012:cluster:pilotlight-prod-dr", restoredFrom: s.config["pilotlight:restoreSnapshot"] ?? null };
+        s.outputs = { clusterArn: "arn:aws:rds:us-west-2:123456789012:cluster:pilotlight-prod-dr", restoredFrom: this.config(cwd, stackName)["pilotlight:restoreSnapshot"] ?? null };
         if (this.behaviour.hangUp === true) {
           return new Promise((_, reject) => {
             signal?.addEventListener("abort", () => {
@@ -133,6 +148,7 @@ export class FakePulumiCli {
         const s = this.stacks.get(stackName);
         if (s !== undefined && s.resources > 0 && !argv.includes("--force")) return Promise.reject(this.error(`error: 'dr' still has resources; removal rejected`, 255));
         this.stacks.delete(stackName);
+        if (!argv.includes("--preserve-config")) rmSync(join(cwd, `Pulumi.${stackName}.yaml`), { force: true });
         return ok();
       }
       case "cancel":
@@ -159,6 +175,24 @@ export class FakePulumiCli {
       default:
         return Promise.reject(new Error(`fake pulumi: unexpected command ${argv.join(" ")}`));
     }
+  }
+
+  /** The stack's config as its file holds it (values as strings; secure values shown as "[secret]"). */
+  config(cwd: string, stack: string): Record<string, string> {
+    const file = join(cwd, `Pulumi.${stack}.yaml`);
+    if (!existsSync(file)) return {};
+    const doc = (parseYaml(readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+    return Object.fromEntries(Object.entries(doc.config ?? {}).map(([k, v]) => [k, typeof v === "object" && v !== null ? "[secret]" : String(v)]));
+  }
+
+  /** Writes the config keeping the file's comments and other keys, as the CLI does. */
+  private writeConfig(cwd: string, stack: string, config: Record<string, string>): void {
+    const file = join(cwd, `Pulumi.${stack}.yaml`);
+    const doc = parseDocument(existsSync(file) ? readFileSync(file, "utf8") : "");
+    const before = this.config(cwd, stack);
+    for (const k of Object.keys(before)) if (config[k] === undefined) doc.deleteIn(["config", k]);
+    for (const [k, v] of Object.entries(config)) if (before[k] !== v) doc.setIn(["config", k], v);
+    writeFileSync(file, doc.toString());
   }
 
   /** The argv of every call, joined, without the volatile event-log path. */

@@ -116,6 +116,26 @@ export function fixture(f: Fixture): Promise<string> {
 /** The fresh fixture: the primary deployed with four hours of history. */
 export const FRESH: Fixture = { name: "fresh" };
 
+/** A new world of its own (no fixture): for runs that need other activity than the fixtures'. */
+export async function newWorld(o: { seed?: number; start?: number; rows?: number; hours?: number; backupIntervalMs?: number; writeIntervalMs?: number; retentionMs?: number }): Promise<TestWorld> {
+  const folder = mkdtempSync(join(tmpdir(), "pilotlight-world-"));
+  const target = await SandboxTarget.open({
+    folder,
+    envName: "sandbox",
+    environment: SANDBOX,
+    reports: new FileReports(join(folder, "reports")),
+    command: "test",
+    seed: o.seed ?? 11,
+    start: o.start ?? T0,
+    rows: o.rows ?? 200,
+    historyHours: o.hours ?? 4,
+    ...(o.backupIntervalMs === undefined ? {} : { backupIntervalMs: o.backupIntervalMs }),
+    ...(o.writeIntervalMs === undefined ? {} : { writeIntervalMs: o.writeIntervalMs }),
+    ...(o.retentionMs === undefined ? {} : { retentionMs: o.retentionMs }),
+  });
+  return attach(folder, target);
+}
+
 /** A copy of a fixture world, opened, with a library on the world's own store (copied with it). */
 export async function openWorld(f: Fixture = FRESH): Promise<TestWorld> {
   const source = await fixture(f);

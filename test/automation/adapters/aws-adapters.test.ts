@@ -4,19 +4,22 @@ import {
   BackupClient,
   DescribeBackupVaultCommand,
   ListRecoveryPointsByBackupVaultCommand,
-  StartRestoreJobCommand,
-  DescribeRestoreJobCommand,
+  DescribeRegionSettingsCommand,
 } from "@aws-sdk/client-backup";
 import {
   CopyDBClusterSnapshotCommand,
   DeleteDBClusterCommand,
   DeleteDBClusterSnapshotCommand,
+  DeleteDBInstanceCommand,
   DescribeDBClustersCommand,
+  DescribeDBInstancesCommand,
+  EnableHttpEndpointCommand,
   DescribeDBClusterSnapshotsCommand,
   ModifyDBClusterCommand,
   RDSClient,
 } from "@aws-sdk/client-rds";
-import { GetHealthCheckStatusCommand, Route53Client, TestDNSAnswerCommand, UpdateHealthCheckCommand } from "@aws-sdk/client-route-53";
+import { GetHealthCheckStatusCommand, Route53Client } from "@aws-sdk/client-route-53";
+import { CloudWatchClient, DescribeAlarmsForMetricCommand, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { ExecuteStatementCommand, RDSDataClient } from "@aws-sdk/client-rds-data";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { DescribeKeyCommand, KMSClient } from "@aws-sdk/client-kms";
@@ -26,7 +29,7 @@ import { AwsDatabases } from "../../../automation/adapters/aws-databases";
 import { DataApiSql, toNamedParameters } from "../../../automation/adapters/data-api-sql";
 import { HttpHealth } from "../../../automation/adapters/http-health";
 import { FanOutNotifier, SnsNotifier, WebhookNotifier } from "../../../automation/adapters/notifiers";
-import { Route53Traffic } from "../../../automation/adapters/route53-traffic";
+import { AwsTraffic } from "../../../automation/adapters/aws-traffic";
 import { VirtualClock } from "../../../automation/adapters/virtual-clock";
 import { isPilotlightError } from "../../../automation/domain/errors";
 
@@ -73,31 +76,12 @@ describe("AWS adapters (aws-sdk-client-mock; any unexpected command fails)", fun
       expect(backup.commandCalls(ListRecoveryPointsByBackupVaultCommand)).to.have.length(2);
     });
 
-    it("starts an Aurora restore with string metadata and the idempotency token, exactly", async function () {
-      backup.on(StartRestoreJobCommand).resolves({ RestoreJobId: "job-1" });
-      const r = await adapter().startRestore({
-        region: "us-west-2",
-        recoveryPointArn: "arn:aws:rds:us-west-2:1:cluster-snapshot:awsbackup:copy-1",
-        iamRoleArn: "arn:aws:iam::1:role/pilotlight-backup",
-        resourceType: "Aurora",
-        metadata: { DBClusterIdentifier: "pl-drill-1", Engine: "aurora-postgresql", DBSubnetGroupName: "pl-subnets", VpcSecurityGroupIds: '["sg-1"]' },
-        idempotencyToken: "run-1/restore",
-      });
-      expect(r.restoreJobId).to.equal("job-1");
-      expect(backup.commandCalls(StartRestoreJobCommand)[0]!.args[0].input).to.deep.equal({
-        RecoveryPointArn: "arn:aws:rds:us-west-2:1:cluster-snapshot:awsbackup:copy-1",
-        IamRoleArn: "arn:aws:iam::1:role/pilotlight-backup",
-        ResourceType: "Aurora",
-        Metadata: { DBClusterIdentifier: "pl-drill-1", Engine: "aurora-postgresql", DBSubnetGroupName: "pl-subnets", VpcSecurityGroupIds: '["sg-1"]' },
-        IdempotencyToken: "run-1/restore",
-      });
-    });
-
-    it("maps throttling that outlasted the retries to aws.throttled, naming the operation", async function () {
-      backup.on(DescribeRestoreJobCommand).rejects(throttled());
-      const e = await failure(adapter().describeRestoreJob({ region: "us-west-2", id: "job-1" }));
+    it("reads the Region's service opt-in; throttling that outlasted the retries is aws.throttled naming the call", async function () {
+      backup.on(DescribeRegionSettingsCommand).resolvesOnce({ ResourceTypeOptInPreference: { Aurora: true, RDS: false } }).rejects(throttled());
+      expect(await adapter().regionSettings({ region: "us-west-2" })).to.deep.equal({ optIn: { Aurora: true, RDS: false } });
+      const e = await failure(adapter().regionSettings({ region: "us-west-2" }));
       expect(e).to.deep.include({ code: "aws.throttled", source: "aws" });
-      expect(e.message).to.contain("DescribeRestoreJob");
+      expect(e.message).to.contain("DescribeRegionSettings");
     });
   });
 
@@ -123,21 +107,71 @@ describe("AWS adapters (aws-sdk-client-mock; any unexpected command fails)", fun
     beforeEach(() => rds.reset().onAnyCommand().rejects(new Error("unexpected RDS command")));
     const adapter = (clock = new VirtualClock({ start: 0 })) => new AwsDatabases(clock, (region) => new RDSClient({ region, maxAttempts: 1, credentials: { accessKeyId: "a", secretAccessKey: "b" } }));
 
+    const wait = () => ({ maxWaitMs: 3_600_000, signal: new AbortController().signal });
+    const cluster = (over: Record<string, unknown> = {}) => ({
+      DBClusterIdentifier: "pilotlight-prod-dr",
+      DBClusterArn: "arn:aws:rds:us-west-2:1:cluster:pilotlight-prod-dr",
+      Status: "available",
+      TagList: [{ Key: "managed-by", Value: "pilotlight" }],
+      ...over,
+    });
+
     it("refuses to delete a cluster without pilotlight's tag, and sends nothing destructive", async function () {
-      rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [{ DBClusterIdentifier: "theirs", DBClusterArn: "arn:aws:rds:us-west-2:1:cluster:theirs", Status: "available", TagList: [{ Key: "team", Value: "x" }] }] });
-      const e = await failure(adapter().deleteCluster({ region: "us-west-2", id: "theirs", disableProtection: true }));
+      rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [cluster({ DBClusterIdentifier: "theirs", TagList: [{ Key: "team", Value: "x" }] })] });
+      const e = await failure(adapter().deleteCluster({ region: "us-west-2", id: "theirs", ...wait() }));
       expect(e).to.deep.include({ code: "guard.untagged", source: "user" });
       expect(rds.commandCalls(ModifyDBClusterCommand)).to.have.length(0);
       expect(rds.commandCalls(DeleteDBClusterCommand)).to.have.length(0);
     });
 
-    it("deletes a tagged, protected cluster by lifting protection and keeping a final snapshot", async function () {
-      rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [{ DBClusterIdentifier: "pilotlight-prod-dr", DBClusterArn: "arn:aws:rds:us-west-2:1:cluster:pilotlight-prod-dr", Status: "available", TagList: [{ Key: "managed-by", Value: "pilotlight" }] }] });
+    it("refuses to lift deletion protection that pilotlight did not set, and one kept for forensics", async function () {
+      rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: "pilotlight-prod-dr" }).resolves({ DBClusters: [cluster({ DeletionProtection: true })] });
+      expect(await failure(adapter().deleteCluster({ region: "us-west-2", id: "pilotlight-prod-dr", ...wait() }))).to.deep.include({ code: "guard.protected" });
+      rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: "damaged" }).resolves({
+        DBClusters: [cluster({ DBClusterIdentifier: "damaged", TagList: [{ Key: "managed-by", Value: "pilotlight" }, { Key: "pilotlight:forensics", Value: "run-1" }] })],
+      });
+      expect(await failure(adapter().deleteCluster({ region: "us-west-2", id: "damaged", ...wait() }))).to.deep.include({ code: "guard.forensics" });
+      expect(rds.commandCalls(ModifyDBClusterCommand)).to.have.length(0);
+      expect(rds.commandCalls(DeleteDBInstanceCommand)).to.have.length(0);
+      expect(rds.commandCalls(DeleteDBClusterCommand)).to.have.length(0);
+    });
+
+    it("deletes instances first, lifts protection it set, waits on the clock, keeps a final snapshot", async function () {
+      const clock = new VirtualClock({ start: 0 });
+      const tags = [{ Key: "managed-by", Value: "pilotlight" }, { Key: "pilotlight:protected-by", Value: "pilotlight" }];
+      const member = { DBClusterMembers: [{ DBInstanceIdentifier: "i-1" }] };
+      rds
+        .on(DescribeDBClustersCommand)
+        .resolvesOnce({ DBClusters: [cluster({ TagList: tags, DeletionProtection: true, ...member })] })
+        .resolvesOnce({ DBClusters: [cluster({ TagList: tags, ...member })] }) // instance still deleting
+        .resolvesOnce({ DBClusters: [cluster({ TagList: tags })] }) // instance gone
+        .rejects(Object.assign(new Error("gone"), { name: "DBClusterNotFoundFault", $metadata: {} }));
+      rds
+        .on(DescribeDBInstancesCommand)
+        .resolvesOnce({ DBInstances: [{ DBInstanceIdentifier: "i-1", DBInstanceClass: "db.r6g.large", DBInstanceStatus: "available" }] })
+        .resolves({ DBInstances: [{ DBInstanceIdentifier: "i-1", DBInstanceClass: "db.r6g.large", DBInstanceStatus: "deleting" }] });
       rds.on(ModifyDBClusterCommand).resolves({});
+      rds.on(DeleteDBInstanceCommand).resolves({});
       rds.on(DeleteDBClusterCommand).resolves({});
-      await adapter().deleteCluster({ region: "us-west-2", id: "pilotlight-prod-dr", finalSnapshotId: "pilotlight-prod-dr-final", disableProtection: true });
+      const p = adapter(clock).deleteCluster({ region: "us-west-2", id: "pilotlight-prod-dr", finalSnapshotId: "pilotlight-prod-dr-final", ...wait() });
+      await p;
       expect(rds.commandCalls(ModifyDBClusterCommand)[0]!.args[0].input).to.deep.equal({ DBClusterIdentifier: "pilotlight-prod-dr", DeletionProtection: false, ApplyImmediately: true });
-      expect(rds.commandCalls(DeleteDBClusterCommand)[0]!.args[0].input).to.deep.equal({ DBClusterIdentifier: "pilotlight-prod-dr", SkipFinalSnapshot: false, FinalDBSnapshotIdentifier: "pilotlight-prod-dr-final" });
+      expect(rds.commandCalls(DeleteDBInstanceCommand).map((c) => c.args[0].input)).to.deep.equal([{ DBInstanceIdentifier: "i-1" }]);
+      expect(rds.commandCalls(DeleteDBClusterCommand).map((c) => c.args[0].input)).to.deep.equal([
+        { DBClusterIdentifier: "pilotlight-prod-dr", SkipFinalSnapshot: false, FinalDBSnapshotIdentifier: "pilotlight-prod-dr-final" },
+      ]);
+      // The cluster was deleted only after its instance had gone (the second poll).
+      const deleteAt = rds.send.getCalls().findIndex((c) => c.args[0] instanceof DeleteDBClusterCommand);
+      const instanceAt = rds.send.getCalls().findIndex((c) => c.args[0] instanceof DeleteDBInstanceCommand);
+      expect(instanceAt).to.be.lessThan(deleteAt);
+      expect(clock.now()).to.be.greaterThan(0);
+      clock.dispose();
+    });
+
+    it("enables the Data API by cluster ARN (EnableHttpEndpoint)", async function () {
+      rds.on(EnableHttpEndpointCommand).resolves({ ResourceArn: "arn:aws:rds:us-west-2:1:cluster:c", HttpEndpointEnabled: true });
+      await adapter().enableHttpEndpoint({ region: "us-west-2", clusterArn: "arn:aws:rds:us-west-2:1:cluster:c" });
+      expect(rds.commandCalls(EnableHttpEndpointCommand).map((c) => c.args[0].input)).to.deep.equal([{ ResourceArn: "arn:aws:rds:us-west-2:1:cluster:c" }]);
     });
 
     it("lists manual snapshots only, and deletes a snapshot only when it carries pilotlight's tag", async function () {
@@ -170,22 +204,22 @@ describe("AWS adapters (aws-sdk-client-mock; any unexpected command fails)", fun
 
     it("bounds a wait: polls on the injected clock with backoff, then wait.timed-out naming the last state", async function () {
       const clock = new VirtualClock({ start: 0 });
-      rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [{ DBClusterIdentifier: "c", Status: "creating", TagList: [] }] });
-      const e = await failure(adapter(clock).waitForClusterAvailable({ region: "us-west-2", id: "c", maxWaitMs: 10 * 60_000, signal: new AbortController().signal }));
+      rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [{ DBClusterSnapshotIdentifier: "c", Status: "creating", TagList: [] }] });
+      const e = await failure(adapter(clock).waitForSnapshotAvailable({ region: "us-west-2", id: "c", maxWaitMs: 10 * 60_000, signal: new AbortController().signal }));
       expect(e.code).to.equal("wait.timed-out");
       expect(e.message).to.contain("creating");
       expect(clock.now()).to.equal(10 * 60_000);
       // Delays between 30 s and a doubling ceiling capped at 120 s, jitter fixed at the midpoint:
       // 30, 45, 75, 75, … → checks at 0, 30, 75, 150, 225, 300, 375, 450, 525 and 600 s.
-      expect(rds.commandCalls(DescribeDBClustersCommand).length).to.equal(10);
+      expect(rds.commandCalls(DescribeDBClusterSnapshotsCommand).length).to.equal(10);
       clock.dispose();
     });
 
     it("ends a wait when the run is aborted", async function () {
       const clock = new VirtualClock({ start: 0 });
-      rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [{ DBClusterIdentifier: "c", Status: "creating", TagList: [] }] });
+      rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [{ DBClusterSnapshotIdentifier: "c", Status: "creating", TagList: [] }] });
       const ctl = new AbortController();
-      const p = adapter(clock).waitForClusterAvailable({ region: "us-west-2", id: "c", maxWaitMs: 3_600_000, signal: ctl.signal });
+      const p = adapter(clock).waitForSnapshotAvailable({ region: "us-west-2", id: "c", maxWaitMs: 3_600_000, signal: ctl.signal });
       await clock.advance(0);
       ctl.abort(new Error("SIGINT"));
       try {
@@ -199,27 +233,65 @@ describe("AWS adapters (aws-sdk-client-mock; any unexpected command fails)", fun
     });
   });
 
-  describe("Route53Traffic", function () {
+  describe("AwsTraffic", function () {
     const r53 = mockClient(Route53Client);
-    beforeEach(() => r53.reset().onAnyCommand().rejects(new Error("unexpected Route 53 command")));
-    const adapter = () => new Route53Traffic(new Route53Client({ region: "us-east-1", maxAttempts: 1, credentials: { accessKeyId: "a", secretAccessKey: "b" } }));
+    const cw = mockClient(CloudWatchClient);
+    beforeEach(() => {
+      r53.reset().onAnyCommand().rejects(new Error("unexpected Route 53 command"));
+      cw.reset().onAnyCommand().rejects(new Error("unexpected CloudWatch command"));
+    });
+    const creds = { accessKeyId: "a", secretAccessKey: "b" };
+    const gate = { region: "us-west-2", namespace: "Pilotlight", metric: "TrafficPinnedToDr", dimensions: { Environment: "prod" } };
+    const asked: Array<[string, string[]]> = [];
+    const adapter = () =>
+      new AwsTraffic(
+        new Route53Client({ region: "us-east-1", maxAttempts: 1, credentials: creds }),
+        (region) => new CloudWatchClient({ region, maxAttempts: 1, credentials: creds }),
+        async (name, ns) => {
+          asked.push([name, ns]);
+          return ["dr.lambda-url.us-west-2.on.aws"];
+        },
+      );
 
-    it("forces a failover by inverting the health check, and undoes it", async function () {
-      r53.on(UpdateHealthCheckCommand).resolves({ HealthCheck: { Id: "hc", CallerReference: "x", HealthCheckConfig: { Type: "HTTPS" }, HealthCheckVersion: 7 } });
-      await adapter().forceFailover({ healthCheckId: "hc" });
-      await adapter().restorePrimary({ healthCheckId: "hc" });
-      expect(r53.commandCalls(UpdateHealthCheckCommand).map((c) => c.args[0].input)).to.deep.equal([
-        { HealthCheckId: "hc", Inverted: true },
-        { HealthCheckId: "hc", Inverted: false },
+    it("switches a gate with PutMetricData in the gate's region and reads its alarm", async function () {
+      cw.on(PutMetricDataCommand).resolves({});
+      cw.on(DescribeAlarmsForMetricCommand).resolvesOnce({ MetricAlarms: [{ StateValue: "ALARM" }] }).rejects(new Error("endpoint down"));
+      await adapter().setGate({ gate, value: 1 });
+      expect(cw.commandCalls(PutMetricDataCommand).map((c) => c.args[0].input)).to.deep.equal([
+        { Namespace: "Pilotlight", MetricData: [{ MetricName: "TrafficPinnedToDr", Dimensions: [{ Name: "Environment", Value: "prod" }], Value: 1, Unit: "Count" }] },
       ]);
+      expect(await cw.call(0).thisValue.config.region()).to.equal("us-west-2");
+      expect(await adapter().gateState({ gate })).to.equal("ALARM");
+      expect(await adapter().gateState({ gate })).to.equal("unknown");
     });
 
-    it("reads health from the checkers' reports and answers from TestDNSAnswer", async function () {
-      r53.on(GetHealthCheckStatusCommand).resolves({ HealthCheckObservations: [{ StatusReport: { Status: "Failure: timed out" } }, { StatusReport: { Status: "Failure: HTTP 503" } }] });
-      r53.on(TestDNSAnswerCommand).resolves({ Nameserver: "ns", RecordName: "app.example.com", RecordType: "CNAME", RecordData: ["dr.lambda-url.us-west-2.on.aws."], ResponseCode: "NOERROR", Protocol: "UDP" });
+    it("a gate that cannot be set is an error naming the call", async function () {
+      cw.on(PutMetricDataCommand).rejects(throttled());
+      const e = await failure(adapter().setGate({ gate, value: 1 }));
+      expect(e).to.deep.include({ code: "aws.throttled" });
+      expect(e.message).to.contain("PutMetricData");
+    });
+
+    it("reads health from the checkers (over 18% healthy is healthy); a control plane that fails is unknown", async function () {
+      r53
+        .on(GetHealthCheckStatusCommand)
+        .resolvesOnce({ HealthCheckObservations: [{ StatusReport: { Status: "Failure: timed out" } }, { StatusReport: { Status: "Failure: HTTP 503" } }] })
+        .resolvesOnce({ HealthCheckObservations: [{ StatusReport: { Status: "Success: HTTP 200" } }, ...Array(4).fill({ StatusReport: { Status: "Failure" } })] })
+        .rejects(Object.assign(new Error("Service Unavailable"), { name: "ServiceUnavailable", $fault: "server", $metadata: {} }));
       expect(await adapter().healthCheckStatus({ healthCheckId: "hc" })).to.deep.equal({ state: "unhealthy" });
-      expect(await adapter().resolve({ zoneId: "Z1", name: "app.example.com", type: "CNAME" })).to.deep.equal(["dr.lambda-url.us-west-2.on.aws"]);
-      expect(r53.commandCalls(TestDNSAnswerCommand)[0]!.args[0].input).to.deep.equal({ HostedZoneId: "Z1", RecordName: "app.example.com", RecordType: "CNAME" });
+      expect(await adapter().healthCheckStatus({ healthCheckId: "hc" })).to.deep.equal({ state: "healthy" });
+      const unknown = await adapter().healthCheckStatus({ healthCheckId: "hc" });
+      expect(unknown.state).to.equal("unknown");
+      expect(unknown.reason).to.contain("GetHealthCheckStatus");
+    });
+
+    it("asks the zone's own name servers what the name answers; without them it refuses", async function () {
+      asked.length = 0;
+      const ns = ["ns-1.awsdns-01.org", "ns-2.awsdns-02.com"];
+      expect(await adapter().resolve({ zoneId: "Z1", name: "app.example.com", nameServers: ns })).to.deep.equal(["dr.lambda-url.us-west-2.on.aws"]);
+      expect(asked).to.deep.equal([["app.example.com", ns]]);
+      expect(await failure(adapter().resolve({ zoneId: "Z1", name: "app.example.com", nameServers: [] }))).to.deep.include({ code: "traffic.unknown" });
+      expect(r53.calls()).to.have.length(0);
     });
   });
 

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { cpSync, existsSync, mkdtempSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { SystemClock } from "../../../automation/adapters/system-clock";
@@ -29,10 +29,13 @@ async function code(p: Promise<unknown>): Promise<string> {
 }
 
 describe("PulumiStacks over LocalWorkspace with a fake pulumi CLI", function () {
+  const SNAPSHOT = "arn:aws:rds:us-west-2:123456789012:cluster-snapshot:awsbackup:job-1";
   const DR_CONFIG = {
-    "aws:region": { value: "us-west-2" },
-    "pilotlight:role": { value: "dr" },
-    "pilotlight:restoreSnapshot": { value: "arn:aws:rds:us-west-2:123456789012:cluster-snapshot:awsbackup:job-1" },
+    set: {
+      "aws:region": { value: "us-west-2" },
+      "pilotlight:role": { value: "dr" },
+      "pilotlight:restoreSnapshot": { value: SNAPSHOT },
+    },
   };
 
   function adapter(behaviour: FakeCliBehaviour = {}, clock: SystemClock | VirtualClock = new SystemClock()) {
@@ -64,7 +67,7 @@ describe("PulumiStacks over LocalWorkspace with a fake pulumi CLI", function () 
     const up = argv.find((a) => a.startsWith("up "))!;
     expect(up).to.contain("--yes").and.contain("--skip-preview").and.contain("--event-log <file>").and.contain("--stack dr");
     expect(progress.filter((p) => p.status === "done").map((p) => p.type)).to.deep.equal(["aws:rds/cluster:Cluster", "aws:rds/clusterInstance:ClusterInstance"]);
-    expect(result.outputs["restoredFrom"]).to.equal(DR_CONFIG["pilotlight:restoreSnapshot"].value);
+    expect(result.outputs["restoredFrom"]).to.equal(SNAPSHOT);
     expect(await stacks.list()).to.deep.equal(["dr"]);
   });
 
@@ -76,9 +79,44 @@ describe("PulumiStacks over LocalWorkspace with a fake pulumi CLI", function () 
       expect(call.env["PULUMI_BACKEND_URL"]).to.match(/^file:\/\//);
     }
     expect(cli.calls.some((c) => c.env["PULUMI_CONFIG_PASSPHRASE"] === "correct horse battery staple")).to.equal(true);
-    const refused = await code(stacks.up("dr", { ...DR_CONFIG, "pilotlight:token": { value: "s3cr3t", secret: true } }, forever()));
+    const refused = await code(stacks.up("dr", { set: { ...DR_CONFIG.set, "pilotlight:token": { value: "s3cr3t", secret: true } } }, forever()));
     expect(refused).to.equal("config.invalid");
     expect(cli.calls.some((c) => c.args.join(" ").includes("s3cr3t"))).to.equal(false);
+  });
+
+  it("changes config as told: set adds or replaces, remove takes only keys present, defaults never override the file", async function () {
+    const { cli, stacks, workDir } = adapter();
+    await stacks.up("dr", DR_CONFIG, forever());
+    await stacks.up(
+      "dr",
+      {
+        set: { "pilotlight:kmsKeyArn": { value: "arn:aws:kms:us-west-2:1:key/k" } },
+        remove: ["pilotlight:restoreSnapshot", "pilotlight:neverSet"],
+        defaults: { "pilotlight:instanceClass": { value: "db.serverless" }, "pilotlight:scaling": { value: "2" } },
+      },
+      forever(),
+    );
+    const config = cli.config(workDir, "dr");
+    expect(config["pilotlight:restoreSnapshot"]).to.equal(undefined);
+    expect(config["pilotlight:kmsKeyArn"]).to.equal("arn:aws:kms:us-west-2:1:key/k");
+    expect(config["pilotlight:instanceClass"]).to.equal("db.r6g.large"); // the committed file's value
+    expect(config["pilotlight:scaling"]).to.equal("2");
+    expect(cli.argvs().filter((a) => a.startsWith("config rm-all"))).to.deep.equal(["config rm-all --stack dr pilotlight:restoreSnapshot"]);
+    // The file keeps its comments: what a run changes is its keys, not the user's notes.
+    expect(readFileSync(join(workDir, "Pulumi.dr.yaml"), "utf8")).to.contain("# The on-demand DR environment");
+    expect(await stacks.fileConfig("dr")).to.deep.include({ "pilotlight:kmsKeyArn": "arn:aws:kms:us-west-2:1:key/k" });
+  });
+
+  it("a destroy takes the keys runs set out of the kept file first (removeKeys)", async function () {
+    const { cli, stacks, workDir } = adapter();
+    await stacks.up("dr", DR_CONFIG, forever());
+    await stacks.destroy("dr", { ...forever(), remove: true, removeKeys: ["pilotlight:restoreSnapshot", "pilotlight:kmsKeyArn"] });
+    const argv = cli.argvs();
+    const rm = argv.findIndex((a) => a === "config rm-all --stack dr pilotlight:restoreSnapshot");
+    expect(rm).to.be.greaterThan(-1);
+    expect(argv.findIndex((a) => a.startsWith("destroy "))).to.be.greaterThan(rm);
+    expect(cli.config(workDir, "dr")).to.not.have.property("pilotlight:restoreSnapshot");
+    expect(cli.config(workDir, "dr")).to.include({ "pilotlight:role": "dr" });
   });
 
   it("destroys, then removes the stack keeping Pulumi.dr.yaml", async function () {
@@ -132,7 +170,7 @@ describe("PulumiStacks over LocalWorkspace with a fake pulumi CLI", function () 
     const { cli, stacks } = adapter({ fail: { up: { stderr: stderr(999_999), times: 1 }, destroy: { stderr: stderr(999_999), times: 1 } } });
     const progress: StackProgress[] = [];
     const result = await stacks.up("dr", DR_CONFIG, { ...forever(), onProgress: (p) => progress.push(p) });
-    expect(result.outputs["restoredFrom"]).to.equal(DR_CONFIG["pilotlight:restoreSnapshot"].value);
+    expect(result.outputs["restoredFrom"]).to.equal(SNAPSHOT);
     const verbs = cli.argvs().map((a) => a.split(" ")[0]).filter((v) => ["up", "cancel", "refresh", "destroy"].includes(v!));
     expect(verbs).to.deep.equal(["up", "cancel", "refresh", "up"]);
     expect(progress.some((p) => p.op === "cancel")).to.equal(true);

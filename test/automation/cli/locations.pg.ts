@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "../../../automation/cli/run-cli";
 import { redactUrl } from "../../../automation/domain/redact";
-import { createPilotlight } from "../../../drills/index";
+import { openPilotlight } from "../../../drills/index";
 import { capturingIo } from "../../support/cli-io";
 import { TestDatabases } from "../../support/pg-databases";
 
@@ -33,7 +33,7 @@ describe("CLI status on a PostgreSQL store with an environment override", functi
     };
     writeFileSync(join(dir, "f.yaml"), JSON.stringify({ stateBackend, store: { url: store }, environments }));
     const env = { PILOTLIGHT_REPORTS_DIR: "/tmp/x", PATH: "/nonexistent" };
-    const { io, written } = capturingIo({ cwd: dir, env, createPilotlight });
+    const { io, written } = capturingIo({ cwd: dir, env, openPilotlight });
     const code = await runCli(["status", "--config", "f.yaml", "--json"], io);
     expect(code, written.stderr).to.equal(0);
     const { locations } = JSON.parse(written.stdout);
