@@ -10,7 +10,7 @@ import { drillKit } from "./kit";
 export * from "../automation/index";
 export { drillKit };
 export type { DrillKit, DrillKind, SweepReport } from "../automation/drill-kit";
-export type { Validator, ValidationResult, TableResult, Mismatch } from "../automation/ports/validator";
+export type { Validator, ValidationResult, TableResult, TableVerdict, DifferenceCounts, FirstKeys } from "../automation/ports/validator";
 
 /** Creates the library with validation and drills; `options.kit` replaces the kit (tests, hosts). */
 export function createPilotlight(options: PilotlightOptions): Promise<Pilotlight> {

@@ -121,15 +121,16 @@ export function restoreHandlers(ports: RunbookPorts, envName: string, env: Envir
         );
         await ctx.measure("rpoMs", f.declaredAt - f.to);
         const differences: Json = result.tables
-          .filter((t) => t.mismatches.length > 0)
+          .filter((t) => t.verdict !== "ok")
           .map((t) => ({
             table: t.table,
             rows: t.rows,
-            chunks: t.mismatches.length,
-            changedKeys: t.mismatches.reduce((n, m) => n + (m.keys?.counts.changed ?? 0), 0),
-            missingKeys: t.mismatches.reduce((n, m) => n + (m.keys?.counts.missing ?? 0), 0),
-            extraKeys: t.mismatches.reduce((n, m) => n + (m.keys?.counts.extra ?? 0), 0),
-            sample: t.mismatches.flatMap((m) => [...(m.keys?.changed ?? []), ...(m.keys?.missing ?? [])]).slice(0, 10),
+            verdict: t.verdict,
+            changedKeys: t.counts.changed,
+            missingKeys: t.counts.missing,
+            extraKeys: t.counts.unexpected,
+            driftKeys: t.counts.drift,
+            sample: [...t.keys.changed, ...t.keys.missing, ...t.keys.unexpected].slice(0, 10),
           }));
         ctx.progress(`restored vs damaged: ${result.summary}`, { differences });
         if (quick.problems.length > 0) {
