@@ -1,5 +1,6 @@
 import type { Argv } from "yargs";
 import type { Pilotlight, PilotlightOptions } from "../library";
+import type { DatabaseValidation } from "../ports/validator";
 import type { Output, Renderer } from "./render";
 
 /** What the CLI needs from its host process; injected so that tests run it in-process. */
@@ -15,6 +16,8 @@ export interface CliIo {
   confirm?: (question: string) => Promise<boolean>;
   /** Creates the library: the composition root (`drills/main.ts`) passes the one with the drills kit. */
   createPilotlight: (options: PilotlightOptions) => Promise<Pilotlight>;
+  /** Validation of databases named by URL (`validate`, `manifest record --database`), from the composition root. */
+  validation?: DatabaseValidation;
 }
 
 /** Options every command accepts. */

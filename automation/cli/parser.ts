@@ -7,6 +7,7 @@ import { drillCommand, failbackCommand, failoverCommand, restoreCommand } from "
 import { resumeCommand } from "./commands/resume";
 import { runsCommand } from "./commands/runs";
 import { statusCommand } from "./commands/status";
+import { validateCommand } from "./commands/validate";
 
 /** Every command, in the order `--help` lists them. */
 export const COMMANDS: readonly CommandModule[] = [
@@ -19,6 +20,7 @@ export const COMMANDS: readonly CommandModule[] = [
   runsCommand,
   resumeCommand,
   manifestCommand,
+  validateCommand,
   demoCommand,
 ];
 

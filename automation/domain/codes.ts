@@ -35,6 +35,7 @@ export const CODES = {
   "run.not-resumable": { kind: "error", summary: "The run is completed or of a kind this build cannot run." },
   "environment.unknown": { kind: "error", summary: "No environment of that name in the configuration." },
   "store.unavailable": { kind: "error", summary: "The run store could not be opened or queried." },
+  "database.unreachable": { kind: "error", summary: "A database named by URL did not answer (network, credentials, or it does not exist)." },
   "store.migration-failed": { kind: "error", summary: "The run store schema could not be migrated." },
   "internal": { kind: "error", summary: "An unexpected failure inside pilotlight (a bug)." },
   // Waiting and AWS
