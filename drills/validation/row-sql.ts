@@ -37,22 +37,29 @@ export class RowSql {
     return `ROW(${k.map((c) => this.col(c)).join(", ")})::text`;
   }
 
-  private rep(name: string): string {
-    const c = this.spec.columns.find((x) => x.name === name)!;
-    return c.rep === "raw" ? this.col(name) : `(${this.col(name)}::text COLLATE pg_catalog."C")`;
+  /**
+   * The values of some columns as `hash_record_extended` arguments: `raw` columns as they are, the
+   * others together as the text of one record (`record_out` calls each type's output function — a
+   * `::text` cast would not always: bpchar's trims trailing blanks), compared byte by byte.
+   */
+  private hashArgs(names: string[]): string {
+    const cols = names.map((n) => this.spec.columns.find((c) => c.name === n)!);
+    const raw = cols.filter((c) => c.rep === "raw").map((c) => this.col(c.name));
+    const text = cols.filter((c) => c.rep === "text").map((c) => this.col(c.name));
+    return [...raw, ...(text.length === 0 ? [] : [`(ROW(${text.join(", ")})::text COLLATE pg_catalog."C")`])].join(", ");
   }
 
   /** 64-bit hash of the row (`t`): raw values where faithful, printed text elsewhere; or md5 of the text. */
   rowHash(): string {
     if (this.spec.method === "md5") return md5Bigint(this.rowText());
     if (this.wholeRow && this.spec.columns.every((c) => c.rep === "raw")) return "hash_record_extended(t.*, 0)";
-    return `hash_record_extended(ROW(${this.spec.columns.map((c) => this.rep(c.name)).join(", ")}), 0)`;
+    return `hash_record_extended(ROW(${this.hashArgs(this.spec.columns.map((c) => c.name))}), 0)`;
   }
 
   /** 64-bit hash of the key (`t`); a function of the key's printed value. */
   keyHash(): string {
     if (this.spec.method === "md5") return md5Bigint(this.keyText());
-    return `hash_record_extended(ROW(${this.spec.key.map((c) => this.rep(c)).join(", ")}), 0)`;
+    return `hash_record_extended(ROW(${this.hashArgs(this.spec.key)}), 0)`;
   }
 
   /**
