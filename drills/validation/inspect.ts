@@ -52,7 +52,9 @@ export async function fingerprintSchema(sql: SqlClient): Promise<SchemaFingerpri
        FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE ${USER_SCHEMAS}
      UNION ALL
      SELECT format('constraint %I.%I %I %s', n.nspname, c.relname, co.conname, pg_get_constraintdef(co.oid))
-       FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE ${USER_SCHEMAS}
+       FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      -- NOT NULL is a column's property above; PostgreSQL 18 also lists it as a constraint.
+      WHERE co.contype <> 'n' AND ${USER_SCHEMAS}
      UNION ALL
      SELECT format('view %I.%I %s', n.nspname, c.relname, regexp_replace(pg_get_viewdef(c.oid), '\\s+', ' ', 'g'))
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('v', 'm') AND ${USER_SCHEMAS}
