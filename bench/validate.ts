@@ -26,7 +26,12 @@ import { PgPoolSql } from "../automation/store/pg-sql";
 import type { SqlClient } from "../automation/store/sql";
 import { recordManifest, validateDatabase } from "../drills/validation/validate";
 
-const arg = (name: string, fallback: number) => Number(process.argv.find((_a, i) => process.argv[i - 1] === `--${name}`) ?? process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback);
+const arg = (name: string, fallback: number) =>
+  Number(
+    process.argv.find((_a, i) => process.argv[i - 1] === `--${name}`) ??
+      process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ??
+      fallback,
+  );
 const scale = arg("scale", 50);
 const repeat = arg("repeat", 3);
 const DB = "pilotlight_bench";
@@ -43,7 +48,14 @@ function serverUrl(): string {
   const local = "postgres://postgres@127.0.0.1:5432/postgres";
   if (spawnSync("pg_isready", ["-q", "-h", "127.0.0.1", "-p", "5432"]).status === 0) return local;
   console.log("no PostgreSQL server on 127.0.0.1:5432: installing Debian's and starting it on loopback");
-  execFileSync("bash", ["-c", "export DEBIAN_FRONTEND=noninteractive; (ls /etc/postgresql >/dev/null 2>&1 && [ -n \"$(ls /etc/postgresql)\" ]) || (apt-get update -qq && apt-get install -y -qq postgresql >/dev/null); pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql | head -n1) main start || true; for i in $(seq 1 30); do pg_isready -q -h 127.0.0.1 && break; sleep 1; done; su postgres -c \"psql -qc \\\"ALTER USER postgres PASSWORD 'pilotlight-bench'\\\"\""], { stdio: "inherit" });
+  execFileSync(
+    "bash",
+    [
+      "-c",
+      'export DEBIAN_FRONTEND=noninteractive; (ls /etc/postgresql >/dev/null 2>&1 && [ -n "$(ls /etc/postgresql)" ]) || (apt-get update -qq && apt-get install -y -qq postgresql >/dev/null); pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql | head -n1) main start || true; for i in $(seq 1 30); do pg_isready -q -h 127.0.0.1 && break; sleep 1; done; su postgres -c "psql -qc \\"ALTER USER postgres PASSWORD \'pilotlight-bench\'\\""',
+    ],
+    { stdio: "inherit" },
+  );
   return "postgres://postgres:pilotlight-bench@127.0.0.1:5432/postgres";
 }
 
@@ -65,7 +77,12 @@ function serverCpu(dataDir: string | undefined): () => number | undefined {
       // Fields after the command: state is [0]; utime [11], stime [12], cutime [13], cstime [14].
       const own = stat(postmaster);
       let ticks = Number(own[13]) + Number(own[14]);
-      const children = readdirSync(`/proc/${postmaster}/task`).flatMap((t) => readFileSync(`/proc/${postmaster}/task/${t}/children`, "utf8").trim().split(/\s+/).filter((x) => x !== ""));
+      const children = readdirSync(`/proc/${postmaster}/task`).flatMap((t) =>
+        readFileSync(`/proc/${postmaster}/task/${t}/children`, "utf8")
+          .trim()
+          .split(/\s+/)
+          .filter((x) => x !== ""),
+      );
       for (const c of children) {
         try {
           const s = stat(Number(c));
@@ -82,10 +99,14 @@ function serverCpu(dataDir: string | undefined): () => number | undefined {
 }
 
 async function loadDataset(pool: PgPoolSql, dbUrl: string, env: NodeJS.ProcessEnv): Promise<void> {
-  console.log(`loading pgbench scale ${scale} (${scale * 100_000} accounts), a mixed-type, a wide and a TOASTed table…`);
+  console.log(
+    `loading pgbench scale ${scale} (${scale * 100_000} accounts), a mixed-type, a wide and a TOASTed table…`,
+  );
   execFileSync("pgbench", ["-i", "-q", "-s", String(scale), "--foreign-keys", "-d", dbUrl], { stdio: "inherit", env });
   await pool.query(`DROP TABLE IF EXISTS mixed, wide, toasted, bench_meta`);
-  await pool.query(`CREATE TABLE mixed (id bigint PRIMARY KEY, u uuid NOT NULL, label text, amount numeric(12,2), at timestamptz NOT NULL, blob bytea, doc json, flags boolean[])`);
+  await pool.query(
+    `CREATE TABLE mixed (id bigint PRIMARY KEY, u uuid NOT NULL, label text, amount numeric(12,2), at timestamptz NOT NULL, blob bytea, doc json, flags boolean[])`,
+  );
   await pool.query(
     `INSERT INTO mixed SELECT g, md5(g::text)::uuid, CASE WHEN g % 10 = 0 THEN NULL ELSE 'label ' || g END, (g % 100000) / 7.0, '2026-01-01'::timestamptz + g * interval '1 second', decode(md5(g::text), 'hex'), json_build_object('g', g, 'even', g % 2 = 0), ARRAY[g % 2 = 0, g % 3 = 0] FROM generate_series(1, $1::int) g`,
     [scale * 4000],
@@ -97,7 +118,10 @@ async function loadDataset(pool: PgPoolSql, dbUrl: string, env: NodeJS.ProcessEn
   await pool.query(`INSERT INTO wide SELECT g, ${vals} FROM generate_series(1, $1::int) g`, [scale * 2000]);
   // Values of 8 kB (out of line in TOAST, compressed a little: md5 text does not compress well).
   await pool.query(`CREATE TABLE toasted (id int PRIMARY KEY, body text NOT NULL)`);
-  await pool.query(`INSERT INTO toasted SELECT g, (SELECT string_agg(md5((g * 1000 + k)::text), '') FROM generate_series(1, 256) k) FROM generate_series(1, $1::int) g`, [scale * 200]);
+  await pool.query(
+    `INSERT INTO toasted SELECT g, (SELECT string_agg(md5((g * 1000 + k)::text), '') FROM generate_series(1, 256) k) FROM generate_series(1, $1::int) g`,
+    [scale * 200],
+  );
   await pool.query(`CREATE TABLE bench_meta (scale int, dataset int)`);
   await pool.query(`INSERT INTO bench_meta VALUES ($1, $2)`, [scale, DATASET]);
   await pool.query("VACUUM ANALYZE");
@@ -109,11 +133,18 @@ async function main(): Promise<void> {
   const env = { ...process.env, PGPASSWORD: decodeURIComponent(new URL(admin).password) };
   const c = new pg.Client({ connectionString: admin });
   await c.connect();
-  if ((await c.query("SELECT 1 FROM pg_database WHERE datname = $1", [DB])).rowCount !== 1) await c.query(`CREATE DATABASE ${DB}`);
-  const dataDir = (await c.query<{ d: string }>("SELECT current_setting('data_directory') AS d").catch(() => ({ rows: [] as Array<{ d: string }> }))).rows[0]?.d;
+  if ((await c.query("SELECT 1 FROM pg_database WHERE datname = $1", [DB])).rowCount !== 1)
+    await c.query(`CREATE DATABASE ${DB}`);
+  const dataDir = (
+    await c
+      .query<{ d: string }>("SELECT current_setting('data_directory') AS d")
+      .catch(() => ({ rows: [] as Array<{ d: string }> }))
+  ).rows[0]?.d;
 
   let pool = await PgPoolSql.open(dbUrl, 4);
-  const have = await pool.query<{ s: number; d: number }>("SELECT scale AS s, dataset AS d FROM bench_meta").catch(() => ({ rows: [] as Array<{ s: number; d: number }> }));
+  const have = await pool
+    .query<{ s: number; d: number }>("SELECT scale AS s, dataset AS d FROM bench_meta")
+    .catch(() => ({ rows: [] as Array<{ s: number; d: number }> }));
   if (have.rows[0]?.s !== scale || have.rows[0]?.d !== DATASET) {
     await loadDataset(pool, dbUrl, env);
     for (const copy of [LIVE, DAMAGED]) await c.query(`DROP DATABASE IF EXISTS ${copy}`);
@@ -121,7 +152,8 @@ async function main(): Promise<void> {
   // Copies by template need the template without connections.
   await pool.close();
   for (const copy of [LIVE, DAMAGED]) {
-    if ((await c.query("SELECT 1 FROM pg_database WHERE datname = $1", [copy])).rowCount !== 1) await c.query(`CREATE DATABASE ${copy} TEMPLATE ${DB}`);
+    if ((await c.query("SELECT 1 FROM pg_database WHERE datname = $1", [copy])).rowCount !== 1)
+      await c.query(`CREATE DATABASE ${copy} TEMPLATE ${DB}`);
   }
   await c.end();
   pool = await PgPoolSql.open(dbUrl, 4);
@@ -133,13 +165,33 @@ async function main(): Promise<void> {
     await tx.query("DELETE FROM pgbench_accounts WHERE aid = $1", [DELETED_AID]);
   });
 
-  const tables = ["pgbench_accounts", "pgbench_branches", "pgbench_tellers", "pgbench_history", "mixed", "wide", "toasted"];
-  const bytes = await pool.query<{ b: string }>(`SELECT sum(pg_total_relation_size(c.oid))::text AS b FROM pg_class c WHERE relname = ANY($1)`, [tables]);
-  const rows = await pool.query<{ n: string }>(`SELECT sum(n_live_tup)::text AS n FROM pg_stat_user_tables WHERE relname = ANY($1)`, [tables]);
-  console.log(`dataset: ${Number(rows.rows[0]!.n).toLocaleString()} rows, ${(Number(bytes.rows[0]!.b) / 1e6).toFixed(0)} MB on ${(await pool.query<{ v: string }>("SELECT version() AS v")).rows[0]!.v.split(",")[0]}`);
+  const tables = [
+    "pgbench_accounts",
+    "pgbench_branches",
+    "pgbench_tellers",
+    "pgbench_history",
+    "mixed",
+    "wide",
+    "toasted",
+  ];
+  const bytes = await pool.query<{ b: string }>(
+    `SELECT sum(pg_total_relation_size(c.oid))::text AS b FROM pg_class c WHERE relname = ANY($1)`,
+    [tables],
+  );
+  const rows = await pool.query<{ n: string }>(
+    `SELECT sum(n_live_tup)::text AS n FROM pg_stat_user_tables WHERE relname = ANY($1)`,
+    [tables],
+  );
+  console.log(
+    `dataset: ${Number(rows.rows[0]!.n).toLocaleString()} rows, ${(Number(bytes.rows[0]!.b) / 1e6).toFixed(0)} MB on ${(await pool.query<{ v: string }>("SELECT version() AS v")).rows[0]!.v.split(",")[0]}`,
+  );
 
   // Each "connection" borrows from a pool per query; closing it leaves the pool open.
-  const opener = (p: PgPoolSql) => async (): Promise<SqlClient> => ({ query: (t, q) => p.query(t, q), transaction: (fn) => p.transaction(fn), close: async () => undefined });
+  const opener = (p: PgPoolSql) => async (): Promise<SqlClient> => ({
+    query: (t, q) => p.query(t, q),
+    transaction: (fn) => p.transaction(fn),
+    close: async () => undefined,
+  });
   const validation = { database: DB, tables: [], checks: [] };
   const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
   const cpu = serverCpu(dataDir);
@@ -152,15 +204,28 @@ async function main(): Promise<void> {
     return [wall, c0 === undefined || c1 === undefined ? undefined : c1 - c0];
   };
   // Warm the caches once so that every contender reads the same way.
-  for (const p of [pool, live, damaged]) await p.query(`SELECT ${tables.map((t) => `(SELECT count(*) FROM ${t})`).join(" + ")}`);
+  for (const p of [pool, live, damaged])
+    await p.query(`SELECT ${tables.map((t) => `(SELECT count(*) FROM ${t})`).join(" + ")}`);
   const manifestStarted = performance.now();
   const manifest = await recordManifest({ open: opener(pool), validation, now: () => Date.now() });
-  console.log(`manifest recorded in ${((performance.now() - manifestStarted) / 1000).toFixed(2)} s: ${(JSON.stringify(manifest).length / 1e6).toFixed(1)} MB of JSON`);
+  console.log(
+    `manifest recorded in ${((performance.now() - manifestStarted) / 1000).toFixed(2)} s: ${(JSON.stringify(manifest).length / 1e6).toFixed(1)} MB of JSON`,
+  );
   // The floor hashes every value with the fastest function its types allow (json has no hash
   // function: md5 of the row's text, as before); a count and a sum of the hashes, per table.
   const hashable = new Map<string, boolean>();
-  for (const t of tables) hashable.set(t, await pool.query(`SELECT hash_record_extended(t.*, 0) FROM ${t} t LIMIT 1`).then(() => true, () => false));
-  const floorSql = (t: string) => (hashable.get(t) === true ? `SELECT count(*), sum(hash_record_extended(t.*, 0)) FROM ${t} t` : `SELECT count(*), sum(('x' || substr(md5(t::text), 1, 16))::bit(64)::bigint) FROM ${t} t`);
+  for (const t of tables)
+    hashable.set(
+      t,
+      await pool.query(`SELECT hash_record_extended(t.*, 0) FROM ${t} t LIMIT 1`).then(
+        () => true,
+        () => false,
+      ),
+    );
+  const floorSql = (t: string) =>
+    hashable.get(t) === true
+      ? `SELECT count(*), sum(hash_record_extended(t.*, 0)) FROM ${t} t`
+      : `SELECT count(*), sum(('x' || substr(md5(t::text), 1, 16))::bit(64)::bigint) FROM ${t} t`;
   const verdicts: Record<string, string> = {};
   const expectOk = (what: string) => (r: ValidationResult) => {
     verdicts[what] = r.summary;
@@ -169,20 +234,64 @@ async function main(): Promise<void> {
   const contenders: Array<[string, () => Promise<unknown>]> = [
     ["count(*) over the tables", () => Promise.all(tables.map((t) => pool.query(`SELECT count(*) FROM ${t}`)))],
     ["hash floor (count + sum of hashes)", () => Promise.all(tables.map((t) => pool.query(floorSql(t))))],
-    ["full validation vs manifest", async () => expectOk("manifest")(await validateDatabase({ open: opener(pool), expect: { kind: "manifest", manifest }, validation, concurrency: 2, now: () => Date.now() }))],
-    ["live: copy vs database", async () => expectOk("live")(await validateDatabase({ open: opener(live), expect: { kind: "live", open: opener(pool) }, validation, concurrency: 2, now: () => Date.now() }))],
+    [
+      "full validation vs manifest",
+      async () =>
+        expectOk("manifest")(
+          await validateDatabase({
+            open: opener(pool),
+            expect: { kind: "manifest", manifest },
+            validation,
+            concurrency: 2,
+            now: () => Date.now(),
+          }),
+        ),
+    ],
+    [
+      "live: copy vs database",
+      async () =>
+        expectOk("live")(
+          await validateDatabase({
+            open: opener(live),
+            expect: { kind: "live", open: opener(pool) },
+            validation,
+            concurrency: 2,
+            now: () => Date.now(),
+          }),
+        ),
+    ],
     [
       "damaged copy vs manifest: exact keys",
       async () => {
-        const r = await validateDatabase({ open: opener(damaged), expect: { kind: "manifest", manifest }, validation, concurrency: 2, now: () => Date.now() });
+        const r = await validateDatabase({
+          open: opener(damaged),
+          expect: { kind: "manifest", manifest },
+          validation,
+          concurrency: 2,
+          now: () => Date.now(),
+        });
         const t = r.tables.find((x) => x.table === "public.pgbench_accounts")!;
         verdicts["damaged"] = r.summary;
-        if (t.keys.changed.join() !== String(CHANGED_AID) || t.keys.missing.join() !== String(DELETED_AID) || r.tables.some((x) => x !== t && x.verdict !== "ok")) {
-          throw new Error(`the damaged copy was not localised to aid ${CHANGED_AID} (changed) and ${DELETED_AID} (missing): ${r.summary}`);
+        if (
+          t.keys.changed.join() !== String(CHANGED_AID) ||
+          t.keys.missing.join() !== String(DELETED_AID) ||
+          r.tables.some((x) => x !== t && x.verdict !== "ok")
+        ) {
+          throw new Error(
+            `the damaged copy was not localised to aid ${CHANGED_AID} (changed) and ${DELETED_AID} (missing): ${r.summary}`,
+          );
         }
       },
     ],
-    ["pg_dump | sha256sum", async () => execFileSync("bash", ["-c", `pg_dump --no-owner -t ${tables.join(" -t ")} '${dbUrl}' | sha256sum > /dev/null`], { env })],
+    [
+      "pg_dump | sha256sum",
+      async () =>
+        execFileSync(
+          "bash",
+          ["-c", `pg_dump --no-owner -t ${tables.join(" -t ")} '${dbUrl}' | sha256sum > /dev/null`],
+          { env },
+        ),
+    ],
   ];
   // Rounds interleave the contenders (same cache and machine state for each); the median counts.
   const samples: number[][] = contenders.map(() => []);
@@ -198,14 +307,29 @@ async function main(): Promise<void> {
     const xs = samples[i]!;
     const cs = cpuSamples[i]!.filter((x): x is number => x !== undefined);
     const cpuText = cs.length === 0 ? "server CPU n/a" : `server CPU ${median(cs).toFixed(2).padStart(6)} s`;
-    console.log(`${what.padEnd(38)} ${median(xs).toFixed(2).padStart(8)} s   ${cpuText}   (${repeat} rounds: ${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})`);
+    console.log(
+      `${what.padEnd(38)} ${median(xs).toFixed(2).padStart(8)} s   ${cpuText}   (${repeat} rounds: ${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})`,
+    );
   }
-  const [countStar, floor, full, liveMs, damagedMs, dump] = samples.map(median) as [number, number, number, number, number, number];
+  const [countStar, floor, full, liveMs, damagedMs, dump] = samples.map(median) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   await Promise.all([pool.close(), live.close(), damaged.close()]);
-  console.log(`verdicts: manifest: ${verdicts["manifest"]}; live: ${verdicts["live"]}; damaged: ${verdicts["damaged"]}`);
+  console.log(
+    `verdicts: manifest: ${verdicts["manifest"]}; live: ${verdicts["live"]}; damaged: ${verdicts["damaged"]}`,
+  );
   const rss = Math.round(process.resourceUsage().maxRSS / 1024);
-  console.log(`validate/hash-floor = ${(full / floor).toFixed(2)}, validate/count(*) = ${(full / countStar).toFixed(2)}, pg_dump/validate = ${(dump / full).toFixed(2)}, peak RSS = ${rss} MB`);
-  console.log(`validate/localise-one-row = ${(damagedMs / full).toFixed(2)}, live/manifest = ${(liveMs / full).toFixed(2)}`);
+  console.log(
+    `validate/hash-floor = ${(full / floor).toFixed(2)}, validate/count(*) = ${(full / countStar).toFixed(2)}, pg_dump/validate = ${(dump / full).toFixed(2)}, peak RSS = ${rss} MB`,
+  );
+  console.log(
+    `validate/localise-one-row = ${(damagedMs / full).toFixed(2)}, live/manifest = ${(liveMs / full).toFixed(2)}`,
+  );
 }
 
 main().catch((error: unknown) => {

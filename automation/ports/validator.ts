@@ -124,6 +124,19 @@ export interface RecordManifestOptions {
  * manifest); never for what a database holds.
  */
 export interface DatabaseValidation {
-  recordManifestFile(o: { database: string; out: string; cwd: string; now: () => number }): Promise<{ recordedAt: number; tables: number; rows: number; file: string }>;
-  validateDatabases(o: { database: string; manifestFile?: string; reference?: string; watermark?: number; cwd: string; now: () => number; sink?: EventSink }): Promise<ValidationResult>;
+  recordManifestFile(o: {
+    database: string;
+    out: string;
+    cwd: string;
+    now: () => number;
+  }): Promise<{ recordedAt: number; tables: number; rows: number; file: string }>;
+  validateDatabases(o: {
+    database: string;
+    manifestFile?: string;
+    reference?: string;
+    watermark?: number;
+    cwd: string;
+    now: () => number;
+    sink?: EventSink;
+  }): Promise<ValidationResult>;
 }

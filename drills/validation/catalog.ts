@@ -55,7 +55,8 @@ export function quoteRel(schema: string, name: string): string {
 }
 
 /** Schemas that hold no user data. */
-export const USER_SCHEMAS = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'";
+export const USER_SCHEMAS =
+  "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'";
 
 /**
  * Every user table with its columns, key and the relations its rows live in. Views, materialized
@@ -65,7 +66,14 @@ export const USER_SCHEMAS = "n.nspname NOT IN ('pg_catalog', 'information_schema
 export async function listTables(sql: SqlClient): Promise<TableInfo[]> {
   // Catalog columns newer than some supported servers are read through to_jsonb so that the query
   // works on all of them (collisdeterministic: 12, attgenerated: 12).
-  const tables = await queryPinned<{ oid: string; schema: string; name: string; kind: string; est: string; bytes: string }>(
+  const tables = await queryPinned<{
+    oid: string;
+    schema: string;
+    name: string;
+    kind: string;
+    est: string;
+    bytes: string;
+  }>(
     sql,
     `SELECT c.oid::int8::text AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS kind,
             c.reltuples::float8::text AS est, pg_total_relation_size(c.oid)::text AS bytes
@@ -75,7 +83,15 @@ export async function listTables(sql: SqlClient): Promise<TableInfo[]> {
   );
   if (tables.length === 0) return [];
   const oids = tables.map((t) => t.oid);
-  const columns = await queryPinned<{ oid: string; name: string; type: string; builtin: string | null; typmod: string; det: boolean | string | null; gen: string | null }>(
+  const columns = await queryPinned<{
+    oid: string;
+    name: string;
+    type: string;
+    builtin: string | null;
+    typmod: string;
+    det: boolean | string | null;
+    gen: string | null;
+  }>(
     sql,
     `SELECT a.attrelid::int8::text AS oid, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
             CASE WHEN ty.typnamespace = 'pg_catalog'::regnamespace THEN ty.typname::text END AS builtin,
@@ -127,7 +143,9 @@ export async function listTables(sql: SqlClient): Promise<TableInfo[]> {
     const key = keys.find((k) => k.oid === t.oid);
     const units: ScanUnit[] =
       t.kind === "p"
-        ? leaves.filter((l) => l.root === t.oid).map((l) => ({ schema: l.schema, name: l.name, kind: l.kind, pages: Number(l.pages) }))
+        ? leaves
+            .filter((l) => l.root === t.oid)
+            .map((l) => ({ schema: l.schema, name: l.name, kind: l.kind, pages: Number(l.pages) }))
         : [{ schema: t.schema, name: t.name, kind: "r", pages: pagesOf.get(t.oid) ?? 0 }];
     const info: TableInfo = {
       schema: t.schema,
@@ -137,7 +155,13 @@ export async function listTables(sql: SqlClient): Promise<TableInfo[]> {
       estimatedRows: Number(t.est),
       bytes: Number(t.bytes),
       columns: own.map((c) => {
-        const col: ColumnInfo = { name: c.name, type: c.type, typmod: Number(c.typmod), deterministic: c.det === null || c.det === true || c.det === "true", generated: c.gen ?? "" };
+        const col: ColumnInfo = {
+          name: c.name,
+          type: c.type,
+          typmod: Number(c.typmod),
+          deterministic: c.det === null || c.det === true || c.det === "true",
+          generated: c.gen ?? "",
+        };
         if (c.builtin !== null) col.builtin = c.builtin;
         return col;
       }),

@@ -22,14 +22,24 @@ export const regionId = (r: Region) => `${r.chunk}:${r.bits}:${r.cell}`;
  * Counts and hash sums of the cells at `bits` inside some chunks: the step that narrows a
  * differing chunk (a restricted scan: the chunk's key range through the index for range plans).
  */
-export async function cellSums(sql: SqlClient, rs: RowSql, chunks: bigint[], bits: number): Promise<Map<string, RegionSum>> {
+export async function cellSums(
+  sql: SqlClient,
+  rs: RowSql,
+  chunks: bigint[],
+  bits: number,
+): Promise<Map<string, RegionSum>> {
   const inner = rs.innerAll(rs.restrictTo(chunks));
   const mid = `SELECT ${rs.chunk()} AS c, ${rs.cell(bits)} AS cell, ${rs.mixed()} AS m FROM (${inner}) x OFFSET 0`;
   const rows = await queryPinned<{ c: string; cell: string; n: string; s: string }>(
     sql,
     `SELECT y.c::text AS c, y.cell::text AS cell, count(*)::text AS n, sum(y.m)::text AS s FROM (${mid}) y WHERE y.c = ANY('{${chunks.join(",")}}'::int8[]) GROUP BY y.c, y.cell`,
   );
-  return new Map(rows.map((r) => [regionId({ chunk: BigInt(r.c), bits, cell: BigInt(r.cell) }), { rows: Number(r.n), sum: BigInt(r.s) }]));
+  return new Map(
+    rows.map((r) => [
+      regionId({ chunk: BigInt(r.c), bits, cell: BigInt(r.cell) }),
+      { rows: Number(r.n), sum: BigInt(r.s) },
+    ]),
+  );
 }
 
 /** One row group of a region as a stream yields it: a key (or, keyless, a row hash) with one row hash. */
@@ -58,7 +68,12 @@ export const PAGE_ROWS = 5000;
  * fetched page by page with keyset pagination — grouped by (key, hash) so that a page boundary
  * never splits identical rows. Both sides produce the same order, so two streams merge.
  */
-export async function* regionRows(sql: SqlClient, rs: RowSql, regions: Region[], bits: number): AsyncGenerator<RegionRow> {
+export async function* regionRows(
+  sql: SqlClient,
+  rs: RowSql,
+  regions: Region[],
+  bits: number,
+): AsyncGenerator<RegionRow> {
   if (regions.length === 0) return;
   const keyed = rs.keyed;
   const parts = rs.parts();
@@ -87,7 +102,14 @@ export async function* regionRows(sql: SqlClient, rs: RowSql, regions: Region[],
       params,
     );
     for (const r of page) {
-      const row: RegionRow = { chunk: BigInt(r["c"]!), cell: BigInt(r["cell"]!), key: r["k"]!, hash: BigInt(r["m"]!), copies: Number(r["n"]), parts: parts.map((_, i) => BigInt(r[`p${i}`]!)) };
+      const row: RegionRow = {
+        chunk: BigInt(r["c"]!),
+        cell: BigInt(r["cell"]!),
+        key: r["k"]!,
+        hash: BigInt(r["m"]!),
+        copies: Number(r["n"]),
+        parts: parts.map((_, i) => BigInt(r[`p${i}`]!)),
+      };
       if (r["u"] !== null && r["u"] !== undefined) row.updatedAt = Number(r["u"]);
       if (r["r"] !== null && r["r"] !== undefined) row.label = r["r"];
       yield row;

@@ -47,7 +47,10 @@ export function sliceUnits(units: ScanUnit[], slicesPerUnit: number, minPagesPer
     const step = Math.ceil(unit.pages / n);
     return Array.from({ length: n }, (_, i) => ({
       unit,
-      where: i === n - 1 ? `t.ctid >= '(${i * step},0)'::tid` : `t.ctid >= '(${i * step},0)'::tid AND t.ctid < '(${(i + 1) * step},0)'::tid`,
+      where:
+        i === n - 1
+          ? `t.ctid >= '(${i * step},0)'::tid`
+          : `t.ctid >= '(${i * step},0)'::tid AND t.ctid < '(${(i + 1) * step},0)'::tid`,
     }));
   });
 }
@@ -59,7 +62,10 @@ export function sliceUnits(units: ScanUnit[], slicesPerUnit: number, minPagesPer
 export async function checksumSlice(sql: SqlClient, rs: RowSql, slice: Slice): Promise<ChunkSum[]> {
   const u = rs.spec.updatedAt === undefined ? "NULL::text" : RowSql.epochMs("max(x.u)");
   const grouped = `SELECT ${rs.chunk()} AS c, count(*) AS n, sum(${rs.mixed()}) AS s, ${u} AS u FROM (${rs.inner(slice.unit, slice.where)}) x GROUP BY 1`;
-  const rows = await queryPinned<{ c: string; n: string; s: string; u: string | null }>(sql, `SELECT g.c::text AS c, g.n::text AS n, g.s::text AS s, g.u FROM (${grouped}) g`);
+  const rows = await queryPinned<{ c: string; n: string; s: string; u: string | null }>(
+    sql,
+    `SELECT g.c::text AS c, g.n::text AS n, g.s::text AS s, g.u FROM (${grouped}) g`,
+  );
   return rows.map((r) => {
     const c: ChunkSum = { chunk: BigInt(r.c), rows: Number(r.n), sum: BigInt(r.s) };
     if (r.u !== null) c.newest = Number(r.u);
@@ -88,16 +94,27 @@ export function mergeChunks(parts: ChunkSum[][]): ChunkSum[] {
  * Cell sums with key-part moments, of some chunks (all when `chunks` is undefined), over one slice
  * or over every unit of the table.
  */
-export async function checksumCells(sql: SqlClient, rs: RowSql, chunks: bigint[] | undefined, slice?: Slice): Promise<CellSum[]> {
+export async function checksumCells(
+  sql: SqlClient,
+  rs: RowSql,
+  chunks: bigint[] | undefined,
+  slice?: Slice,
+): Promise<CellSum[]> {
   const parts = rs.parts();
   const where = chunks === undefined ? slice?.where : rs.restrictTo(chunks);
-  const inner = slice === undefined ? rs.innerAll(where, rs.partColumns()) : rs.inner(slice.unit, where, rs.partColumns());
+  const inner =
+    slice === undefined ? rs.innerAll(where, rs.partColumns()) : rs.inner(slice.unit, where, rs.partColumns());
   const u = rs.spec.updatedAt === undefined ? "" : ", x.u";
   const mid = `SELECT ${rs.chunk()} AS c, ${rs.cell(rs.spec.cellBits)} AS cell, ${rs.mixed()} AS m${u}${parts.map((p, i) => `, ${p} AS p${i}`).join("")} FROM (${inner}) x OFFSET 0`;
   const filter = chunks === undefined ? "" : ` WHERE y.c = ANY('{${chunks.join(",")}}'::int8[])`;
-  const sums = parts.map((_, i) => `, sum(y.p${i})::text AS k${i}, sum(y.p${i}::numeric * y.m)::text AS q${i}`).join("");
+  const sums = parts
+    .map((_, i) => `, sum(y.p${i})::text AS k${i}, sum(y.p${i}::numeric * y.m)::text AS q${i}`)
+    .join("");
   const newest = rs.spec.updatedAt === undefined ? "NULL::text" : RowSql.epochMs("max(y.u)");
-  const rows = await queryPinned<Record<string, string | null>>(sql, `SELECT y.c::text AS c, y.cell::text AS cell, count(*)::text AS n, sum(y.m)::text AS s, ${newest} AS u${sums} FROM (${mid}) y${filter} GROUP BY y.c, y.cell`);
+  const rows = await queryPinned<Record<string, string | null>>(
+    sql,
+    `SELECT y.c::text AS c, y.cell::text AS cell, count(*)::text AS n, sum(y.m)::text AS s, ${newest} AS u${sums} FROM (${mid}) y${filter} GROUP BY y.c, y.cell`,
+  );
   return rows.map((r) => {
     const c: CellSum = {
       chunk: BigInt(r["c"]!),
@@ -129,7 +146,9 @@ export function mergeCells(parts: CellSum[][]): CellSum[] {
       }
     }
   }
-  return [...by.values()].sort((a, b) => (a.chunk !== b.chunk ? (a.chunk < b.chunk ? -1 : 1) : a.cell < b.cell ? -1 : a.cell > b.cell ? 1 : 0));
+  return [...by.values()].sort((a, b) =>
+    a.chunk !== b.chunk ? (a.chunk < b.chunk ? -1 : 1) : a.cell < b.cell ? -1 : a.cell > b.cell ? 1 : 0,
+  );
 }
 
 /** Chunk sums derived from cell sums (a manifest keeps cells; validation compares chunks first). */

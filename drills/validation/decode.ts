@@ -22,7 +22,11 @@ const inInt64 = (v: bigint) => v >= MIN && v <= MAX;
 const ZERO: Omit<CellSum, "chunk" | "cell"> = { rows: 0, sum: 0n, parts: [], products: [] };
 
 /** Decodes the difference `actual − expected` of one cell (either may be absent: no rows). */
-export function decodeCell(expected: Omit<CellSum, "chunk" | "cell"> | undefined, actual: Omit<CellSum, "chunk" | "cell"> | undefined, nParts: number): Decoded {
+export function decodeCell(
+  expected: Omit<CellSum, "chunk" | "cell"> | undefined,
+  actual: Omit<CellSum, "chunk" | "cell"> | undefined,
+  nParts: number,
+): Decoded {
   const e = expected ?? ZERO;
   const a = actual ?? ZERO;
   const dn = a.rows - e.rows;
@@ -38,7 +42,8 @@ export function decodeCell(expected: Omit<CellSum, "chunk" | "cell"> | undefined
     const c = BigInt(dn);
     if (dh % c === 0n && dk.every((k) => k % c === 0n)) {
       const parts = dk.map((k) => k / c);
-      if (parts.every(inInt64) && parts.every((k, i) => dp[i] === k * dh)) return { kind: "copies", count: dn, parts, hash: dh / c };
+      if (parts.every(inInt64) && parts.every((k, i) => dp[i] === k * dh))
+        return { kind: "copies", count: dn, parts, hash: dh / c };
     }
   }
   return { kind: "unknown", rows: dn };

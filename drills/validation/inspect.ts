@@ -16,13 +16,20 @@ export interface SchemaFingerprint {
 
 /** Connectivity, version and extensions. */
 export async function inspectServer(sql: SqlClient): Promise<ServerInfo> {
-  const rows = await queryPinned<{ v: string; n: string }>(sql, "SELECT version() AS v, current_setting('server_version_num') AS n");
-  const ext = await queryPinned<{ extname: string }>(sql, "SELECT extname::text AS extname FROM pg_extension ORDER BY extname");
+  const rows = await queryPinned<{ v: string; n: string }>(
+    sql,
+    "SELECT version() AS v, current_setting('server_version_num') AS n",
+  );
+  const ext = await queryPinned<{ extname: string }>(
+    sql,
+    "SELECT extname::text AS extname FROM pg_extension ORDER BY extname",
+  );
   return { version: rows[0]!.v, versionNum: Number(rows[0]!.n), extensions: ext.map((r) => r.extname) };
 }
 
 /** The major version of a `server_version_num` (150004 → 15; 90624 → 9). */
-export const majorOf = (versionNum: number) => (versionNum >= 100000 ? Math.floor(versionNum / 10000) : Math.floor(versionNum / 100));
+export const majorOf = (versionNum: number) =>
+  versionNum >= 100000 ? Math.floor(versionNum / 10000) : Math.floor(versionNum / 100);
 
 /**
  * Fingerprint of the schema, from the catalog under the pinned settings (so expressions deparse
@@ -70,5 +77,8 @@ export function schemaDifferences(expected: SchemaFingerprint, actual: SchemaFin
   if (expected.hash === actual.hash) return [];
   const a = new Set(actual.items);
   const e = new Set(expected.items);
-  return [...expected.items.filter((i) => !a.has(i)).map((i) => `missing or changed: ${i}`), ...actual.items.filter((i) => !e.has(i)).map((i) => `unexpected: ${i}`)];
+  return [
+    ...expected.items.filter((i) => !a.has(i)).map((i) => `missing or changed: ${i}`),
+    ...actual.items.filter((i) => !e.has(i)).map((i) => `unexpected: ${i}`),
+  ];
 }

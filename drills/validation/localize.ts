@@ -15,8 +15,14 @@ const MAX_CELLS = 1000;
 const LABEL_CHARS = 120;
 
 const cellMask = (bits: number) => (1n << BigInt(bits)) - 1n;
-const written = (u: number | undefined, watermark: number | undefined) => watermark !== undefined && u !== undefined && u >= watermark;
-const labelOf = (row: RegionRow) => (row.label === undefined ? row.key : row.label.length > LABEL_CHARS ? `${row.label.slice(0, LABEL_CHARS)}…` : row.label);
+const written = (u: number | undefined, watermark: number | undefined) =>
+  watermark !== undefined && u !== undefined && u >= watermark;
+const labelOf = (row: RegionRow) =>
+  row.label === undefined
+    ? row.key
+    : row.label.length > LABEL_CHARS
+      ? `${row.label.slice(0, LABEL_CHARS)}…`
+      : row.label;
 
 /**
  * Narrows differing chunks to exact keys against a live reference, deterministically: each
@@ -25,7 +31,15 @@ const labelOf = (row: RegionRow) => (row.label === undefined ? row.key : row.lab
  * sides stream that region's `(key, row hash)` pairs in the same order, page by page, and a merge
  * names every differing key. Memory: one page per side.
  */
-export async function localizeLive(ref: ConnectionPool, act: ConnectionPool, rsRef: RowSql, rsAct: RowSql, chunks: bigint[], watermark: number | undefined, findings: Findings): Promise<void> {
+export async function localizeLive(
+  ref: ConnectionPool,
+  act: ConnectionPool,
+  rsRef: RowSql,
+  rsAct: RowSql,
+  chunks: bigint[],
+  watermark: number | undefined,
+  findings: Findings,
+): Promise<void> {
   const spec = rsRef.spec;
   const base = spec.plan.kind === "hash" ? spec.plan.bits : 0;
   const maxBits = 62 - base;
@@ -36,7 +50,10 @@ export async function localizeLive(ref: ConnectionPool, act: ConnectionPool, rsR
     const parentBits = parents[0]!.bits;
     const ids = new Set(parents.map(regionId));
     const list = [...new Set(parents.map((p) => p.chunk))];
-    const [e, a] = await Promise.all([ref.with((s) => cellSums(s, rsRef, list, bits)), act.with((s) => cellSums(s, rsAct, list, bits))]);
+    const [e, a] = await Promise.all([
+      ref.with((s) => cellSums(s, rsRef, list, bits)),
+      act.with((s) => cellSums(s, rsAct, list, bits)),
+    ]);
     const next: Region[] = [];
     for (const id of [...new Set([...e.keys(), ...a.keys()])].sort()) {
       const [c, , cell] = id.split(":");
@@ -53,7 +70,17 @@ export async function localizeLive(ref: ConnectionPool, act: ConnectionPool, rsR
     bits = Math.min(maxBits, bits + STEP_BITS);
   }
   for (const [b, regions] of leaves) {
-    await ref.with((rsql) => act.with((asql) => mergeRegions(regionRows(rsql, rsRef, regions, b), regionRows(asql, rsAct, regions, b), rsRef.keyed, watermark, findings)));
+    await ref.with((rsql) =>
+      act.with((asql) =>
+        mergeRegions(
+          regionRows(rsql, rsRef, regions, b),
+          regionRows(asql, rsAct, regions, b),
+          rsRef.keyed,
+          watermark,
+          findings,
+        ),
+      ),
+    );
   }
 }
 
@@ -69,7 +96,13 @@ function compareRows(x: RegionRow, y: RegionRow): number {
 const sameKey = (x: RegionRow, y: RegionRow) => x.chunk === y.chunk && x.cell === y.cell && x.key === y.key;
 
 /** Merges two ordered streams (reference, database under test) and records every differing key. */
-async function mergeRegions(expected: AsyncGenerator<RegionRow>, actual: AsyncGenerator<RegionRow>, keyed: boolean, watermark: number | undefined, findings: Findings): Promise<void> {
+async function mergeRegions(
+  expected: AsyncGenerator<RegionRow>,
+  actual: AsyncGenerator<RegionRow>,
+  keyed: boolean,
+  watermark: number | undefined,
+  findings: Findings,
+): Promise<void> {
   let e = await expected.next();
   let a = await actual.next();
   while (!e.done || !a.done) {
@@ -90,9 +123,18 @@ async function mergeRegions(expected: AsyncGenerator<RegionRow>, actual: AsyncGe
 }
 
 /** One key's rows on both sides (several only for duplicated keys or, keyless, one row hash). */
-function classifyRun(runE: RegionRow[], runA: RegionRow[], keyed: boolean, watermark: number | undefined, findings: Findings): void {
+function classifyRun(
+  runE: RegionRow[],
+  runA: RegionRow[],
+  keyed: boolean,
+  watermark: number | undefined,
+  findings: Findings,
+): void {
   const byHash = new Map<bigint, { e: number; a: number; drift: boolean }>();
-  for (const [run, side] of [[runE, "e"], [runA, "a"]] as const) {
+  for (const [run, side] of [
+    [runE, "e"],
+    [runA, "a"],
+  ] as const) {
     for (const r of run) {
       const m = byHash.get(r.hash) ?? { e: 0, a: 0, drift: false };
       m[side] += r.copies;
@@ -131,29 +173,51 @@ export type ManifestCells = Map<string, CellSum>;
  * named from sums: rows written after the watermark are taken out and the rest decoded again;
  * what still cannot be named is counted, and the result marked inexact (live mode names it).
  */
-export async function localizeManifest(act: ConnectionPool, rs: RowSql, expected: ManifestCells, chunks: bigint[], watermark: number | undefined, findings: Findings): Promise<void> {
+export async function localizeManifest(
+  act: ConnectionPool,
+  rs: RowSql,
+  expected: ManifestCells,
+  chunks: bigint[],
+  watermark: number | undefined,
+  findings: Findings,
+): Promise<void> {
   const spec = rs.spec;
   const nParts = rs.parts().length;
   const actualCells = await act.with((s) => checksumCells(s, rs, chunks));
   const actual = new Map(actualCells.map((c) => [regionId({ chunk: c.chunk, bits: spec.cellBits, cell: c.cell }), c]));
   const inChunks = new Set(chunks);
-  const ids = [...new Set([...[...expected.keys()].filter((id) => inChunks.has(BigInt(id.split(":")[0]!))), ...actual.keys()])];
+  const ids = [
+    ...new Set([...[...expected.keys()].filter((id) => inChunks.has(BigInt(id.split(":")[0]!))), ...actual.keys()]),
+  ];
   const differing = ids
     .filter((id) => {
       const x = expected.get(id);
       const y = actual.get(id);
-      return x === undefined || y === undefined || x.rows !== y.rows || x.sum !== y.sum || x.parts.some((p, i) => p !== y.parts[i]) || x.products.some((p, i) => p !== y.products[i]);
+      return (
+        x === undefined ||
+        y === undefined ||
+        x.rows !== y.rows ||
+        x.sum !== y.sum ||
+        x.parts.some((p, i) => p !== y.parts[i]) ||
+        x.products.some((p, i) => p !== y.products[i])
+      );
     })
     .map((id) => {
       const [c, , cell] = id.split(":");
       return { chunk: BigInt(c!), bits: spec.cellBits, cell: BigInt(cell!) };
     })
-    .sort((x, y) => (x.chunk !== y.chunk ? (x.chunk < y.chunk ? -1 : 1) : x.cell < y.cell ? -1 : x.cell > y.cell ? 1 : 0));
+    .sort((x, y) =>
+      x.chunk !== y.chunk ? (x.chunk < y.chunk ? -1 : 1) : x.cell < y.cell ? -1 : x.cell > y.cell ? 1 : 0,
+    );
   const named = differing.slice(0, MAX_CELLS);
   for (const r of differing.slice(MAX_CELLS)) {
     const id = regionId(r);
     const dn = (actual.get(id)?.rows ?? 0) - (expected.get(id)?.rows ?? 0);
-    findings.unresolved(dn < 0 ? "missing" : dn > 0 ? "unexpected" : "changed", Math.abs(dn), `more than ${MAX_CELLS} cells differ: the rest are counted, not named`);
+    findings.unresolved(
+      dn < 0 ? "missing" : dn > 0 ? "unexpected" : "changed",
+      Math.abs(dn),
+      `more than ${MAX_CELLS} cells differ: the rest are counted, not named`,
+    );
   }
   const types = spec.key.map((k) => spec.columns.find((c) => c.name === k)?.builtin);
   // The rows of the differing cells, one cell at a time (the stream is ordered by chunk and cell).
@@ -161,7 +225,16 @@ export async function localizeManifest(act: ConnectionPool, rs: RowSql, expected
   let current: string | undefined;
   const flush = () => {
     if (current === undefined) return;
-    resolveCell(expected.get(current), actual.get(current), rows, nParts, spec.keyEncoding, types, watermark, findings);
+    resolveCell(
+      expected.get(current),
+      actual.get(current),
+      rows,
+      nParts,
+      spec.keyEncoding,
+      types,
+      watermark,
+      findings,
+    );
   };
   const seen = new Set<string>();
   await act.with(async (s) => {
@@ -180,13 +253,23 @@ export async function localizeManifest(act: ConnectionPool, rs: RowSql, expected
   // Cells with no row left here (every row of them is missing).
   for (const r of named) {
     const id = regionId(r);
-    if (!seen.has(id)) resolveCell(expected.get(id), actual.get(id), [], nParts, spec.keyEncoding, types, watermark, findings);
+    if (!seen.has(id))
+      resolveCell(expected.get(id), actual.get(id), [], nParts, spec.keyEncoding, types, watermark, findings);
   }
 }
 
 type Encoding = RowSql["spec"]["keyEncoding"];
 
-function resolveCell(e: CellSum | undefined, a: CellSum | undefined, rows: RegionRow[], nParts: number, encoding: Encoding, types: Array<string | undefined>, watermark: number | undefined, findings: Findings): void {
+function resolveCell(
+  e: CellSum | undefined,
+  a: CellSum | undefined,
+  rows: RegionRow[],
+  nParts: number,
+  encoding: Encoding,
+  types: Array<string | undefined>,
+  watermark: number | undefined,
+  findings: Findings,
+): void {
   const decoded = decodeCell(e, a, nParts);
   if (applyDecoded(decoded, rows, encoding, types, watermark, findings, false)) return;
   // Several rows differ. Take out the rows written after the watermark (drift) and decode again:
@@ -197,22 +280,48 @@ function resolveCell(e: CellSum | undefined, a: CellSum | undefined, rows: Regio
   for (const r of late) findings.add("changed", labelKey(r, encoding), true, r.copies);
   if (late.length > 0) {
     if (again.kind === "equal") return;
-    if (again.kind === "copies" && again.count < 0 && late.some((r) => r.parts.every((p, i) => p === again.parts[i]))) return;
-    if (applyDecoded(again, rows.filter((r) => !late.includes(r)), encoding, types, watermark, findings, true)) return;
+    if (again.kind === "copies" && again.count < 0 && late.some((r) => r.parts.every((p, i) => p === again.parts[i])))
+      return;
+    if (
+      applyDecoded(
+        again,
+        rows.filter((r) => !late.includes(r)),
+        encoding,
+        types,
+        watermark,
+        findings,
+        true,
+      )
+    )
+      return;
   }
   const dn = again.kind === "unknown" ? again.rows : (rest?.rows ?? 0) - (e?.rows ?? 0);
   if (late.length > 0 && dn <= 0 && -dn <= late.reduce((n, r) => n + r.copies, 0)) {
     // As far as sums can tell, the cell's differences are its late rows' old versions.
-    findings.inexact("some cells hold several rows written after the watermark: a manifest cannot tell damage among them from drift (validate against the live reference to tell)");
+    findings.inexact(
+      "some cells hold several rows written after the watermark: a manifest cannot tell damage among them from drift (validate against the live reference to tell)",
+    );
     return;
   }
-  findings.unresolved(dn < 0 ? "missing" : dn > 0 ? "unexpected" : "changed", Math.abs(dn), "some cells hold several differing rows: a manifest names a cell's key only when one row differs (validate against the live reference for every key)");
+  findings.unresolved(
+    dn < 0 ? "missing" : dn > 0 ? "unexpected" : "changed",
+    Math.abs(dn),
+    "some cells hold several differing rows: a manifest names a cell's key only when one row differs (validate against the live reference for every key)",
+  );
 }
 
 const labelKey = (r: RegionRow, encoding: Encoding) => (encoding === "row" ? labelOf(r) : r.key);
 
 /** Records a decoded difference when the rows confirm it; false when it cannot be applied. */
-function applyDecoded(d: Decoded, rows: RegionRow[], encoding: Encoding, types: Array<string | undefined>, watermark: number | undefined, findings: Findings, damageOnly: boolean): boolean {
+function applyDecoded(
+  d: Decoded,
+  rows: RegionRow[],
+  encoding: Encoding,
+  types: Array<string | undefined>,
+  watermark: number | undefined,
+  findings: Findings,
+  damageOnly: boolean,
+): boolean {
   const match = (parts: bigint[]) => rows.find((r) => r.parts.every((p, i) => p === parts[i]));
   switch (d.kind) {
     case "equal":
@@ -232,7 +341,12 @@ function applyDecoded(d: Decoded, rows: RegionRow[], encoding: Encoding, types: 
       }
       // A missing row is in the manifest only: its key is known when it is made of integers and
       // uuids; otherwise only its hash is.
-      const key = encoding === "columns" ? keyTextOfParts(types, d.parts) : encoding === "hash" ? `key hash ${hex64(d.parts[0]!)}` : `row hash ${hex64(d.parts[0]!)}`;
+      const key =
+        encoding === "columns"
+          ? keyTextOfParts(types, d.parts)
+          : encoding === "hash"
+            ? `key hash ${hex64(d.parts[0]!)}`
+            : `row hash ${hex64(d.parts[0]!)}`;
       findings.add("missing", key, false, -d.count);
       return true;
     }
@@ -241,7 +355,11 @@ function applyDecoded(d: Decoded, rows: RegionRow[], encoding: Encoding, types: 
   }
 }
 
-function subtract(a: CellSum | undefined, rows: RegionRow[], nParts: number): Omit<CellSum, "chunk" | "cell"> | undefined {
+function subtract(
+  a: CellSum | undefined,
+  rows: RegionRow[],
+  nParts: number,
+): Omit<CellSum, "chunk" | "cell"> | undefined {
   if (a === undefined) return undefined;
   const out = { rows: a.rows, sum: a.sum, parts: [...a.parts], products: [...a.products] };
   for (const r of rows) {

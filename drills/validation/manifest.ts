@@ -1,5 +1,10 @@
 import { PilotlightError } from "../../automation/domain/errors";
-import type { RecordedManifest, RecordManifestOptions, RowHashMethod, ServerInfo } from "../../automation/ports/validator";
+import type {
+  RecordedManifest,
+  RecordManifestOptions,
+  RowHashMethod,
+  ServerInfo,
+} from "../../automation/ports/validator";
 import { checksumCells, mergeCells, sliceUnits, type CellSum } from "./checksum";
 import { listTables, type TableInfo } from "./catalog";
 import { connectionPool, mapPooled } from "./connections";
@@ -37,10 +42,12 @@ export interface Manifest extends RecordedManifest {
 export const SLICES_PER_CONNECTION = 4;
 
 /** Largest tables first: the pool's tail is a small table, not a big one. */
-export const biggestFirst = (tables: TableInfo[]) => [...tables].sort((a, b) => b.bytes - a.bytes || a.display.localeCompare(b.display));
+export const biggestFirst = (tables: TableInfo[]) =>
+  [...tables].sort((a, b) => b.bytes - a.bytes || a.display.localeCompare(b.display));
 
 /** The row hash a server allows: internal hashes need `hash_record_extended` (PostgreSQL 14). */
-export const defaultMethod = (server: ServerInfo, wanted?: RowHashMethod): RowHashMethod => (wanted === "md5" || server.versionNum < 140000 ? "md5" : "hash");
+export const defaultMethod = (server: ServerInfo, wanted?: RowHashMethod): RowHashMethod =>
+  wanted === "md5" || server.versionNum < 140000 ? "md5" : "hash";
 
 /**
  * Records a manifest of the database: server, schema fingerprint, and per table its spec and the
@@ -58,14 +65,17 @@ export async function recordManifest(o: RecordManifestOptions): Promise<Manifest
     const tables = await listTables(sql);
     const method = defaultMethod(server, o.method);
     const hb = o.validation.heartbeat;
-    const configured = hb === undefined ? o.validation.tables : [...o.validation.tables, { name: hb.table, updatedAt: hb.column }];
+    const configured =
+      hb === undefined ? o.validation.tables : [...o.validation.tables, { name: hb.table, updatedAt: hb.column }];
     const entries = await mapPooled(biggestFirst(tables), limit, async (info): Promise<ManifestTable> => {
       const base = { table: info.display, schema: info.schema, name: info.name };
       try {
         const spec = await pool.with((c) => planSpec(c, info, configFor(configured, info), method));
         if ("reason" in spec) return { ...base, rows: 0, uncomparable: spec.reason, cells: [] };
         const rs = new RowSql(spec, info);
-        const parts = await mapPooled(sliceUnits(info.units, limit * SLICES_PER_CONNECTION), limit, (slice) => pool.with((c) => checksumCells(c, rs, undefined, slice)));
+        const parts = await mapPooled(sliceUnits(info.units, limit * SLICES_PER_CONNECTION), limit, (slice) =>
+          pool.with((c) => checksumCells(c, rs, undefined, slice)),
+        );
         const cells = mergeCells(parts);
         return { ...base, rows: cells.reduce((n, c) => n + c.rows, 0), spec, cells: cells.map(encodeCell) };
       } catch (error) {
@@ -83,14 +93,29 @@ export async function recordManifest(o: RecordManifestOptions): Promise<Manifest
 }
 
 function encodeCell(c: CellSum): string[] {
-  return [c.chunk.toString(), c.cell.toString(), String(c.rows), c.sum.toString(), c.newest === undefined ? "" : String(c.newest), ...c.parts.map(String), ...c.products.map(String)];
+  return [
+    c.chunk.toString(),
+    c.cell.toString(),
+    String(c.rows),
+    c.sum.toString(),
+    c.newest === undefined ? "" : String(c.newest),
+    ...c.parts.map(String),
+    ...c.products.map(String),
+  ];
 }
 
 /** Cell sums of a manifest table. */
 export function decodeCells(t: ManifestTable): CellSum[] {
   return t.cells.map((r) => {
     const n = (r.length - 5) / 2;
-    const c: CellSum = { chunk: BigInt(r[0]!), cell: BigInt(r[1]!), rows: Number(r[2]), sum: BigInt(r[3]!), parts: r.slice(5, 5 + n).map(BigInt), products: r.slice(5 + n).map(BigInt) };
+    const c: CellSum = {
+      chunk: BigInt(r[0]!),
+      cell: BigInt(r[1]!),
+      rows: Number(r[2]),
+      sum: BigInt(r[3]!),
+      parts: r.slice(5, 5 + n).map(BigInt),
+      products: r.slice(5 + n).map(BigInt),
+    };
     if (r[4] !== "") c.newest = Number(r[4]);
     return c;
   });
@@ -103,12 +128,23 @@ export function decodeCells(t: ManifestTable): CellSum[] {
 export function parseManifest(value: unknown, source = "the manifest"): Manifest {
   const m = value as Partial<Manifest> | null;
   const bad = (what: string) =>
-    new PilotlightError("config.invalid", `${source} is not a pilotlight manifest: ${what}`, { source: "user", hint: "record one with `pilotlight manifest record` (manifests of older pilotlight versions must be recorded again)" });
+    new PilotlightError("config.invalid", `${source} is not a pilotlight manifest: ${what}`, {
+      source: "user",
+      hint: "record one with `pilotlight manifest record` (manifests of older pilotlight versions must be recorded again)",
+    });
   if (typeof m !== "object" || m === null) throw bad("not a JSON object");
-  if (m.format !== MANIFEST_FORMAT) throw bad(`format ${JSON.stringify(m.format ?? null)}, expected ${MANIFEST_FORMAT}`);
-  if (typeof m.recordedAt !== "number" || typeof m.server?.versionNum !== "number" || !Array.isArray(m.schema?.items) || !Array.isArray(m.tables)) throw bad("recordedAt, server, schema or tables missing");
+  if (m.format !== MANIFEST_FORMAT)
+    throw bad(`format ${JSON.stringify(m.format ?? null)}, expected ${MANIFEST_FORMAT}`);
+  if (
+    typeof m.recordedAt !== "number" ||
+    typeof m.server?.versionNum !== "number" ||
+    !Array.isArray(m.schema?.items) ||
+    !Array.isArray(m.tables)
+  )
+    throw bad("recordedAt, server, schema or tables missing");
   for (const t of m.tables) {
-    if (typeof t.schema !== "string" || typeof t.name !== "string" || !Array.isArray(t.cells)) throw bad(`table ${JSON.stringify(t.table)} is malformed`);
+    if (typeof t.schema !== "string" || typeof t.name !== "string" || !Array.isArray(t.cells))
+      throw bad(`table ${JSON.stringify(t.table)} is malformed`);
   }
   return m as Manifest;
 }

@@ -42,6 +42,10 @@ export async function withPinned<T>(sql: SqlClient, fn: (tx: SqlClient) => Promi
 }
 
 /** One query under the pinned settings. */
-export async function queryPinned<R extends Record<string, unknown>>(sql: SqlClient, text: string, params?: readonly unknown[]): Promise<R[]> {
+export async function queryPinned<R extends Record<string, unknown>>(
+  sql: SqlClient,
+  text: string,
+  params?: readonly unknown[],
+): Promise<R[]> {
   return withPinned(sql, async (tx) => (await tx.query<R>(text, params)).rows);
 }

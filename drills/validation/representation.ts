@@ -26,7 +26,22 @@ export type ColumnRep = "raw" | "text";
  * collations, ranges, domains and composite types (their parts), and every type with no hash
  * function at all (json, xml, point, …).
  */
-export const HASH_FAITHFUL_TYPES: ReadonlySet<string> = new Set(["bool", "int2", "int4", "int8", "uuid", "bytea", "date", "time", "timestamp", "timestamptz", "timetz", "text", "varchar", "bpchar"]);
+export const HASH_FAITHFUL_TYPES: ReadonlySet<string> = new Set([
+  "bool",
+  "int2",
+  "int4",
+  "int8",
+  "uuid",
+  "bytea",
+  "date",
+  "time",
+  "timestamp",
+  "timestamptz",
+  "timetz",
+  "text",
+  "varchar",
+  "bpchar",
+]);
 
 /** The representation of a column (decided on the reference side, used on both). */
 export function columnRep(c: Pick<ColumnInfo, "builtin" | "typmod" | "deterministic">): ColumnRep {
@@ -50,5 +65,7 @@ export const INTEGER_TYPES: ReadonlySet<string> = new Set(["int2", "int4", "int8
 /** The key encoding of a table's key columns. */
 export function keyEncoding(key: Array<Pick<ColumnInfo, "builtin">>): KeyEncoding {
   if (key.length === 0) return "row";
-  return key.every((c) => c.builtin !== undefined && (INTEGER_TYPES.has(c.builtin) || c.builtin === "uuid")) ? "columns" : "hash";
+  return key.every((c) => c.builtin !== undefined && (INTEGER_TYPES.has(c.builtin) || c.builtin === "uuid"))
+    ? "columns"
+    : "hash";
 }

@@ -16,7 +16,11 @@ export class RowSql {
     readonly spec: TableSpec,
     readonly side: TableInfo,
   ) {
-    const same = side.columns.length === spec.columns.length && side.columns.every((c, i) => c.name === spec.columns[i]!.name && c.type === spec.columns[i]!.type && c.generated !== "v");
+    const same =
+      side.columns.length === spec.columns.length &&
+      side.columns.every(
+        (c, i) => c.name === spec.columns[i]!.name && c.type === spec.columns[i]!.type && c.generated !== "v",
+      );
     this.wholeRow = same;
   }
 
@@ -46,7 +50,9 @@ export class RowSql {
     const cols = names.map((n) => this.spec.columns.find((c) => c.name === n)!);
     const raw = cols.filter((c) => c.rep === "raw").map((c) => this.col(c.name));
     const text = cols.filter((c) => c.rep === "text").map((c) => this.col(c.name));
-    return [...raw, ...(text.length === 0 ? [] : [`(ROW(${text.join(", ")})::text COLLATE pg_catalog."C")`])].join(", ");
+    return [...raw, ...(text.length === 0 ? [] : [`(ROW(${text.join(", ")})::text COLLATE pg_catalog."C")`])].join(
+      ", ",
+    );
   }
 
   /** 64-bit hash of the row (`t`): raw values where faithful, printed text elsewhere; or md5 of the text. */
@@ -124,7 +130,8 @@ export class RowSql {
 
   /** The inner selects of every unit, as one UNION ALL (restricted queries). */
   innerAll(where: string | undefined, extra: string[] = []): string {
-    if (this.side.units.length === 0) return `${this.inner({ schema: this.side.schema, name: this.side.name, kind: "p", pages: 0 }, "false", extra)}`;
+    if (this.side.units.length === 0)
+      return `${this.inner({ schema: this.side.schema, name: this.side.name, kind: "p", pages: 0 }, "false", extra)}`;
     return this.side.units.map((u) => `(${this.inner(u, where, extra)})`).join(" UNION ALL ");
   }
 

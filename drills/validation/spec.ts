@@ -52,10 +52,17 @@ const ROWS_PER_CELL = 512;
  * cannot be compared. The plan is sized from the reference (min/max of an integer key come from
  * its index: no scan).
  */
-export async function planSpec(sql: SqlClient, info: TableInfo, conf: TableConfig | undefined, method: RowHashMethod): Promise<TableSpec | { reason: string }> {
+export async function planSpec(
+  sql: SqlClient,
+  info: TableInfo,
+  conf: TableConfig | undefined,
+  method: RowHashMethod,
+): Promise<TableSpec | { reason: string }> {
   const byName = new Map(info.columns.map((c) => [c.name, c]));
-  if (conf?.key !== undefined && !byName.has(conf.key)) return { reason: `configured key column ${conf.key} does not exist` };
-  if (conf?.updatedAt !== undefined && !byName.has(conf.updatedAt)) return { reason: `configured updatedAt column ${conf.updatedAt} does not exist` };
+  if (conf?.key !== undefined && !byName.has(conf.key))
+    return { reason: `configured key column ${conf.key} does not exist` };
+  if (conf?.updatedAt !== undefined && !byName.has(conf.updatedAt))
+    return { reason: `configured updatedAt column ${conf.updatedAt} does not exist` };
   const key = conf?.key !== undefined ? [conf.key] : info.key;
   const keyCols = key.map((k) => byName.get(k)!);
   const rows = plannedRows(info);
@@ -66,7 +73,10 @@ export async function planSpec(sql: SqlClient, info: TableInfo, conf: TableConfi
   const lead = keyCols[0];
   if (lead?.builtin !== undefined && INTEGER_TYPES.has(lead.builtin)) {
     const k = quoteIdent(lead.name);
-    const r = await queryPinned<{ lo: string | null; hi: string | null }>(sql, `SELECT min(${k})::text AS lo, max(${k})::text AS hi FROM ${quoteRel(info.schema, info.name)}`);
+    const r = await queryPinned<{ lo: string | null; hi: string | null }>(
+      sql,
+      `SELECT min(${k})::text AS lo, max(${k})::text AS hi FROM ${quoteRel(info.schema, info.name)}`,
+    );
     const lo = r[0]?.lo ?? null;
     const hi = r[0]?.hi ?? null;
     const span = lo === null || hi === null ? 1 : Number(BigInt(hi) - BigInt(lo)) + 1;
@@ -108,13 +118,24 @@ export function columnMismatch(spec: TableSpec, side: TableInfo): string | undef
   }
   const known = new Set(spec.columns.map((c) => c.name));
   for (const c of side.columns) if (!known.has(c.name)) problems.push(`unexpected column ${c.name} ${c.type}`);
-  if (side.units.some((u) => u.kind !== "r")) problems.push(`partitions that are not tables here: ${side.units.filter((u) => u.kind !== "r").map((u) => `${u.schema}.${u.name}`).join(", ")}`);
+  if (side.units.some((u) => u.kind !== "r"))
+    problems.push(
+      `partitions that are not tables here: ${side.units
+        .filter((u) => u.kind !== "r")
+        .map((u) => `${u.schema}.${u.name}`)
+        .join(", ")}`,
+    );
   return problems.length === 0 ? undefined : problems.join("; ");
 }
 
 /** The config entry of a table: `validation.tables[].name` is `table` (public) or `schema.table`. */
-export function configFor(configured: ReadonlyArray<{ name: string; key?: string; updatedAt?: string }>, info: { schema: string; name: string }): TableConfig | undefined {
-  const c = configured.find((t) => t.name === `${info.schema}.${info.name}` || (info.schema === "public" && t.name === info.name));
+export function configFor(
+  configured: ReadonlyArray<{ name: string; key?: string; updatedAt?: string }>,
+  info: { schema: string; name: string },
+): TableConfig | undefined {
+  const c = configured.find(
+    (t) => t.name === `${info.schema}.${info.name}` || (info.schema === "public" && t.name === info.name),
+  );
   if (c === undefined) return undefined;
   const out: TableConfig = {};
   if (c.key !== undefined) out.key = c.key;

@@ -7,7 +7,8 @@
 export function isUnreachable(error: unknown): boolean {
   if (typeof error !== "object" || error === null) return false;
   const code = (error as { code?: unknown }).code;
-  if (typeof code !== "string") return /connection|terminat|closed|ECONN/i.test(error instanceof Error ? error.message : "");
+  if (typeof code !== "string")
+    return /connection|terminat|closed|ECONN/i.test(error instanceof Error ? error.message : "");
   return /^08|^57P0|^28|^3D000$/.test(code) || /^E[A-Z]+$/.test(code);
 }
 

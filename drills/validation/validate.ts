@@ -1,4 +1,11 @@
-import type { RowHashMethod, ServerInfo, TableResult, ValidateOptions, ValidationResult, Validator } from "../../automation/ports/validator";
+import type {
+  RowHashMethod,
+  ServerInfo,
+  TableResult,
+  ValidateOptions,
+  ValidationResult,
+  Validator,
+} from "../../automation/ports/validator";
 import type { SqlClient } from "../../automation/store/sql";
 import { listTables, quoteIdent, quoteRel, type TableInfo } from "./catalog";
 import { regionId } from "./cells";
@@ -7,7 +14,15 @@ import { connectionPool, mapPooled, type ConnectionPool } from "./connections";
 import { Findings } from "./findings";
 import { fingerprintSchema, inspectServer, majorOf, schemaDifferences, type SchemaFingerprint } from "./inspect";
 import { localizeLive, localizeManifest, type ManifestCells } from "./localize";
-import { decodeCells, defaultMethod, parseManifest, recordManifest, SLICES_PER_CONNECTION, type Manifest, type ManifestTable } from "./manifest";
+import {
+  decodeCells,
+  defaultMethod,
+  parseManifest,
+  recordManifest,
+  SLICES_PER_CONNECTION,
+  type Manifest,
+  type ManifestTable,
+} from "./manifest";
 import { queryPinned } from "./pinned";
 import { RowSql } from "./row-sql";
 import { columnMismatch, configFor, planSpec, type TableConfig, type TableSpec } from "./spec";
@@ -30,8 +45,25 @@ interface Job {
 const noDifferences = () => ({ changed: 0, missing: 0, unexpected: 0, drift: 0 });
 const noKeys = () => ({ changed: [], missing: [], unexpected: [], drift: [] });
 
-function emptyResult(table: string, verdict: TableResult["verdict"], method: RowHashMethod, reason?: string, rows = 0): TableResult {
-  const r: TableResult = { table, verdict, rows, counts: noDifferences(), keys: noKeys(), exact: verdict !== "uncomparable", method, ms: 0, rowsPerSecond: 0, mbPerSecond: 0 };
+function emptyResult(
+  table: string,
+  verdict: TableResult["verdict"],
+  method: RowHashMethod,
+  reason?: string,
+  rows = 0,
+): TableResult {
+  const r: TableResult = {
+    table,
+    verdict,
+    rows,
+    counts: noDifferences(),
+    keys: noKeys(),
+    exact: verdict !== "uncomparable",
+    method,
+    ms: 0,
+    rowsPerSecond: 0,
+    mbPerSecond: 0,
+  };
   if (reason !== undefined) r.reason = reason;
   return r;
 }
@@ -56,10 +88,13 @@ export async function validateDatabase(o: ValidateOptions): Promise<ValidationRe
   const limit = o.concurrency ?? 2;
   const emit = (message: string) => o.sink?.({ time: o.now(), level: "info", code: "step.progress", message });
   const sql = await o.open();
-  const refSql = o.expect.kind === "live" ? await o.expect.open().catch(async (error: unknown) => {
-    await sql.close();
-    throw error;
-  }) : undefined;
+  const refSql =
+    o.expect.kind === "live"
+      ? await o.expect.open().catch(async (error: unknown) => {
+          await sql.close();
+          throw error;
+        })
+      : undefined;
   const act = connectionPool(o.open, limit);
   const ref = o.expect.kind === "live" ? connectionPool(o.expect.open, limit) : undefined;
   try {
@@ -67,7 +102,8 @@ export async function validateDatabase(o: ValidateOptions): Promise<ValidationRe
     const schema = await fingerprintSchema(sql);
     const actualTables = await listTables(sql);
     const hb = o.validation.heartbeat;
-    const configured = hb === undefined ? o.validation.tables : [...o.validation.tables, { name: hb.table, updatedAt: hb.column }];
+    const configured =
+      hb === undefined ? o.validation.tables : [...o.validation.tables, { name: hb.table, updatedAt: hb.column }];
     let expectedSchema: SchemaFingerprint | undefined;
     let refServer: ServerInfo | undefined;
     const jobs = new Map<string, Job>();
@@ -77,23 +113,36 @@ export async function validateDatabase(o: ValidateOptions): Promise<ValidationRe
       manifest = parseManifest(o.expect.manifest);
       expectedSchema = manifest.schema;
       refServer = manifest.server;
-      for (const t of manifest.tables) jobs.set(id(t), { display: t.table, reference: { kind: "manifest", table: t } });
+      for (const t of manifest.tables)
+        jobs.set(id(t), { display: t.table, reference: { kind: "manifest", table: t } });
     } else if (refSql !== undefined) {
       refServer = await inspectServer(refSql);
       expectedSchema = await fingerprintSchema(refSql);
-      for (const t of await listTables(refSql)) jobs.set(id(t), { display: t.display, reference: { kind: "live", info: t } });
+      for (const t of await listTables(refSql))
+        jobs.set(id(t), { display: t.display, reference: { kind: "live", info: t } });
     }
     for (const t of actualTables) {
       const j = jobs.get(id(t));
       if (j !== undefined) j.actual = t;
-      else jobs.set(id(t), o.expect.kind === "none" ? { display: t.display, actual: t, reference: { kind: "none" } } : { display: t.display, actual: t });
+      else
+        jobs.set(
+          id(t),
+          o.expect.kind === "none"
+            ? { display: t.display, actual: t, reference: { kind: "none" } }
+            : { display: t.display, actual: t },
+        );
     }
     const differences = expectedSchema === undefined ? [] : schemaDifferences(expectedSchema, schema);
     // Internal hashes only when both sides run the same major version (they may change between majors).
     const sameMajor = refServer === undefined || majorOf(refServer.versionNum) === majorOf(server.versionNum);
-    const liveMethod: RowHashMethod = !sameMajor || o.method === "md5" ? "md5" : defaultMethod(server, refServer === undefined ? o.method : defaultMethod(refServer, o.method));
+    const liveMethod: RowHashMethod =
+      !sameMajor || o.method === "md5"
+        ? "md5"
+        : defaultMethod(server, refServer === undefined ? o.method : defaultMethod(refServer, o.method));
     const watermark = o.expect.kind === "none" ? undefined : o.expect.watermark;
-    const ordered = [...jobs.values()].sort((a, b) => (b.actual?.bytes ?? 0) - (a.actual?.bytes ?? 0) || a.display.localeCompare(b.display));
+    const ordered = [...jobs.values()].sort(
+      (a, b) => (b.actual?.bytes ?? 0) - (a.actual?.bytes ?? 0) || a.display.localeCompare(b.display),
+    );
     const results = await mapPooled(ordered, limit, async (job): Promise<TableResult> => {
       const t0 = o.now();
       const r = await compareTable(job);
@@ -107,7 +156,8 @@ export async function validateDatabase(o: ValidateOptions): Promise<ValidationRe
 
     async function compareTable(job: Job): Promise<TableResult> {
       if (job.actual === undefined) return emptyResult(job.display, "missing", liveMethod);
-      if (job.reference === undefined) return emptyResult(job.display, "unexpected", liveMethod, undefined, await countRows(job.actual));
+      if (job.reference === undefined)
+        return emptyResult(job.display, "unexpected", liveMethod, undefined, await countRows(job.actual));
       const actual = job.actual;
       const reference = job.reference;
       let spec: TableSpec;
@@ -116,13 +166,26 @@ export async function validateDatabase(o: ValidateOptions): Promise<ValidationRe
       try {
         if (reference.kind === "manifest") {
           const m = reference.table;
-          if (m.spec === undefined) return emptyResult(job.display, "uncomparable", liveMethod, `the manifest could not read it: ${m.uncomparable ?? "no spec"}`);
+          if (m.spec === undefined)
+            return emptyResult(
+              job.display,
+              "uncomparable",
+              liveMethod,
+              `the manifest could not read it: ${m.uncomparable ?? "no spec"}`,
+            );
           spec = m.spec;
           if (spec.method === "hash" && !sameMajor) {
-            return emptyResult(job.display, "uncomparable", spec.method, `the manifest hashed it with PostgreSQL ${majorOf(refServer!.versionNum)}'s internal hashes; this server is PostgreSQL ${majorOf(server.versionNum)}: record a manifest with the portable md5 method`);
+            return emptyResult(
+              job.display,
+              "uncomparable",
+              spec.method,
+              `the manifest hashed it with PostgreSQL ${majorOf(refServer!.versionNum)}'s internal hashes; this server is PostgreSQL ${majorOf(server.versionNum)}: record a manifest with the portable md5 method`,
+            );
           }
           const cells = decodeCells(m);
-          expectedCells = new Map(cells.map((c) => [regionId({ chunk: c.chunk, bits: spec.cellBits, cell: c.cell }), c]));
+          expectedCells = new Map(
+            cells.map((c) => [regionId({ chunk: c.chunk, bits: spec.cellBits, cell: c.cell }), c]),
+          );
           expected = chunksOfCells(cells);
         } else {
           const conf: TableConfig | undefined = configFor(configured, actual);
@@ -135,20 +198,36 @@ export async function validateDatabase(o: ValidateOptions): Promise<ValidationRe
         if (mismatch !== undefined) return emptyResult(job.display, "uncomparable", spec.method, mismatch);
         const rsAct = new RowSql(spec, actual);
         const rsRef = reference.kind === "live" && ref !== undefined ? new RowSql(spec, reference.info) : undefined;
-        const [actualSums, refSums] = await Promise.all([checksumSide(act, rsAct, limit), rsRef === undefined || ref === undefined ? Promise.resolve(expected) : checksumSide(ref, rsRef, limit)]);
+        const [actualSums, refSums] = await Promise.all([
+          checksumSide(act, rsAct, limit),
+          rsRef === undefined || ref === undefined ? Promise.resolve(expected) : checksumSide(ref, rsRef, limit),
+        ]);
         const findings = new Findings();
         if (refSums !== undefined) {
           const chunks = differingChunks(refSums, actualSums);
           if (chunks.length > 0) {
-            if (rsRef !== undefined && ref !== undefined) await localizeLive(ref, act, rsRef, rsAct, chunks, watermark, findings);
-            else if (expectedCells !== undefined) await localizeManifest(act, rsAct, expectedCells, chunks, watermark, findings);
+            if (rsRef !== undefined && ref !== undefined)
+              await localizeLive(ref, act, rsRef, rsAct, chunks, watermark, findings);
+            else if (expectedCells !== undefined)
+              await localizeManifest(act, rsAct, expectedCells, chunks, watermark, findings);
             // Sums differed but no key did: a hash sum is exact, so this cannot be equal.
             if (!findings.any) findings.unresolved("changed", 0, "chunk sums differ but no differing row was found");
           }
         }
         const rows = actualSums.reduce((n, c) => n + c.rows, 0);
         const verdict: TableResult["verdict"] = findings.damaged ? "damaged" : findings.any ? "drift" : "ok";
-        const result: TableResult = { table: job.display, verdict, rows, counts: findings.counts, keys: findings.keys, exact: findings.exact, method: spec.method, ms: 0, rowsPerSecond: 0, mbPerSecond: 0 };
+        const result: TableResult = {
+          table: job.display,
+          verdict,
+          rows,
+          counts: findings.counts,
+          keys: findings.keys,
+          exact: findings.exact,
+          method: spec.method,
+          ms: 0,
+          rowsPerSecond: 0,
+          mbPerSecond: 0,
+        };
         if (findings.notes.length > 0) result.reason = findings.notes.join("; ");
         const newest = Math.max(...actualSums.map((c) => c.newest ?? Number.NEGATIVE_INFINITY));
         if (Number.isFinite(newest)) result.newestRowAt = newest;
@@ -161,7 +240,9 @@ export async function validateDatabase(o: ValidateOptions): Promise<ValidationRe
 
     async function countRows(info: TableInfo): Promise<number> {
       try {
-        const rows = await act.with((c) => queryPinned<{ n: string }>(c, `SELECT count(*)::text AS n FROM ${quoteRel(info.schema, info.name)}`));
+        const rows = await act.with((c) =>
+          queryPinned<{ n: string }>(c, `SELECT count(*)::text AS n FROM ${quoteRel(info.schema, info.name)}`),
+        );
         return Number(rows[0]?.n ?? 0);
       } catch (error) {
         if (isUnreachable(error)) throw error;
@@ -173,7 +254,14 @@ export async function validateDatabase(o: ValidateOptions): Promise<ValidationRe
     const newestHeartbeatAt = await heartbeat(sql, o);
     const failing = results.filter((t) => t.verdict !== "ok" && t.verdict !== "drift");
     const ok = differences.length === 0 && failing.length === 0;
-    const result: ValidationResult = { ok, server, schema: { ok: differences.length === 0, differences }, tables: results, ms: o.now() - started, summary: summarize(ok, results, differences) };
+    const result: ValidationResult = {
+      ok,
+      server,
+      schema: { ok: differences.length === 0, differences },
+      tables: results,
+      ms: o.now() - started,
+      summary: summarize(ok, results, differences),
+    };
     if (newestHeartbeatAt !== undefined) result.newestHeartbeatAt = newestHeartbeatAt;
     return result;
   } finally {
@@ -209,14 +297,20 @@ function summarize(ok: boolean, results: TableResult[], differences: string[]): 
     return `data intact: ${results.length} tables, ${results.reduce((n, t) => n + t.rows, 0)} rows${drift.length > 0 ? ` (drift after the watermark in ${drift.map((t) => t.table).join(", ")})` : ""}`;
   }
   const parts: string[] = [];
-  if (differences.length > 0) parts.push(`schema differs (${differences.length}): ${differences.slice(0, 3).join("; ")}`);
+  if (differences.length > 0)
+    parts.push(`schema differs (${differences.length}): ${differences.slice(0, 3).join("; ")}`);
   for (const t of results) {
     if (t.verdict === "ok" || t.verdict === "drift") continue;
     if (t.verdict !== "damaged") {
       parts.push(`${t.table} ${t.verdict}${t.reason === undefined ? "" : ` (${t.reason})`}`);
       continue;
     }
-    const kinds = (["changed", "missing", "unexpected"] as const).filter((k) => t.counts[k] > 0).map((k) => `${t.counts[k]} ${k}${t.keys[k].length > 0 ? ` (${t.keys[k].slice(0, 3).join(", ")}${t.counts[k] > 3 ? ", …" : ""})` : ""}`);
+    const kinds = (["changed", "missing", "unexpected"] as const)
+      .filter((k) => t.counts[k] > 0)
+      .map(
+        (k) =>
+          `${t.counts[k]} ${k}${t.keys[k].length > 0 ? ` (${t.keys[k].slice(0, 3).join(", ")}${t.counts[k] > 3 ? ", …" : ""})` : ""}`,
+      );
     parts.push(`${t.table} damaged: ${kinds.join(", ")}${t.exact ? "" : " at least"}`);
   }
   return parts.join("; ");

@@ -6,7 +6,11 @@ import { EXIT } from "../exit-codes";
 /** The database validation the composition root wired in, or a refusal saying how to get it. */
 export function databaseValidation(ctx: CliContext): DatabaseValidation {
   if (ctx.io.validation === undefined) {
-    throw new PilotlightError("kit.missing", "validating databases by URL needs the drills kit, and this CLI was started without it", { source: "system", hint: "run the package's executable (drills/main.ts)" });
+    throw new PilotlightError(
+      "kit.missing",
+      "validating databases by URL needs the drills kit, and this CLI was started without it",
+      { source: "system", hint: "run the package's executable (drills/main.ts)" },
+    );
   }
   return ctx.io.validation;
 }
@@ -16,7 +20,12 @@ export function parseTime(value: unknown, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const text = String(value);
   const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
-  if (!Number.isFinite(ms)) throw new PilotlightError("config.invalid", `${flag} ${text} is not a time (use ISO 8601 such as 2026-01-01T12:00:00Z, or epoch milliseconds)`, { source: "user" });
+  if (!Number.isFinite(ms))
+    throw new PilotlightError(
+      "config.invalid",
+      `${flag} ${text} is not a time (use ISO 8601 such as 2026-01-01T12:00:00Z, or epoch milliseconds)`,
+      { source: "user" },
+    );
   return ms;
 }
 
@@ -66,12 +75,25 @@ export function toReport(r: ValidationResult): ValidateReport {
 
 /** The human answer: one line per table that is not ok, then the verdict. */
 export function describeReport(r: ValidateReport, against: string): string {
-  const lines = [`${r.tables.length} tables, ${r.tables.reduce((n, t) => n + t.rows, 0)} rows, compared with ${against}`];
-  if (!r.schema.ok) lines.push(`schema differs (${r.schema.differences.length}):`, ...r.schema.differences.slice(0, 20).map((d) => `  ${d}`));
+  const lines = [
+    `${r.tables.length} tables, ${r.tables.reduce((n, t) => n + t.rows, 0)} rows, compared with ${against}`,
+  ];
+  if (!r.schema.ok)
+    lines.push(
+      `schema differs (${r.schema.differences.length}):`,
+      ...r.schema.differences.slice(0, 20).map((d) => `  ${d}`),
+    );
   for (const t of r.tables) {
     if (t.verdict === "ok") continue;
-    const counts = (["changed", "missing", "unexpected", "drift"] as const).filter((k) => t[k] > 0).map((k) => `${t[k]} ${k}${t.keysByKind[k].length > 0 ? ` (${t.keysByKind[k].join(", ")}${t[k] > t.keysByKind[k].length ? ", …" : ""})` : ""}`);
-    lines.push(`${t.name}: ${t.verdict}${counts.length > 0 ? `: ${counts.join("; ")}` : ""}${t.exact ? "" : " (at least)"}${t.reason === undefined ? "" : ` — ${t.reason}`}`);
+    const counts = (["changed", "missing", "unexpected", "drift"] as const)
+      .filter((k) => t[k] > 0)
+      .map(
+        (k) =>
+          `${t[k]} ${k}${t.keysByKind[k].length > 0 ? ` (${t.keysByKind[k].join(", ")}${t[k] > t.keysByKind[k].length ? ", …" : ""})` : ""}`,
+      );
+    lines.push(
+      `${t.name}: ${t.verdict}${counts.length > 0 ? `: ${counts.join("; ")}` : ""}${t.exact ? "" : " (at least)"}${t.reason === undefined ? "" : ` — ${t.reason}`}`,
+    );
   }
   lines.push(r.ok ? "EQUAL" : "DIFFERENT");
   return lines.join("\n");
@@ -83,15 +105,32 @@ export function describeReport(r: ValidateReport, against: string): string {
  */
 export const validateCommand: CommandModule = {
   command: "validate",
-  describe: "Compare a database with a manifest file or a live reference: schema, every row, exact differing keys (exit 0 equal, 1 different)",
+  describe:
+    "Compare a database with a manifest file or a live reference: schema, every row, exact differing keys (exit 0 equal, 1 different)",
   builder: (y) =>
     y
-      .option("database", { type: "string", demandOption: true, describe: "the database under test: postgres://user@host/db or pglite://<folder>" })
-      .option("manifest", { type: "string", describe: "a manifest file (pilotlight manifest record --database … --out FILE)" })
+      .option("database", {
+        type: "string",
+        demandOption: true,
+        describe: "the database under test: postgres://user@host/db or pglite://<folder>",
+      })
+      .option("manifest", {
+        type: "string",
+        describe: "a manifest file (pilotlight manifest record --database … --out FILE)",
+      })
       .option("reference", { type: "string", describe: "a live reference database URL (e.g. the primary)" })
-      .option("watermark", { type: "string", describe: "rows written at or after this time (ISO 8601 or epoch ms) are drift, not damage" })
-      .example("$0 validate --database postgres://app@restored/app --manifest primary.json", "prove a restore against the primary's manifest")
-      .example("$0 validate --database postgres://app@restored/app --reference postgres://app@primary/app --watermark 2026-01-01T12:00:00Z --json", "against the live primary") as never,
+      .option("watermark", {
+        type: "string",
+        describe: "rows written at or after this time (ISO 8601 or epoch ms) are drift, not damage",
+      })
+      .example(
+        "$0 validate --database postgres://app@restored/app --manifest primary.json",
+        "prove a restore against the primary's manifest",
+      )
+      .example(
+        "$0 validate --database postgres://app@restored/app --reference postgres://app@primary/app --watermark 2026-01-01T12:00:00Z --json",
+        "against the live primary",
+      ) as never,
   handler: async (ctx, args) => {
     const r = ctx.renderer(args);
     const validation = databaseValidation(ctx);
@@ -108,7 +147,10 @@ export const validateCommand: CommandModule = {
       ...(watermark === undefined ? {} : { watermark }),
     });
     const report = toReport(result);
-    r.result(report, describeReport(report, manifest === undefined ? "the live reference" : `the manifest ${manifest}`));
+    r.result(
+      report,
+      describeReport(report, manifest === undefined ? "the live reference" : `the manifest ${manifest}`),
+    );
     ctx.setExit(result.ok ? EXIT.ok : EXIT.runFailed);
   },
 };

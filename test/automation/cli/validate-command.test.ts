@@ -53,7 +53,15 @@ describe("CLI: validate and manifest record --database", function () {
   });
 
   it("records a manifest of a database named by URL, and finds an identical restore equal (exit 0)", async function () {
-    const rec = await cli(["manifest", "record", "--database", "pglite://primary", "--out", "m/primary.json", "--json"]);
+    const rec = await cli([
+      "manifest",
+      "record",
+      "--database",
+      "pglite://primary",
+      "--out",
+      "m/primary.json",
+      "--json",
+    ]);
     expect(rec.code, rec.stderr + rec.stdout).to.equal(0);
     expect(JSON.parse(rec.stdout)).to.include({ tables: 2, rows: 302 });
     const v = await cli(["validate", "--database", "pglite://restored", "--manifest", "m/primary.json", "--json"]);
@@ -61,7 +69,7 @@ describe("CLI: validate and manifest record --database", function () {
     const report = JSON.parse(v.stdout);
     expect(report).to.deep.include({ ok: true, schema: { ok: true, differences: [] } });
     expect(report.tables.map((t: { name: string; verdict: string }) => [t.name, t.verdict])).to.deep.equal([
-      ["public.Odd \"name\"", "ok"],
+      ['public.Odd "name"', "ok"],
       ["public.orders", "ok"],
     ]);
     const live = await cli(["validate", "--database", "pglite://restored", "--reference", "pglite://primary"]);
@@ -70,14 +78,28 @@ describe("CLI: validate and manifest record --database", function () {
   });
 
   it("exits 1 on a difference and names its key, against a manifest and against the live reference", async function () {
-    await database("damaged", `${SETUP} UPDATE orders SET total = 1.500 WHERE id = 6; DELETE FROM orders WHERE id = 200;`);
+    await database(
+      "damaged",
+      `${SETUP} UPDATE orders SET total = 1.500 WHERE id = 6; DELETE FROM orders WHERE id = 200;`,
+    );
     await cli(["manifest", "record", "--database", "pglite://primary", "--out", "primary.json"]);
-    for (const against of [["--manifest", "primary.json"], ["--reference", "pglite://primary"]]) {
+    for (const against of [
+      ["--manifest", "primary.json"],
+      ["--reference", "pglite://primary"],
+    ]) {
       const v = await cli(["validate", "--database", "pglite://damaged", ...against, "--json"]);
       expect(v.code, v.stdout).to.equal(1);
       const report = JSON.parse(v.stdout);
       expect(report.ok).to.equal(false);
-      expect(report.tables.find((t: { name: string }) => t.name === "public.orders")).to.deep.include({ verdict: "damaged", rows: 299, changed: 1, missing: 1, unexpected: 0, drift: 0, keys: ["6", "200"] });
+      expect(report.tables.find((t: { name: string }) => t.name === "public.orders")).to.deep.include({
+        verdict: "damaged",
+        rows: 299,
+        changed: 1,
+        missing: 1,
+        unexpected: 0,
+        drift: 0,
+        keys: ["6", "200"],
+      });
     }
   });
 
@@ -98,11 +120,17 @@ describe("CLI: validate and manifest record --database", function () {
 
   it("exits 3 when neither or both of --manifest and --reference are named", async function () {
     expect((await cli(["validate", "--database", "pglite://restored"])).code).to.equal(3);
-    expect((await cli(["validate", "--database", "pglite://restored", "--manifest", "a", "--reference", "b"])).code).to.equal(3);
+    expect(
+      (await cli(["validate", "--database", "pglite://restored", "--manifest", "a", "--reference", "b"])).code,
+    ).to.equal(3);
   });
 
   it("exits 4 when a database does not answer, and never prints its password", async function () {
-    for (const url of ["postgres://app:hunter2@127.0.0.1:1/app", "postgres://app@127.0.0.1:1/app?password=hunter2&sslmode=disable", "pglite://no-such-folder"]) {
+    for (const url of [
+      "postgres://app:hunter2@127.0.0.1:1/app",
+      "postgres://app@127.0.0.1:1/app?password=hunter2&sslmode=disable",
+      "pglite://no-such-folder",
+    ]) {
       const v = await cli(["validate", "--database", url, "--reference", "pglite://primary", "--json"]);
       expect(v.code, url).to.equal(4);
       expect(JSON.parse(v.stdout)).to.include({ code: "database.unreachable" });

@@ -25,10 +25,25 @@ describe("decoding a cell's difference from its sums", function () {
   });
 
   it("names a missing row, and copies of an unexpected one", function () {
-    expect(decodeCell(cell(base), cell(base.slice(1)), 1)).to.deep.equal({ kind: "copies", count: -1, parts: [1n], hash: base[0]![1] });
+    expect(decodeCell(cell(base), cell(base.slice(1)), 1)).to.deep.equal({
+      kind: "copies",
+      count: -1,
+      parts: [1n],
+      hash: base[0]![1],
+    });
     const extra: [bigint[], bigint] = [[99n], 42n];
-    expect(decodeCell(cell(base), cell([...base, extra, extra]), 1)).to.deep.equal({ kind: "copies", count: 2, parts: [99n], hash: 42n });
-    expect(decodeCell(undefined, cell([extra]), 1)).to.deep.equal({ kind: "copies", count: 1, parts: [99n], hash: 42n });
+    expect(decodeCell(cell(base), cell([...base, extra, extra]), 1)).to.deep.equal({
+      kind: "copies",
+      count: 2,
+      parts: [99n],
+      hash: 42n,
+    });
+    expect(decodeCell(undefined, cell([extra]), 1)).to.deep.equal({
+      kind: "copies",
+      count: 1,
+      parts: [99n],
+      hash: 42n,
+    });
   });
 
   it("says 'unknown' rather than a wrong key when several rows differ", function () {
@@ -41,6 +56,8 @@ describe("decoding a cell's difference from its sums", function () {
   it("prints integer and uuid parts as PostgreSQL prints the key", function () {
     expect(keyTextOfParts(["int4"], [-5n])).to.equal("-5");
     expect(keyTextOfParts(["int4", "int8"], [3n, 4n])).to.equal("(3,4)");
-    expect(keyTextOfParts(["uuid"], [BigInt.asIntN(64, 0xa0eebc999c0b4ef8n), BigInt.asIntN(64, 0xbb6d6bb9bd380a11n)])).to.equal("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+    expect(
+      keyTextOfParts(["uuid"], [BigInt.asIntN(64, 0xa0eebc999c0b4ef8n), BigInt.asIntN(64, 0xbb6d6bb9bd380a11n)]),
+    ).to.equal("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
   });
 });

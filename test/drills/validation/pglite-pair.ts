@@ -45,7 +45,11 @@ export class Workbench {
    * A reference built by `setup` (and its manifest); its copies are built by the same SQL (the same
    * rows) and then changed.
    */
-  async reference(setup: string, validation: EnvironmentConfig["validation"] = NO_CONFIG, recordedAt?: number): Promise<Reference> {
+  async reference(
+    setup: string,
+    validation: EnvironmentConfig["validation"] = NO_CONFIG,
+    recordedAt?: number,
+  ): Promise<Reference> {
     await this.a.exec(RESET);
     await this.a.exec(setup);
     const manifest = await recordManifest({ open: opener(this.a), validation, now });
@@ -84,7 +88,11 @@ export class Reference {
    * A reference in a database of its own: `setup` runs on it, its data directory is dumped, and
    * each copy loads that dump, as a snapshot restore would.
    */
-  static async create(setup: string, validation: EnvironmentConfig["validation"] = NO_CONFIG, recordedAt?: number): Promise<Reference> {
+  static async create(
+    setup: string,
+    validation: EnvironmentConfig["validation"] = NO_CONFIG,
+    recordedAt?: number,
+  ): Promise<Reference> {
     const db = await PGlite.create();
     await db.exec(setup);
     const blob = await db.dumpDataDir("none");
@@ -105,16 +113,29 @@ export class Reference {
 
   /** Validates `copy` against the manifest. */
   async againstManifest(copy: Copy, watermark?: number): Promise<ValidationResult> {
-    return validateDatabase({ open: opener(copy.db), expect: { kind: "manifest", manifest: this.manifest, ...(watermark === undefined ? {} : { watermark }) }, validation: this.validation, now });
+    return validateDatabase({
+      open: opener(copy.db),
+      expect: { kind: "manifest", manifest: this.manifest, ...(watermark === undefined ? {} : { watermark }) },
+      validation: this.validation,
+      now,
+    });
   }
 
   /** Validates `copy` against the live reference. */
   async againstLive(copy: Copy, watermark?: number): Promise<ValidationResult> {
-    return validateDatabase({ open: opener(copy.db), expect: { kind: "live", open: opener(this.db), ...(watermark === undefined ? {} : { watermark }) }, validation: this.validation, now });
+    return validateDatabase({
+      open: opener(copy.db),
+      expect: { kind: "live", open: opener(this.db), ...(watermark === undefined ? {} : { watermark }) },
+      validation: this.validation,
+      now,
+    });
   }
 
   /** A copy changed by `mutation`, validated both ways, released. */
-  async check(mutation: string | undefined, watermark?: number): Promise<{ manifest: ValidationResult; live: ValidationResult }> {
+  async check(
+    mutation: string | undefined,
+    watermark?: number,
+  ): Promise<{ manifest: ValidationResult; live: ValidationResult }> {
     const copy = await this.copy(mutation);
     try {
       return { manifest: await this.againstManifest(copy, watermark), live: await this.againstLive(copy, watermark) };

@@ -13,7 +13,9 @@ describe("which column types may be hashed raw", function () {
   let db: PGlite;
   before(async function () {
     db = await PGlite.create();
-    await db.exec("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy'); CREATE TYPE pair AS (a int, b text); CREATE DOMAIN positive AS int CHECK (VALUE > 0);");
+    await db.exec(
+      "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy'); CREATE TYPE pair AS (a int, b text); CREATE DOMAIN positive AS int CHECK (VALUE > 0);",
+    );
   });
   after(async function () {
     await db.close();
@@ -22,7 +24,9 @@ describe("which column types may be hashed raw", function () {
   /** Whether two literals of a type hash alike and whether they print alike (pinned settings). */
   async function compare(type: string, x: string, y: string): Promise<{ sameHash: boolean; sameText: boolean }> {
     return db.transaction(async (tx) => {
-      await tx.exec("SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL IntervalStyle = 'postgres'; SET LOCAL extra_float_digits = 3");
+      await tx.exec(
+        "SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL IntervalStyle = 'postgres'; SET LOCAL extra_float_digits = 3",
+      );
       const r = await tx.query<{ h: boolean; t: boolean }>(
         `SELECT hash_record_extended(ROW(${x}::${type}), 0) = hash_record_extended(ROW(${y}::${type}), 0) AS h, ROW(${x}::${type})::text = ROW(${y}::${type})::text AS t`,
       );
@@ -30,10 +34,35 @@ describe("which column types may be hashed raw", function () {
     });
   }
 
-  const builtin = (sql: string) => ({ "boolean": "bool", smallint: "int2", integer: "int4", bigint: "int8", "timestamp": "timestamp", "timestamptz": "timestamptz", "varchar(20)": "varchar", "char(5)": "bpchar" })[sql] ?? sql;
+  const builtin = (sql: string) =>
+    ({
+      boolean: "bool",
+      smallint: "int2",
+      integer: "int4",
+      bigint: "int8",
+      timestamp: "timestamp",
+      timestamptz: "timestamptz",
+      "varchar(20)": "varchar",
+      "char(5)": "bpchar",
+    })[sql] ?? sql;
 
   it("hashes raw only the listed types (bpchar only with a length, text-like only under a deterministic collation)", function () {
-    expect([...HASH_FAITHFUL_TYPES].sort()).to.deep.equal(["bool", "bpchar", "bytea", "date", "int2", "int4", "int8", "text", "time", "timestamp", "timestamptz", "timetz", "uuid", "varchar"]);
+    expect([...HASH_FAITHFUL_TYPES].sort()).to.deep.equal([
+      "bool",
+      "bpchar",
+      "bytea",
+      "date",
+      "int2",
+      "int4",
+      "int8",
+      "text",
+      "time",
+      "timestamp",
+      "timestamptz",
+      "timetz",
+      "uuid",
+      "varchar",
+    ]);
     expect(columnRep({ builtin: "bpchar", typmod: 9, deterministic: true })).to.equal("raw");
     expect(columnRep({ builtin: "bpchar", typmod: -1, deterministic: true })).to.equal("text");
     expect(columnRep({ builtin: "text", typmod: -1, deterministic: false })).to.equal("text");

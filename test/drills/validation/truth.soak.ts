@@ -20,6 +20,9 @@ describe("validation truth suite (soak)", function () {
   it("names exactly the defect of every generated case, and finds every untouched copy equal", async function () {
     const seed = Number(process.env["SOAK_SEED"] ?? 13);
     const numRuns = Number(process.env["SOAK_RUNS"] ?? 500);
-    await fc.assert(fc.asyncProperty(caseArb, (c) => runCase(bench, c)), { seed, numRuns, endOnFailure: true });
+    await fc.assert(
+      fc.asyncProperty(caseArb, (c) => runCase(bench, c)),
+      { seed, numRuns, endOnFailure: true },
+    );
   });
 });

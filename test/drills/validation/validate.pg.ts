@@ -76,7 +76,8 @@ describe("data validation on a PostgreSQL server", function () {
   });
   after(async function () {
     await Promise.all(pools.map((p) => p.close()));
-    for (const db of ["pilotlight_test_ref", "pilotlight_test_copy"]) await admin(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+    for (const db of ["pilotlight_test_ref", "pilotlight_test_copy"])
+      await admin(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
   });
 
   it("finds a database with other default TimeZone, DateStyle, IntervalStyle, float digits, and bytea output equal", async function () {
@@ -87,36 +88,66 @@ describe("data validation on a PostgreSQL server", function () {
     await admin(`ALTER DATABASE pilotlight_test_copy SET extra_float_digits = -2`);
     await admin(`ALTER DATABASE pilotlight_test_copy SET bytea_output = 'escape'`);
     const manifest = await recordManifest({ open: open("pilotlight_test_ref"), validation: NO_CONFIG, now });
-    for (const expect_ of [{ kind: "manifest" as const, manifest }, { kind: "live" as const, open: open("pilotlight_test_ref") }]) {
-      const r = await validateDatabase({ open: open("pilotlight_test_copy"), expect: expect_, validation: NO_CONFIG, now });
+    for (const expect_ of [
+      { kind: "manifest" as const, manifest },
+      { kind: "live" as const, open: open("pilotlight_test_ref") },
+    ]) {
+      const r = await validateDatabase({
+        open: open("pilotlight_test_copy"),
+        expect: expect_,
+        validation: NO_CONFIG,
+        now,
+      });
       expect(r.ok, `${expect_.kind}: ${r.summary}`).to.equal(true);
     }
   });
 
   it("sees a change of case under a nondeterministic collation (equal to the collation, printed differently)", async function () {
     await database("pilotlight_test_copy", "UPDATE people SET name = 'NAME 42' WHERE id = 42;");
-    const r = await validateDatabase({ open: open("pilotlight_test_copy"), expect: { kind: "live", open: open("pilotlight_test_ref") }, validation: NO_CONFIG, now });
-    expect(tableOf(r, "public.people")).to.deep.include({ verdict: "damaged", keys: { changed: ["42"], missing: [], unexpected: [], drift: [] } });
+    const r = await validateDatabase({
+      open: open("pilotlight_test_copy"),
+      expect: { kind: "live", open: open("pilotlight_test_ref") },
+      validation: NO_CONFIG,
+      now,
+    });
+    expect(tableOf(r, "public.people")).to.deep.include({
+      verdict: "damaged",
+      keys: { changed: ["42"], missing: [], unexpected: [], drift: [] },
+    });
   });
 
   it("compares two major versions (this server and PGlite) through the printed text", async function () {
     const lite = await PGlite.create();
     try {
-      await lite.exec("CREATE TABLE t (id int PRIMARY KEY, v numeric, at timestamptz); INSERT INTO t SELECT g, g / 8.0, '2026-01-01'::timestamptz + g * interval '1 hour' FROM generate_series(1, 300) g;");
+      await lite.exec(
+        "CREATE TABLE t (id int PRIMARY KEY, v numeric, at timestamptz); INSERT INTO t SELECT g, g / 8.0, '2026-01-01'::timestamptz + g * interval '1 hour' FROM generate_series(1, 300) g;",
+      );
       await admin("DROP DATABASE IF EXISTS pilotlight_test_copy WITH (FORCE)");
       await admin("CREATE DATABASE pilotlight_test_copy");
       const c = new pg.Client({ connectionString: url("pilotlight_test_copy") });
       await c.connect();
       try {
-        await c.query("CREATE TABLE t (id int PRIMARY KEY, v numeric, at timestamptz); INSERT INTO t SELECT g, g / 8.0, '2026-01-01'::timestamptz + g * interval '1 hour' FROM generate_series(1, 300) g;");
+        await c.query(
+          "CREATE TABLE t (id int PRIMARY KEY, v numeric, at timestamptz); INSERT INTO t SELECT g, g / 8.0, '2026-01-01'::timestamptz + g * interval '1 hour' FROM generate_series(1, 300) g;",
+        );
       } finally {
         await c.end();
       }
-      let r = await validateDatabase({ open: open("pilotlight_test_copy"), expect: { kind: "live", open: opener(lite) }, validation: NO_CONFIG, now });
+      let r = await validateDatabase({
+        open: open("pilotlight_test_copy"),
+        expect: { kind: "live", open: opener(lite) },
+        validation: NO_CONFIG,
+        now,
+      });
       expect(r.ok, r.summary).to.equal(true);
       expect(tableOf(r, "public.t").method).to.equal("md5");
       await admin2("pilotlight_test_copy", "UPDATE t SET v = 2.0 WHERE id = 16");
-      r = await validateDatabase({ open: open("pilotlight_test_copy"), expect: { kind: "live", open: opener(lite) }, validation: NO_CONFIG, now });
+      r = await validateDatabase({
+        open: open("pilotlight_test_copy"),
+        expect: { kind: "live", open: opener(lite) },
+        validation: NO_CONFIG,
+        now,
+      });
       expect(tableOf(r, "public.t").keys.changed).to.deep.equal(["16"]);
     } finally {
       await lite.close();

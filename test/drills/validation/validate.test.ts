@@ -44,11 +44,36 @@ describe("data validation on real SQL (PGlite)", function () {
   });
 
   const cases: Array<[string, string, string, (r: ValidationResult) => void]> = [
-    ["one changed value", "UPDATE orders SET total_cents = total_cents + 1 WHERE id = 700", "public.orders", (r) => expect(tableOf(r, "public.orders").keys.changed).to.deep.equal(["700"])],
-    ["a deleted row under a uuid key", "DELETE FROM users WHERE email = 'user42@example.com'", "public.users", (r) => expect(tableOf(r, "public.users").keys.missing).to.deep.equal([md5Uuid("u42")])],
-    ["a duplicated row in a table without a key", "INSERT INTO events SELECT * FROM events ORDER BY at LIMIT 1", "public.events", (r) => expect(tableOf(r, "public.events").counts).to.deep.include({ unexpected: 1, missing: 0 })],
-    ["a NULL ↔ empty-string swap", "UPDATE orders SET note = NULL WHERE id = 7", "public.orders", (r) => expect(tableOf(r, "public.orders").keys.changed).to.deep.equal(["7"])],
-    ["a changed numeric value in a text-keyed table", "UPDATE tags SET weight = weight + 0.001 WHERE name = 'tag-17'", "public.tags", (r) => expect(tableOf(r, "public.tags").keys.changed).to.deep.equal(["tag-17"])],
+    [
+      "one changed value",
+      "UPDATE orders SET total_cents = total_cents + 1 WHERE id = 700",
+      "public.orders",
+      (r) => expect(tableOf(r, "public.orders").keys.changed).to.deep.equal(["700"]),
+    ],
+    [
+      "a deleted row under a uuid key",
+      "DELETE FROM users WHERE email = 'user42@example.com'",
+      "public.users",
+      (r) => expect(tableOf(r, "public.users").keys.missing).to.deep.equal([md5Uuid("u42")]),
+    ],
+    [
+      "a duplicated row in a table without a key",
+      "INSERT INTO events SELECT * FROM events ORDER BY at LIMIT 1",
+      "public.events",
+      (r) => expect(tableOf(r, "public.events").counts).to.deep.include({ unexpected: 1, missing: 0 }),
+    ],
+    [
+      "a NULL ↔ empty-string swap",
+      "UPDATE orders SET note = NULL WHERE id = 7",
+      "public.orders",
+      (r) => expect(tableOf(r, "public.orders").keys.changed).to.deep.equal(["7"]),
+    ],
+    [
+      "a changed numeric value in a text-keyed table",
+      "UPDATE tags SET weight = weight + 0.001 WHERE name = 'tag-17'",
+      "public.tags",
+      (r) => expect(tableOf(r, "public.tags").keys.changed).to.deep.equal(["tag-17"]),
+    ],
   ];
   for (const [name, mutation, table, more] of cases) {
     it(`catches ${name} as damage, named by its key`, async function () {
@@ -63,16 +88,24 @@ describe("data validation on real SQL (PGlite)", function () {
   }
 
   it("catches a changed column type and a dropped index in the schema fingerprint; the table is then uncomparable", async function () {
-    const r = await ref.check("ALTER TABLE orders ALTER COLUMN total_cents TYPE bigint; DROP INDEX orders_customer_idx;");
+    const r = await ref.check(
+      "ALTER TABLE orders ALTER COLUMN total_cents TYPE bigint; DROP INDEX orders_customer_idx;",
+    );
     for (const x of [r.manifest, r.live]) {
       expect(x.ok).to.equal(false);
       expect(x.schema.differences.join("\n")).to.contain("total_cents bigint").and.contain("orders_customer_idx");
-      expect(tableOf(x, "public.orders")).to.deep.include({ verdict: "uncomparable", reason: "column total_cents is bigint, expected integer" });
+      expect(tableOf(x, "public.orders")).to.deep.include({
+        verdict: "uncomparable",
+        reason: "column total_cents is bigint, expected integer",
+      });
     }
   });
 
   it("reports a row changed after the manifest as drift, not damage", async function () {
-    const r = await ref.check("UPDATE orders SET total_cents = 0, updated_at = '2026-01-01T13:00:00Z' WHERE id = 1000001", T_MANIFEST);
+    const r = await ref.check(
+      "UPDATE orders SET total_cents = 0, updated_at = '2026-01-01T13:00:00Z' WHERE id = 1000001",
+      T_MANIFEST,
+    );
     for (const x of [r.manifest, r.live]) {
       expect(tableOf(x, "public.orders")).to.deep.include({ verdict: "drift" });
       expect(tableOf(x, "public.orders").keys.drift).to.deep.equal(["1000001"]);
@@ -82,19 +115,28 @@ describe("data validation on real SQL (PGlite)", function () {
   });
 
   it("does not let a row changed after the manifest hide a lost row in the same chunk", async function () {
-    const r = await ref.check("UPDATE orders SET total_cents = 0, updated_at = '2026-01-01T13:00:00Z' WHERE id = 1000001; DELETE FROM orders WHERE id = 1000003", T_MANIFEST);
+    const r = await ref.check(
+      "UPDATE orders SET total_cents = 0, updated_at = '2026-01-01T13:00:00Z' WHERE id = 1000001; DELETE FROM orders WHERE id = 1000003",
+      T_MANIFEST,
+    );
     for (const x of [r.manifest, r.live]) {
       expect(tableOf(x, "public.orders").verdict).to.equal("damaged");
       expect(x.ok).to.equal(false);
     }
     // Live, both rows are named; a manifest holds sums only, and both rows share one cell.
-    expect(tableOf(r.live, "public.orders")).to.deep.include({ exact: true, keys: { changed: [], missing: ["1000003"], unexpected: [], drift: ["1000001"] } });
+    expect(tableOf(r.live, "public.orders")).to.deep.include({
+      exact: true,
+      keys: { changed: [], missing: ["1000003"], unexpected: [], drift: ["1000001"] },
+    });
     expect(tableOf(r.manifest, "public.orders")).to.deep.include({ exact: false });
     expect(tableOf(r.manifest, "public.orders").counts.missing).to.be.at.least(1);
   });
 
   it("counts a row changed exactly at the manifest's time as drift (the boundary belongs to the manifest's past)", async function () {
-    const r = await ref.check("UPDATE orders SET total_cents = 1, updated_at = '2026-01-01T12:00:00Z' WHERE id = 1000002", T_MANIFEST);
+    const r = await ref.check(
+      "UPDATE orders SET total_cents = 1, updated_at = '2026-01-01T12:00:00Z' WHERE id = 1000002",
+      T_MANIFEST,
+    );
     for (const x of [r.manifest, r.live]) expect(tableOf(x, "public.orders").verdict).to.equal("drift");
   });
 

@@ -2,7 +2,8 @@ import fc from "fast-check";
 import { COLUMN_TYPES, USER_TYPES_DDL, type ColumnType } from "./column-types";
 
 /** Shapes of key the generator draws. */
-export type KeyShape = "none" | "int" | "bigint" | "text" | "uuid" | "timestamptz" | "int,int" | "text,int" | "int,date";
+export type KeyShape =
+  "none" | "int" | "bigint" | "text" | "uuid" | "timestamptz" | "int,int" | "text,int" | "int,date";
 
 /** A generated table. */
 export interface TableCase {
@@ -48,18 +49,35 @@ const tableArb: fc.Arbitrary<Omit<TableCase, "schema" | "name">> = fc
     key: fc.constantFrom(...KEYS),
     // Types with equal values that print differently are drawn more often: they are where a hash
     // of the value would be wrong.
-    columns: fc.array(fc.oneof({ arbitrary: fc.constantFrom(...COLUMN_TYPES.filter((t) => t.tricky !== undefined)), weight: 2 }, { arbitrary: fc.constantFrom(...COLUMN_TYPES), weight: 3 }), { minLength: 1, maxLength: 4 }),
+    columns: fc.array(
+      fc.oneof(
+        { arbitrary: fc.constantFrom(...COLUMN_TYPES.filter((t) => t.tricky !== undefined)), weight: 2 },
+        { arbitrary: fc.constantFrom(...COLUMN_TYPES), weight: 3 },
+      ),
+      { minLength: 1, maxLength: 4 },
+    ),
     rows: fc.integer({ min: 2, max: 12 }),
     partitioned: fc.boolean(),
     updatedAt: fc.boolean(),
     duplicates: fc.boolean(),
   })
-  .map((t) => ({ ...t, partitioned: t.partitioned && (t.key === "int" || t.key === "int,int" || t.key === "int,date"), duplicates: t.duplicates && t.key === "none", updatedAt: t.updatedAt && t.key !== "none" }));
+  .map((t) => ({
+    ...t,
+    partitioned: t.partitioned && (t.key === "int" || t.key === "int,int" || t.key === "int,date"),
+    duplicates: t.duplicates && t.key === "none",
+    updatedAt: t.updatedAt && t.key !== "none",
+  }));
 
 /** The arbitrary of cases: 1–3 tables of distinct names, one defect that applies to them. */
 export const caseArb: fc.Arbitrary<Case> = fc
-  .uniqueArray(fc.tuple(fc.constantFrom(...SCHEMAS), fc.constantFrom(...NAMES)), { minLength: 1, maxLength: 3, selector: ([s, n]) => `${s}\u0000${n}` })
-  .chain((names) => fc.tuple(fc.constant(names), fc.array(tableArb, { minLength: names.length, maxLength: names.length })))
+  .uniqueArray(fc.tuple(fc.constantFrom(...SCHEMAS), fc.constantFrom(...NAMES)), {
+    minLength: 1,
+    maxLength: 3,
+    selector: ([s, n]) => `${s}\u0000${n}`,
+  })
+  .chain((names) =>
+    fc.tuple(fc.constant(names), fc.array(tableArb, { minLength: names.length, maxLength: names.length })),
+  )
   .map(([names, shapes]) => shapes.map((s, i): TableCase => ({ ...s, schema: names[i]![0], name: names[i]![1] })))
   .chain((tables) => fc.tuple(fc.constant(tables), defectArb(tables)))
   .map(([tables, defect]) => ({ tables, defect }));
@@ -68,7 +86,11 @@ function defectArb(tables: TableCase[]): fc.Arbitrary<Defect> {
   const idx = fc.integer({ min: 0, max: tables.length - 1 });
   const options: Array<fc.Arbitrary<Defect>> = [
     fc.constant({ kind: "none" }),
-    ...Array.from({ length: 3 }, () => fc.record({ table: idx, row: fc.nat(), column: fc.nat(), tricky: fc.boolean(), choice: fc.nat() }).map((d) => ({ kind: "change" as const, ...d }))),
+    ...Array.from({ length: 3 }, () =>
+      fc
+        .record({ table: idx, row: fc.nat(), column: fc.nat(), tricky: fc.boolean(), choice: fc.nat() })
+        .map((d) => ({ kind: "change" as const, ...d })),
+    ),
     fc.record({ table: idx, row: fc.nat() }).map((d) => ({ kind: "delete" as const, ...d })),
     fc.constant({ kind: "extra-table" }),
     idx.map((table) => ({ kind: "drop-table" as const, table })),
@@ -79,12 +101,19 @@ function defectArb(tables: TableCase[]): fc.Arbitrary<Defect> {
     const k = fc.constantFrom(...keyless.map(([, i]) => i));
     options.push(fc.record({ table: k, row: fc.nat() }).map((d) => ({ kind: "duplicate" as const, ...d })));
     const dup = keyless.filter(([t]) => t.duplicates && t.rows >= 2).map(([, i]) => i);
-    if (dup.length > 0) options.push(fc.constantFrom(...dup).map((table) => ({ kind: "swap-duplicates" as const, table })));
+    if (dup.length > 0)
+      options.push(fc.constantFrom(...dup).map((table) => ({ kind: "swap-duplicates" as const, table })));
   }
   const keyed = tables.map((t, i) => [t, i] as const).filter(([t]) => t.key !== "none" && !t.partitioned);
-  if (keyed.length > 0) options.push(fc.constantFrom(...keyed.map(([, i]) => i)).map((table) => ({ kind: "drop-key" as const, table })));
+  if (keyed.length > 0)
+    options.push(fc.constantFrom(...keyed.map(([, i]) => i)).map((table) => ({ kind: "drop-key" as const, table })));
   const late = tables.map((t, i) => [t, i] as const).filter(([t]) => t.updatedAt);
-  if (late.length > 0) options.push(fc.record({ table: fc.constantFrom(...late.map(([, i]) => i)), row: fc.nat() }).map((d) => ({ kind: "late-update" as const, ...d })));
+  if (late.length > 0)
+    options.push(
+      fc
+        .record({ table: fc.constantFrom(...late.map(([, i]) => i)), row: fc.nat() })
+        .map((d) => ({ kind: "late-update" as const, ...d })),
+    );
   return fc.oneof(...options);
 }
 
@@ -108,11 +137,20 @@ export function keyColumns(shape: KeyShape): Array<[string, string]> {
     case "timestamptz":
       return [["at", "timestamptz"]];
     case "int,int":
-      return [["a", "integer"], ["b.c", "integer"]];
+      return [
+        ["a", "integer"],
+        ["b.c", "integer"],
+      ];
     case "text,int":
-      return [["k", "text"], ["n", "integer"]];
+      return [
+        ["k", "text"],
+        ["n", "integer"],
+      ];
     case "int,date":
-      return [["n", "integer"], ["day", "date"]];
+      return [
+        ["n", "integer"],
+        ["day", "date"],
+      ];
   }
 }
 
@@ -154,7 +192,14 @@ export function changedColumn(t: TableCase, d: { column: number; tricky: boolean
 /** Column `c` of row `i`: a sample (or, for the row a tricky change targets, its `before`), or NULL. */
 function value(t: TableCase, c: number, i: number, defect: Defect, tables: TableCase[]): string {
   const type = t.columns[c]!;
-  if (defect.kind === "change" && defect.tricky && tables[defect.table] === t && defect.row % t.rows === i && changedColumn(t, defect) === c && type.tricky !== undefined) {
+  if (
+    defect.kind === "change" &&
+    defect.tricky &&
+    tables[defect.table] === t &&
+    defect.row % t.rows === i &&
+    changedColumn(t, defect) === c &&
+    type.tricky !== undefined
+  ) {
     return lit(type.sql, type.tricky[defect.choice % type.tricky.length]![0]);
   }
   const k = (i * 7 + c * 3) % (type.samples.length + 1);
@@ -167,13 +212,23 @@ export function setupSql(c: Case): string {
   for (const s of new Set(c.tables.map((t) => t.schema))) if (s !== "public") out.push(`CREATE SCHEMA ${qi(s)};`);
   for (const t of c.tables) {
     const keys = keyColumns(t.key);
-    const cols = [...keys.map(([n, ty]) => `${qi(n)} ${ty} NOT NULL`), ...t.columns.map((ty, i) => `${qi(`c${i} ${ty.sql}`)} ${ty.sql}`), `rid int NOT NULL`];
+    const cols = [
+      ...keys.map(([n, ty]) => `${qi(n)} ${ty} NOT NULL`),
+      ...t.columns.map((ty, i) => `${qi(`c${i} ${ty.sql}`)} ${ty.sql}`),
+      `rid int NOT NULL`,
+    ];
     if (t.updatedAt) cols.push("updated_at timestamptz NOT NULL");
     if (keys.length > 0) cols.push(`PRIMARY KEY (${keys.map(([n]) => qi(n)).join(", ")})`);
-    out.push(`CREATE TABLE ${rel(t)} (${cols.join(", ")})${t.partitioned ? ` PARTITION BY RANGE (${qi(keys[0]![0])})` : ""};`);
+    out.push(
+      `CREATE TABLE ${rel(t)} (${cols.join(", ")})${t.partitioned ? ` PARTITION BY RANGE (${qi(keys[0]![0])})` : ""};`,
+    );
     if (t.partitioned) {
-      out.push(`CREATE TABLE ${qi(t.schema)}.${qi(`${t.name} low`)} PARTITION OF ${rel(t)} FOR VALUES FROM (MINVALUE) TO (5);`);
-      out.push(`CREATE TABLE ${qi(t.schema)}.${qi(`${t.name} high`)} PARTITION OF ${rel(t)} FOR VALUES FROM (5) TO (MAXVALUE);`);
+      out.push(
+        `CREATE TABLE ${qi(t.schema)}.${qi(`${t.name} low`)} PARTITION OF ${rel(t)} FOR VALUES FROM (MINVALUE) TO (5);`,
+      );
+      out.push(
+        `CREATE TABLE ${qi(t.schema)}.${qi(`${t.name} high`)} PARTITION OF ${rel(t)} FOR VALUES FROM (5) TO (MAXVALUE);`,
+      );
     }
     for (let i = 0; i < t.rows; i++) out.push(insertRow(t, i, c));
     if (t.duplicates) out.push(insertRow(t, 0, c));
@@ -182,7 +237,11 @@ export function setupSql(c: Case): string {
 }
 
 function insertRow(t: TableCase, i: number, c: Case): string {
-  const values = [...keyValues(t.key, i), ...t.columns.map((_, col) => value(t, col, i, c.defect, c.tables)), String(i)];
+  const values = [
+    ...keyValues(t.key, i),
+    ...t.columns.map((_, col) => value(t, col, i, c.defect, c.tables)),
+    String(i),
+  ];
   if (t.updatedAt) values.push(BEFORE);
   return `INSERT INTO ${rel(t)} VALUES (${values.join(", ")});`;
 }
@@ -243,6 +302,16 @@ export function defectSql(c: Case): string {
 }
 
 /** The validation settings of a case: `updated_at` of the tables that have one. */
-export function validationOf(c: Case): { database: string; tables: Array<{ name: string; updatedAt?: string }>; checks: [] } {
-  return { database: "app", tables: c.tables.filter((t) => t.updatedAt).map((t) => ({ name: `${t.schema}.${t.name}`, updatedAt: "updated_at" })), checks: [] };
+export function validationOf(c: Case): {
+  database: string;
+  tables: Array<{ name: string; updatedAt?: string }>;
+  checks: [];
+} {
+  return {
+    database: "app",
+    tables: c.tables
+      .filter((t) => t.updatedAt)
+      .map((t) => ({ name: `${t.schema}.${t.name}`, updatedAt: "updated_at" })),
+    checks: [],
+  };
 }

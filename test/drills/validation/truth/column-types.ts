@@ -28,7 +28,14 @@ export const COLUMN_TYPES: ColumnType[] = [
   { sql: "smallint", samples: ["1", "-2", "300"] },
   { sql: "integer", samples: ["1", "-7", "2147483647"] },
   { sql: "bigint", samples: ["1", "'-9223372036854775808'", "42"] },
-  { sql: "numeric", samples: ["1.5", "-0.001", "1e10", "'NaN'"], tricky: [["1.5", "1.50"], ["0", "0.000"]] },
+  {
+    sql: "numeric",
+    samples: ["1.5", "-0.001", "1e10", "'NaN'"],
+    tricky: [
+      ["1.5", "1.50"],
+      ["0", "0.000"],
+    ],
+  },
   { sql: "numeric(10,2)", samples: ["1.50", "2", "-3.25"] },
   { sql: "real", samples: ["1.5", "3.25", "'NaN'", "'Infinity'"], tricky: [["'0'", "'-0'"]] },
   { sql: "double precision", samples: ["0.1", "1e300", "-2.5"], tricky: [["'0'", "'-0'"]] },
@@ -45,7 +52,14 @@ export const COLUMN_TYPES: ColumnType[] = [
   { sql: "timetz", samples: [q("12:00+02"), q("10:00+00")] },
   { sql: "timestamp", samples: [q("2026-01-01 10:00"), q("2026-01-01 10:00:00.000001")] },
   { sql: "timestamptz", samples: [q("2026-01-01 10:00+00"), q("2026-06-01 10:00+00"), q("-infinity")] },
-  { sql: "interval", samples: [q("1 day"), q("1 mon"), q("-3 hours")], tricky: [[q("1 day"), q("24 hours")], [q("1 mon"), q("30 days")]] },
+  {
+    sql: "interval",
+    samples: [q("1 day"), q("1 mon"), q("-3 hours")],
+    tricky: [
+      [q("1 day"), q("24 hours")],
+      [q("1 mon"), q("30 days")],
+    ],
+  },
   { sql: "uuid", samples: [q("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"), q("00000000-0000-0000-0000-000000000000")] },
   { sql: "json", samples: [q('{"a":1}'), q("[1,2]"), q("null")], tricky: [[q('{"a":1}'), q('{"a": 1}')]] },
   { sql: "jsonb", samples: [q('{"a":1}'), q("[1,2]"), q('"s"')], tricky: [[q('{"a":1.0}'), q('{"a":1.00}')]] },
@@ -72,7 +86,14 @@ export const COLUMN_TYPES: ColumnType[] = [
   { sql: "tstzrange", samples: [q("[2026-01-01 10:00+00,2026-01-01 11:00+00)"), q("(,)")] },
   { sql: "int4multirange", samples: [q("{[1,3),[5,7)}"), q("{}")] },
   { sql: "pg_lsn", samples: [q("0/1"), q("16/B374D848")] },
-  { sql: "integer[]", samples: [q("{1,2}"), q("{}"), q("{NULL,3}")], tricky: [[q("{1,2}"), q("[2:3]={1,2}")], [q("{{1,2},{3,4}}"), q("{1,2,3,4}")]] },
+  {
+    sql: "integer[]",
+    samples: [q("{1,2}"), q("{}"), q("{NULL,3}")],
+    tricky: [
+      [q("{1,2}"), q("[2:3]={1,2}")],
+      [q("{{1,2},{3,4}}"), q("{1,2,3,4}")],
+    ],
+  },
   { sql: "text[]", samples: [q("{a,b}"), q('{"x y",NULL}')] },
   { sql: "numeric[]", samples: [q("{1.5}"), q("{2}")], tricky: [[q("{1.5}"), q("{1.50}")]] },
   { sql: "mood", samples: [q("sad"), q("happy")] },

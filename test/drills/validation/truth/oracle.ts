@@ -60,13 +60,19 @@ async function expectDefect(bench: Workbench, c: Case, mode: "manifest" | "live"
     case "none":
     case "session-settings":
       expect(r.ok, why).to.equal(true);
-      expect(r.tables.every((t) => t.verdict === "ok"), why).to.equal(true);
+      expect(
+        r.tables.every((t) => t.verdict === "ok"),
+        why,
+      ).to.equal(true);
       return;
     case "extra-table":
       expect(r.ok, why).to.equal(false);
       expect(r.schema.ok, why).to.equal(false);
       expect(r.tables.find((t) => t.table === 'public.extra "table"')?.verdict, why).to.equal("unexpected");
-      expect(r.tables.filter((t) => t.table !== 'public.extra "table"').every((t) => t.verdict === "ok"), why).to.equal(true);
+      expect(
+        r.tables.filter((t) => t.table !== 'public.extra "table"').every((t) => t.verdict === "ok"),
+        why,
+      ).to.equal(true);
       return;
     case "drop-table":
       expect(r.ok, why).to.equal(false);
@@ -81,12 +87,17 @@ async function expectDefect(bench: Workbench, c: Case, mode: "manifest" | "live"
       expect(r.ok, why).to.equal(false);
       expect(r.schema.ok, why).to.equal(true);
       if (target!.key === "none") exactly(table(target!), "damaged", { missing: 1, unexpected: 1 });
-      else if (exactly(table(target!), "damaged", { changed: 1 })) expect(table(target!)!.keys.changed, why).to.deep.equal([await keyText(bench, target!, d.row % target!.rows)]);
+      else if (exactly(table(target!), "damaged", { changed: 1 }))
+        expect(table(target!)!.keys.changed, why).to.deep.equal([await keyText(bench, target!, d.row % target!.rows)]);
       break;
     }
     case "delete": {
       expect(r.ok, why).to.equal(false);
-      if (exactly(table(target!), "damaged", { missing: 1 }) && target!.key !== "none" && (mode === "live" || manifestNamesMissing(target!))) {
+      if (
+        exactly(table(target!), "damaged", { missing: 1 }) &&
+        target!.key !== "none" &&
+        (mode === "live" || manifestNamesMissing(target!))
+      ) {
         expect(table(target!)!.keys.missing, why).to.deep.equal([await keyText(bench, target!, d.row % target!.rows)]);
       }
       break;
@@ -101,7 +112,8 @@ async function expectDefect(bench: Workbench, c: Case, mode: "manifest" | "live"
       break;
     case "late-update":
       expect(r.ok, why).to.equal(true);
-      if (exactly(table(target!), "drift", { drift: 1 })) expect(table(target!)!.keys.drift, why).to.deep.equal([await keyText(bench, target!, d.row % target!.rows)]);
+      if (exactly(table(target!), "drift", { drift: 1 }))
+        expect(table(target!)!.keys.drift, why).to.deep.equal([await keyText(bench, target!, d.row % target!.rows)]);
       break;
   }
   for (const t of others) expect(t.verdict, `${why} (${t.table})`).to.equal("ok");
