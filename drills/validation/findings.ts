@@ -27,6 +27,8 @@ export class Findings {
   /** False when some differences could not be narrowed to keys (counts are then lower bounds). */
   exact = true;
   readonly notes: string[] = [];
+  /** Where differences that could not be named are (the first few key ranges or chunks). */
+  readonly unnamedIn: string[] = [];
 
   /** One key's difference (`copies` rows of it for keyless tables and duplicated keys). */
   add(kind: DifferenceKind, key: string, drift: boolean, copies = 1): void {
@@ -46,6 +48,12 @@ export class Findings {
     this.counts[kind] += Math.max(1, rows);
     this.exact = false;
     if (!this.notes.includes(note)) this.notes.push(note);
+  }
+
+  /** Records where unnamed differences are: the first three places, then "…". */
+  unnamed(where: string): void {
+    if (this.unnamedIn.includes(where) || this.unnamedIn.includes("…")) return;
+    this.unnamedIn.push(this.unnamedIn.length < 3 ? where : "…");
   }
 
   /** Marks the result inexact without counting anything (the note says why). */

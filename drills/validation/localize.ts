@@ -209,6 +209,11 @@ export async function localizeManifest(
     .sort((x, y) =>
       x.chunk !== y.chunk ? (x.chunk < y.chunk ? -1 : 1) : x.cell < y.cell ? -1 : x.cell > y.cell ? 1 : 0,
     );
+  const where = (chunk: bigint) => {
+    if (spec.plan.kind !== "range") return `chunk ${chunk} of the key's hash`;
+    const shift = BigInt(spec.plan.shift);
+    return `keys ${chunk << shift}..${((chunk + 1n) << shift) - 1n}`;
+  };
   const named = differing.slice(0, MAX_CELLS);
   for (const r of differing.slice(MAX_CELLS)) {
     const id = regionId(r);
@@ -218,6 +223,7 @@ export async function localizeManifest(
       Math.abs(dn),
       `more than ${MAX_CELLS} cells differ: the rest are counted, not named`,
     );
+    findings.unnamed(where(r.chunk));
   }
   const types = spec.key.map((k) => spec.columns.find((c) => c.name === k)?.builtin);
   // The rows of the differing cells, one cell at a time (the stream is ordered by chunk and cell).
@@ -226,6 +232,7 @@ export async function localizeManifest(
   const flush = () => {
     if (current === undefined) return;
     resolveCell(
+      where(BigInt(current.split(":")[0]!)),
       expected.get(current),
       actual.get(current),
       rows,
@@ -254,13 +261,14 @@ export async function localizeManifest(
   for (const r of named) {
     const id = regionId(r);
     if (!seen.has(id))
-      resolveCell(expected.get(id), actual.get(id), [], nParts, spec.keyEncoding, types, watermark, findings);
+      resolveCell(where(r.chunk), expected.get(id), actual.get(id), [], nParts, spec.keyEncoding, types, watermark, findings);
   }
 }
 
 type Encoding = RowSql["spec"]["keyEncoding"];
 
 function resolveCell(
+  where: string,
   e: CellSum | undefined,
   a: CellSum | undefined,
   rows: RegionRow[],
@@ -308,6 +316,7 @@ function resolveCell(
     Math.abs(dn),
     "some cells hold several differing rows: a manifest names a cell's key only when one row differs (validate against the live reference for every key)",
   );
+  findings.unnamed(where);
 }
 
 const labelKey = (r: RegionRow, encoding: Encoding) => (encoding === "row" ? labelOf(r) : r.key);

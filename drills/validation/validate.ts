@@ -228,7 +228,8 @@ export async function validateDatabase(o: ValidateOptions): Promise<ValidationRe
           rowsPerSecond: 0,
           mbPerSecond: 0,
         };
-        if (findings.notes.length > 0) result.reason = findings.notes.join("; ");
+        const unnamed = findings.unnamedIn.length === 0 ? [] : [`not named: ${findings.unnamedIn.join(", ")}`];
+        if (findings.notes.length > 0) result.reason = [...findings.notes, ...unnamed].join("; ");
         const newest = Math.max(...actualSums.map((c) => c.newest ?? Number.NEGATIVE_INFINITY));
         if (Number.isFinite(newest)) result.newestRowAt = newest;
         return result;
@@ -311,7 +312,8 @@ function summarize(ok: boolean, results: TableResult[], differences: string[]): 
         (k) =>
           `${t.counts[k]} ${k}${t.keys[k].length > 0 ? ` (${t.keys[k].slice(0, 3).join(", ")}${t.counts[k] > 3 ? ", …" : ""})` : ""}`,
       );
-    parts.push(`${t.table} damaged: ${kinds.join(", ")}${t.exact ? "" : " at least"}`);
+    const where = t.exact ? "" : (t.reason?.match(/not named: (.*)$/)?.[1] ?? "");
+    parts.push(`${t.table} damaged: ${t.exact ? "" : "at least "}${kinds.join(", ")}${where === "" ? "" : ` in ${where}`}`);
   }
   return parts.join("; ");
 }
