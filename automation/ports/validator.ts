@@ -64,6 +64,8 @@ export interface TableResult {
   /** Rows in the database under test. */
   rows: number;
   counts: DifferenceCounts;
+  /** The drift by kind of difference (their sum is `counts.drift`). */
+  driftByKind: Omit<DifferenceCounts, "drift">;
   keys: FirstKeys;
   /** False when some differences could not be narrowed to keys: counts are then lower bounds. */
   exact: boolean;

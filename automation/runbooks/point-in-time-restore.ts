@@ -126,11 +126,11 @@ export function restoreHandlers(ports: RunbookPorts, envName: string, env: Envir
             table: t.table,
             rows: t.rows,
             verdict: t.verdict,
-            changedKeys: t.counts.changed,
-            missingKeys: t.counts.missing,
-            extraKeys: t.counts.unexpected,
-            driftKeys: t.counts.drift,
-            sample: [...t.keys.changed, ...t.keys.missing, ...t.keys.unexpected].slice(0, 10),
+            // Everything that differs, drift or not: the damage being undone was written after the restore time.
+            changedKeys: t.counts.changed + t.driftByKind.changed,
+            missingKeys: t.counts.missing + t.driftByKind.missing,
+            extraKeys: t.counts.unexpected + t.driftByKind.unexpected,
+            sample: [...t.keys.changed, ...t.keys.missing, ...t.keys.unexpected, ...t.keys.drift].slice(0, 10),
           }));
         ctx.progress(`restored vs damaged: ${result.summary}`, { differences });
         if (quick.problems.length > 0) {

@@ -24,6 +24,7 @@ export function compareKeys(a: string, b: string): number {
 export class Findings {
   readonly counts: DifferenceCounts = { changed: 0, missing: 0, unexpected: 0, drift: 0 };
   readonly keys: FirstKeys = { changed: [], missing: [], unexpected: [], drift: [] };
+  readonly driftByKind = { changed: 0, missing: 0, unexpected: 0 };
   /** False when some differences could not be narrowed to keys (counts are then lower bounds). */
   exact = true;
   readonly notes: string[] = [];
@@ -34,6 +35,7 @@ export class Findings {
   add(kind: DifferenceKind, key: string, drift: boolean, copies = 1): void {
     const bucket = drift ? "drift" : kind;
     this.counts[bucket] += copies;
+    if (drift) this.driftByKind[kind] += copies;
     const list = this.keys[bucket];
     if (list.length < FIRST_KEYS || compareKeys(key, list[list.length - 1]!) < 0) {
       if (list.includes(key)) return;
@@ -44,7 +46,7 @@ export class Findings {
   }
 
   /** Differences that could not be named: counted (at least `rows`), the result marked inexact. */
-  unresolved(kind: DifferenceKind | "drift", rows: number, note: string): void {
+  unresolved(kind: DifferenceKind, rows: number, note: string): void {
     this.counts[kind] += Math.max(1, rows);
     this.exact = false;
     if (!this.notes.includes(note)) this.notes.push(note);
