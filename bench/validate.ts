@@ -12,7 +12,8 @@
  * Server CPU: on a local server, the CPU seconds of the postmaster's children (live backends and
  * parallel workers from /proc/<pid>/stat, plus the exited ones, which the postmaster's cutime
  * and cstime collect) over each contender's run; "n/a" for a remote server.
- * Each contender runs `--repeat N` times (default 3), interleaved; medians are compared.
+ * Each contender runs `--repeat N` times (default 3), interleaved; medians are compared. The validator
+ * uses `--concurrency N` connections per database (default 4, as many as the floor's pool).
  * Last lines:
  * `validate/hash-floor = A.AA, validate/count(*) = B.BB, pg_dump/validate = C.CC, peak RSS = D MB`
  * `validate/localise-one-row = X.XX, live/manifest = Y.YY`
@@ -34,6 +35,12 @@ const arg = (name: string, fallback: number) =>
   );
 const scale = arg("scale", 50);
 const repeat = arg("repeat", 3);
+/**
+ * Connections the validator uses per database: the floor's queries run on a pool of 4 (plus
+ * parallel workers), so the validator gets 4 too — on a busy machine the side with more server
+ * processes would otherwise get the larger share of the CPUs.
+ */
+const concurrency = arg("concurrency", 4);
 const DB = "pilotlight_bench";
 const LIVE = "pilotlight_bench_live";
 const DAMAGED = "pilotlight_bench_damaged";
@@ -242,7 +249,7 @@ async function main(): Promise<void> {
             open: opener(pool),
             expect: { kind: "manifest", manifest },
             validation,
-            concurrency: 2,
+            concurrency,
             now: () => Date.now(),
           }),
         ),
@@ -255,7 +262,7 @@ async function main(): Promise<void> {
             open: opener(live),
             expect: { kind: "live", open: opener(pool) },
             validation,
-            concurrency: 2,
+            concurrency,
             now: () => Date.now(),
           }),
         ),
@@ -267,7 +274,7 @@ async function main(): Promise<void> {
           open: opener(damaged),
           expect: { kind: "manifest", manifest },
           validation,
-          concurrency: 2,
+          concurrency,
           now: () => Date.now(),
         });
         const t = r.tables.find((x) => x.table === "public.pgbench_accounts")!;
