@@ -56,7 +56,8 @@ export function quoteRel(schema: string, name: string): string {
 
 /** Schemas that hold no user data. */
 export const USER_SCHEMAS =
-  "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'";
+  "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' " +
+  "AND n.nspname NOT LIKE 'pg_temp%'";
 
 /**
  * Every user table with its columns, key and the relations its rows live in. Views, materialized
@@ -95,7 +96,8 @@ export async function listTables(sql: SqlClient): Promise<TableInfo[]> {
     sql,
     `SELECT a.attrelid::int8::text AS oid, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
             CASE WHEN ty.typnamespace = 'pg_catalog'::regnamespace THEN ty.typname::text END AS builtin,
-            a.atttypmod::text AS typmod, (to_jsonb(co) ->> 'collisdeterministic') AS det, (to_jsonb(a) ->> 'attgenerated') AS gen
+            a.atttypmod::text AS typmod, (to_jsonb(co) ->> 'collisdeterministic') AS det,
+            (to_jsonb(a) ->> 'attgenerated') AS gen
        FROM pg_attribute a JOIN pg_type ty ON ty.oid = a.atttypid
        LEFT JOIN pg_collation co ON co.oid = a.attcollation
       WHERE a.attrelid = ANY($1::int8[]::oid[]) AND a.attnum > 0 AND NOT a.attisdropped

@@ -32,7 +32,8 @@ export async function cellSums(
   const mid = `SELECT ${rs.chunk()} AS c, ${rs.cell(bits)} AS cell, ${rs.mixed()} AS m FROM (${inner}) x OFFSET 0`;
   const rows = await queryPinned<{ c: string; cell: string; n: string; s: string }>(
     sql,
-    `SELECT y.c::text AS c, y.cell::text AS cell, count(*)::text AS n, sum(y.m)::text AS s FROM (${mid}) y WHERE y.c = ANY('{${chunks.join(",")}}'::int8[]) GROUP BY y.c, y.cell`,
+    `SELECT y.c::text AS c, y.cell::text AS cell, count(*)::text AS n, sum(y.m)::text AS s FROM (${mid}) y
+      WHERE y.c = ANY('{${chunks.join(",")}}'::int8[]) GROUP BY y.c, y.cell`,
   );
   return new Map(
     rows.map((r) => [
@@ -73,6 +74,7 @@ export async function* regionRows(
   rs: RowSql,
   regions: Region[],
   bits: number,
+  pageRows = PAGE_ROWS,
 ): AsyncGenerator<RegionRow> {
   if (regions.length === 0) return;
   const keyed = rs.keyed;
@@ -81,10 +83,16 @@ export async function* regionRows(
   const extra = [...rs.partColumns(), keyed ? `${rs.keyText()} AS k` : `${rs.rowText()} AS r`];
   const inner = rs.innerAll(rs.restrictTo(chunks), extra);
   const u = rs.spec.updatedAt === undefined ? "NULL::int8" : `floor(extract(epoch FROM x.u) * 1000)::int8`;
-  const mid = `SELECT ${rs.chunk()} AS c, ${rs.cell(bits)} AS cell, ${rs.mixed()} AS m, ${keyed ? "x.k" : "NULL::text"} AS k, ${keyed ? "NULL::text" : "x.r"} AS r, ${u} AS u${parts.map((p, i) => `, ${p} AS p${i}`).join("")} FROM (${inner}) x OFFSET 0`;
-  const grouped = `SELECT y.c, y.cell, ${keyed ? "y.k" : "y.m::text"} AS k, y.m, count(*) AS n, max(y.u) AS u, min(y.r) AS r${parts.map((_, i) => `, min(y.p${i}) AS p${i}`).join("")}
-    FROM (${mid}) y WHERE (y.c, y.cell) IN (SELECT * FROM unnest($1::int8[], $2::int8[])) GROUP BY y.c, y.cell, ${keyed ? "y.k, " : ""}y.m`;
+  const partCols = parts.map((p, i) => `, ${p} AS p${i}`).join("");
+  const mid =
+    `SELECT ${rs.chunk()} AS c, ${rs.cell(bits)} AS cell, ${rs.mixed()} AS m, ${keyed ? "x.k" : "NULL::text"} AS k, ` +
+    `${keyed ? "NULL::text" : "x.r"} AS r, ${u} AS u${partCols} FROM (${inner}) x OFFSET 0`;
+  const partMins = parts.map((_, i) => `, min(y.p${i}) AS p${i}`).join("");
+  const grouped = `SELECT y.c, y.cell, ${keyed ? "y.k" : "y.m::text"} AS k, y.m, count(*) AS n, max(y.u) AS u, min(y.r) AS r${partMins}
+    FROM (${mid}) y WHERE (y.c, y.cell) IN (SELECT * FROM unnest($1::int8[], $2::int8[]))
+    GROUP BY y.c, y.cell, ${keyed ? "y.k, " : ""}y.m`;
   const order = `g.c, g.cell, g.k COLLATE pg_catalog."C", g.m`;
+  const partTexts = parts.map((_, i) => `, g.p${i}::text AS p${i}`).join("");
   let after: [string, string, string, string] | undefined;
   const cs = regions.map((r) => r.chunk.toString());
   const cells = regions.map((r) => r.cell.toString());
@@ -93,12 +101,13 @@ export async function* regionRows(
     let where = "";
     if (after !== undefined) {
       params.push(...after);
-      where = ` WHERE (g.c, g.cell, g.k COLLATE pg_catalog."C", g.m) > ($3::int8, $4::int8, $5::text COLLATE pg_catalog."C", $6::int8)`;
+      const last = `($3::int8, $4::int8, $5::text COLLATE pg_catalog."C", $6::int8)`;
+      where = ` WHERE (g.c, g.cell, g.k COLLATE pg_catalog."C", g.m) > ${last}`;
     }
     const page = await queryPinned<Record<string, string | null>>(
       sql,
-      `SELECT g.c::text AS c, g.cell::text AS cell, g.k, g.m::text AS m, g.n::text AS n, g.u::text AS u, g.r${parts.map((_, i) => `, g.p${i}::text AS p${i}`).join("")}
-         FROM (${grouped}) g${where} ORDER BY ${order} LIMIT ${PAGE_ROWS}`,
+      `SELECT g.c::text AS c, g.cell::text AS cell, g.k, g.m::text AS m, g.n::text AS n, g.u::text AS u, g.r${partTexts}
+         FROM (${grouped}) g${where} ORDER BY ${order} LIMIT ${pageRows}`,
       params,
     );
     for (const r of page) {
@@ -114,7 +123,7 @@ export async function* regionRows(
       if (r["r"] !== null && r["r"] !== undefined) row.label = r["r"];
       yield row;
     }
-    if (page.length < PAGE_ROWS) return;
+    if (page.length < pageRows) return;
     const last = page[page.length - 1]!;
     after = [last["c"]!, last["cell"]!, last["k"]!, last["m"]!];
   }

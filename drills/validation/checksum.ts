@@ -61,7 +61,9 @@ export function sliceUnits(units: ScanUnit[], slicesPerUnit: number, minPagesPer
  */
 export async function checksumSlice(sql: SqlClient, rs: RowSql, slice: Slice): Promise<ChunkSum[]> {
   const u = rs.spec.updatedAt === undefined ? "NULL::text" : RowSql.epochMs("max(x.u)");
-  const grouped = `SELECT ${rs.chunk()} AS c, count(*) AS n, sum(${rs.mixed()}) AS s, ${u} AS u FROM (${rs.inner(slice.unit, slice.where)}) x GROUP BY 1`;
+  const grouped =
+    `SELECT ${rs.chunk()} AS c, count(*) AS n, sum(${rs.mixed()}) AS s, ${u} AS u ` +
+    `FROM (${rs.inner(slice.unit, slice.where)}) x GROUP BY 1`;
   const rows = await queryPinned<{ c: string; n: string; s: string; u: string | null }>(
     sql,
     `SELECT g.c::text AS c, g.n::text AS n, g.s::text AS s, g.u FROM (${grouped}) g`,
@@ -105,7 +107,8 @@ export async function checksumCells(
   const inner =
     slice === undefined ? rs.innerAll(where, rs.partColumns()) : rs.inner(slice.unit, where, rs.partColumns());
   const u = rs.spec.updatedAt === undefined ? "" : ", x.u";
-  const mid = `SELECT ${rs.chunk()} AS c, ${rs.cell(rs.spec.cellBits)} AS cell, ${rs.mixed()} AS m${u}${parts.map((p, i) => `, ${p} AS p${i}`).join("")} FROM (${inner}) x OFFSET 0`;
+  const partCols = parts.map((p, i) => `, ${p} AS p${i}`).join("");
+  const mid = `SELECT ${rs.chunk()} AS c, ${rs.cell(rs.spec.cellBits)} AS cell, ${rs.mixed()} AS m${u}${partCols} FROM (${inner}) x OFFSET 0`;
   const filter = chunks === undefined ? "" : ` WHERE y.c = ANY('{${chunks.join(",")}}'::int8[])`;
   const sums = parts
     .map((_, i) => `, sum(y.p${i})::text AS k${i}, sum(y.p${i}::numeric * y.m)::text AS q${i}`)
@@ -113,7 +116,8 @@ export async function checksumCells(
   const newest = rs.spec.updatedAt === undefined ? "NULL::text" : RowSql.epochMs("max(y.u)");
   const rows = await queryPinned<Record<string, string | null>>(
     sql,
-    `SELECT y.c::text AS c, y.cell::text AS cell, count(*)::text AS n, sum(y.m)::text AS s, ${newest} AS u${sums} FROM (${mid}) y${filter} GROUP BY y.c, y.cell`,
+    `SELECT y.c::text AS c, y.cell::text AS cell, count(*)::text AS n, sum(y.m)::text AS s, ${newest} AS u${sums}
+       FROM (${mid}) y${filter} GROUP BY y.c, y.cell`,
   );
   return rows.map((r) => {
     const c: CellSum = {

@@ -260,8 +260,9 @@ export async function localizeManifest(
   // Cells with no row left here (every row of them is missing).
   for (const r of named) {
     const id = regionId(r);
-    if (!seen.has(id))
-      resolveCell(where(r.chunk), expected.get(id), actual.get(id), [], nParts, spec.keyEncoding, types, watermark, findings);
+    if (seen.has(id)) continue;
+    const e = expected.get(id);
+    resolveCell(where(r.chunk), e, actual.get(id), [], nParts, spec.keyEncoding, types, watermark, findings);
   }
 }
 
@@ -307,14 +308,16 @@ function resolveCell(
   if (late.length > 0 && dn <= 0 && -dn <= late.reduce((n, r) => n + r.copies, 0)) {
     // As far as sums can tell, the cell's differences are its late rows' old versions.
     findings.inexact(
-      "some cells hold several rows written after the watermark: a manifest cannot tell damage among them from drift (validate against the live reference to tell)",
+      "some cells hold several rows written after the watermark: a manifest cannot tell damage among them " +
+        "from drift (validate against the live reference to tell)",
     );
     return;
   }
   findings.unresolved(
     dn < 0 ? "missing" : dn > 0 ? "unexpected" : "changed",
     Math.abs(dn),
-    "some cells hold several differing rows: a manifest names a cell's key only when one row differs (validate against the live reference for every key)",
+    "some cells hold several differing rows: a manifest names a cell's key only when one row differs " +
+      "(validate against the live reference for every key)",
   );
   findings.unnamed(where);
 }

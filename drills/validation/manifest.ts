@@ -130,7 +130,7 @@ export function parseManifest(value: unknown, source = "the manifest"): Manifest
   const bad = (what: string) =>
     new PilotlightError("config.invalid", `${source} is not a pilotlight manifest: ${what}`, {
       source: "user",
-      hint: "record one with `pilotlight manifest record` (manifests of older pilotlight versions must be recorded again)",
+      hint: "record one with `pilotlight manifest record` (manifests of older pilotlight versions are recorded again)",
     });
   if (typeof m !== "object" || m === null) throw bad("not a JSON object");
   if (m.format !== MANIFEST_FORMAT)

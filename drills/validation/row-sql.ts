@@ -171,7 +171,8 @@ export class RowSql {
     if (p.kind === "range") {
       if (chunks.length > 32) return undefined;
       const k = `${this.col(this.spec.key[0]!)}`;
-      return `(${chunks.map((c) => `${k} BETWEEN ${(c << BigInt(p.shift)).toString()} AND ${(((c + 1n) << BigInt(p.shift)) - 1n).toString()}`).join(" OR ")})`;
+      const shift = BigInt(p.shift);
+      return `(${chunks.map((c) => `${k} BETWEEN ${c << shift} AND ${((c + 1n) << shift) - 1n}`).join(" OR ")})`;
     }
     if (!this.keyed) return undefined;
     return `(${this.keyHash()} & ${maskOf(p.bits)}) = ANY('{${chunks.join(",")}}'::int8[])`;
