@@ -81,7 +81,10 @@ export async function* regionRows(
   const parts = rs.parts();
   const chunks = [...new Set(regions.map((r) => r.chunk))];
   const extra = [...rs.partColumns(), keyed ? `${rs.keyText()} AS k` : `${rs.rowText()} AS r`];
-  const inner = rs.innerAll(rs.restrictTo(chunks), extra);
+  const byChunk = rs.restrictTo(chunks);
+  const byCell = rs.restrictToCells(regions, bits);
+  const where = [byChunk, byCell].filter((w): w is string => w !== undefined).join(" AND ");
+  const inner = rs.innerAll(where === "" ? undefined : where, extra);
   const u = rs.spec.updatedAt === undefined ? "NULL::int8" : `floor(extract(epoch FROM x.u) * 1000)::int8`;
   const partCols = parts.map((p, i) => `, ${p} AS p${i}`).join("");
   const mid =

@@ -105,6 +105,19 @@ export class RowSql {
     return `(${this.col(this.spec.key[0]!)}::int8 >> ${p.shift})`;
   }
 
+  /**
+   * A restriction of the inner select to some cells (at `bits`) of keyed tables, computed from the
+   * key alone: rows of other cells are skipped before their row hash and text are computed.
+   */
+  restrictToCells(regions: Array<{ chunk: bigint; cell: bigint }>, bits: number): string | undefined {
+    if (!this.keyed) return undefined;
+    const base = this.spec.plan.kind === "hash" ? this.spec.plan.bits : 0;
+    const kh = this.keyHash();
+    const chunk = this.spec.plan.kind === "range" ? this.rangeChunk() : `(${kh} & ${maskOf(this.spec.plan.bits)})`;
+    const pairs = regions.map((r) => `(${r.chunk}::int8, ${r.cell}::int8)`).join(", ");
+    return `(${chunk}, ((${kh} >> ${base}) & ${maskOf(bits)})) IN (VALUES ${pairs})`;
+  }
+
   /** The relation of a scan unit with alias `t`. */
   from(unit: ScanUnit): string {
     return `ONLY ${quoteRel(unit.schema, unit.name)} t`;
