@@ -91,7 +91,8 @@ export async function* regionRows(
     `SELECT ${rs.chunk()} AS c, ${rs.cell(bits)} AS cell, ${rs.mixed()} AS m, ${keyed ? "x.k" : "NULL::text"} AS k, ` +
     `${keyed ? "NULL::text" : "x.r"} AS r, ${u} AS u${partCols} FROM (${inner}) x OFFSET 0`;
   const partMins = parts.map((_, i) => `, min(y.p${i}) AS p${i}`).join("");
-  const grouped = `SELECT y.c, y.cell, ${keyed ? "y.k" : "y.m::text"} AS k, y.m, count(*) AS n, max(y.u) AS u, min(y.r) AS r${partMins}
+  const grouped = `SELECT y.c, y.cell, ${keyed ? "y.k" : "y.m::text"} AS k, y.m, count(*) AS n, max(y.u) AS u,
+    min(y.r) AS r${partMins}
     FROM (${mid}) y WHERE (y.c, y.cell) IN (SELECT * FROM unnest($1::int8[], $2::int8[]))
     GROUP BY y.c, y.cell, ${keyed ? "y.k, " : ""}y.m`;
   const order = `g.c, g.cell, g.k COLLATE pg_catalog."C", g.m`;
@@ -109,7 +110,8 @@ export async function* regionRows(
     }
     const page = await queryPinned<Record<string, string | null>>(
       sql,
-      `SELECT g.c::text AS c, g.cell::text AS cell, g.k, g.m::text AS m, g.n::text AS n, g.u::text AS u, g.r${partTexts}
+      `SELECT g.c::text AS c, g.cell::text AS cell, g.k, g.m::text AS m, g.n::text AS n, g.u::text AS u,
+         g.r${partTexts}
          FROM (${grouped}) g${where} ORDER BY ${order} LIMIT ${pageRows}`,
       params,
     );

@@ -108,7 +108,8 @@ export async function checksumCells(
     slice === undefined ? rs.innerAll(where, rs.partColumns()) : rs.inner(slice.unit, where, rs.partColumns());
   const u = rs.spec.updatedAt === undefined ? "" : ", x.u";
   const partCols = parts.map((p, i) => `, ${p} AS p${i}`).join("");
-  const mid = `SELECT ${rs.chunk()} AS c, ${rs.cell(rs.spec.cellBits)} AS cell, ${rs.mixed()} AS m${u}${partCols} FROM (${inner}) x OFFSET 0`;
+  const cell = rs.cell(rs.spec.cellBits);
+  const mid = `SELECT ${rs.chunk()} AS c, ${cell} AS cell, ${rs.mixed()} AS m${u}${partCols} FROM (${inner}) x OFFSET 0`;
   const filter = chunks === undefined ? "" : ` WHERE y.c = ANY('{${chunks.join(",")}}'::int8[])`;
   const sums = parts
     .map((_, i) => `, sum(y.p${i})::text AS k${i}, sum(y.p${i}::numeric * y.m)::text AS q${i}`)

@@ -41,22 +41,30 @@ export const majorOf = (versionNum: number) =>
 export async function fingerprintSchema(sql: SqlClient): Promise<SchemaFingerprint> {
   const lines = await queryPinned<{ line: string }>(
     sql,
-    `SELECT format('table %I.%I %s%s', n.nspname, c.relname, CASE c.relkind WHEN 'p' THEN 'partitioned' ELSE 'plain' END,
-                   CASE WHEN c.relispartition THEN ' partition ' || pg_get_expr(c.relpartbound, c.oid) ELSE '' END) AS line
+    `SELECT format('table %I.%I %s%s', n.nspname, c.relname,
+                   CASE c.relkind WHEN 'p' THEN 'partitioned' ELSE 'plain' END,
+                   CASE WHEN c.relispartition THEN ' partition ' || pg_get_expr(c.relpartbound, c.oid) ELSE '' END)
+              AS line
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') AND ${USER_SCHEMAS}
      UNION ALL
-     SELECT format('column %I.%I #%s %I %s%s%s%s', n.nspname, c.relname, row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum), a.attname,
+     SELECT format('column %I.%I #%s %I %s%s%s%s', n.nspname, c.relname,
+                   row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum), a.attname,
                    format_type(a.atttypid, a.atttypmod),
                    CASE WHEN a.attnotnull THEN ' not null' ELSE '' END,
-                   CASE WHEN d.adbin IS NULL THEN '' WHEN coalesce(to_jsonb(a) ->> 'attgenerated', '') <> '' THEN ' generated ' || (to_jsonb(a) ->> 'attgenerated') || ' ' || pg_get_expr(d.adbin, d.adrelid)
+                   CASE WHEN d.adbin IS NULL THEN ''
+                        WHEN coalesce(to_jsonb(a) ->> 'attgenerated', '') <> ''
+                        THEN ' generated ' || (to_jsonb(a) ->> 'attgenerated') || ' ' || pg_get_expr(d.adbin, d.adrelid)
                         ELSE ' default ' || pg_get_expr(d.adbin, d.adrelid) END,
-                   CASE WHEN a.attcollation <> 0 AND a.attcollation <> ty.typcollation THEN ' collate ' || a.attcollation::regcollation::text ELSE '' END)
-       FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type ty ON ty.oid = a.atttypid
+                   CASE WHEN a.attcollation <> 0 AND a.attcollation <> ty.typcollation
+                        THEN ' collate ' || a.attcollation::regcollation::text ELSE '' END)
+       FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_type ty ON ty.oid = a.atttypid
        LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
       WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND ${USER_SCHEMAS}
      UNION ALL
      SELECT 'index ' || pg_get_indexdef(i.indexrelid)
-       FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE ${USER_SCHEMAS}
+       FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE ${USER_SCHEMAS}
      UNION ALL
      SELECT format('constraint %I.%I %I %s', n.nspname, c.relname, co.conname, pg_get_constraintdef(co.oid))
        FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -263,7 +263,8 @@ type Encoding = RowSql["spec"]["keyEncoding"];
 
 /** A cell's sums from its rows (what a manifest keeps, computed here only for differing cells). */
 function sumRows(rows: RegionRow[], nParts: number): CellSums {
-  const out: CellSums = { rows: 0, sum: 0n, parts: new Array<bigint>(nParts).fill(0n), products: new Array<bigint>(nParts).fill(0n) };
+  const zeros = () => new Array<bigint>(nParts).fill(0n);
+  const out: CellSums = { rows: 0, sum: 0n, parts: zeros(), products: zeros() };
   for (const r of rows) {
     const n = BigInt(r.copies);
     out.rows += r.copies;

@@ -180,7 +180,8 @@ export async function validateDatabase(o: ValidateOptions): Promise<ValidationRe
               job.display,
               "uncomparable",
               spec.method,
-              `the manifest hashed it with PostgreSQL ${majorOf(refServer!.versionNum)}'s internal hashes; this server is PostgreSQL ${majorOf(server.versionNum)}: record a manifest with the portable md5 method`,
+              `the manifest hashed it with PostgreSQL ${majorOf(refServer!.versionNum)}'s internal hashes; ` +
+                `this server is PostgreSQL ${majorOf(server.versionNum)}: record a manifest with the portable md5 method`,
             );
           }
           const cells = decodeCells(m);
@@ -283,7 +284,8 @@ async function heartbeat(sql: SqlClient, o: ValidateOptions): Promise<number | u
   try {
     const rows = await queryPinned<{ beat: string | null }>(
       sql,
-      `SELECT ${RowSql.epochMs(`max(${quoteIdent(h.column)})`)} AS beat FROM ${quoteRel(schema, table)}${o.asOf === undefined ? "" : ` WHERE ${quoteIdent(h.column)} <= to_timestamp($1::float8 / 1000)`}`,
+      `SELECT ${RowSql.epochMs(`max(${quoteIdent(h.column)})`)} AS beat FROM ${quoteRel(schema, table)}` +
+        (o.asOf === undefined ? "" : ` WHERE ${quoteIdent(h.column)} <= to_timestamp($1::float8 / 1000)`),
       o.asOf === undefined ? [] : [o.asOf],
     );
     return rows[0]?.beat === null || rows[0]?.beat === undefined ? undefined : Number(rows[0].beat);
@@ -297,7 +299,8 @@ async function heartbeat(sql: SqlClient, o: ValidateOptions): Promise<number | u
 function summarize(ok: boolean, results: TableResult[], differences: string[]): string {
   if (ok) {
     const drift = results.filter((t) => t.verdict === "drift");
-    return `data intact: ${results.length} tables, ${results.reduce((n, t) => n + t.rows, 0)} rows${drift.length > 0 ? ` (drift after the watermark in ${drift.map((t) => t.table).join(", ")})` : ""}`;
+    const late = drift.length > 0 ? ` (drift after the watermark in ${drift.map((t) => t.table).join(", ")})` : "";
+    return `data intact: ${results.length} tables, ${results.reduce((n, t) => n + t.rows, 0)} rows${late}`;
   }
   const parts: string[] = [];
   if (differences.length > 0)
@@ -310,12 +313,13 @@ function summarize(ok: boolean, results: TableResult[], differences: string[]): 
     }
     const kinds = (["changed", "missing", "unexpected"] as const)
       .filter((k) => t.counts[k] > 0)
-      .map(
-        (k) =>
-          `${t.counts[k]} ${k}${t.keys[k].length > 0 ? ` (${t.keys[k].slice(0, 3).join(", ")}${t.counts[k] > 3 ? ", …" : ""})` : ""}`,
-      );
+      .map((k) => {
+        const first = t.keys[k].slice(0, 3).join(", ");
+        return `${t.counts[k]} ${k}${first === "" ? "" : ` (${first}${t.counts[k] > 3 ? ", …" : ""})`}`;
+      });
     const where = t.exact ? "" : (t.reason?.match(/not named: (.*)$/)?.[1] ?? "");
-    parts.push(`${t.table} damaged: ${t.exact ? "" : "at least "}${kinds.join(", ")}${where === "" ? "" : ` in ${where}`}`);
+    const at = where === "" ? "" : ` in ${where}`;
+    parts.push(`${t.table} damaged: ${t.exact ? "" : "at least "}${kinds.join(", ")}${at}`);
   }
   return parts.join("; ");
 }

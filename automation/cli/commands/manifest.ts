@@ -8,7 +8,8 @@ import { databaseValidation } from "./validate";
 const recordCommand: CommandModule = {
   command: "record",
   describe:
-    "Record a validation manifest (schema fingerprint, chunked checksums) of the environment's primary, or of --database URL into --out FILE",
+    "Record a validation manifest (schema fingerprint, chunked checksums) of the environment's primary, " +
+    "or of --database URL into --out FILE",
   builder: (y) =>
     y
       .option("database", {

@@ -87,13 +87,12 @@ export function describeReport(r: ValidateReport, against: string): string {
     if (t.verdict === "ok") continue;
     const counts = (["changed", "missing", "unexpected", "drift"] as const)
       .filter((k) => t[k] > 0)
-      .map(
-        (k) =>
-          `${t[k]} ${k}${t.keysByKind[k].length > 0 ? ` (${t.keysByKind[k].join(", ")}${t[k] > t.keysByKind[k].length ? ", …" : ""})` : ""}`,
-      );
-    lines.push(
-      `${t.name}: ${t.verdict}${counts.length > 0 ? `: ${counts.join("; ")}` : ""}${t.exact ? "" : " (at least)"}${t.reason === undefined ? "" : ` — ${t.reason}`}`,
-    );
+      .map((k) => {
+        const keys = t.keysByKind[k];
+        return `${t[k]} ${k}${keys.length > 0 ? ` (${keys.join(", ")}${t[k] > keys.length ? ", …" : ""})` : ""}`;
+      });
+    const what = counts.length > 0 ? `: ${counts.join("; ")}` : "";
+    lines.push(`${t.name}: ${t.verdict}${what}${t.exact ? "" : " (at least)"}${t.reason === undefined ? "" : ` — ${t.reason}`}`);
   }
   lines.push(r.ok ? "EQUAL" : "DIFFERENT");
   return lines.join("\n");
@@ -106,7 +105,8 @@ export function describeReport(r: ValidateReport, against: string): string {
 export const validateCommand: CommandModule = {
   command: "validate",
   describe:
-    "Compare a database with a manifest file or a live reference: schema, every row, exact differing keys (exit 0 equal, 1 different)",
+    "Compare a database with a manifest file or a live reference: schema, every row, exact differing keys " +
+    "(exit 0 equal, 1 different)",
   builder: (y) =>
     y
       .option("database", {
@@ -128,7 +128,8 @@ export const validateCommand: CommandModule = {
         "prove a restore against the primary's manifest",
       )
       .example(
-        "$0 validate --database postgres://app@restored/app --reference postgres://app@primary/app --watermark 2026-01-01T12:00:00Z --json",
+        "$0 validate --database postgres://app@restored/app --reference postgres://app@primary/app " +
+          "--watermark 2026-01-01T12:00:00Z --json",
         "against the live primary",
       ) as never,
   handler: async (ctx, args) => {
