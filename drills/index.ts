@@ -11,7 +11,7 @@ import { drillKit } from "./kit";
 export * from "../automation/index";
 export { drillKit };
 export type { OpenOptions, OpenedPilotlight } from "../automation/targets/open";
-export type { Validator, ValidationResult, TableResult, Mismatch } from "../automation/ports/validator";
+export type { Validator, ValidationResult, TableResult, TableVerdict, DifferenceCounts, FirstKeys } from "../automation/ports/validator";
 
 /** Creates the library over ports, clock and store the host opened, with validation and drills. */
 export function createPilotlight(options: PilotlightOptions): Pilotlight {

@@ -9,6 +9,7 @@ import { createInterface } from "node:readline/promises";
 import { EXIT } from "../automation/cli/exit-codes";
 import { runCli } from "../automation/cli/run-cli";
 import { openPilotlight } from "./index";
+import { databaseValidation } from "./validation/by-url";
 
 const controller = new AbortController();
 let signals = 0;
@@ -34,6 +35,7 @@ runCli(process.argv.slice(2), {
   cwd: process.cwd(),
   signal: controller.signal,
   openPilotlight,
+  validation: databaseValidation,
   confirm: isTTY
     ? async (question) => {
         const rl = createInterface({ input: process.stdin, output: process.stderr });

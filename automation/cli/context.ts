@@ -1,6 +1,7 @@
 import type { Argv } from "yargs";
 import { secretsOfEnv, secretsOfUrl } from "../domain/redact";
 import type { OpenedPilotlight, OpenOptions } from "../targets/open";
+import type { DatabaseValidation } from "../ports/validator";
 import type { Output, Renderer } from "./render";
 
 /** What the CLI needs from its host process; injected so that tests run it in-process. */
@@ -16,6 +17,8 @@ export interface CliIo {
   confirm?: (question: string) => Promise<boolean>;
   /** Opens the library: the composition root (`drills/main.ts`) passes the one with the drills kit. */
   openPilotlight: (options: OpenOptions) => Promise<OpenedPilotlight>;
+  /** Validation of databases named by URL (`validate`, `manifest record --database`), from the composition root. */
+  validation?: DatabaseValidation;
 }
 
 /** Options every command accepts. */

@@ -8,6 +8,7 @@ import { resumeCommand } from "./commands/resume";
 import { runsCommand } from "./commands/runs";
 import { sandboxCommand } from "./commands/sandbox";
 import { statusCommand } from "./commands/status";
+import { validateCommand } from "./commands/validate";
 
 /** Every command, in the order `--help` lists them. */
 export const COMMANDS: readonly CommandModule[] = [
@@ -21,6 +22,7 @@ export const COMMANDS: readonly CommandModule[] = [
   resumeCommand,
   manifestCommand,
   sandboxCommand,
+  validateCommand,
   demoCommand,
 ];
 

@@ -51,6 +51,10 @@ export const CODES = {
     summary:
       "The run store could not be opened or did not answer (stopped, frozen, timed out, unreachable); not a bug.",
   },
+  "database.unreachable": {
+    kind: "error",
+    summary: "A database named by URL did not answer (network, credentials, or it does not exist).",
+  },
   "store.migration-failed": { kind: "error", summary: "The run store schema could not be migrated." },
   "internal": { kind: "error", summary: "An unexpected failure inside pilotlight (a bug)." },
   // Waiting and AWS

@@ -30,44 +30,50 @@ export interface RecordedManifest {
   tables: Array<{ table: string; rows: number }>;
 }
 
-/** Keys of a differing chunk, fetched as key + row hash only. */
-export interface KeyDifferences {
-  missing: string[];
-  extra: string[];
-  changed: string[];
-  /** Of the keys above, those whose rows were updated after the watermark on either side. */
-  drifted: string[];
-  /** More differences than fetched. */
-  truncated: boolean;
-  /** Full counts (the lists above are samples of at most 100). */
-  counts: { missing: number; extra: number; changed: number; drifted: number };
+/** Differences of a table by kind; `drift` counts rows written after the watermark, of any kind. */
+export interface DifferenceCounts {
+  changed: number;
+  missing: number;
+  unexpected: number;
+  drift: number;
 }
 
-/** One differing chunk, localised and classified. */
-export interface Mismatch {
-  table: string;
-  chunk: number;
-  /** Key range of the chunk (integer keys). */
-  range?: { from: string; to: string };
-  expected?: { rows: number; sum: string };
-  actual?: { rows: number; sum: string };
-  /** `damage`: rows from before the watermark differ. `drift`: only rows changed after it. */
-  kind: "damage" | "drift";
-  keys?: KeyDifferences;
+/** The first keys of each kind of difference, in key order (at most ten each). */
+export interface FirstKeys {
+  changed: string[];
+  missing: string[];
+  unexpected: string[];
+  drift: string[];
 }
+
+/**
+ * A table's verdict. `damaged`: rows differ that the watermark does not explain. `drift`: every
+ * difference is a row written after the watermark. `missing` / `unexpected`: the table exists
+ * only in the reference / only in the database under test. `uncomparable`: the table cannot be
+ * compared (see `reason`) — it fails the validation like damage.
+ */
+export type TableVerdict = "ok" | "drift" | "damaged" | "missing" | "unexpected" | "uncomparable";
 
 /** Per-table outcome. */
 export interface TableResult {
+  /** `schema.table` as the catalog spells it (unquoted). */
   table: string;
+  verdict: TableVerdict;
+  /** Why a table is uncomparable, or why its differences are not all named. */
+  reason?: string;
+  /** Rows in the database under test. */
   rows: number;
-  chunks: number;
+  counts: DifferenceCounts;
+  /** The drift by kind of difference (their sum is `counts.drift`). */
+  driftByKind: Omit<DifferenceCounts, "drift">;
+  keys: FirstKeys;
+  /** False when some differences could not be narrowed to keys: counts are then lower bounds. */
+  exact: boolean;
   method: RowHashMethod;
   ms: number;
   rowsPerSecond: number;
   mbPerSecond: number;
   newestRowAt?: number;
-  verdict: "ok" | "drift" | "damaged" | "missing" | "unexpected";
-  mismatches: Mismatch[];
 }
 
 /** The whole validation. */
@@ -110,4 +116,29 @@ export interface RecordManifestOptions {
   method?: RowHashMethod;
   concurrency?: number;
   now: () => number;
+}
+
+/**
+ * Validation of databases named by URL, outside any run and without a configuration
+ * (`pilotlight validate`, `pilotlight manifest record --database`). URLs are `postgres://…` or,
+ * for tests and the sandbox, `pglite://<folder>`. Throws `database.unreachable` when a database
+ * does not answer and `config.invalid` for bad input (a URL of another scheme, an unreadable
+ * manifest); never for what a database holds.
+ */
+export interface DatabaseValidation {
+  recordManifestFile(o: {
+    database: string;
+    out: string;
+    cwd: string;
+    now: () => number;
+  }): Promise<{ recordedAt: number; tables: number; rows: number; file: string }>;
+  validateDatabases(o: {
+    database: string;
+    manifestFile?: string;
+    reference?: string;
+    watermark?: number;
+    cwd: string;
+    now: () => number;
+    sink?: EventSink;
+  }): Promise<ValidationResult>;
 }

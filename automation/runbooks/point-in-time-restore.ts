@@ -177,14 +177,16 @@ export function restoreHandlers(rc: RunbookContext): StepHandlers {
           ports.validator.validate({ open: open(candidate(ctx), true), expect: { kind: "live", open: open(damaged(f), false), watermark: f.to }, validation: env.validation, now: () => ctx.clock.now() }),
         );
         const differences: Json = result.tables
-          .filter((t) => t.mismatches.length > 0)
+          .filter((t) => t.verdict !== "ok")
           .map((t) => ({
             table: t.table,
             rows: t.rows,
-            changedKeys: t.mismatches.reduce((n, m) => n + (m.keys?.counts.changed ?? 0), 0),
-            missingKeys: t.mismatches.reduce((n, m) => n + (m.keys?.counts.missing ?? 0), 0),
-            extraKeys: t.mismatches.reduce((n, m) => n + (m.keys?.counts.extra ?? 0), 0),
-            firstKeys: t.mismatches.flatMap((m) => [...(m.keys?.changed ?? []), ...(m.keys?.missing ?? [])]).slice(0, 10),
+            verdict: t.verdict,
+            // Everything that differs, drift or not: the damage being undone was written after the restore time.
+            changedKeys: t.counts.changed + t.driftByKind.changed,
+            missingKeys: t.counts.missing + t.driftByKind.missing,
+            extraKeys: t.counts.unexpected + t.driftByKind.unexpected,
+            sample: [...t.keys.changed, ...t.keys.missing, ...t.keys.unexpected, ...t.keys.drift].slice(0, 10),
           }));
         ctx.progress(`restored vs damaged: ${result.summary}`, { differences });
         return { summary: result.summary, schemaDifferences: result.schema.differences, differences };

@@ -53,11 +53,13 @@ describe("drills (sandbox world)", function () {
       expect(run.phase).to.equal("Failed");
       expect(step(run, "validate").error?.code).to.equal("validation.failed");
       expect(step(run, "validate").error?.message).to.contain("orders");
+      expect(step(run, "validate").error?.message).to.match(/public\.orders damaged: (at least )?\d+ missing.* keys \d+\.\.\d+/);
       expect(step(run, "destroy").state).to.equal("Succeeded");
       expect(await leftovers(w)).to.deep.equal(NONE);
       expect(w.target.notifier.sent.at(-1)!.severity).to.equal("critical");
       const report = readFileSync((step(run, "report").output as { markdown: string }).markdown, "utf8");
       expect(report).to.contain("orders");
+      expect(report).to.match(/public\.orders damaged: (at least )?\d+ missing.* keys \d+\.\.\d+/);
     } finally {
       await w.close();
     }

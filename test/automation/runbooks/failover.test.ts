@@ -91,6 +91,7 @@ describe("failover runbook (sandbox world)", function () {
       const failed = asRun(await w.lib.failover({ yes: true, outageSince: outageAt }));
       expect(failed.phase).to.equal("Failed");
       expect(step(failed, "check-data").error?.code).to.equal("validation.failed");
+      expect(step(failed, "check-data").error?.message).to.match(/public\.orders damaged: (at least )?\d+ missing.* keys \d+\.\.\d+/);
       expect(step(failed, "publish-dr").state).to.equal("Skipped");
       // An hour later no client has written to the unchecked DR database.
       await w.target.world.advance(HOUR);
