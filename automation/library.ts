@@ -5,6 +5,7 @@ import { isHolderDeadOnThisHost } from "./adapters/process-liveness";
 import type { Locations } from "./config/locations";
 import type { Config, EnvironmentConfig } from "./config/schema";
 import type { DrillKind, DrillKit, SweepReport } from "./drill-kit";
+import type { DoctorFinding } from "./doctor";
 import { PilotlightError, isPilotlightError } from "./domain/errors";
 import { redactDeep } from "./domain/redact";
 import type { EventSink, PilotEvent } from "./domain/events";
@@ -128,6 +129,8 @@ export interface Pilotlight {
   serveDrills(o: { signal: AbortSignal; metricsPort?: number }): Promise<void>;
   resume(runId: string, opts?: { signal?: AbortSignal }): Promise<Run>;
   status(env?: string): Promise<EnvironmentStatus[]>;
+  /** The read-only readiness check of an environment: each finding with its fix (nothing changes). */
+  doctor(req?: { env?: string }): Promise<{ env: string; findings: DoctorFinding[] }>;
   runs: {
     list(filter?: { env?: string; kind?: RunKind; phase?: RunPhase; limit?: number }): Promise<Run[]>;
     show(id: string): Promise<RunDetails>;
@@ -379,6 +382,17 @@ export function createPilotlight(options: PilotlightOptions): Pilotlight {
       if (runbook === undefined) throw new PilotlightError("run.not-resumable", `this build cannot execute ${stored.kind} runs`, { source: "user" });
       const [envName, env] = pickEnv(typeof stored.spec["env"] === "string" ? stored.spec["env"] : undefined);
       return engine(stored.kind).resume(runId, runbook.handlers(await context(envName, env)), opts.signal);
+    },
+    async doctor(req = {}) {
+      const [envName, environment] = pickEnv(req.env);
+      const ports = await portsFor(envName, environment);
+      if (ports.probes === undefined) throw new PilotlightError("config.invalid", "this target answers no readiness questions", { source: "system" });
+      /* eslint-disable @typescript-eslint/no-require-imports */
+      const { runDoctor } = require("./doctor") as typeof import("./doctor");
+      const { actionsOf } = require("./adapters/iam/policy") as typeof import("./adapters/iam/policy");
+      /* eslint-enable @typescript-eslint/no-require-imports */
+      const findings = await runDoctor({ config, envName, env: environment, ports, probes: ports.probes, now: clock.now(), requiredActions: [...actionsOf("all")].sort() });
+      return { env: envName, findings };
     },
     async status(name) {
       const entries = name === undefined ? Object.entries(config.environments) : [pickEnv(name)];

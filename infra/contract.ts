@@ -57,6 +57,9 @@ export const STACK_CONFIG_KEYS = Object.keys(STACK_KEYS) as StackKey[];
 export const OWNED_KEYS = STACK_CONFIG_KEYS.filter((k) => STACK_KEYS[k] === "pilotlight");
 
 /** Patterns shared by the program's stack-config checks and pilotlight's configuration schema. */
+/** The CloudWatch namespace of the traffic gates' metrics (the operator's policy scopes PutMetricData to it). */
+export const GATE_NAMESPACE = "pilotlight";
+
 export const PATTERNS = {
   region: /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/,
   duration: /^\d+(\.\d+)?(ms|s|m|h|d)$/,
@@ -110,6 +113,8 @@ export interface PrimaryStackOutputs {
   trafficGate?: TrafficGateOutput;
   /** The pilot light's DR workload (answers once a DR database is restored). */
   drHealthUrl?: string;
+  /** The DR workload's Lambda function, when it is one. */
+  drFunctionName?: string;
   /** Set to 0: the DR record may answer (the DR data passed its checks); 1 withdraws it. */
   drGate?: TrafficGateOutput;
   zoneId?: string;
@@ -186,7 +191,7 @@ export function readPrimaryOutputs(stack: string, raw: Raw): PrimaryStackOutputs
     drKmsKeyArn: r.str("drKmsKeyArn"),
     alertsTopicArn: r.optStr("alertsTopicArn") ?? "",
   };
-  const optional = { healthUrl: r.optStr("healthUrl"), healthCheckId: r.optStr("healthCheckId"), zoneId: r.optStr("zoneId"), recordName: r.optStr("recordName"), drHealthUrl: r.optStr("drHealthUrl") };
+  const optional = { healthUrl: r.optStr("healthUrl"), healthCheckId: r.optStr("healthCheckId"), zoneId: r.optStr("zoneId"), recordName: r.optStr("recordName"), drHealthUrl: r.optStr("drHealthUrl"), drFunctionName: r.optStr("drFunctionName") };
   for (const [k, v] of Object.entries(optional)) if (v !== undefined) (out as unknown as Raw)[k] = v;
   for (const name of ["trafficGate", "drGate"] as const) {
     const gate = raw[name];

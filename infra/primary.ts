@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import type { PrimarySettings } from "./config";
-import { drClusterIdentifier, drDatabaseParameter, primaryClusterIdentifier, type TrafficGateOutput } from "./contract";
+import { GATE_NAMESPACE, drClusterIdentifier, drDatabaseParameter, primaryClusterIdentifier, type TrafficGateOutput } from "./contract";
 import { AuroraDatabase } from "./database";
 import { BACKUP_TAG, drTags } from "./tags";
 import { referenceWorkload, type WorkloadFactory } from "./workload";
@@ -38,6 +38,8 @@ export interface PrimaryOutputs {
   trafficGate?: TrafficGateOutput;
   /** The pilot light's DR workload, and the switch that lets its record answer. */
   drHealthUrl?: pulumi.Output<string>;
+  /** The DR workload's Lambda function (its runtime must stay supported: `doctor` checks). */
+  drFunctionName?: pulumi.Output<string>;
   drGate?: TrafficGateOutput;
   zoneId?: string;
   recordName?: string;
@@ -304,6 +306,7 @@ export class PrimaryEnvironment extends pulumi.ComponentResource {
         child,
       );
       outputs.drHealthUrl = drWorkload.healthUrl;
+      if (drWorkload.functionName !== undefined) outputs.drFunctionName = drWorkload.functionName;
       if (s.dns !== undefined) {
         // Nobody's hand on a health check may be undone by an `up` after a refresh (a refresh
         // reads Inverted/Disabled from AWS into the state; the next `up` would reset them).
@@ -314,11 +317,14 @@ export class PrimaryEnvironment extends pulumi.ComponentResource {
           manual,
         );
         // The traffic gate: a metric in the DR region that pilotlight sets to 1 to pin clients
-        // to DR. Its alarm keeps its state without new data (treatMissingData ignore), so the pin
-        // holds; Route 53 reads the alarm on its data plane, so no control-plane call (us-east-1)
-        // is needed to fail over or to keep traffic in DR (Route 53 Developer Guide, "Health
-        // checks that monitor CloudWatch alarms"; Well-Architected REL11-BP04).
-        const gate: TrafficGateOutput = { region: s.drRegion, namespace: "pilotlight", metric: "TrafficPinnedToDr", dimensions: { Environment: s.environment } };
+        // to DR; Route 53 reads it on its data plane, so no control-plane call (us-east-1) is
+        // needed to fail over or to keep traffic in DR (Route 53 Developer Guide, "Health checks
+        // that monitor CloudWatch alarms"; Well-Architected REL11-BP04). Route 53 follows the
+        // alarm's data stream, not its state: once pilotlight's one data point no longer counts,
+        // the data is insufficient, and LastKnownStatus keeps the status that point gave — the
+        // pin holds; a check that never had data is healthy (Route 53 API Reference,
+        // HealthCheckConfig.InsufficientDataHealthStatus).
+        const gate: TrafficGateOutput = { region: s.drRegion, namespace: GATE_NAMESPACE, metric: "TrafficPinnedToDr", dimensions: { Environment: s.environment } };
         const gateAlarm = new aws.cloudwatch.MetricAlarm(
           `${name}-traffic-gate`,
           {
@@ -339,7 +345,7 @@ export class PrimaryEnvironment extends pulumi.ComponentResource {
         );
         const gateCheck = new aws.route53.HealthCheck(
           `${name}-traffic-gate-check`,
-          { type: "CLOUDWATCH_METRIC", cloudwatchAlarmName: gateAlarm.name, cloudwatchAlarmRegion: s.drRegion, insufficientDataHealthStatus: "Healthy", tags },
+          { type: "CLOUDWATCH_METRIC", cloudwatchAlarmName: gateAlarm.name, cloudwatchAlarmRegion: s.drRegion, insufficientDataHealthStatus: "LastKnownStatus", tags },
           manual,
         );
         const primaryCheck = new aws.route53.HealthCheck(
@@ -367,8 +373,10 @@ export class PrimaryEnvironment extends pulumi.ComponentResource {
         // metric at 0, set after the restored data passed its checks). Until then the record
         // never answers: with both sides unhealthy Route 53 answers PRIMARY (Route 53 Developer
         // Guide, "How health checks work in complex configurations"), so no client reaches
-        // unchecked data.
-        const drGate: TrafficGateOutput = { region: s.drRegion, namespace: "pilotlight", metric: "DrNotReady", dimensions: { Environment: s.environment } };
+        // unchecked data. Its check too keeps the last status its data gave (LastKnownStatus: a
+        // published DR stays published after the data point ages); a check that never had data
+        // is healthy, so every failover closes this gate (1) before it stands DR up.
+        const drGate: TrafficGateOutput = { region: s.drRegion, namespace: GATE_NAMESPACE, metric: "DrNotReady", dimensions: { Environment: s.environment } };
         const drCheck = new aws.route53.HealthCheck(
           `${name}-dr-health`,
           { type: "HTTPS", fqdn: drWorkload.host, port: 443, resourcePath: "/health", failureThreshold: 3, requestInterval: 10, tags },
@@ -394,7 +402,7 @@ export class PrimaryEnvironment extends pulumi.ComponentResource {
         );
         const drGateCheck = new aws.route53.HealthCheck(
           `${name}-dr-gate-check`,
-          { type: "CLOUDWATCH_METRIC", cloudwatchAlarmName: drGateAlarm.name, cloudwatchAlarmRegion: s.drRegion, insufficientDataHealthStatus: "Unhealthy", tags },
+          { type: "CLOUDWATCH_METRIC", cloudwatchAlarmName: drGateAlarm.name, cloudwatchAlarmRegion: s.drRegion, insufficientDataHealthStatus: "LastKnownStatus", tags },
           manual,
         );
         const drCombined = new aws.route53.HealthCheck(

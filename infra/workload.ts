@@ -22,6 +22,8 @@ export interface WorkloadOutputs {
   healthUrl: pulumi.Output<string>;
   /** Host name clients and the DNS record point at. */
   host: pulumi.Output<string>;
+  /** The Lambda function serving it, when it is one (`doctor` checks its runtime is supported). */
+  functionName?: pulumi.Output<string>;
 }
 
 /** A pluggable workload: the reference one, or the user's own component. */
@@ -68,6 +70,7 @@ exports.handler = async (event) => {
 export class ReferenceWorkload extends pulumi.ComponentResource implements WorkloadOutputs {
   readonly healthUrl: pulumi.Output<string>;
   readonly host: pulumi.Output<string>;
+  readonly functionName: pulumi.Output<string>;
 
   constructor(name: string, args: WorkloadArgs, opts: pulumi.ComponentResourceOptions = {}) {
     super("pilotlight:workload:Reference", name, {}, opts);
@@ -133,6 +136,7 @@ export class ReferenceWorkload extends pulumi.ComponentResource implements Workl
     new aws.lambda.Permission(`${name}-url-public`, { function: fn.name, action: "lambda:InvokeFunctionUrl", principal: "*", functionUrlAuthType: "NONE", ...regional }, child);
     new aws.lambda.Permission(`${name}-invoke-public`, { function: fn.name, action: "lambda:InvokeFunction", principal: "*", invokedViaFunctionUrl: true, ...regional }, child);
     this.host = url.functionUrl.apply((u) => new URL(u).host);
+    this.functionName = fn.name;
     this.healthUrl = url.functionUrl.apply((u) => new URL("/health", u).toString());
     this.registerOutputs({ healthUrl: this.healthUrl, host: this.host });
   }

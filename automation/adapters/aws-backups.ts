@@ -10,6 +10,15 @@ import {
 import type { RecoveryPoint, RecoveryPointStatus } from "../domain/recovery-point";
 import type { BackupJobSummary, Backups, VaultInfo } from "../ports/backups";
 import { toAwsError } from "./aws-errors";
+import type { IamAction } from "./iam/action";
+
+/** The AWS calls of each method, as IAM actions (the policy generator reads them). */
+export const BACKUP_ACTIONS = {
+  listRecoveryPoints: ["backup:ListRecoveryPointsByBackupVault"],
+  listJobs: ["backup:ListBackupJobs", "backup:ListCopyJobs"],
+  describeVault: ["backup:DescribeBackupVault"],
+  regionSettings: ["backup:DescribeRegionSettings"],
+} as const satisfies Record<keyof Backups, readonly IamAction[]>;
 
 /** Creates a client for a region (injected in tests). */
 export type BackupClientFactory = (region: string) => BackupClient;

@@ -23,6 +23,34 @@ import type { Clock } from "../ports/clock";
 import type { ClusterInfo, ClusterSnapshotInfo, Databases, WaitOptions } from "../ports/databases";
 import { toAwsError } from "./aws-errors";
 import { assertDeletable, mayLiftProtection } from "./tag-guard";
+import type { IamAction } from "./iam/action";
+
+/**
+ * The AWS calls of each method, as IAM actions (the policy generator reads them). A final
+ * snapshot taken by `DeleteDBCluster` is a snapshot creation, and RDS copies the cluster's tags
+ * onto it: it needs `rds:CreateDBClusterSnapshot` and `rds:AddTagsToResource` too.
+ */
+export const DATABASE_ACTIONS = {
+  describeCluster: ["rds:DescribeDBClusters", "rds:DescribeDBInstances"],
+  listClusters: ["rds:DescribeDBClusters"],
+  createClusterSnapshot: ["rds:DescribeDBClusterSnapshots", "rds:CreateDBClusterSnapshot", "rds:AddTagsToResource"],
+  copyClusterSnapshot: ["rds:DescribeDBClusterSnapshots", "rds:CopyDBClusterSnapshot", "rds:AddTagsToResource"],
+  describeClusterSnapshot: ["rds:DescribeDBClusterSnapshots"],
+  waitForSnapshotAvailable: ["rds:DescribeDBClusterSnapshots"],
+  listClusterSnapshots: ["rds:DescribeDBClusterSnapshots"],
+  deleteClusterSnapshot: ["rds:DescribeDBClusterSnapshots", "rds:DeleteDBClusterSnapshot"],
+  deleteCluster: [
+    "rds:DescribeDBClusters",
+    "rds:DescribeDBInstances",
+    "rds:ModifyDBCluster",
+    "rds:DeleteDBInstance",
+    "rds:DeleteDBCluster",
+    "rds:CreateDBClusterSnapshot",
+    "rds:AddTagsToResource",
+  ],
+  tagCluster: ["rds:DescribeDBClusters", "rds:DescribeDBInstances", "rds:AddTagsToResource"],
+  enableHttpEndpoint: ["rds:EnableHttpEndpoint"],
+} as const satisfies Record<keyof Databases, readonly IamAction[]>;
 
 /** Creates an RDS client for a region (injected in tests). */
 export type RdsClientFactory = (region: string) => RDSClient;

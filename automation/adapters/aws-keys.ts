@@ -1,6 +1,10 @@
 import { DescribeKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import type { KeyInfo, Keys } from "../ports/keys";
 import { toAwsError } from "./aws-errors";
+import type { IamAction } from "./iam/action";
+
+/** The AWS calls of each method, as IAM actions (the policy generator reads them). */
+export const KEY_ACTIONS = { describeKey: ["kms:DescribeKey"] } as const satisfies Record<keyof Keys, readonly IamAction[]>;
 
 /** Creates a KMS client for a region (injected in tests). */
 export type KmsClientFactory = (region: string) => KMSClient;

@@ -16,6 +16,7 @@ import { AwsDatabases } from "./aws-databases";
 import { AwsKeys } from "./aws-keys";
 import { toAwsError } from "./aws-errors";
 import { DataApiAccess } from "./data-api-sql";
+import { AwsDoctorProbes } from "./doctor-probes";
 import { HttpHealth } from "./http-health";
 import { FanOutNotifier, SnsNotifier, WebhookNotifier } from "./notifiers";
 import { isHolderDeadOnThisHost } from "./process-liveness";
@@ -101,6 +102,7 @@ export async function createAwsPorts(o: AwsPortsOptions): Promise<EnvironmentPor
     health: new HttpHealth(o.clock),
     sqlAccess: new DataApiAccess(),
     notifier: new FanOutNotifier(targets),
+    probes: new AwsDoctorProbes(),
     reports: o.reports,
   };
 }

@@ -4,6 +4,15 @@ import { GetHealthCheckStatusCommand, Route53Client } from "@aws-sdk/client-rout
 import { PilotlightError } from "../domain/errors";
 import type { HealthCheckStatus, Traffic, TrafficGate } from "../ports/traffic";
 import { toAwsError } from "./aws-errors";
+import type { IamAction } from "./iam/action";
+
+/** The AWS calls of each method, as IAM actions (`resolve` is DNS, no AWS API). */
+export const TRAFFIC_ACTIONS = {
+  healthCheckStatus: ["route53:GetHealthCheckStatus"],
+  setGate: ["cloudwatch:PutMetricData"],
+  gateState: ["cloudwatch:DescribeAlarmsForMetric"],
+  resolve: [],
+} as const satisfies Record<keyof Traffic, readonly IamAction[]>;
 
 /** Creates a CloudWatch client for a region (injected in tests). */
 export type CloudWatchClientFactory = (region: string) => CloudWatchClient;

@@ -2,6 +2,16 @@ import { BeginTransactionCommand, CommitTransactionCommand, ExecuteStatementComm
 import type { DatabaseLocator, SqlAccess } from "../ports/sql-access";
 import type { SqlClient } from "../store/sql";
 import { toAwsError } from "./aws-errors";
+import type { IamAction } from "./iam/action";
+
+/**
+ * The AWS calls of the Data API, as IAM actions. The Data API reads the database credentials
+ * from the secret on the caller's behalf: the caller needs `secretsmanager:GetSecretValue` on it
+ * (Aurora User Guide, "Authorizing access to the RDS Data API").
+ */
+export const SQL_ACCESS_ACTIONS = {
+  open: ["rds-data:ExecuteStatement", "rds-data:BeginTransaction", "rds-data:CommitTransaction", "rds-data:RollbackTransaction", "secretsmanager:GetSecretValue"],
+} as const satisfies Record<keyof SqlAccess, readonly IamAction[]>;
 
 /** `$1, $2…` (pg style) → `:p1, :p2…` (Data API named parameters), outside string literals. */
 export function toNamedParameters(text: string): string {

@@ -2,6 +2,10 @@ import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import type { Notification, Notifier } from "../ports/notifier";
 import { redactText } from "../domain/redact";
 import { toAwsError } from "./aws-errors";
+import type { IamAction } from "./iam/action";
+
+/** The AWS call of a notification (a webhook is no AWS call). */
+export const NOTIFIER_ACTIONS = { notify: ["sns:Publish"] } as const satisfies Record<keyof Notifier, readonly IamAction[]>;
 
 /** Publishes to an SNS topic (its region is the ARN's). */
 export class SnsNotifier implements Notifier {

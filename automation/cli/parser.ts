@@ -1,6 +1,7 @@
 import yargs, { type Argv } from "yargs";
 import type { CliContext, CommandModule, GlobalArgs } from "./context";
 import { demoCommand } from "./commands/demo";
+import { doctorCommand, iamPolicyCommand } from "./commands/doctor";
 import { drillsCommand } from "./commands/drills";
 import { manifestCommand } from "./commands/manifest";
 import { drillCommand, failbackCommand, failoverCommand, restoreCommand } from "./commands/operations";
@@ -18,6 +19,8 @@ export const COMMANDS: readonly CommandModule[] = [
   drillCommand,
   drillsCommand,
   statusCommand,
+  doctorCommand,
+  iamPolicyCommand,
   runsCommand,
   resumeCommand,
   manifestCommand,

@@ -9,6 +9,8 @@ export const SANDBOX_CONFIG: ConfigInput = {
   stateBackend: "file://.pilotlight/sandbox/state",
   store: { url: "pglite://.pilotlight/sandbox/world/runs" },
   reportsDir: ".pilotlight/sandbox/world/reports",
+  // Alerts go to a topic in the DR region: a topic in the primary region is down with it.
+  notifications: { snsTopicArn: "arn:aws:sns:us-west-2:000000000000:pilotlight-sandbox-alerts" },
   environments: {
     sandbox: {
       primary: { region: "us-east-1", stack: "primary", vault: "pilotlight-sandbox-primary", clusterId: "pilotlight-sandbox" },

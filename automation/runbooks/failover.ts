@@ -265,8 +265,11 @@ export function planFailover(f: FailoverFacts, req: FailoverRequest, env: Enviro
   if (f.prepared !== null) {
     steps.push({ id: "recheck-dr", title: `Re-check the DR data prepared by ${f.prepared.runId} (restored from ${f.prepared.recoveryPoint})`, dependsOn: [], timeoutMs: 30 * MIN });
   } else {
+    // DR's gate check holds its last status and is healthy before it ever had data: closing it
+    // first keeps clients off the DR workload until its data passed the checks (publish-dr).
+    if (dns) steps.push({ id: "close-dr", title: "Close DR's gate: no client reaches DR before its data passed the checks", dependsOn: [], timeoutMs: 15 * MIN });
     steps.push(
-      { id: "stand-up-dr", title: `Stand the DR stack up in ${env.dr.region}, restoring ${f.recoveryPoint?.arn ?? "?"}`, dependsOn: [], timeoutMs: 4 * HOUR },
+      { id: "stand-up-dr", title: `Stand the DR stack up in ${env.dr.region}, restoring ${f.recoveryPoint?.arn ?? "?"}`, dependsOn: dns ? ["close-dr"] : [], timeoutMs: 4 * HOUR },
       { id: "check-data", title: "Check the restored data and measure RPO from it", dependsOn: ["stand-up-dr"], timeoutMs: HOUR },
     );
   }
@@ -331,6 +334,11 @@ export function failoverHandlers(rc: RunbookContext): StepHandlers {
       const outputs = await upStack(ctx, ports, env.dr.stack, env.dr.region, change);
       await ctx.measure("rpoMs", f.failureAt - f.recoveryPoint!.createdAt);
       return { outputs };
+    },
+    "close-dr": async (ctx): Promise<JsonObject> => {
+      const f = factsOf(ctx);
+      if (f.primary.drGate === undefined) return { skipped: "no DNS configured" };
+      return setGate(ctx, ports, f.primary.drGate, 1);
     },
     "check-data": async (ctx) => checkRestored(ctx, factsOf(ctx)),
     "recheck-dr": async (ctx) => {

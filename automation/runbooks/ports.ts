@@ -2,6 +2,7 @@ import type { JsonObject } from "../domain/json";
 import type { Backups } from "../ports/backups";
 import type { Clock } from "../ports/clock";
 import type { Databases } from "../ports/databases";
+import type { DoctorProbes } from "../ports/doctor";
 import type { Health } from "../ports/health";
 import type { Keys } from "../ports/keys";
 import type { Notifier } from "../ports/notifier";
@@ -25,6 +26,8 @@ export interface RunbookPorts {
   reports: Reports;
   /** Data validation (SQL checksums; `drills/validation/`, injected by the composition root). */
   validator: Validator;
+  /** The readiness check's questions (`doctor`); runbooks never use them. */
+  probes?: DoctorProbes;
   /** Validation manifests recorded on the primary (the run store keeps them). */
   manifests?: { latestManifest(env: string, before: number): Promise<{ recordedAt: number; manifest: JsonObject } | undefined> };
 }

@@ -16,6 +16,8 @@ import type { SandboxCluster } from "./cluster";
 import { SandboxAwsError, type SandboxWorld } from "./world";
 import type { JournalEntry } from "./world-folder";
 import type { SnapshotState } from "./world-state";
+import { operationOf, type IamAction } from "../adapters/iam/action";
+import type { CallerIdentity, DoctorProbes, SimulatedDecision } from "../ports/doctor";
 
 /** Data API limits (Aurora User Guide, "Limitations for the Amazon RDS Data API"). */
 const DATA_API_MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -29,11 +31,12 @@ const MUTATING = /^\s*(INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|DO|TRUNCATE|GRANT|
 abstract class SandboxService {
   constructor(protected readonly world: SandboxWorld) {}
 
-  protected async call<T>(region: string, operation: string, fn: () => Promise<T> | T, resource?: string): Promise<T> {
+  protected async call<T>(region: string, action: IamAction, fn: () => Promise<T> | T, resource?: string, also: readonly IamAction[] = []): Promise<T> {
+    const operation = operationOf(action);
     try {
       return await retry(
         async () => {
-          this.world.api(region, operation);
+          this.world.api(region, action, also);
           return await fn();
         },
         { clock: this.world.clock, retryable: isThrottling, maxAttempts: 5, baseDelayMs: 200, random: () => this.world.random.next() },
@@ -53,7 +56,7 @@ abstract class SandboxService {
 /** AWS Backup in the sandbox (read-only, as pilotlight uses it). */
 export class SandboxBackups extends SandboxService implements Backups {
   async listRecoveryPoints(q: { region: string; vault: string; resourceArn?: string }): Promise<RecoveryPoint[]> {
-    return this.call(q.region, "ListRecoveryPointsByBackupVault", () => {
+    return this.call(q.region, "backup:ListRecoveryPointsByBackupVault", () => {
       if (this.world.s.vaults[`${q.region}/${q.vault}`] === undefined) {
         throw new SandboxAwsError("ResourceNotFoundException", `Backup vault ${q.vault} does not exist in ${q.region}`, "client");
       }
@@ -73,13 +76,13 @@ export class SandboxBackups extends SandboxService implements Backups {
   }
 
   async listJobs(q: { region: string; kind: "backup" | "copy"; since: number }): Promise<BackupJobSummary[]> {
-    return this.call(q.region, q.kind === "backup" ? "ListBackupJobs" : "ListCopyJobs", () =>
+    return this.call(q.region, q.kind === "backup" ? "backup:ListBackupJobs" : "backup:ListCopyJobs", () =>
       this.world.s.jobs.filter((j) => j.kind === q.kind && j.region === q.region && j.createdAt >= q.since).map((j) => ({ ...j })),
     );
   }
 
   async describeVault(q: { region: string; vault: string }): Promise<VaultInfo | undefined> {
-    return this.call(q.region, "DescribeBackupVault", () => {
+    return this.call(q.region, "backup:DescribeBackupVault", () => {
       const v = this.world.s.vaults[`${q.region}/${q.vault}`];
       if (v === undefined) return undefined;
       const info: VaultInfo = { name: v.name, arn: v.arn, region: v.region, recoveryPoints: this.world.s.recoveryPoints.filter((p) => p.region === q.region && p.vault === q.vault).length };
@@ -89,14 +92,14 @@ export class SandboxBackups extends SandboxService implements Backups {
   }
 
   async regionSettings(q: { region: string }): Promise<{ optIn: Record<string, boolean> }> {
-    return this.call(q.region, "DescribeRegionSettings", () => ({ optIn: { ...(this.world.s.backupOptIn[q.region] ?? { Aurora: false }) } }));
+    return this.call(q.region, "backup:DescribeRegionSettings", () => ({ optIn: { ...(this.world.s.backupOptIn[q.region] ?? { Aurora: false }) } }));
   }
 }
 
 /** KMS in the sandbox: the keys the programs created, with the state a fault gives them. */
 export class SandboxKeys extends SandboxService implements Keys {
   async describeKey(q: { region: string; keyArn: string }): Promise<KeyInfo | undefined> {
-    return this.call(q.region, "DescribeKey", () => {
+    return this.call(q.region, "kms:DescribeKey", () => {
       const k = this.world.s.keys[q.keyArn];
       return k === undefined ? undefined : { arn: k.arn, state: k.state, enabled: k.state === "Enabled" };
     });
@@ -129,56 +132,71 @@ export class SandboxDatabases extends SandboxService implements Databases {
   }
 
   async describeCluster(q: { region: string; id: string }): Promise<ClusterInfo | undefined> {
-    return this.call(q.region, "DescribeDBClusters", () => {
+    return this.call(q.region, "rds:DescribeDBClusters", () => {
       const c = this.world.cluster(q.id);
-      return c === undefined || c.region !== q.region ? undefined : clusterInfo(c);
+      if (c === undefined || c.region !== q.region) return undefined;
+      // The adapter asks DescribeDBInstances for the members' classes and states.
+      if (c.state.instances.length > 0) this.world.api(q.region, "rds:DescribeDBInstances");
+      return clusterInfo(c);
     });
   }
 
   async listClusters(q: { region: string }): Promise<ClusterInfo[]> {
-    return this.call(q.region, "DescribeDBClusters", () => this.world.liveClusters(q.region).map(clusterInfo));
+    return this.call(q.region, "rds:DescribeDBClusters", () => this.world.liveClusters(q.region).map(clusterInfo));
   }
 
   async createClusterSnapshot(q: { region: string; clusterId: string; snapshotId: string; tags: Record<string, string> }): Promise<ClusterSnapshotInfo> {
-    const arn = `arn:aws:rds:${q.region}:${this.world.s.account}:cluster-snapshot:${q.snapshotId}`;
-    const c = await this.call(q.region, "CreateDBClusterSnapshot", () => {
-      if (this.world.s.snapshots[arn] !== undefined) {
-        throw new SandboxAwsError("DBClusterSnapshotAlreadyExistsFault", `Cannot create the cluster snapshot because one with the identifier ${q.snapshotId} already exists.`, "client");
-      }
-      const cluster = this.clusterOrThrow(q.clusterId, q.region);
-      if (cluster.status !== "available") throw new SandboxAwsError("InvalidDBClusterStateFault", `DBCluster ${q.clusterId} is not in the available state`, "client");
-      return cluster;
-    }, q.clusterId);
+    // As the adapter: a snapshot requested before (a resumed step) is returned, not refused.
+    const existing = await this.describeClusterSnapshot({ region: q.region, id: q.snapshotId });
+    if (existing !== undefined) return existing;
+    const c = await this.call(q.region, "rds:CreateDBClusterSnapshot", () => this.snapshotable(q.region, q.clusterId, q.snapshotId), q.clusterId, ["rds:AddTagsToResource"]);
+    return this.snapshotView(await this.snapshotNow(c, q.snapshotId, q.tags));
+  }
+
+  /** The cluster a snapshot may be taken of now (`CreateDBClusterSnapshot`'s refusals). */
+  private snapshotable(region: string, clusterId: string, snapshotId: string): SandboxCluster {
+    const arn = `arn:aws:rds:${region}:${this.world.s.account}:cluster-snapshot:${snapshotId}`;
+    if (this.world.s.snapshots[arn] !== undefined) {
+      throw new SandboxAwsError("DBClusterSnapshotAlreadyExistsFault", `Cannot create the cluster snapshot because one with the identifier ${snapshotId} already exists.`, "client");
+    }
+    const cluster = this.clusterOrThrow(clusterId, region);
+    if (cluster.status !== "available") throw new SandboxAwsError("InvalidDBClusterStateFault", `DBCluster ${clusterId} is not in the available state`, "client");
+    return cluster;
+  }
+
+  private async snapshotNow(c: SandboxCluster, snapshotId: string, tags: Record<string, string>): Promise<SnapshotState> {
     const now = this.world.now();
     const record: SnapshotState = {
-      id: q.snapshotId,
-      arn,
-      region: q.region,
+      id: snapshotId,
+      arn: `arn:aws:rds:${c.region}:${this.world.s.account}:cluster-snapshot:${snapshotId}`,
+      region: c.region,
       status: "creating",
       clusterId: c.id,
       createdAt: now,
-      tags: { ...q.tags },
+      tags: { ...tags },
       readyAt: now + this.world.draw(this.world.s.durations.snapshotCreate),
       engineVersion: c.state.engineVersion,
     };
-    this.world.s.snapshots[arn] = record;
+    this.world.s.snapshots[record.arn] = record;
     this.world.commit();
     record.data = await c.copy(this.world.dataFile("snapshot"));
     this.world.commit();
-    return this.snapshotView(record);
+    return record;
   }
 
   async copyClusterSnapshot(q: { sourceArn: string; targetRegion: string; targetId: string; kmsKeyId: string; tags: Record<string, string> }): Promise<ClusterSnapshotInfo> {
     const targetArn = `arn:aws:rds:${q.targetRegion}:${this.world.s.account}:cluster-snapshot:${q.targetId}`;
+    const existing = await this.describeClusterSnapshot({ region: q.targetRegion, id: q.targetId });
+    if (existing !== undefined) return existing; // resumed: the copy was requested before
     // Called in the destination region, with the source as an ARN and a destination-region key
     // (RDS API Reference, CopyDBClusterSnapshot).
-    return this.call(q.targetRegion, "CopyDBClusterSnapshot", () => {
+    return this.call(q.targetRegion, "rds:CopyDBClusterSnapshot", () => {
       if (this.world.s.snapshots[targetArn] !== undefined) {
         throw new SandboxAwsError("DBClusterSnapshotAlreadyExistsFault", `Cannot copy the cluster snapshot because one with the identifier ${q.targetId} already exists.`, "client");
       }
       const source = this.world.s.snapshots[q.sourceArn];
       if (source === undefined) throw new SandboxAwsError("DBClusterSnapshotNotFoundFault", `DBClusterSnapshot ${q.sourceArn} not found.`, "client");
-      this.world.api(source.region, "CopyDBClusterSnapshot (source)");
+      this.world.api(source.region, "rds:CopyDBClusterSnapshot"); // the source region must answer
       if (!q.kmsKeyId.includes(`:${q.targetRegion}:`)) {
         throw new SandboxAwsError("InvalidParameterValueException", `KmsKeyId must be a key of the destination region ${q.targetRegion}`, "client");
       }
@@ -202,11 +220,11 @@ export class SandboxDatabases extends SandboxService implements Databases {
       this.world.s.snapshots[targetArn] = record;
       this.world.commit();
       return this.snapshotView(record);
-    }, q.sourceArn);
+    }, q.sourceArn, ["rds:AddTagsToResource"]);
   }
 
   async describeClusterSnapshot(q: { region: string; id: string }): Promise<ClusterSnapshotInfo | undefined> {
-    return this.call(q.region, "DescribeDBClusterSnapshots", () => {
+    return this.call(q.region, "rds:DescribeDBClusterSnapshots", () => {
       const s = Object.values(this.world.s.snapshots).find((x) => x.region === q.region && (x.id === q.id || x.arn === q.id));
       if (s !== undefined) return this.snapshotView(s);
       // An AWS Backup recovery point of Aurora is an RDS cluster snapshot (`awsbackup:…`).
@@ -237,10 +255,11 @@ export class SandboxDatabases extends SandboxService implements Databases {
   }
 
   async listClusterSnapshots(q: { region: string }): Promise<ClusterSnapshotInfo[]> {
-    return this.call(q.region, "DescribeDBClusterSnapshots", () => Object.values(this.world.s.snapshots).filter((s) => s.region === q.region).map((s) => this.snapshotView(s)));
+    return this.call(q.region, "rds:DescribeDBClusterSnapshots", () => Object.values(this.world.s.snapshots).filter((s) => s.region === q.region).map((s) => this.snapshotView(s)));
   }
 
   async deleteClusterSnapshot(q: { region: string; id: string }): Promise<void> {
+    await this.call(q.region, "rds:DescribeDBClusterSnapshots", () => undefined); // the adapter's guard reads the tags
     const s = Object.values(this.world.s.snapshots).find((x) => x.region === q.region && (x.id === q.id || x.arn === q.id));
     if (s === undefined) {
       if (this.world.s.recoveryPoints.some((p) => p.arn === q.id)) {
@@ -250,7 +269,7 @@ export class SandboxDatabases extends SandboxService implements Databases {
       return;
     }
     assertDeletable("snapshot", q.id, q.region, s.tags);
-    await this.call(q.region, "DeleteDBClusterSnapshot", () => {
+    await this.call(q.region, "rds:DeleteDBClusterSnapshot", () => {
       if (this.world.snapshotStatus(s.arn) !== "available") {
         throw new SandboxAwsError("InvalidDBClusterSnapshotStateFault", `The DB cluster snapshot must be in the available state to be deleted (${s.id} is ${s.status}).`, "client");
       }
@@ -260,6 +279,7 @@ export class SandboxDatabases extends SandboxService implements Databases {
   }
 
   async deleteCluster(q: { region: string; id: string; finalSnapshotId?: string } & WaitOptions): Promise<void> {
+    if ((await this.describeCluster(q)) === undefined) return; // the adapter's guard reads the tags
     const c = this.world.cluster(q.id);
     if (c === undefined || c.region !== q.region) return;
     assertDeletable("cluster", q.id, q.region, c.tags);
@@ -271,7 +291,7 @@ export class SandboxDatabases extends SandboxService implements Databases {
           details: { cluster: q.id, region: q.region },
         });
       }
-      await this.call(q.region, "ModifyDBCluster", () => {
+      await this.call(q.region, "rds:ModifyDBCluster", () => {
         c.state.deletionProtection = false;
         this.world.commit();
       }, q.id);
@@ -279,16 +299,20 @@ export class SandboxDatabases extends SandboxService implements Databases {
     // Instances first: a cluster with instances cannot be deleted (Aurora User Guide, "Deleting
     // Aurora DB clusters and DB instances").
     for (const i of c.state.instances.filter((x) => x.status !== "deleting")) {
-      await this.call(q.region, "DeleteDBInstance", () => {
+      await this.call(q.region, "rds:DeleteDBInstance", () => {
         i.status = "deleting";
         i.readyAt = this.world.now() + this.world.draw(this.world.s.durations.instanceDelete);
         this.world.commit();
       }, i.id);
     }
-    if (q.finalSnapshotId !== undefined && c.status === "available") {
-      await this.createClusterSnapshot({ region: q.region, clusterId: q.id, snapshotId: q.finalSnapshotId, tags: { ...c.tags } });
+    // DeleteDBCluster takes the final snapshot itself (FinalDBSnapshotIdentifier), copying the
+    // cluster's tags onto it: that needs the snapshot permissions too.
+    const final = q.finalSnapshotId;
+    if (final !== undefined && c.status === "available" && this.world.s.snapshots[`arn:aws:rds:${q.region}:${this.world.s.account}:cluster-snapshot:${final}`] === undefined) {
+      await this.call(q.region, "rds:DeleteDBCluster", () => this.snapshotable(q.region, q.id, final), q.id, ["rds:CreateDBClusterSnapshot", "rds:AddTagsToResource"]);
+      await this.snapshotNow(c, final, c.tags);
     }
-    await this.call(q.region, "DeleteDBCluster", () => deleteClusterNow(this.world, c), q.id);
+    await this.call(q.region, "rds:DeleteDBCluster", () => deleteClusterNow(this.world, c), q.id);
     await this.poll(`cluster ${q.id} deleted`, q, async () => {
       const left = await this.describeCluster({ region: q.region, id: q.id });
       return left === undefined ? { state: "SUCCESS", value: undefined } : { state: "RETRY", observed: left.status };
@@ -296,14 +320,15 @@ export class SandboxDatabases extends SandboxService implements Databases {
   }
 
   async tagCluster(q: { region: string; id: string; tags: Record<string, string> }): Promise<void> {
-    await this.call(q.region, "AddTagsToResource", () => {
+    await this.describeCluster(q); // the adapter tags by ARN, which it reads first
+    await this.call(q.region, "rds:AddTagsToResource", () => {
       Object.assign(this.clusterOrThrow(q.id, q.region).state.tags, q.tags);
       this.world.commit();
     }, q.id);
   }
 
   async enableHttpEndpoint(q: { region: string; clusterArn: string }): Promise<void> {
-    await this.call(q.region, "EnableHttpEndpoint", () => {
+    await this.call(q.region, "rds:EnableHttpEndpoint", () => {
       const c = this.world.cluster(q.clusterArn);
       if (c === undefined) throw new SandboxAwsError("ResourceNotFoundFault", `DBCluster ${q.clusterArn} not found.`, "client");
       if (c.status !== "available") throw new SandboxAwsError("InvalidResourceStateFault", `DBCluster ${c.id} is ${c.status}: another operation is in progress`, "client");
@@ -339,7 +364,7 @@ export function deleteClusterNow(world: SandboxWorld, c: SandboxCluster): void {
 export class SandboxTraffic extends SandboxService implements Traffic {
   async healthCheckStatus(q: { healthCheckId: string }): Promise<HealthCheckStatus> {
     try {
-      this.world.controlPlane("GetHealthCheckStatus");
+      this.world.controlPlane("route53:GetHealthCheckStatus");
     } catch (error) {
       return { state: "unknown", reason: toAwsError(error, "GetHealthCheckStatus", q.healthCheckId).message };
     }
@@ -352,7 +377,7 @@ export class SandboxTraffic extends SandboxService implements Traffic {
 
   async setGate(q: { gate: TrafficGate; value: 0 | 1 }): Promise<{ changeId: string }> {
     // CloudWatch PutMetricData in the gate's region: data plane, no Route 53 call.
-    return this.call(q.gate.region, "PutMetricData", () => {
+    return this.call(q.gate.region, "cloudwatch:PutMetricData", () => {
       const now = this.world.now();
       this.world.s.metrics[`${q.gate.region}/${q.gate.namespace}/${q.gate.metric}/${dimensionKey(q.gate.dimensions)}`] = { value: q.value, at: now };
       this.world.commit();
@@ -362,7 +387,7 @@ export class SandboxTraffic extends SandboxService implements Traffic {
 
   async gateState(q: { gate: TrafficGate }): Promise<"OK" | "ALARM" | "INSUFFICIENT_DATA" | "unknown"> {
     try {
-      return await this.call(q.gate.region, "DescribeAlarms", () => {
+      return await this.call(q.gate.region, "cloudwatch:DescribeAlarmsForMetric", () => {
         const metric = `${q.gate.namespace}/${q.gate.metric}/${dimensionKey(q.gate.dimensions)}`;
         const alarm = Object.values(this.world.s.alarms).find((a) => a.region === q.gate.region && a.metric === metric);
         return alarm === undefined ? "INSUFFICIENT_DATA" : this.world.alarmState(alarm.region, alarm.name);
@@ -418,9 +443,10 @@ export class SandboxSqlAccess extends SandboxService implements SqlAccess {
 
   async open(at: DatabaseLocator): Promise<SqlClient> {
     const world = this.world;
-    const cluster = (operation: string): SandboxCluster =>
+    const cluster = (action: IamAction): SandboxCluster =>
       (() => {
-        world.api(at.region, operation);
+        // The Data API reads the secret on the caller's behalf (secretsmanager:GetSecretValue).
+        world.api(at.region, action, ["secretsmanager:GetSecretValue"]);
         const c = world.cluster(at.clusterArn);
         if (c === undefined || c.region !== at.region) throw new SandboxAwsError("NotFoundException", `The resourceArn ${at.clusterArn} can't be found.`, "client");
         if (!c.state.httpEndpointEnabled) throw new SandboxAwsError("HttpEndpointNotEnabledException", `HttpEndpoint is not enabled for cluster ${c.id}. Please refer to https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.html#data-api.troubleshooting`, "client");
@@ -433,7 +459,7 @@ export class SandboxSqlAccess extends SandboxService implements SqlAccess {
         return c;
       })();
     try {
-      cluster("ExecuteStatement");
+      cluster("rds-data:ExecuteStatement");
     } catch (error) {
       throw toAwsError(error, "ExecuteStatement", at.clusterArn);
     }
@@ -462,7 +488,7 @@ export class SandboxSqlAccess extends SandboxService implements SqlAccess {
     const client: SqlClient = {
       query: async <R extends Record<string, unknown>>(text: string, params?: readonly unknown[]) => {
         try {
-          const c = cluster("ExecuteStatement");
+          const c = cluster("rds-data:ExecuteStatement");
           const journal: JournalEntry[] = [];
           const result = await world.track(c.session((db) => run<R>(db, text, params, journal)));
           await world.track(settle(c, journal, journal.map((j) => j.sql).join("\n")));
@@ -474,7 +500,7 @@ export class SandboxSqlAccess extends SandboxService implements SqlAccess {
       transaction: async <T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> => {
         let c: SandboxCluster;
         try {
-          c = cluster("BeginTransaction");
+          c = cluster("rds-data:BeginTransaction");
         } catch (error) {
           throw toAwsError(error, "BeginTransaction", at.clusterArn);
         }
@@ -485,7 +511,7 @@ export class SandboxSqlAccess extends SandboxService implements SqlAccess {
               const tx: SqlClient = {
                 query: async <R extends Record<string, unknown>>(text: string, params?: readonly unknown[]) => {
                   try {
-                    world.api(at.region, "ExecuteStatement");
+                    world.api(at.region, "rds-data:ExecuteStatement");
                     return await run<R>(t, text, params, journal);
                   } catch (error) {
                     throw toAwsError(error, "ExecuteStatement", at.clusterArn);
@@ -496,6 +522,15 @@ export class SandboxSqlAccess extends SandboxService implements SqlAccess {
               };
               return fn(tx);
             }),
+          ).then(
+            (value) => {
+              world.record("rds-data:CommitTransaction");
+              return value;
+            },
+            (error: unknown) => {
+              world.record("rds-data:RollbackTransaction");
+              throw error;
+            },
           ),
         );
         await world.track(settle(c, journal, journal.map((j) => j.sql).join("\n")));
@@ -509,15 +544,67 @@ export class SandboxSqlAccess extends SandboxService implements SqlAccess {
 
 /** Notifications in the sandbox: kept with the world (the last 200), inspectable. */
 export class SandboxNotifier implements Notifier {
-  constructor(private readonly world: SandboxWorld) {}
+  constructor(
+    private readonly world: SandboxWorld,
+    /** An SNS topic: publishing is an SNS call in the topic's region (down with it). */
+    private readonly topicArn?: string,
+  ) {}
 
   get sent(): Notification[] {
     return this.world.s.notifications;
   }
 
   async notify(n: Notification): Promise<void> {
+    if (this.topicArn !== undefined) {
+      try {
+        this.world.api(this.topicArn.split(":")[3]!, "sns:Publish");
+      } catch (error) {
+        throw toAwsError(error, "Publish", this.topicArn);
+      }
+    }
     this.world.s.notifications.push(n);
     if (this.world.s.notifications.length > 200) this.world.s.notifications.splice(0, this.world.s.notifications.length - 200);
     this.world.commit();
   }
 }
+
+/** Aurora PostgreSQL versions RDS offers in the sandbox's regions (majors 13–17). */
+const SANDBOX_ORDERABLE = /^1[3-7](\.\d+)?$/;
+
+/**
+ * The doctor's questions in the sandbox: an operator role (the sandbox evaluates no IAM policy:
+ * every simulated action is allowed), RDS's offer, the world's functions and its public zone.
+ */
+export class SandboxDoctorProbes extends SandboxService implements DoctorProbes {
+  async identity(): Promise<CallerIdentity> {
+    // sts:GetCallerIdentity needs no permission: not recorded as an action.
+    return { account: this.world.s.account, arn: `arn:aws:sts::${this.world.s.account}:assumed-role/pilotlight-operator/sandbox` };
+  }
+
+  async principalOf(callerArn: string): Promise<string> {
+    const m = /:assumed-role\/([^/]+)\//.exec(callerArn);
+    if (m === null) return callerArn;
+    return this.call("us-east-1", "iam:GetRole", () => `arn:aws:iam::${this.world.s.account}:role/${m[1]}`);
+  }
+
+  async simulate(q: { principalArn: string; actions: string[] }): Promise<SimulatedDecision[]> {
+    return this.call("us-east-1", "iam:SimulatePrincipalPolicy", () => q.actions.map((action) => ({ action, decision: "allowed" as const })));
+  }
+
+  async orderable(q: { region: string; engineVersion: string; instanceClass: string }): Promise<boolean> {
+    return this.call(q.region, "rds:DescribeOrderableDBInstanceOptions", () => SANDBOX_ORDERABLE.test(q.engineVersion) && /^db\.[a-z0-9]+(\.[a-z0-9]+)?$/.test(q.instanceClass));
+  }
+
+  async functionRuntime(q: { region: string; name: string }): Promise<string | undefined> {
+    return this.call(q.region, "lambda:GetFunctionConfiguration", () => {
+      const fn = this.world.s.functions[q.name];
+      return fn === undefined || fn.region !== q.region ? undefined : fn.runtime;
+    });
+  }
+
+  async zone(_q: { zoneId: string }): Promise<{ name: string; private: boolean } | undefined> {
+    this.world.controlPlane("route53:GetHostedZone");
+    return { name: "sandbox.internal.", private: false };
+  }
+}
+

@@ -3,7 +3,7 @@ import type { EnvironmentConfig } from "../config/schema";
 import { PilotlightError } from "../domain/errors";
 import type { Reports } from "../ports/reports";
 import type { EnvironmentPorts } from "../runbooks/ports";
-import { SandboxBackups, SandboxDatabases, SandboxHealth, SandboxKeys, SandboxNotifier, SandboxSqlAccess, SandboxTraffic } from "./aws-services";
+import { SandboxBackups, SandboxDatabases, SandboxDoctorProbes, SandboxHealth, SandboxKeys, SandboxNotifier, SandboxSqlAccess, SandboxTraffic } from "./aws-services";
 import type { SandboxDurations } from "./durations";
 import { SandboxStacks } from "./sandbox-stacks";
 import { SandboxWorld } from "./world";
@@ -31,6 +31,8 @@ export interface SandboxTargetOptions {
   writeIntervalMs?: number;
   backupIntervalMs?: number;
   retentionMs?: number;
+  /** The configuration's SNS topic: notifications are published to it (in its region). */
+  snsTopicArn?: string;
 }
 
 /**
@@ -56,7 +58,7 @@ export class SandboxTarget {
     const env = o.environment;
     this.stacks = new SandboxStacks(world, (stack) => (stack === env.primary.stack ? env.primary.region : env.dr.region));
     this.traffic = new SandboxTraffic(world);
-    this.notifier = new SandboxNotifier(world);
+    this.notifier = new SandboxNotifier(world, o.snsTopicArn);
     this.ports = {
       clock: world.clock,
       stacks: this.stacks,
@@ -67,6 +69,7 @@ export class SandboxTarget {
       health: new SandboxHealth(world),
       sqlAccess: new SandboxSqlAccess(world),
       notifier: this.notifier,
+      probes: new SandboxDoctorProbes(world),
       reports: o.reports,
     };
   }

@@ -241,6 +241,8 @@ export interface AlarmState {
   /** `ignore`: with no new data the alarm keeps its state (CloudWatch User Guide, missing data). */
   treatMissingData: string;
   state: "OK" | "ALARM" | "INSUFFICIENT_DATA";
+  /** Period × evaluation periods: how long one data point counts for the alarm's evaluation. */
+  windowMs?: number;
 }
 
 /** A stack: what it holds, its config, an update that did not finish. */
@@ -280,4 +282,8 @@ export interface WorldStats {
   restoresStarted: number;
   apiCalls: number;
   throttled: number;
+  /** Every IAM action the world's API answered, with its count (the IAM policy's coverage). */
+  actions?: Record<string, number>;
+  /** Every resource operation of an update, `type create|update|delete`, with its count. */
+  resourceOps?: Record<string, number>;
 }

@@ -1,4 +1,5 @@
 import { VirtualClock } from "../adapters/virtual-clock";
+import { operationOf, type IamAction } from "../adapters/iam/action";
 import { createPglite } from "../store/pglite-factory";
 import type { BackupJobSummary } from "../ports/backups";
 import { SandboxCluster, type ClusterHost } from "./cluster";
@@ -197,9 +198,14 @@ export class SandboxWorld implements ClusterHost {
 
   // ---- the gate every simulated API call passes ----------------------------------------------
 
-  /** Region outages and throttling apply here, as the SDK would see them. */
-  api(region: string, operation: string): void {
+  /**
+   * Region outages and throttling apply here, as the SDK would see them. `action` is the IAM
+   * action of the call (`rds:DeleteDBCluster`): every call is recorded by it, so that a test can
+   * hold the generated IAM policy to what runs really call.
+   */
+  api(region: string, action: IamAction, also: readonly IamAction[] = []): void {
     this.s.stats.apiCalls += 1;
+    const operation = operationOf(action);
     if (this.isOut(region)) {
       throw new SandboxAwsError("ServiceUnavailableException", `${operation}: the ${region} endpoint does not answer (region outage)`, "server");
     }
@@ -209,15 +215,22 @@ export class SandboxWorld implements ClusterHost {
       this.commit();
       throw new SandboxAwsError("ThrottlingException", `${operation}: Rate exceeded`, "client", true);
     }
+    this.record(action, ...also);
+  }
+
+  /** Records IAM actions a call needed (the permission check happens even when the call fails later). */
+  record(...actions: IamAction[]): void {
+    const seen = (this.s.stats.actions ??= {});
+    for (const a of actions) seen[a] = (seen[a] ?? 0) + 1;
   }
 
   /** Route 53 API calls: its control plane, in us-east-1; down with that region or by itself. */
-  controlPlane(operation: string): void {
+  controlPlane(action: IamAction, also: readonly IamAction[] = []): void {
     if (this.active(this.s.faults.controlPlane)) {
       this.s.stats.apiCalls += 1;
-      throw new SandboxAwsError("ServiceUnavailableException", `${operation}: Route 53's control plane does not answer`, "server");
+      throw new SandboxAwsError("ServiceUnavailableException", `${operationOf(action)}: Route 53's control plane does not answer`, "server");
     }
-    this.api(CONTROL_PLANE_REGION, operation);
+    this.api(CONTROL_PLANE_REGION, action, also);
   }
 
   /** Whether a fault window is in force now. */
@@ -464,14 +477,34 @@ export class SandboxWorld implements ClusterHost {
         const healthy = (check.children ?? []).filter((id) => depth < 4 && this.healthCheckHealthy(id, depth + 1)).length;
         return healthy >= (check.healthThreshold ?? (check.children ?? []).length);
       }
-      case "CLOUDWATCH_METRIC": {
-        const state = check.alarm === undefined ? "INSUFFICIENT_DATA" : this.alarmState(check.alarm.region, check.alarm.name);
-        if (state === "OK") return true;
-        if (state === "ALARM") return false;
-        return check.insufficientDataHealthStatus !== "Unhealthy";
-      }
+      case "CLOUDWATCH_METRIC":
+        return this.metricCheckHealthy(check);
       default:
         return check.host !== undefined && this.workloadHealthy(check.host);
+    }
+  }
+
+  /**
+   * A CLOUDWATCH_METRIC check: Route 53 "monitors the data stream for the corresponding alarm
+   * instead of monitoring the alarm state" (Route 53 Developer Guide, "How Amazon Route 53
+   * determines whether a health check is healthy"). While a data point counts for the alarm's
+   * evaluation (period × evaluation periods) it decides; after that the data is insufficient and
+   * the check's `InsufficientDataHealthStatus` does: Healthy, Unhealthy, or LastKnownStatus — the
+   * status of the last time the data was sufficient, healthy for a check that never had data
+   * (Route 53 API Reference, HealthCheckConfig). An alarm's `treatMissingData` does not hold it.
+   */
+  private metricCheckHealthy(check: HealthCheckState): boolean {
+    const alarm = check.alarm === undefined ? undefined : this.s.alarms[`${check.alarm.region}/${check.alarm.name}`];
+    const point = alarm === undefined ? undefined : this.s.metrics[`${alarm.region}/${alarm.metric}`];
+    const statusOf = (p: { value: number }) => p.value < alarm!.threshold;
+    if (point !== undefined && this.clock.now() < point.at + (alarm!.windowMs ?? MIN)) return statusOf(point);
+    switch (check.insufficientDataHealthStatus ?? "Healthy") {
+      case "Unhealthy":
+        return false;
+      case "LastKnownStatus":
+        return point === undefined ? true : statusOf(point);
+      default:
+        return true;
     }
   }
 

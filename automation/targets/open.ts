@@ -86,6 +86,7 @@ export async function openPilotlight(o: OpenOptions): Promise<OpenedPilotlight> 
     environment,
     reports: new FileReports(SandboxTarget.reportsDir(folder)),
     command: o.command,
+    ...(config.notifications.snsTopicArn === undefined ? {} : { snsTopicArn: config.notifications.snsTopicArn }),
   });
   let store: RunStore;
   const shared = o.env["PILOTLIGHT_STORE_URL"];
@@ -117,7 +118,7 @@ export async function openPilotlight(o: OpenOptions): Promise<OpenedPilotlight> 
   return Object.assign(lib, { sandbox: world, baseDir });
 }
 
-function configOf(o: OpenOptions): { config: Config; baseDir: string; file?: string } {
+export function configOf(o: Pick<OpenOptions, "sandbox" | "configFile" | "cwd" | "env">): { config: Config; baseDir: string; file?: string } {
   const named = o.configFile !== undefined || o.env["PILOTLIGHT_CONFIG"] !== undefined;
   if (o.sandbox && !named) return { config: validateConfig(SANDBOX_CONFIG, "the sandbox's default configuration"), baseDir: o.cwd };
   const loaded = loadConfig({ ...(o.configFile === undefined ? {} : { file: o.configFile }), cwd: o.cwd, env: o.env });

@@ -18,6 +18,7 @@ const TAGGABLE = new Set([
   "aws:cloudwatch/metricAlarm:MetricAlarm",
   "aws:lambda/function:Function",
   "aws:route53/healthCheck:HealthCheck",
+  "aws:ssm/parameter:Parameter",
 ]);
 const NOT_TAGGABLE = new Set([
   "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
@@ -28,6 +29,8 @@ const NOT_TAGGABLE = new Set([
   "aws:lambda/functionUrl:FunctionUrl",
   "aws:route53/record:Record",
   "aws:sns/topicSubscription:TopicSubscription",
+  "aws:lambda/permission:Permission",
+  "aws:backup/regionSettings:RegionSettings",
 ]);
 
 const PRIMARY: RawStackConfig = {
@@ -42,6 +45,11 @@ const SNAPSHOT = "arn:aws:rds:us-west-2:123456789012:cluster-snapshot:awsbackup:
 const DR_KEY = "arn:aws:kms:us-west-2:123456789012:key/dr-key";
 const DR: RawStackConfig = { role: "dr", environment: "prod", restoreSnapshot: SNAPSHOT, kmsKeyArn: DR_KEY, dnsZoneId: "Z0123456789ABCDEFGHIJ", dnsName: "app.example.com", dnsDrillName: "drill.app.example.com" };
 const DRILL: RawStackConfig = { ...DR, mode: "drill", runId: "restore-drill-20260101T030000-abc123", expiresAt: "2026-01-01T09:00:00.000Z" };
+
+/** The workload in the primary region (the DR region's pilot light has one of its own). */
+function primaryFunction(resources: Recorded[]): Recorded {
+  return ofType(resources, "aws:lambda/function:Function").find((f) => f.inputs["region"] === undefined)!;
+}
 
 async function evaluate(config: RawStackConfig, stack: string, region: string) {
   const mocks = installMocks(stack, region);
@@ -116,14 +124,27 @@ describe("infra: Pulumi programs under runtime mocks", function () {
       expect(selection["selectionTags"]).to.deep.equal([{ type: "STRINGEQUALS", key: "backup:automated", value: "true" }]);
     });
 
-    it("puts the pilot light in the DR region: vault with a DR-region key, replica bucket, and no compute", function () {
+    it("puts the pilot light in the DR region: vault with a DR-region key, replica bucket, the idle workload and its gates, no database", function () {
       const inDr = resources.filter((r) => r.inputs["region"] === "us-west-2");
       expect(new Set(inDr.map((r) => r.type))).to.deep.equal(
-        new Set(["aws:kms/key:Key", "aws:backup/vault:Vault", "aws:s3/bucket:Bucket", "aws:s3/bucketVersioning:BucketVersioning"]),
+        new Set([
+          "aws:kms/key:Key",
+          "aws:backup/vault:Vault",
+          "aws:s3/bucket:Bucket",
+          "aws:s3/bucketVersioning:BucketVersioning",
+          "aws:cloudwatch/metricAlarm:MetricAlarm",
+          "aws:lambda/function:Function",
+          "aws:lambda/functionUrl:FunctionUrl",
+          "aws:lambda/permission:Permission",
+        ]),
       );
       const drVault = inDr.find((r) => r.type === "aws:backup/vault:Vault")!;
       const drKey = inDr.find((r) => r.type === "aws:kms/key:Key")!;
       expect(drVault.inputs["kmsKeyArn"]).to.equal(`arn:aws:kms:us-west-2:123456789012:key/${drKey.name}-id`);
+      // The DR workload finds its database through a parameter the DR stack writes; no cluster here.
+      const drFn = inDr.find((r) => r.type === "aws:lambda/function:Function")!;
+      expect(drFn.inputs["environment"].variables).to.have.property("DATABASE_PARAMETER", "/pilotlight/prod/dr/database");
+      expect(drFn.inputs["runtime"]).to.equal("nodejs22.x");
     });
 
     it("replicates the versioned assets bucket to the DR bucket", function () {
@@ -133,13 +154,26 @@ describe("infra: Pulumi programs under runtime mocks", function () {
       for (const v of ofType(resources, "aws:s3/bucketVersioning:BucketVersioning")) expect(v.inputs["versioningConfiguration"]).to.deep.equal({ status: "Enabled" });
     });
 
-    it("fails over on Route 53's data plane: a health check and a PRIMARY record with TTL ≤ 60 s", function () {
-      const record = one(resources, "aws:route53/record:Record").inputs;
-      const check = one(resources, "aws:route53/healthCheck:HealthCheck");
-      expect(record).to.deep.include({ name: "app.example.com", type: "CNAME", setIdentifier: "primary", failoverRoutingPolicies: [{ type: "PRIMARY" }] });
-      expect(record["ttl"]).to.be.at.most(60);
-      expect(record["healthCheckId"]).to.equal(`${check.name}-id`);
-      expect(check.inputs).to.deep.include({ type: "HTTPS", resourcePath: "/health" });
+    it("fails over on Route 53's data plane: PRIMARY and SECONDARY records, each on a calculated check over its endpoint and a gate", function () {
+      const records = ofType(resources, "aws:route53/record:Record").map((r) => r.inputs);
+      const checks = new Map(ofType(resources, "aws:route53/healthCheck:HealthCheck").map((c) => [`${c.name}-id`, c]));
+      expect(records.map((r) => [r["setIdentifier"], r["failoverRoutingPolicies"][0].type])).to.deep.equal([
+        ["dr", "SECONDARY"],
+        ["primary", "PRIMARY"],
+      ]);
+      for (const record of records) {
+        expect(record).to.include({ name: "app.example.com", type: "CNAME" });
+        expect(record["ttl"]).to.be.at.most(60);
+        const check = checks.get(record["healthCheckId"])!;
+        expect(check.inputs["type"]).to.equal("CALCULATED");
+        const children = (check.inputs["childHealthchecks"] as string[]).map((id) => checks.get(id)!.inputs);
+        // The endpoint's own HTTPS check, and a CLOUDWATCH_METRIC gate pilotlight sets through
+        // CloudWatch in the DR region (no Route 53 control-plane call on the bad day).
+        expect(children.map((c) => c["type"]).sort()).to.deep.equal(["CLOUDWATCH_METRIC", "HTTPS"]);
+        expect(children.find((c) => c["type"] === "CLOUDWATCH_METRIC")!["cloudwatchAlarmRegion"]).to.equal("us-west-2");
+      }
+      // A refresh never pulls an operator's inversion or disabling into the program.
+      for (const c of checks.values()) expect(c.opts?.ignoreChanges ?? []).to.include.members(["invertHealthcheck", "disabled"]);
     });
 
     it("alarms on failed backup jobs, failed copy jobs and database health into one SNS topic", function () {
@@ -195,7 +229,7 @@ describe("infra: Pulumi programs under runtime mocks", function () {
       const candidate = clusters.find((c) => c.inputs["clusterIdentifier"] === "pilotlight-prod-g2")!;
       expect(candidate.inputs["restoreToPointInTime"]).to.deep.include({ sourceClusterIdentifier: "pilotlight-prod", restoreToTime: "2026-01-19T13:00:00Z" });
       expect(clusters.find((c) => c.inputs["clusterIdentifier"] === "pilotlight-prod")!.inputs).not.to.have.property("restoreToPointInTime");
-      const fn = one(resources, "aws:lambda/function:Function").inputs;
+      const fn = primaryFunction(resources).inputs;
       expect(fn["environment"].variables.CLUSTER_ARN).to.contain(":cluster:pilotlight-prod").and.not.contain("g2");
       expect(outputs).to.deep.include({ databaseGeneration: 1, newestGeneration: 2 });
     });
@@ -205,7 +239,7 @@ describe("infra: Pulumi programs under runtime mocks", function () {
       const cluster = one(resources, "aws:rds/cluster:Cluster");
       expect(cluster.inputs["clusterIdentifier"]).to.equal("pilotlight-prod-g2");
       expect(cluster.opts?.ignoreChanges).to.include("restoreToPointInTime");
-      expect(one(resources, "aws:lambda/function:Function").inputs["environment"].variables.CLUSTER_ARN).to.contain("pilotlight-prod-g2");
+      expect(primaryFunction(resources).inputs["environment"].variables.CLUSTER_ARN).to.contain("pilotlight-prod-g2");
     });
 
     it("refuses a serving generation that is neither the newest nor the one before", function () {
@@ -230,10 +264,13 @@ describe("infra: Pulumi programs under runtime mocks", function () {
       expect(outputs["restoredFrom"]).to.equal(SNAPSHOT);
     });
 
-    it("answers as the SECONDARY of the failover record", function () {
-      const record = one(resources, "aws:route53/record:Record").inputs;
-      expect(record).to.deep.include({ name: "app.example.com", setIdentifier: "dr", failoverRoutingPolicies: [{ type: "SECONDARY" }] });
-      expect(record["ttl"]).to.be.at.most(60);
+    it("needs no Route 53 call: it publishes the restored database to the parameter the pilot light's workload reads", function () {
+      expect(ofType(resources, "aws:route53/record:Record")).to.deep.equal([]);
+      const parameter = one(resources, "aws:ssm/parameter:Parameter").inputs;
+      expect(parameter["name"]).to.equal("/pilotlight/prod/dr/database");
+      // A secret output (the secret's ARN) arrives as a secret envelope under mocks.
+      const value = typeof parameter["value"] === "string" ? parameter["value"] : parameter["value"].value;
+      expect(JSON.parse(value)).to.have.keys(["clusterArn", "secretArn"]);
     });
 
     it("tags everything", function () {
@@ -247,8 +284,10 @@ describe("infra: Pulumi programs under runtime mocks", function () {
       ({ resources } = await evaluate(DRILL, "drill-restore-drill-20260101t030000-abc123", "us-west-2"));
     });
 
-    it("never touches the production record: only the drill name, without failover routing", function () {
-      const records = ofType(resources, "aws:route53/record:Record");
+    it("publishes no record before its data passed its checks; then only the drill name, without failover routing", async function () {
+      expect(ofType(resources, "aws:route53/record:Record")).to.deep.equal([]);
+      const { resources: published } = await evaluate({ ...DRILL, publishTraffic: "true" }, "drill-x", "us-west-2");
+      const records = ofType(published, "aws:route53/record:Record");
       expect(records.map((r) => r.inputs["name"])).to.deep.equal(["drill.app.example.com"]);
       expect(records[0]!.inputs).not.to.have.property("failoverRoutingPolicies");
     });
@@ -262,7 +301,8 @@ describe("infra: Pulumi programs under runtime mocks", function () {
       expect(cluster.opts?.retainOnDelete).to.equal(false);
       const instances = ofType(resources, "aws:rds/clusterInstance:ClusterInstance");
       expect(instances).to.have.length(1);
-      expect(instances[0]!.inputs["instanceClass"]).to.equal("db.t4g.medium");
+      // Serverless v2 by default: the Data API does not serve T classes.
+      expect(instances[0]!.inputs["instanceClass"]).to.equal("db.serverless");
       expectDrTags(resources, { "pilotlight:run-id": DRILL["runId"]!, "pilotlight:expires-at": DRILL["expiresAt"]! });
     });
 

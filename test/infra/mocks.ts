@@ -60,6 +60,10 @@ export function installMocks(stack: string, region: string) {
             return { names: [`${region}a`, `${region}b`, `${region}c`] };
           case "aws:index/getRegion:getRegion":
             return { name: region, region };
+          case "aws:index/getCallerIdentity:getCallerIdentity":
+            return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/ci`, userId: "AIDA", id: ACCOUNT };
+          case "aws:route53/getZone:getZone":
+            return { zoneId: args.inputs["zoneId"], name: "example.com.", nameServers: ["ns-1.awsdns-01.org", "ns-2.awsdns-02.com"], privateZone: false };
           default:
             throw new Error(`unmocked invoke ${args.token}: mock it in test/infra/mocks.ts`);
         }

@@ -89,6 +89,7 @@ export function fixture(f: Fixture): Promise<string> {
         environment: SANDBOX,
         reports: new FileReports(join(partial, "reports")),
         command: "test fixture",
+        snsTopicArn: CONFIG.notifications.snsTopicArn!,
         seed: f.seed ?? 11,
         start: T0,
         rows: f.rows ?? 200,
@@ -125,6 +126,7 @@ export async function newWorld(o: { seed?: number; start?: number; rows?: number
     environment: SANDBOX,
     reports: new FileReports(join(folder, "reports")),
     command: "test",
+    snsTopicArn: CONFIG.notifications.snsTopicArn!,
     seed: o.seed ?? 11,
     start: o.start ?? T0,
     rows: o.rows ?? 200,
@@ -141,7 +143,7 @@ export async function openWorld(f: Fixture = FRESH): Promise<TestWorld> {
   const source = await fixture(f);
   const folder = mkdtempSync(join(tmpdir(), "pilotlight-world-"));
   cpSync(source, folder, { recursive: true });
-  const target = await SandboxTarget.open({ folder, envName: "sandbox", environment: SANDBOX, reports: new FileReports(join(folder, "reports")), command: "test", create: false });
+  const target = await SandboxTarget.open({ folder, envName: "sandbox", environment: SANDBOX, reports: new FileReports(join(folder, "reports")), command: "test", create: false, snsTopicArn: CONFIG.notifications.snsTopicArn! });
   return attach(folder, target);
 }
 
@@ -170,7 +172,7 @@ async function attach(folder: string, target: SandboxTarget, existing?: RunStore
       // The dead process's last turn is lost; its lock stays, and is taken over.
       target.world.flush();
       await target.world.close();
-      const next = await SandboxTarget.open({ folder, envName: "sandbox", environment: SANDBOX, reports: new FileReports(join(folder, "reports")), command: "test (restarted)", create: false });
+      const next = await SandboxTarget.open({ folder, envName: "sandbox", environment: SANDBOX, reports: new FileReports(join(folder, "reports")), command: "test (restarted)", create: false, snsTopicArn: CONFIG.notifications.snsTopicArn! });
       return attach(folder, next, store);
     },
     async close() {
@@ -223,6 +225,9 @@ export const FAILED_OVER: Fixture = {
     const since = await stageOutage(w);
     const run = asRun(await w.lib.failover({ yes: true, outageSince: since }));
     if (run.phase !== "Completed") throw new Error(`fixture failover ended ${run.phase}`);
+    // Clients follow the switch within the record's TTL: five minutes on, none writes to the old
+    // primary when its region returns (a test that wants stranded writes recovers it sooner).
+    await w.target.world.advance(5 * MIN);
     // Keep the failover run: failback and the posture check read it.
     w.target.world.s.notifications.length = 0;
   },

@@ -167,7 +167,7 @@ describe("failover runbook (sandbox world)", function () {
       const outageAt = await stageOutage(w, 30 * MIN);
       const prepared = asRun(await w.lib.failover({ yes: true, outageSince: outageAt, prepare: true }));
       expect(prepared.phase, JSON.stringify(prepared.error)).to.equal("Completed");
-      expect(prepared.steps.map((s) => s.id)).to.deep.equal(["stand-up-dr", "check-data", "report"]);
+      expect(prepared.steps.map((s) => s.id)).to.deep.equal(["close-dr", "stand-up-dr", "check-data", "report"]);
       expect(w.target.world.s.stats.restoresStarted).to.equal(1);
       // No client reaches the prepared DR.
       await w.target.world.advance(40 * MIN);

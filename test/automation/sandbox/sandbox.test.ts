@@ -2,11 +2,11 @@ import { expect } from "chai";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { isPilotlightError } from "../../../automation/domain/errors";
-import { primaryChange } from "../../../automation/runbooks/stack-config";
+import { drillChange, primaryChange } from "../../../automation/runbooks/stack-config";
 import { deleteClusterNow } from "../../../automation/sandbox/aws-services";
 import { injectFault } from "../../../automation/sandbox/faults";
 import { WorldFolder } from "../../../automation/sandbox/world-folder";
-import { FAILED_OVER, HOUR, MIN, SANDBOX, asRun, openWorld, refusal, stageOutage, type TestWorld } from "../../support/world";
+import { FAILED_OVER, HOUR, MIN, SANDBOX, asRun, openWorld, refusal, stageOutage, step, type TestWorld } from "../../support/world";
 
 const signal = () => new AbortController().signal;
 
@@ -75,19 +75,46 @@ describe("the sandbox world", function () {
     });
 
     it("a cluster restored through the provider comes up with the Data API off; it answers only once EnableHttpEndpoint ran", async function () {
-      // A second restore of the same point, beside the failed-over DR (what a drill stack does).
-      const point = w.target.world.s.recoveryPoints.filter((p) => p.region === "us-west-2").at(-1)!;
-      const c = w.target.world.createCluster({ id: "restore-check", region: "us-west-2", tags: { "managed-by": "pilotlight" }, source: { kind: "data", data: point.data! }, engineVersion: "16.4", readyInMs: MIN });
-      c.state.instances.push({ id: "restore-check-writer", instanceClass: "db.r6g.large", status: "available", readyAt: 0 });
-      await w.target.world.advance(2 * MIN);
+      // A drill stack restores the newest DR copy through the DR program (what a restore drill does).
+      const world = w.target.world;
+      const point = world.s.recoveryPoints.filter((p) => p.region === "us-west-2" && p.status === "COMPLETED").at(-1)!;
+      const primary = (await w.target.stacks.outputs("primary")) as { drKmsKeyArn: string };
+      const change = drillChange("sandbox", SANDBOX, await w.target.stacks.fileConfig("dr"), {
+        restoreSnapshot: point.arn,
+        kmsKeyArn: primary.drKmsKeyArn,
+        runId: "probe-20261001t000000-abcdef",
+        expiresAt: world.now() + HOUR,
+      });
+      const out = (await w.target.stacks.up("drill-probe", change, { signal: signal(), deadline: world.now() + 4 * HOUR })).outputs as { clusterArn: string };
+      const c = world.cluster(out.clusterArn)!;
+      expect(c.state.httpEndpointEnabled).to.equal(false);
       const at = { region: "us-west-2", clusterArn: c.arn, database: "app" };
-      const sql = await w.target.ports.sqlAccess.open({ ...at, clusterArn: w.target.world.cluster("pilotlight-sandbox-dr")!.arn });
-      await sql.query("SELECT 1");
       const e = await refusal(w.target.ports.sqlAccess.open(at).then((s) => s.query("SELECT 1")));
       expect(e.message).to.contain("HttpEndpointNotEnabledException");
       await w.target.ports.databases.enableHttpEndpoint({ region: "us-west-2", clusterArn: c.arn });
       const { rows } = await (await w.target.ports.sqlAccess.open(at)).query<{ n: number }>("SELECT count(*)::int AS n FROM orders");
       expect(rows[0]!.n).to.be.greaterThan(0);
+      await w.target.stacks.destroy("drill-probe", { signal: signal(), deadline: world.now() + 4 * HOUR, remove: true, preserveConfig: false });
+      expect(world.cluster(out.clusterArn)).to.equal(undefined);
+    });
+
+    it("Route 53 follows a CLOUDWATCH_METRIC check's data, not its alarm: once the point ages, InsufficientDataHealthStatus decides", async function () {
+      const world = w.target.world;
+      const gate = Object.values(world.s.healthChecks).find((h) => h.type === "CLOUDWATCH_METRIC" && h.alarm?.name.includes("traffic-gate"))!;
+      // The failover pinned traffic: one data point of 1, long ago. The program keeps the last status.
+      expect(gate.insufficientDataHealthStatus).to.equal("LastKnownStatus");
+      expect(world.healthCheckHealthy(gate.id)).to.equal(false);
+      // With "Healthy" the aged pin would let go; with "Unhealthy" it would hold by accident.
+      gate.insufficientDataHealthStatus = "Healthy";
+      expect(world.healthCheckHealthy(gate.id)).to.equal(true);
+      // A fresh point decides while it counts (the alarm's period × evaluation periods).
+      const metric = Object.keys(world.s.metrics).find((k) => k.includes("TrafficPinnedToDr"))!;
+      world.s.metrics[metric] = { value: 1, at: world.now() };
+      expect(world.healthCheckHealthy(gate.id)).to.equal(false);
+      await world.advance(2 * MIN);
+      expect(world.healthCheckHealthy(gate.id)).to.equal(true);
+      gate.insufficientDataHealthStatus = "LastKnownStatus";
+      expect(world.healthCheckHealthy(gate.id)).to.equal(false);
     });
 
     it("the Data API keeps no session outside a transaction, refuses T instance classes and responses above 1 MiB", async function () {
@@ -195,7 +222,7 @@ describe("the sandbox world", function () {
         const since = await stageOutage(w);
         const run = asRun(await w.lib.failover({ yes: true, outageSince: since }));
         expect(run.phase).to.equal("Failed");
-        expect(run.steps[0]!.error?.message).to.contain("DBClusterAlreadyExistsFault");
+        expect(step(run, "stand-up-dr").error?.message).to.contain("DBClusterAlreadyExistsFault");
         expect(w.target.world.s.stats.restoresStarted).to.equal(0);
       } finally {
         await w.close();
