@@ -5,7 +5,7 @@ import { createTask } from "node-cron";
 import type { Config } from "../automation/config/schema";
 import { DRILL_KINDS, type DrillKind } from "../automation/drill-kit";
 import type { EventSink } from "../automation/domain/events";
-import type { Pilotlight } from "../automation/library";
+import type { Pilotlight, TargetInfo } from "../automation/library";
 import type { Clock } from "../automation/ports/clock";
 import type { LeaseHolder, RunStore } from "../automation/ports/run-store";
 
@@ -23,6 +23,14 @@ export const nodeCron: Cron = {
     return { stop: () => void task.stop(), nextRun: () => task.getNextRun() };
   },
 };
+
+/**
+ * The scheduling slot of a drill: per environment and kind, and per target unless real — a
+ * sandbox world sharing the run store (PILOTLIGHT_STORE_URL) never takes a real drill's night.
+ */
+export function drillSlot(target: TargetInfo, env: string, kind: DrillKind): string {
+  return target.kind === "real" ? `${env}:${kind}` : `${target.id}:${env}:${kind}`;
+}
 
 /**
  * A cron on an injected clock — the sandbox's virtual time, tests: sleeps until each next
@@ -116,7 +124,7 @@ export class DrillScheduler {
     }
     this.emit("info", "schedule.started", `scheduling ${schedules.length} drills`, { schedules });
     for (const s of schedules) {
-      const slot = `${s.env}:${s.kind}`;
+      const slot = drillSlot(this.o.lib.target, s.env, s.kind);
       const last = await this.o.store.lastClaimedOccurrence(slot);
       if (last === undefined) continue; // never scheduled before: nothing can have been missed
       const missed = occurrencesBetween(s.cron, s.timezone, last, this.o.clock.now());
@@ -145,7 +153,7 @@ export class DrillScheduler {
 
   /** One occurrence: claim it, then run the drill unless the previous one still runs here. */
   async fire(env: string, kind: DrillKind, at: Date): Promise<void> {
-    const slot = `${env}:${kind}`;
+    const slot = drillSlot(this.o.lib.target, env, kind);
     const occurrence = `${slot}:${new Date(Math.floor(at.getTime() / 60_000) * 60_000).toISOString()}`;
     if (this.running.has(slot)) {
       this.emit("warn", "schedule.skipped", `${occurrence}: the previous ${kind} drill of ${env} is still running`, { occurrence });

@@ -4,7 +4,7 @@ import { PgRunStore } from "../../automation/store/pg-run-store";
 import { PgliteSql } from "../../automation/store/pglite-sql";
 import { VirtualClock } from "../../automation/adapters/virtual-clock";
 import type { Config } from "../../automation/config/schema";
-import { DrillScheduler, clockCron, occurrencesBetween, type Cron } from "../../drills/scheduler";
+import { DrillScheduler, clockCron, drillSlot, occurrencesBetween, type Cron } from "../../drills/scheduler";
 import { HOUR, MIN, openWorld } from "../support/world";
 
 /** A cron driven by the test: `fire(kind, at)` triggers every scheduler's task of that drill. */
@@ -29,6 +29,11 @@ describe("cron occurrences", function () {
     ]);
     expect(occurrencesBetween("0 * * * *", "UTC", 0, 10 * 24 * HOUR, 5)).to.have.length(5);
     expect(occurrencesBetween("0 * * * *", "UTC", 5 * HOUR, 5 * HOUR)).to.deep.equal([]);
+  });
+
+  it("a drill's slot is per target unless real: a sandbox world sharing the store never takes a real night", function () {
+    expect(drillSlot({ kind: "real", id: "real", simulated: false }, "prod", "restore")).to.equal("prod:restore");
+    expect(drillSlot({ kind: "sandbox", id: "sandbox:w1", simulated: true }, "prod", "restore")).to.equal("sandbox:w1:prod:restore");
   });
 
   it("a clock-driven cron fires each occurrence on virtual time and stops when told", async function () {
@@ -95,21 +100,25 @@ describe("drill scheduler and sweeper (sandbox)", function () {
     const w = await openWorld();
     const session = { clock: w.target.clock };
     await w.target.world.advance(HOUR - (session.clock.now() % HOUR) + 50 * MIN);
-    const lib = w.another(store);
+    // The world's own store: copies of one fixture are one world (one id), and the shared store
+    // already holds the previous test's claim of this night.
+    const lib = w.lib;
     const events: PilotEvent[] = [];
     const cron = new HandCron();
-    const s = new DrillScheduler({ lib, config: lib.config, store, cron, clock: session.clock, sink: (e) => events.push(e) });
+    const s = new DrillScheduler({ lib, config: lib.config, store: w.store, cron, clock: session.clock, sink: (e) => events.push(e) });
     try {
       await s.start();
       const task = cron.tasks.find((t) => t.expression === "0 3 * * *")!;
       const first = task.fire(new Date(session.clock.now()));
-      while (!events.some((e) => e.code === "schedule.fired")) await session.clock.sleep(1000);
+      // Bounded: a claim refused (another world's slot) must fail the test, not spin virtual time.
+      for (let i = 0; i < 600 && !events.some((e) => e.code === "schedule.fired"); i++) await session.clock.sleep(1000);
+      expect(events.map((e) => e.code)).to.include("schedule.fired");
       await task.fire(new Date(session.clock.now() + HOUR));
       expect(events.map((e) => e.code)).to.include("schedule.skipped");
       // Stopping interrupts the running drill; its cleanup still destroys the drill stack.
       await s.stop();
       await first;
-      const runs = (await store.listRuns({ kind: "restore-drill", limit: 100 })).filter((r) => r.spec["env"] === "sandbox");
+      const runs = (await w.store.listRuns({ kind: "restore-drill", limit: 100 })).filter((r) => r.spec["env"] === "sandbox");
       expect(runs[0]!.phase).to.be.oneOf(["Interrupted", "Completed"]);
       expect((await w.target.stacks.list()).filter((x) => x.startsWith("drill-"))).to.deep.equal([]);
     } finally {
@@ -137,12 +146,13 @@ describe("drill scheduler and sweeper (sandbox)", function () {
       // The last claim was three nights ago.
       const now = session.clock.now();
       const lastNight = Math.floor(now / (24 * HOUR)) * 24 * HOUR + 3 * HOUR - (now % (24 * HOUR) < 3 * HOUR ? 24 * HOUR : 0);
-      await own.claimOccurrence(`sandbox:restore:${new Date(lastNight - 3 * 24 * HOUR).toISOString()}`, { host: "old", pid: 1, instance: "old" }, lastNight - 3 * 24 * HOUR);
+      const slot = drillSlot(lib.target, "sandbox", "restore");
+      await own.claimOccurrence(`${slot}:${new Date(lastNight - 3 * 24 * HOUR).toISOString()}`, { host: "old", pid: 1, instance: "old" }, lastNight - 3 * 24 * HOUR);
       const noCatchUp = make(false, "a");
       await noCatchUp.start();
       await noCatchUp.settled();
       const missed = events.filter((e) => e.code === "schedule.missed").map((e) => e.data);
-      expect(missed).to.deep.equal([{ slot: "sandbox:restore", missed: 3, first: new Date(lastNight - 2 * 24 * HOUR).toISOString(), newest: new Date(lastNight).toISOString(), catchUp: false }]);
+      expect(missed).to.deep.equal([{ slot, missed: 3, first: new Date(lastNight - 2 * 24 * HOUR).toISOString(), newest: new Date(lastNight).toISOString(), catchUp: false }]);
       expect(await own.listRuns({ kind: "restore-drill" })).to.deep.equal([]);
       // With catchUp, two processes restarting at once run the newest missed night exactly once.
       const a = make(true, "b");
@@ -152,8 +162,8 @@ describe("drill scheduler and sweeper (sandbox)", function () {
       const runs = await own.listRuns({ kind: "restore-drill" });
       expect(runs, JSON.stringify(events.filter((e) => e.level !== "info"))).to.have.length(1);
       expect(runs[0]!.phase, JSON.stringify(runs[0]!.error)).to.equal("Completed");
-      expect(events.filter((e) => e.code === "schedule.fired").map((e) => (e.data as { occurrence: string }).occurrence)).to.deep.equal([`sandbox:restore:${new Date(lastNight).toISOString()}`]);
-      expect(await own.lastClaimedOccurrence("sandbox:restore")).to.equal(lastNight);
+      expect(events.filter((e) => e.code === "schedule.fired").map((e) => (e.data as { occurrence: string }).occurrence)).to.deep.equal([`${slot}:${new Date(lastNight).toISOString()}`]);
+      expect(await own.lastClaimedOccurrence(slot)).to.equal(lastNight);
       for (const s of [first, noCatchUp, a, b]) await s.stop();
     } finally {
       await lib.close();
