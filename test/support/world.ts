@@ -107,6 +107,13 @@ export function fixture(f: Fixture): Promise<string> {
       } catch {
         rmSync(partial, { recursive: true, force: true }); // another process made it first
       }
+      // Fixtures of other code versions are stale once an hour old (a running suite may still
+      // copy one younger than that): they would fill the disk, ~100 MB each.
+      for (const other of readdirSync(root)) {
+        const path = join(root, other);
+        const stale = !other.startsWith(key.slice(0, 12)) && Date.now() - statSync(path).mtimeMs > 3_600_000;
+        if (stale) rmSync(path, { recursive: true, force: true });
+      }
       return dir;
     })();
     building.set(key, p);
@@ -178,6 +185,8 @@ async function attach(folder: string, target: SandboxTarget, existing?: RunStore
     async close() {
       await target.close();
       if (existing === undefined) await store.close();
+      // A test's copy goes with it (a fixture being built is renamed into place by its builder).
+      if (folder.includes("pilotlight-world-")) rmSync(folder, { recursive: true, force: true });
     },
   };
   return w;
