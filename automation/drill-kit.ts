@@ -3,7 +3,7 @@ import type { EventSink } from "./domain/events";
 import type { JsonObject } from "./domain/json";
 import type { Run } from "./domain/run";
 import type { Validator } from "./ports/validator";
-import type { RunbookPorts } from "./runbooks/ports";
+import type { RunbookPorts } from "./ports/runbook-ports";
 import type { AnyRunbook } from "./runbooks/runbook";
 import type { Pilotlight } from "./library";
 

@@ -5,9 +5,17 @@
  */
 export { createPilotlight, isPreview, environmentLease, DRILL_RUN_KINDS } from "./library";
 export type { DrillKit, DrillKind, SweepReport } from "./drill-kit";
-export type { Pilotlight, PilotlightOptions, RunRequest, PlanPreview, EnvironmentStatus, RunDetails, TargetInfo } from "./library";
+export type {
+  Pilotlight,
+  PilotlightOptions,
+  RunRequest,
+  PlanPreview,
+  EnvironmentStatus,
+  RunDetails,
+  TargetInfo,
+} from "./library";
 export type { Runbook, RunbookContext, Decision, AnyRunbook } from "./runbooks/runbook";
-export type { EnvironmentPorts, RunbookPorts } from "./runbooks/ports";
+export type { EnvironmentPorts, RunbookPorts } from "./ports/runbook-ports";
 export { PilotlightError, isPilotlightError } from "./domain/errors";
 export type { ErrorSource, ErrorInfo } from "./domain/errors";
 export { CODES } from "./domain/codes";

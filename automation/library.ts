@@ -22,7 +22,7 @@ import { openDatabase } from "./runbooks/actions";
 import { failbackRunbook } from "./runbooks/failback";
 import { failoverRunbook } from "./runbooks/failover";
 import { restoreRunbook } from "./runbooks/point-in-time-restore";
-import type { EnvironmentPorts, RunbookPorts } from "./runbooks/ports";
+import type { EnvironmentPorts, RunbookPorts } from "./ports/runbook-ports";
 import type { AnyRunbook, RunbookContext } from "./runbooks/runbook";
 
 /** What the library acts on: real AWS, one sandbox world, or a host's own ports. */
@@ -115,7 +115,17 @@ export interface Pilotlight {
   readonly locations: Locations | undefined;
   /** Any registered runbook, by kind: gather, decide, plan, then (unless a dry run) run. */
   run(kind: RunKind, req: RunRequest & object, leaseKind?: string): Promise<Run | PlanPreview>;
-  failover(req: RunRequest & { force?: boolean; critical?: boolean; recoveryPoint?: string; before?: string | number; acceptDataLoss?: boolean; outageSince?: string | number; prepare?: boolean }): Promise<Run | PlanPreview>;
+  failover(
+    req: RunRequest & {
+      force?: boolean;
+      critical?: boolean;
+      recoveryPoint?: string;
+      before?: string | number;
+      acceptDataLoss?: boolean;
+      outageSince?: string | number;
+      prepare?: boolean;
+    },
+  ): Promise<Run | PlanPreview>;
   failback(req: RunRequest & { acceptStrandedWrites?: boolean }): Promise<Run | PlanPreview>;
   restore(req: RunRequest & { to?: string | number }): Promise<Run | PlanPreview>;
   /** Undoes what a failed failover or restore left (DR stack, candidate, fence), so a new run may start. */
@@ -142,7 +152,10 @@ export interface Pilotlight {
 
 /** A sortable, unique run id: `<kind>-<yyyymmddThhmmss>-<6 hex>`. */
 export function newRunId(kind: string, now: number): string {
-  const stamp = new Date(now).toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "");
+  const stamp = new Date(now)
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "");
   return `${kind}-${stamp}-${randomBytes(3).toString("hex")}`;
 }
 
@@ -152,7 +165,11 @@ export function environmentLease(target: TargetInfo, env: string): string {
 }
 
 /** The run kind of each drill. */
-export const DRILL_RUN_KINDS: Record<DrillKind, RunKind> = { restore: "restore-drill", full: "full-drill", posture: "posture-check" };
+export const DRILL_RUN_KINDS: Record<DrillKind, RunKind> = {
+  restore: "restore-drill",
+  full: "full-drill",
+  posture: "posture-check",
+};
 
 function isPreview(x: unknown): x is PlanPreview {
   return typeof x === "object" && x !== null && (x as PlanPreview).dryRun === true;
@@ -181,7 +198,11 @@ const BUILT_IN: AnyRunbook[] = [failoverRunbook, failbackRunbook, restoreRunbook
 export function createPilotlight(options: PilotlightOptions): Pilotlight {
   const { config, clock, store, target } = options;
   const sink: EventSink = options.onEvent ?? (() => undefined);
-  const holder: LeaseHolder = options.holder ?? { host: hostname(), pid: process.pid, instance: randomBytes(6).toString("hex") };
+  const holder: LeaseHolder = options.holder ?? {
+    host: hostname(),
+    pid: process.pid,
+    instance: randomBytes(6).toString("hex"),
+  };
   const kit = options.kit;
   const runbooks = new Map<RunKind, AnyRunbook>();
   for (const rb of [...BUILT_IN, ...(kit?.runbooks ?? []), ...(options.runbooks ?? [])]) runbooks.set(rb.kind, rb);
@@ -190,11 +211,19 @@ export function createPilotlight(options: PilotlightOptions): Pilotlight {
     const names = Object.keys(config.environments);
     const chosen = name ?? (names.length === 1 ? names[0] : undefined);
     if (chosen === undefined) {
-      throw new PilotlightError("environment.unknown", `several environments are configured (${names.join(", ")}); name one`, { source: "user", hint: "pass --env NAME" });
+      throw new PilotlightError(
+        "environment.unknown",
+        `several environments are configured (${names.join(", ")}); name one`,
+        { source: "user", hint: "pass --env NAME" },
+      );
     }
     const environment = config.environments[chosen];
     if (environment === undefined) {
-      throw new PilotlightError("environment.unknown", `no environment "${chosen}" in the configuration (known: ${names.join(", ")})`, { source: "user", hint: "pass --env with one of the names above" });
+      throw new PilotlightError(
+        "environment.unknown",
+        `no environment "${chosen}" in the configuration (known: ${names.join(", ")})`,
+        { source: "user", hint: "pass --env with one of the names above" },
+      );
     }
     return [chosen, environment];
   };
@@ -204,7 +233,11 @@ export function createPilotlight(options: PilotlightOptions): Pilotlight {
   const portsFor = (envName: string, env: EnvironmentConfig): Promise<RunbookPorts> => {
     let p = built.get(envName);
     if (p === undefined) {
-      p = Promise.resolve(options.ports(envName, env)).then((ports) => ({ ...ports, manifests: store, validator: kit?.validator ?? NO_VALIDATOR }));
+      p = Promise.resolve(options.ports(envName, env)).then((ports) => ({
+        ...ports,
+        manifests: store,
+        validator: kit?.validator ?? NO_VALIDATOR,
+      }));
       p.catch(() => built.delete(envName));
       built.set(envName, p);
     }
@@ -218,12 +251,22 @@ export function createPilotlight(options: PilotlightOptions): Pilotlight {
     target: target.id,
     runs: {
       load: (id) => store.loadRun(id),
-      list: async (f) => (await store.listRuns({ ...(f.kind === undefined ? {} : { kind: f.kind }), limit: f.limit ?? 50 })).filter((r) => r.spec["target"] === undefined || r.spec["target"] === target.id),
+      list: async (f) =>
+        (await store.listRuns({ ...(f.kind === undefined ? {} : { kind: f.kind }), limit: f.limit ?? 50 })).filter(
+          (r) => r.spec["target"] === undefined || r.spec["target"] === target.id,
+        ),
     },
   });
 
   const engine = (kind: string) =>
-    new Engine({ store, clock, holder, sink, newRunId: () => newRunId(kind, clock.now()), isHolderDead: (h) => isHolderDeadOnThisHost(h) });
+    new Engine({
+      store,
+      clock,
+      holder,
+      sink,
+      newRunId: () => newRunId(kind, clock.now()),
+      isHolderDead: (h) => isHolderDeadOnThisHost(h),
+    });
 
   const emit = (code: PilotEvent["code"], message: string, data?: JsonObject, level: PilotEvent["level"] = "info") => {
     try {
@@ -237,12 +280,17 @@ export function createPilotlight(options: PilotlightOptions): Pilotlight {
   const confirmed = async (req: RunRequest, question: string): Promise<void> => {
     if (req.yes === true) return;
     if (req.confirm === undefined) {
-      throw new PilotlightError("refused.confirmation-required", "this changes production and needs a confirmation, but there is no terminal to ask on", {
-        source: "user",
-        hint: "pass --yes to proceed non-interactively (check the plan first with --dry-run)",
-      });
+      throw new PilotlightError(
+        "refused.confirmation-required",
+        "this changes production and needs a confirmation, but there is no terminal to ask on",
+        {
+          source: "user",
+          hint: "pass --yes to proceed non-interactively (check the plan first with --dry-run)",
+        },
+      );
     }
-    if (!(await clock.track(req.confirm(question)))) throw new PilotlightError("refused.declined", "not confirmed; nothing was changed", { source: "user" });
+    if (!(await clock.track(req.confirm(question))))
+      throw new PilotlightError("refused.declined", "not confirmed; nothing was changed", { source: "user" });
   };
 
   const REQUEST_OPTIONS = new Set(["env", "signal", "dryRun", "yes", "confirm"]);
@@ -250,17 +298,24 @@ export function createPilotlight(options: PilotlightOptions): Pilotlight {
   const run = async (kind: RunKind, req: RunRequest & object, leaseOf?: string): Promise<Run | PlanPreview> => {
     const runbook = runbooks.get(kind);
     if (runbook === undefined) {
-      throw (kind === "restore-drill" || kind === "full-drill" || kind === "posture-check") ? kitMissing(`the ${kind}`) : new PilotlightError("config.invalid", `this build has no ${kind} runbook`, { source: "user" });
+      throw kind === "restore-drill" || kind === "full-drill" || kind === "posture-check"
+        ? kitMissing(`the ${kind}`)
+        : new PilotlightError("config.invalid", `this build has no ${kind} runbook`, { source: "user" });
     }
     const [envName, env] = pickEnv(req.env);
     const raw: JsonObject = {};
-    for (const [k, v] of Object.entries(req)) if (!REQUEST_OPTIONS.has(k) && v !== undefined) raw[k] = v as JsonObject[string];
+    for (const [k, v] of Object.entries(req))
+      if (!REQUEST_OPTIONS.has(k) && v !== undefined) raw[k] = v as JsonObject[string];
     const request = runbook.request(raw, clock.now()) as JsonObject;
     const rc = await context(envName, env);
     const facts = (await runbook.gather(rc, request)) as JsonObject;
     const decision = runbook.decide(facts, request, env);
     const plan = runbook.plan(facts, request, env);
-    emit("plan.ready", `${kind} of ${envName}: ${plan.steps.length} steps`, { request, facts, warnings: decision.warnings });
+    emit("plan.ready", `${kind} of ${envName}: ${plan.steps.length} steps`, {
+      request,
+      facts,
+      warnings: decision.warnings,
+    });
     for (const w of decision.warnings) emit("run.warning", w, { kind }, "warn");
     if (decision.refusal !== undefined) throw decision.refusal;
     if (req.dryRun === true) {
@@ -273,7 +328,14 @@ export function createPilotlight(options: PilotlightOptions): Pilotlight {
     return engine(kind).start({
       kind,
       target: lease,
-      spec: { env: envName, target: target.id, simulated: target.simulated, request, facts, warnings: decision.warnings },
+      spec: {
+        env: envName,
+        target: target.id,
+        simulated: target.simulated,
+        request,
+        facts,
+        warnings: decision.warnings,
+      },
       plan,
       handlers: runbook.handlers(rc),
       ...(req.signal === undefined ? {} : { signal: req.signal }),
@@ -281,12 +343,18 @@ export function createPilotlight(options: PilotlightOptions): Pilotlight {
   };
 
   /** What AWS says now: where the name points, gates, DR stack, newest DR copy. Never throws. */
-  const liveStatus = async (envName: string, environment: EnvironmentConfig): Promise<NonNullable<EnvironmentStatus["live"]>> => {
+  const liveStatus = async (
+    envName: string,
+    environment: EnvironmentConfig,
+  ): Promise<NonNullable<EnvironmentStatus["live"]>> => {
     const live: NonNullable<EnvironmentStatus["live"]> = { drStack: "unknown" };
     try {
       const ports = await portsFor(envName, environment);
       live.drStack = (await ports.stacks.exists(environment.dr.stack)) ? "present" : "absent";
-      const primary = readPrimaryOutputs(environment.primary.stack, await ports.stacks.outputs(environment.primary.stack));
+      const primary = readPrimaryOutputs(
+        environment.primary.stack,
+        await ports.stacks.outputs(environment.primary.stack),
+      );
       if (primary.healthCheckId !== undefined) {
         const h = await ports.traffic.healthCheckStatus({ healthCheckId: primary.healthCheckId });
         live.primaryHealth = h.state + (h.reason === undefined ? "" : ` (${h.reason})`);
@@ -300,14 +368,33 @@ export function createPilotlight(options: PilotlightOptions): Pilotlight {
         live.drPublished = g === "unknown" ? "unknown" : g === "OK";
       }
       if (environment.dns !== undefined) {
-        live.traffic = await ports.traffic.resolve({ zoneId: environment.dns.zoneId, name: environment.dns.name, nameServers: primary.nameServers ?? [] });
+        live.traffic = await ports.traffic.resolve({
+          zoneId: environment.dns.zoneId,
+          name: environment.dns.name,
+          nameServers: primary.nameServers ?? [],
+        });
         const hostOf = (u?: string) => (u === undefined ? undefined : new URL(u).host);
-        live.servedBy = live.traffic.includes(hostOf(primary.healthUrl) ?? "\0") ? "primary" : live.traffic.includes(hostOf(primary.drHealthUrl) ?? "\0") ? "dr" : "unknown";
+        live.servedBy = live.traffic.includes(hostOf(primary.healthUrl) ?? "\0")
+          ? "primary"
+          : live.traffic.includes(hostOf(primary.drHealthUrl) ?? "\0")
+            ? "dr"
+            : "unknown";
       }
-      const points = (await ports.backups.listRecoveryPoints({ region: environment.dr.region, vault: environment.dr.vault, resourceArn: primary.clusterArn }))
+      const points = (
+        await ports.backups.listRecoveryPoints({
+          region: environment.dr.region,
+          vault: environment.dr.vault,
+          resourceArn: primary.clusterArn,
+        })
+      )
         .filter((p) => p.status === "COMPLETED" || p.status === "AVAILABLE")
         .sort((a, b) => b.createdAt - a.createdAt);
-      if (points[0] !== undefined) live.newestRecoveryPoint = { arn: points[0].arn, createdAt: points[0].createdAt, ageMs: clock.now() - points[0].createdAt };
+      if (points[0] !== undefined)
+        live.newestRecoveryPoint = {
+          arn: points[0].arn,
+          createdAt: points[0].createdAt,
+          ageMs: clock.now() - points[0].createdAt,
+        };
     } catch (error) {
       live.error = isPilotlightError(error) || error instanceof Error ? error.message : String(error);
     }
@@ -329,7 +416,10 @@ export function createPilotlight(options: PilotlightOptions): Pilotlight {
     abandon: (req) => run("abandon", req),
     async drill(kind, req) {
       const runKind = DRILL_RUN_KINDS[kind];
-      if (runKind === undefined) throw new PilotlightError("config.invalid", `no drill "${String(kind)}" (known: restore, full, posture)`, { source: "user" });
+      if (runKind === undefined)
+        throw new PilotlightError("config.invalid", `no drill "${String(kind)}" (known: restore, full, posture)`, {
+          source: "user",
+        });
       const [envName] = pickEnv(req.env);
       // Drills hold leases of their own, per kind: a drill never blocks a real failover of the
       // environment, and the read-only posture check never waits for a restore drill.
@@ -339,7 +429,10 @@ export function createPilotlight(options: PilotlightOptions): Pilotlight {
       if (kit === undefined) throw kitMissing("the sweeper");
       const [envName, environment] = pickEnv(req.env);
       const ports = await portsFor(envName, environment);
-      const drillRuns = [...(await store.listRuns({ kind: "restore-drill", limit: 1000 })), ...(await store.listRuns({ kind: "full-drill", limit: 1000 }))].filter(mine);
+      const drillRuns = [
+        ...(await store.listRuns({ kind: "restore-drill", limit: 1000 })),
+        ...(await store.listRuns({ kind: "full-drill", limit: 1000 })),
+      ].filter(mine);
       const report = await kit.sweep(ports, environment, {
         now: clock.now(),
         signal: req.signal ?? new AbortController().signal,
@@ -350,48 +443,99 @@ export function createPilotlight(options: PilotlightOptions): Pilotlight {
           return lease !== undefined && lease.runId === r.id && lease.expiresAt > clock.now();
         },
       });
-      emit("sweep.finished", `sweep of ${envName}${req.dryRun === true ? " (dry run)" : ""}: ${report.destroyedStacks.length} stacks, ${report.deletedClusters.length} clusters, ${report.deletedSnapshots.length} snapshots`, report);
+      emit(
+        "sweep.finished",
+        `sweep of ${envName}${req.dryRun === true ? " (dry run)" : ""}: ${report.destroyedStacks.length} stacks, ${report.deletedClusters.length} clusters, ${report.deletedSnapshots.length} snapshots`,
+        report,
+      );
       return report;
     },
     async recordManifest(req) {
       if (kit === undefined) throw kitMissing("recording a manifest");
       const [envName, environment] = pickEnv(req.env);
       const ports = await portsFor(envName, environment);
-      const primary = readPrimaryOutputs(environment.primary.stack, await ports.stacks.outputs(environment.primary.stack));
-      const at = { region: environment.primary.region, clusterArn: primary.clusterArn, secretArn: primary.masterSecretArn };
-      const manifest = await clock.track(kit.validator.recordManifest({ open: async () => openDatabase(ports, at, environment, { enable: false }), validation: environment.validation, now: () => clock.now() }));
+      const primary = readPrimaryOutputs(
+        environment.primary.stack,
+        await ports.stacks.outputs(environment.primary.stack),
+      );
+      const at = {
+        region: environment.primary.region,
+        clusterArn: primary.clusterArn,
+        secretArn: primary.masterSecretArn,
+      };
+      const manifest = await clock.track(
+        kit.validator.recordManifest({
+          open: async () => openDatabase(ports, at, environment, { enable: false }),
+          validation: environment.validation,
+          now: () => clock.now(),
+        }),
+      );
       await store.saveManifest(envName, manifest.recordedAt, manifest as unknown as JsonObject);
-      emit("validation.result", `manifest of ${envName} recorded: ${manifest.tables.length} tables`, { recordedAt: manifest.recordedAt });
-      return { env: envName, recordedAt: manifest.recordedAt, tables: manifest.tables.length, rows: manifest.tables.reduce((n, t) => n + t.rows, 0) };
+      emit("validation.result", `manifest of ${envName} recorded: ${manifest.tables.length} tables`, {
+        recordedAt: manifest.recordedAt,
+      });
+      return {
+        env: envName,
+        recordedAt: manifest.recordedAt,
+        tables: manifest.tables.length,
+        rows: manifest.tables.reduce((n, t) => n + t.rows, 0),
+      };
     },
     async serveDrills(o) {
       if (kit === undefined) throw kitMissing("the drill scheduler");
-      await kit.serve(lib, { sink, signal: o.signal, ...(o.metricsPort === undefined ? {} : { metricsPort: o.metricsPort }) });
+      await kit.serve(lib, {
+        sink,
+        signal: o.signal,
+        ...(o.metricsPort === undefined ? {} : { metricsPort: o.metricsPort }),
+      });
     },
     async resume(runId, opts = {}) {
       const stored = await store.loadRun(runId);
-      if (stored === undefined) throw new PilotlightError("run.not-found", `no run ${runId} in the run store`, { source: "user", hint: "list runs with `runs list`" });
-      if (!mine(stored)) {
-        throw new PilotlightError("run.other-target", `run ${runId} acted on ${String(stored.spec["target"])}, not on ${target.id}: it is resumed only there`, {
+      if (stored === undefined)
+        throw new PilotlightError("run.not-found", `no run ${runId} in the run store`, {
           source: "user",
-          hint: stored.spec["target"] === "real" ? "resume it without --sandbox" : "resume it with --sandbox in the world it ran in",
-          details: { runTarget: String(stored.spec["target"]), target: target.id },
+          hint: "list runs with `runs list`",
         });
+      if (!mine(stored)) {
+        throw new PilotlightError(
+          "run.other-target",
+          `run ${runId} acted on ${String(stored.spec["target"])}, not on ${target.id}: it is resumed only there`,
+          {
+            source: "user",
+            hint:
+              stored.spec["target"] === "real"
+                ? "resume it without --sandbox"
+                : "resume it with --sandbox in the world it ran in",
+            details: { runTarget: String(stored.spec["target"]), target: target.id },
+          },
+        );
       }
       const runbook = runbooks.get(stored.kind);
-      if (runbook === undefined) throw new PilotlightError("run.not-resumable", `this build cannot execute ${stored.kind} runs`, { source: "user" });
+      if (runbook === undefined)
+        throw new PilotlightError("run.not-resumable", `this build cannot execute ${stored.kind} runs`, {
+          source: "user",
+        });
       const [envName, env] = pickEnv(typeof stored.spec["env"] === "string" ? stored.spec["env"] : undefined);
       return engine(stored.kind).resume(runId, runbook.handlers(await context(envName, env)), opts.signal);
     },
     async doctor(req = {}) {
       const [envName, environment] = pickEnv(req.env);
       const ports = await portsFor(envName, environment);
-      if (ports.probes === undefined) throw new PilotlightError("config.invalid", "this target answers no readiness questions", { source: "system" });
+      if (ports.probes === undefined)
+        throw new PilotlightError("config.invalid", "this target answers no readiness questions", { source: "system" });
       /* eslint-disable @typescript-eslint/no-require-imports */
       const { runDoctor } = require("./doctor") as typeof import("./doctor");
       const { actionsOf } = require("./adapters/iam/policy") as typeof import("./adapters/iam/policy");
       /* eslint-enable @typescript-eslint/no-require-imports */
-      const findings = await runDoctor({ config, envName, env: environment, ports, probes: ports.probes, now: clock.now(), requiredActions: [...actionsOf("all")].sort() });
+      const findings = await runDoctor({
+        config,
+        envName,
+        env: environment,
+        ports,
+        probes: ports.probes,
+        now: clock.now(),
+        requiredActions: [...actionsOf("all")].sort(),
+      });
       return { env: envName, findings };
     },
     async status(name) {
@@ -399,9 +543,19 @@ export function createPilotlight(options: PilotlightOptions): Pilotlight {
       const result: EnvironmentStatus[] = [];
       for (const [envName, environment] of entries) {
         const lastRuns: EnvironmentStatus["lastRuns"] = {};
-        for (const kind of ["failover", "failback", "point-in-time-restore", "abandon", "restore-drill", "full-drill", "posture-check"] as const) {
+        for (const kind of [
+          "failover",
+          "failback",
+          "point-in-time-restore",
+          "abandon",
+          "restore-drill",
+          "full-drill",
+          "posture-check",
+        ] as const) {
           const r = (await store.listRuns({ kind, limit: 20 })).find((x) => x.spec["env"] === envName && mine(x));
-          if (r !== undefined) lastRuns[kind] = r.endedAt === undefined ? { id: r.id, phase: r.phase } : { id: r.id, phase: r.phase, endedAt: r.endedAt };
+          if (r !== undefined)
+            lastRuns[kind] =
+              r.endedAt === undefined ? { id: r.id, phase: r.phase } : { id: r.id, phase: r.phase, endedAt: r.endedAt };
         }
         const lease = await store.readLease(environmentLease(target, envName));
         const status: EnvironmentStatus = {
@@ -419,13 +573,17 @@ export function createPilotlight(options: PilotlightOptions): Pilotlight {
     },
     runs: {
       async list(filter = {}) {
-        const runs = (await store.listRuns({ kind: filter.kind, phase: filter.phase, limit: Math.max(500, filter.limit ?? 50) })).filter(mine);
+        const runs = (
+          await store.listRuns({ kind: filter.kind, phase: filter.phase, limit: Math.max(500, filter.limit ?? 50) })
+        ).filter(mine);
         const wanted = filter.env === undefined ? runs : runs.filter((r) => r.spec["env"] === filter.env);
         return wanted.slice(0, filter.limit ?? 50);
       },
       async trends(filter = {}) {
         const since = clock.now() - (filter.days ?? 90) * 24 * 3_600_000;
-        const runs = (await store.listRuns({ kind: filter.kind, limit: 5000 })).filter((r) => mine(r) && r.createdAt >= since && (filter.env === undefined || r.spec["env"] === filter.env));
+        const runs = (await store.listRuns({ kind: filter.kind, limit: 5000 })).filter(
+          (r) => mine(r) && r.createdAt >= since && (filter.env === undefined || r.spec["env"] === filter.env),
+        );
         return computeTrends(runs, (name) => {
           const e = config.environments[name];
           return e === undefined ? undefined : { rtoMs: e.objectives.rto, rpoMs: e.objectives.rpo };
@@ -433,7 +591,11 @@ export function createPilotlight(options: PilotlightOptions): Pilotlight {
       },
       async show(id) {
         const r = await store.loadRun(id);
-        if (r === undefined) throw new PilotlightError("run.not-found", `no run ${id} in the run store`, { source: "user", hint: "list runs with `runs list`" });
+        if (r === undefined)
+          throw new PilotlightError("run.not-found", `no run ${id} in the run store`, {
+            source: "user",
+            hint: "list runs with `runs list`",
+          });
         return { run: r, events: await store.listEvents(id) };
       },
     },

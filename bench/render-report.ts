@@ -16,12 +16,27 @@ if (input === undefined || !existsSync(input)) {
 const out = resolve(process.argv[3] ?? input.replace(/\.html$/, ".png"));
 if (spawnSync("chromium", ["--version"]).status !== 0) {
   console.log("installing Debian's chromium…");
-  execFileSync("bash", ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium"], { stdio: "inherit" });
+  execFileSync("bash", ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium"], {
+    stdio: "inherit",
+  });
 }
 const profile = mkdtempSync(join(tmpdir(), "pilotlight-chromium-"));
 execFileSync(
   "chromium",
-  ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", `--user-data-dir=${profile}`, "--window-size=900,900", `--screenshot=${out}`, `file://${resolve(input)}`],
+  [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    `--user-data-dir=${profile}`,
+    "--window-size=900,900",
+    `--screenshot=${out}`,
+    `file://${resolve(input)}`,
+  ],
   { stdio: "ignore" },
 );
 if (!existsSync(out) || statSync(out).size < 1000) {

@@ -18,7 +18,6 @@ import { formatDuration } from "../automation/domain/objectives";
 import type { ResourceSpan } from "../automation/sandbox/sandbox-stacks";
 import { MIN, asRun, fixture, openWorld, stageOutage, type Fixture } from "../test/support/world";
 
-
 function criticalPath(spans: ResourceSpan[]): number {
   const byKey = new Map(spans.map((s) => [s.key, s]));
   const memo = new Map<string, number>();
@@ -40,7 +39,9 @@ async function cold(f: Fixture): Promise<{ rto: number; critical: number; sequen
     const run = asRun(await w.lib.failover({ yes: true, outageSince: since }));
     if (run.phase !== "Completed") throw new Error(`${f.name}: cold failover ended ${run.phase}`);
     const spans = w.target.stacks.spans.get("dr") ?? [];
-    const dns = w.target.world.s.switches.filter((s) => s.noticedAt >= run.startedAt!).map((s) => s.visibleAt - s.noticedAt)[0] ?? 0;
+    const dns =
+      w.target.world.s.switches.filter((s) => s.noticedAt >= run.startedAt!).map((s) => s.visibleAt - s.noticedAt)[0] ??
+      0;
     return {
       rto: run.measurements["rtoMs"]!,
       critical: criticalPath(spans) + dns,
@@ -70,7 +71,8 @@ async function main(): Promise<void> {
   const seeds = Number(process.argv.find((a) => a.startsWith("--seeds="))?.slice(8) ?? 3);
   const ratios: number[] = [];
   const preparedRtos: number[] = [];
-  const row = (cells: string[]) => console.log(cells.map((c, i) => c.padStart([4, 10, 13, 14, 12, 13, 10][i]!)).join("  "));
+  const row = (cells: string[]) =>
+    console.log(cells.map((c, i) => c.padStart([4, 10, 13, 14, 12, 13, 10][i]!)).join("  "));
   row(["seed", "cold RTO", "critical path", "sequential sum", "rto/critical", "prepared RTO", "prepare"]);
   for (let seed = 1; seed <= seeds; seed++) {
     const f: Fixture = { name: `bench-${seed}`, seed, hours: 4, rows: 200 };
@@ -79,7 +81,15 @@ async function main(): Promise<void> {
     const p = await prepared(f);
     ratios.push(c.rto / c.critical);
     preparedRtos.push(p.rto);
-    row([String(seed), formatDuration(c.rto), formatDuration(c.critical), formatDuration(c.sequential), (c.rto / c.critical).toFixed(3), formatDuration(p.rto), formatDuration(p.prepare)]);
+    row([
+      String(seed),
+      formatDuration(c.rto),
+      formatDuration(c.critical),
+      formatDuration(c.sequential),
+      (c.rto / c.critical).toFixed(3),
+      formatDuration(p.rto),
+      formatDuration(p.prepare),
+    ]);
   }
   console.log("seed runbook's hand-made estimate for the same failover: 70–130 min (sequential, manual DNS)");
   const mean = ratios.reduce((a, b) => a + b, 0) / ratios.length;

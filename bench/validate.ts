@@ -24,7 +24,7 @@ import { performance } from "node:perf_hooks";
 import pg from "pg";
 import type { ValidationResult } from "../automation/ports/validator";
 import { PgPoolSql } from "../automation/store/pg-sql";
-import type { SqlClient } from "../automation/store/sql";
+import type { SqlClient } from "../automation/ports/sql";
 import { recordManifest, validateDatabase } from "../drills/validation/validate";
 
 const arg = (name: string, fallback: number) =>
@@ -242,7 +242,8 @@ async function main(): Promise<void> {
   // the OS cache in between (on this shared machine they do), which would bill a contender for
   // disk reads the equal path never makes. Each contender on a copy first has it read (untimed),
   // as count(*) and the floor do for the equal path.
-  const warm = (p: PgPoolSql) => () => p.query(`SELECT ${tables.map((t) => `(SELECT count(*) FROM ${t})`).join(" + ")}`);
+  const warm = (p: PgPoolSql) => () =>
+    p.query(`SELECT ${tables.map((t) => `(SELECT count(*) FROM ${t})`).join(" + ")}`);
   const contenders: Array<[string, () => Promise<unknown>, (() => Promise<unknown>)?]> = [
     ["count(*) over the tables", () => Promise.all(tables.map((t) => pool.query(`SELECT count(*) FROM ${t}`)))],
     ["hash floor (count + sum of hashes)", () => Promise.all(tables.map((t) => pool.query(floorSql(t))))],

@@ -11,7 +11,14 @@ import { drillKit } from "./kit";
 export * from "../automation/index";
 export { drillKit };
 export type { OpenOptions, OpenedPilotlight } from "../automation/targets/open";
-export type { Validator, ValidationResult, TableResult, TableVerdict, DifferenceCounts, FirstKeys } from "../automation/ports/validator";
+export type {
+  Validator,
+  ValidationResult,
+  TableResult,
+  TableVerdict,
+  DifferenceCounts,
+  FirstKeys,
+} from "../automation/ports/validator";
 
 /** Creates the library over ports, clock and store the host opened, with validation and drills. */
 export function createPilotlight(options: PilotlightOptions): Pilotlight {
@@ -24,6 +31,9 @@ export function openPilotlight(options: OpenOptions): Promise<OpenedPilotlight> 
 }
 
 /** The sandbox story (`npm run demo`): outage, failover, measured RTO/RPO, failback. */
-export function runDemo(options: Parameters<typeof runCoreDemo>[1], say?: (line: string) => void): ReturnType<typeof runCoreDemo> {
+export function runDemo(
+  options: Parameters<typeof runCoreDemo>[1],
+  say?: (line: string) => void,
+): ReturnType<typeof runCoreDemo> {
   return runCoreDemo(openPilotlight, options, say);
 }

@@ -17,7 +17,9 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
   process.on(sig, () => {
     signals += 1;
     if (signals === 1) {
-      process.stderr.write(`\n${sig}: stopping after cleanup; press Ctrl-C again to leave now (the run stays resumable)\n`);
+      process.stderr.write(
+        `\n${sig}: stopping after cleanup; press Ctrl-C again to leave now (the run stays resumable)\n`,
+      );
       controller.abort(new Error(sig));
     } else {
       process.exit(EXIT.interrupted);

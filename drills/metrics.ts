@@ -37,10 +37,13 @@ export function renderMetrics(runs: Run[]): string {
     const success = finished.find((r) => r.phase === "Completed");
     if (success !== undefined) {
       out.push(`pilotlight_last_success_timestamp_seconds{${l}} ${Math.round(success.endedAt! / 1000)}`);
-      if (success.measurements["rtoMs"] !== undefined) out.push(`pilotlight_rto_seconds{${l}} ${success.measurements["rtoMs"] / 1000}`);
-      if (success.measurements["rpoMs"] !== undefined) out.push(`pilotlight_rpo_seconds{${l}} ${success.measurements["rpoMs"] / 1000}`);
+      if (success.measurements["rtoMs"] !== undefined)
+        out.push(`pilotlight_rto_seconds{${l}} ${success.measurements["rtoMs"] / 1000}`);
+      if (success.measurements["rpoMs"] !== undefined)
+        out.push(`pilotlight_rpo_seconds{${l}} ${success.measurements["rpoMs"] / 1000}`);
     }
-    if (finished[0] !== undefined) out.push(`pilotlight_last_run_failed{${l}} ${finished[0].phase === "Completed" ? 0 : 1}`);
+    if (finished[0] !== undefined)
+      out.push(`pilotlight_last_run_failed{${l}} ${finished[0].phase === "Completed" ? 0 : 1}`);
     const phases = new Map<string, number>();
     for (const r of list) phases.set(r.phase, (phases.get(r.phase) ?? 0) + 1);
     for (const [phase, n] of [...phases.entries()].sort()) out.push(`pilotlight_runs{${l},phase="${phase}"} ${n}`);
@@ -57,16 +60,24 @@ export function serveMetrics(load: () => Promise<Run[]>, port: number, host = "1
     }
     load().then(
       (runs) => res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(renderMetrics(runs)),
-      (error: unknown) => res.writeHead(500).end(`store unavailable: ${error instanceof Error ? error.message : String(error)}\n`),
+      (error: unknown) =>
+        res.writeHead(500).end(`store unavailable: ${error instanceof Error ? error.message : String(error)}\n`),
     );
   });
   return new Promise((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) =>
       reject(
-        new PilotlightError("config.invalid", `--metrics-port ${port}: cannot listen on ${host}:${port} (${error.code ?? error.message})`, {
-          source: "user",
-          hint: error.code === "EADDRINUSE" ? "another process uses that port: choose a free one (9464 is Prometheus' usual pick)" : "choose a port above 1023 that this user may bind",
-        }),
+        new PilotlightError(
+          "config.invalid",
+          `--metrics-port ${port}: cannot listen on ${host}:${port} (${error.code ?? error.message})`,
+          {
+            source: "user",
+            hint:
+              error.code === "EADDRINUSE"
+                ? "another process uses that port: choose a free one (9464 is Prometheus' usual pick)"
+                : "choose a port above 1023 that this user may bind",
+          },
+        ),
       ),
     );
     server.listen(port, host, () => resolve(server));

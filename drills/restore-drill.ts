@@ -6,7 +6,15 @@ import { upStack, waitForHealthy } from "../automation/runbooks/actions";
 import { reportStep } from "../automation/runbooks/report-step";
 import type { Decision, Runbook, RunbookContext } from "../automation/runbooks/runbook";
 import { drillChange } from "../automation/runbooks/stack-config";
-import { destroyDrillStack, drillDatabase, drillStackName, gatherDrillFacts, noRecoveryPoint, validateDrillData, type DrillFacts } from "./drill-steps";
+import {
+  destroyDrillStack,
+  drillDatabase,
+  drillStackName,
+  gatherDrillFacts,
+  noRecoveryPoint,
+  validateDrillData,
+  type DrillFacts,
+} from "./drill-steps";
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -20,11 +28,38 @@ export function decideRestoreDrill(f: DrillFacts, _req: JsonObject, env: Environ
 export function planRestoreDrill(): Plan {
   return {
     steps: [
-      { id: "stand-up-drill", title: "Restore the newest DR copy into a drill stack of the DR program (isolated, small, TTL-tagged)", dependsOn: [], timeoutMs: 4 * HOUR },
-      { id: "validate", title: "Prove the restored data intact and fresh", dependsOn: ["stand-up-drill"], timeoutMs: HOUR },
-      { id: "verify-workload", title: "Time the workload to healthy against the restored data (after validation: its read/write probe writes)", dependsOn: ["validate"], timeoutMs: 30 * MIN },
-      { id: "destroy", title: "Destroy the drill stack and remove it", dependsOn: ["verify-workload"], timeoutMs: 2 * HOUR, cleanup: true },
-      { id: "report", title: "Report, record the measurements, alert on failure", dependsOn: ["destroy"], timeoutMs: 10 * MIN, cleanup: true },
+      {
+        id: "stand-up-drill",
+        title: "Restore the newest DR copy into a drill stack of the DR program (isolated, small, TTL-tagged)",
+        dependsOn: [],
+        timeoutMs: 4 * HOUR,
+      },
+      {
+        id: "validate",
+        title: "Prove the restored data intact and fresh",
+        dependsOn: ["stand-up-drill"],
+        timeoutMs: HOUR,
+      },
+      {
+        id: "verify-workload",
+        title: "Time the workload to healthy against the restored data (after validation: its read/write probe writes)",
+        dependsOn: ["validate"],
+        timeoutMs: 30 * MIN,
+      },
+      {
+        id: "destroy",
+        title: "Destroy the drill stack and remove it",
+        dependsOn: ["verify-workload"],
+        timeoutMs: 2 * HOUR,
+        cleanup: true,
+      },
+      {
+        id: "report",
+        title: "Report, record the measurements, alert on failure",
+        dependsOn: ["destroy"],
+        timeoutMs: 10 * MIN,
+        cleanup: true,
+      },
     ],
   };
 }
@@ -39,12 +74,19 @@ export function restoreDrillHandlers(rc: RunbookContext): StepHandlers {
     "stand-up-drill": async (ctx) => {
       const f = factsOf(ctx);
       const p = f.recoveryPoint!;
-      const change = drillChange(envName, env, f.drFile, { restoreSnapshot: p.arn, kmsKeyArn: f.drKmsKeyArn, ...(p.engineVersion === null ? {} : { engineVersion: p.engineVersion }), runId: ctx.runId, expiresAt: f.declaredAt + f.ttlMs });
+      const change = drillChange(envName, env, f.drFile, {
+        restoreSnapshot: p.arn,
+        kmsKeyArn: f.drKmsKeyArn,
+        ...(p.engineVersion === null ? {} : { engineVersion: p.engineVersion }),
+        runId: ctx.runId,
+        expiresAt: f.declaredAt + f.ttlMs,
+      });
       const outputs = await upStack(ctx, ports, drillStackName(ctx.runId), env.dr.region, change);
       await ctx.measure("rpoMs", f.declaredAt - p.createdAt);
       return { outputs };
     },
-    validate: async (ctx) => validateDrillData(ctx, ports, envName, env, await at(ctx), factsOf(ctx).recoveryPoint!, factsOf(ctx).declaredAt),
+    validate: async (ctx) =>
+      validateDrillData(ctx, ports, envName, env, await at(ctx), factsOf(ctx).recoveryPoint!, factsOf(ctx).declaredAt),
     "verify-workload": async (ctx): Promise<JsonObject> => {
       const url = (await at(ctx)).healthUrl;
       if (url === undefined) return { skipped: "no workload (workload: none)" };
@@ -55,7 +97,9 @@ export function restoreDrillHandlers(rc: RunbookContext): StepHandlers {
     },
     destroy: async (ctx) => destroyDrillStack(ctx, ports, drillStackName(ctx.runId), env.dr.region),
     report: reportStep(ports, env, `Restore drill of ${envName}`, (run) =>
-      run.phase === "Completed" ? "The newest DR copy restores, holds intact data and serves the workload." : "The drill FAILED: the DR copy cannot be trusted until this is fixed.",
+      run.phase === "Completed"
+        ? "The newest DR copy restores, holds intact data and serves the workload."
+        : "The drill FAILED: the DR copy cannot be trusted until this is fixed.",
     ),
   };
 }

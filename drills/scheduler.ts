@@ -12,14 +12,18 @@ import type { LeaseHolder, RunStore } from "../automation/ports/run-store";
 /** A cron implementation: node-cron in production, a hand-driven one in tests. */
 export interface Cron {
   /** Calls `fire` with each occurrence's time; returns how to stop it and when it fires next. */
-  schedule(expression: string, timezone: string, fire: (at: Date) => Promise<void>): { stop(): void; nextRun(): Date | null };
+  schedule(
+    expression: string,
+    timezone: string,
+    fire: (at: Date) => Promise<void>,
+  ): { stop(): void; nextRun(): Date | null };
 }
 
 /** node-cron with time zones. */
 export const nodeCron: Cron = {
   schedule(expression, timezone, fire) {
     const task = createTask(expression, (ctx) => void fire(ctx.date ?? new Date()), { timezone, noOverlap: false });
-    task.start();
+    void task.start();
     return { stop: () => void task.stop(), nextRun: () => task.getNextRun() };
   },
 };
@@ -41,7 +45,11 @@ export function clockCron(clock: Clock): Cron {
   return {
     schedule(expression, timezone, fire) {
       const stop = new AbortController();
-      const after = (t: number) => CronExpressionParser.parse(expression, { currentDate: new Date(t), tz: timezone }).next().toDate().getTime();
+      const after = (t: number) =>
+        CronExpressionParser.parse(expression, { currentDate: new Date(t), tz: timezone })
+          .next()
+          .toDate()
+          .getTime();
       let next = after(clock.now());
       void (async () => {
         for (;;) {
@@ -64,9 +72,19 @@ export function clockCron(clock: Clock): Cron {
  * Occurrences of a cron expression strictly after `from` and strictly before `to`, in its time
  * zone, at most `limit` (the newest kept). Computed by cron-parser, independent of the Cron port.
  */
-export function occurrencesBetween(expression: string, timezone: string, from: number, to: number, limit = 1000): number[] {
+export function occurrencesBetween(
+  expression: string,
+  timezone: string,
+  from: number,
+  to: number,
+  limit = 1000,
+): number[] {
   if (to <= from + 1) return [];
-  const it = CronExpressionParser.parse(expression, { currentDate: new Date(from), endDate: new Date(to - 1), tz: timezone });
+  const it = CronExpressionParser.parse(expression, {
+    currentDate: new Date(from),
+    endDate: new Date(to - 1),
+    tz: timezone,
+  });
   const out: number[] = [];
   while (it.hasNext()) {
     const at = it.next().toDate().getTime();
@@ -112,14 +130,28 @@ export class DrillScheduler {
    * the configured catch-ups (resolves once they are started, not finished).
    */
   async start(): Promise<void> {
-    const schedules: Array<{ env: string; kind: DrillKind; cron: string; timezone: string; next: string | null; catchUp: boolean }> = [];
+    const schedules: Array<{
+      env: string;
+      kind: DrillKind;
+      cron: string;
+      timezone: string;
+      next: string | null;
+      catchUp: boolean;
+    }> = [];
     for (const [env, e] of Object.entries(this.o.config.environments)) {
       for (const kind of DRILL_KINDS) {
         const s = e.drills[kind];
         if (!s.enabled) continue;
         const task = this.o.cron.schedule(s.schedule, s.timezone, (at) => this.fire(env, kind, at));
         this.tasks.push(task);
-        schedules.push({ env, kind, cron: s.schedule, timezone: s.timezone, next: task.nextRun()?.toISOString() ?? null, catchUp: s.catchUp });
+        schedules.push({
+          env,
+          kind,
+          cron: s.schedule,
+          timezone: s.timezone,
+          next: task.nextRun()?.toISOString() ?? null,
+          catchUp: s.catchUp,
+        });
       }
     }
     this.emit("info", "schedule.started", `scheduling ${schedules.length} drills`, { schedules });
@@ -131,13 +163,18 @@ export class DrillScheduler {
       if (missed.length === 0) continue;
       const newest = missed[missed.length - 1]!;
       const iso = (t: number) => new Date(t).toISOString();
-      this.emit("warn", "schedule.missed", `${slot}: ${missed.length} occurrence(s) missed while no scheduler ran (${iso(missed[0]!)} … ${iso(newest)})${s.catchUp ? `; catching up ${iso(newest)} once` : "; not caught up (catchUp: false)"}`, {
-        slot,
-        missed: missed.length,
-        first: iso(missed[0]!),
-        newest: iso(newest),
-        catchUp: s.catchUp,
-      });
+      this.emit(
+        "warn",
+        "schedule.missed",
+        `${slot}: ${missed.length} occurrence(s) missed while no scheduler ran (${iso(missed[0]!)} … ${iso(newest)})${s.catchUp ? `; catching up ${iso(newest)} once` : "; not caught up (catchUp: false)"}`,
+        {
+          slot,
+          missed: missed.length,
+          first: iso(missed[0]!),
+          newest: iso(newest),
+          catchUp: s.catchUp,
+        },
+      );
       if (s.catchUp) {
         const p = this.fire(s.env, s.kind, new Date(newest));
         this.catchUps.add(p);
@@ -148,7 +185,8 @@ export class DrillScheduler {
 
   /** Resolves when every drill this scheduler started has ended. */
   async settled(): Promise<void> {
-    while (this.running.size + this.catchUps.size > 0) await Promise.allSettled([...this.running.values(), ...this.catchUps]);
+    while (this.running.size + this.catchUps.size > 0)
+      await Promise.allSettled([...this.running.values(), ...this.catchUps]);
   }
 
   /** One occurrence: claim it, then run the drill unless the previous one still runs here. */
@@ -156,7 +194,9 @@ export class DrillScheduler {
     const slot = drillSlot(this.o.lib.target, env, kind);
     const occurrence = `${slot}:${new Date(Math.floor(at.getTime() / 60_000) * 60_000).toISOString()}`;
     if (this.running.has(slot)) {
-      this.emit("warn", "schedule.skipped", `${occurrence}: the previous ${kind} drill of ${env} is still running`, { occurrence });
+      this.emit("warn", "schedule.skipped", `${occurrence}: the previous ${kind} drill of ${env} is still running`, {
+        occurrence,
+      });
       return;
     }
     if (!(await this.o.store.claimOccurrence(occurrence, this.holder, this.o.clock.now()))) {
@@ -169,7 +209,9 @@ export class DrillScheduler {
         await this.o.lib.drill(kind, { env, signal: this.abort.signal });
       } catch (error) {
         // The run (if any) is recorded with its phase; a refusal (no recovery point) is the finding.
-        this.emit("error", "step.failed", `${occurrence}: ${error instanceof Error ? error.message : String(error)}`, { occurrence });
+        this.emit("error", "step.failed", `${occurrence}: ${error instanceof Error ? error.message : String(error)}`, {
+          occurrence,
+        });
       }
       try {
         if (!this.abort.signal.aborted) await this.sweepAfter(env, occurrence);
@@ -191,10 +233,20 @@ export class DrillScheduler {
       const r = await this.o.lib.sweep({ env, signal: this.abort.signal });
       const removed = r.destroyedStacks.length + r.deletedClusters.length + r.deletedSnapshots.length;
       if (removed + r.errors.length > 0) {
-        this.emit(r.errors.length > 0 ? "warn" : "info", "schedule.swept", `${occurrence}: swept ${removed} leftovers of earlier drills${r.errors.length > 0 ? `; could not remove: ${r.errors.join("; ")}` : ""}`, { occurrence, ...r });
+        this.emit(
+          r.errors.length > 0 ? "warn" : "info",
+          "schedule.swept",
+          `${occurrence}: swept ${removed} leftovers of earlier drills${r.errors.length > 0 ? `; could not remove: ${r.errors.join("; ")}` : ""}`,
+          { occurrence, ...r },
+        );
       }
     } catch (error) {
-      this.emit("warn", "schedule.swept", `${occurrence}: the sweep after the drill failed: ${error instanceof Error ? error.message : String(error)}`, { occurrence });
+      this.emit(
+        "warn",
+        "schedule.swept",
+        `${occurrence}: the sweep after the drill failed: ${error instanceof Error ? error.message : String(error)}`,
+        { occurrence },
+      );
     }
   }
 
@@ -206,9 +258,20 @@ export class DrillScheduler {
     this.emit("info", "schedule.stopped", "scheduler stopped");
   }
 
-  private emit(level: "info" | "warn" | "error", code: Parameters<EventSink>[0]["code"], message: string, data?: Record<string, unknown>): void {
+  private emit(
+    level: "info" | "warn" | "error",
+    code: Parameters<EventSink>[0]["code"],
+    message: string,
+    data?: Record<string, unknown>,
+  ): void {
     try {
-      this.o.sink?.({ time: this.o.clock.now(), level, code, message, ...(data === undefined ? {} : { data: JSON.parse(JSON.stringify(data)) }) });
+      this.o.sink?.({
+        time: this.o.clock.now(),
+        level,
+        code,
+        message,
+        ...(data === undefined ? {} : { data: JSON.parse(JSON.stringify(data)) }),
+      });
     } catch {
       // A faulty sink never stops the scheduler.
     }

@@ -1,9 +1,9 @@
 import type { EnvironmentConfig } from "../automation/config/schema";
-import { MANAGED_BY } from "../automation/adapters/tag-guard";
+import { MANAGED_BY } from "../automation/domain/tag-guard";
 import type { SweepOptions, SweepReport } from "../automation/drill-kit";
 import { isTerminalPhase } from "../automation/domain/run";
 import { drillStackName } from "./drill-steps";
-import type { RunbookPorts } from "../automation/runbooks/ports";
+import type { RunbookPorts } from "../automation/ports/runbook-ports";
 
 export type { SweepReport };
 
@@ -29,7 +29,15 @@ function verdict(tags: Record<string, string>, now: number): Verdict {
  * what it left alone; one failed deletion does not stop the others.
  */
 export async function sweep(ports: RunbookPorts, env: EnvironmentConfig, o: SweepOptions): Promise<SweepReport> {
-  const report: SweepReport = { dryRun: o.dryRun, destroyedStacks: [], deletedClusters: [], deletedSnapshots: [], keptUntagged: [], keptForensics: [], errors: [] };
+  const report: SweepReport = {
+    dryRun: o.dryRun,
+    destroyedStacks: [],
+    deletedClusters: [],
+    deletedSnapshots: [],
+    keptUntagged: [],
+    keptForensics: [],
+    errors: [],
+  };
   const attempt = async (what: string, done: string[], fn: () => Promise<void>) => {
     try {
       // A dry run says what would go and removes nothing.
@@ -54,21 +62,34 @@ export async function sweep(ports: RunbookPorts, env: EnvironmentConfig, o: Swee
     // neither (an `up` that failed before any output) is a leftover of a run this store does not know.
     let expiresAt = run === undefined ? undefined : run.createdAt + env.drills.ttl;
     if (expiresAt === undefined) {
-      const declared = Date.parse(String((await ports.stacks.outputs(stack).catch(() => ({}) as Record<string, unknown>))["expiresAt"] ?? ""));
+      const declared = Date.parse(
+        String((await ports.stacks.outputs(stack).catch(() => ({}) as Record<string, unknown>))["expiresAt"] ?? ""),
+      );
       if (!Number.isNaN(declared)) expiresAt = declared;
     }
     if (expiresAt !== undefined && expiresAt > o.now) continue;
-    await attempt(stack, report.destroyedStacks, () => ports.stacks.destroy(stack, { signal: o.signal, deadline: o.now + 2 * 3_600_000, remove: true, preserveConfig: false }));
+    await attempt(stack, report.destroyedStacks, () =>
+      ports.stacks.destroy(stack, {
+        signal: o.signal,
+        deadline: o.now + 2 * 3_600_000,
+        remove: true,
+        preserveConfig: false,
+      }),
+    );
   }
   for (const region of [...new Set([env.dr.region, env.primary.region])]) {
     for (const c of await ports.databases.listClusters({ region })) {
       if (c.status === "deleting") continue;
       // No deletion protection is lifted that pilotlight did not set (the adapter's guard).
-      if (classify(c.id, c.tags)) await attempt(c.id, report.deletedClusters, () => ports.databases.deleteCluster({ region, id: c.id, maxWaitMs: 2 * 3_600_000, signal: o.signal }));
+      if (classify(c.id, c.tags))
+        await attempt(c.id, report.deletedClusters, () =>
+          ports.databases.deleteCluster({ region, id: c.id, maxWaitMs: 2 * 3_600_000, signal: o.signal }),
+        );
     }
     for (const s of await ports.databases.listClusterSnapshots({ region })) {
       if (s.status !== "available") continue; // a snapshot still being created or copied cannot be deleted yet
-      if (classify(s.id, s.tags)) await attempt(s.id, report.deletedSnapshots, () => ports.databases.deleteClusterSnapshot({ region, id: s.id }));
+      if (classify(s.id, s.tags))
+        await attempt(s.id, report.deletedSnapshots, () => ports.databases.deleteClusterSnapshot({ region, id: s.id }));
     }
   }
   return report;

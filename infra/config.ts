@@ -90,7 +90,8 @@ export function parseStackConfig(raw: RawStackConfig, stack: string): StackSetti
   const problems: string[] = [];
   const known = new Set<string>(STACK_CONFIG_KEYS);
   for (const key of Object.keys(raw)) {
-    if (!known.has(key) && raw[key] !== undefined) problems.push(`pilotlight:${key}: unknown key; known keys are ${STACK_CONFIG_KEYS.join(", ")}`);
+    if (!known.has(key) && raw[key] !== undefined)
+      problems.push(`pilotlight:${key}: unknown key; known keys are ${STACK_CONFIG_KEYS.join(", ")}`);
   }
   const get = (key: StackKey) => raw[key];
   const need = (key: StackKey, why: string): string => {
@@ -100,13 +101,19 @@ export function parseStackConfig(raw: RawStackConfig, stack: string): StackSetti
   };
   const match = (key: StackKey, re: RegExp, example: string) => {
     const v = get(key);
-    if (v !== undefined && !re.test(v)) problems.push(`pilotlight:${key}: "${v}" is not valid; expected e.g. ${example}`);
+    if (v !== undefined && !re.test(v))
+      problems.push(`pilotlight:${key}: "${v}" is not valid; expected e.g. ${example}`);
   };
 
-  const role = need("role", "(primary or dr): set it with `pulumi config set pilotlight:role primary -s " + stack + "`");
-  if (role !== "" && role !== "primary" && role !== "dr") problems.push(`pilotlight:role: "${role}" must be primary or dr`);
+  const role = need(
+    "role",
+    "(primary or dr): set it with `pulumi config set pilotlight:role primary -s " + stack + "`",
+  );
+  if (role !== "" && role !== "primary" && role !== "dr")
+    problems.push(`pilotlight:role: "${role}" must be primary or dr`);
   const environment = get("environment") ?? "prod";
-  if (!IDENT.test(environment)) problems.push(`pilotlight:environment: "${environment}" must be lower-case kebab-case (e.g. prod)`);
+  if (!IDENT.test(environment))
+    problems.push(`pilotlight:environment: "${environment}" must be lower-case kebab-case (e.g. prod)`);
   match("rto", DURATION, "4h");
   match("rpo", DURATION, "1h");
   match("engineVersion", /^\d+(\.\d+)?$/, "16.4");
@@ -120,12 +127,17 @@ export function parseStackConfig(raw: RawStackConfig, stack: string): StackSetti
   match("restoreEngineVersion", PATTERNS.engineVersion, "16.4");
   for (const k of ["manageBackupOptIn", "publishTraffic", "retire"] as const) match(k, BOOL, "true");
   const ttl = get("dnsTtl") === undefined ? 60 : Number(get("dnsTtl"));
-  if (!Number.isInteger(ttl) || ttl < 1 || ttl > 60) problems.push(`pilotlight:dnsTtl: must be an integer from 1 to 60 seconds (records that fail over keep TTL ≤ 60 s)`);
+  if (!Number.isInteger(ttl) || ttl < 1 || ttl > 60)
+    problems.push(
+      `pilotlight:dnsTtl: must be an integer from 1 to 60 seconds (records that fail over keep TTL ≤ 60 s)`,
+    );
   const workload = get("workload") ?? "reference";
-  if (workload !== "reference" && workload !== "none") problems.push(`pilotlight:workload: "${workload}" must be reference or none`);
+  if (workload !== "reference" && workload !== "none")
+    problems.push(`pilotlight:workload: "${workload}" must be reference or none`);
   const dnsName = get("dnsName");
   const dnsZoneId = get("dnsZoneId");
-  if ((dnsName === undefined) !== (dnsZoneId === undefined)) problems.push("pilotlight:dnsName and pilotlight:dnsZoneId: set both or neither");
+  if ((dnsName === undefined) !== (dnsZoneId === undefined))
+    problems.push("pilotlight:dnsName and pilotlight:dnsZoneId: set both or neither");
 
   const mode = get("mode") ?? "production";
   const common = {
@@ -139,32 +151,61 @@ export function parseStackConfig(raw: RawStackConfig, stack: string): StackSetti
     ...(get("alertEmail") === undefined ? {} : { alertEmail: get("alertEmail")! }),
     ...(get("restoreEngineVersion") === undefined ? {} : { restoreEngineVersion: get("restoreEngineVersion")! }),
     ...(dnsName !== undefined && dnsZoneId !== undefined
-      ? { dns: { zoneId: dnsZoneId, name: dnsName, ttlSeconds: ttl, ...(get("dnsDrillName") === undefined ? {} : { drillName: get("dnsDrillName")! }) } }
+      ? {
+          dns: {
+            zoneId: dnsZoneId,
+            name: dnsName,
+            ttlSeconds: ttl,
+            ...(get("dnsDrillName") === undefined ? {} : { drillName: get("dnsDrillName")! }),
+          },
+        }
       : {}),
   };
 
   let settings: StackSettings | undefined;
   if (role === "primary") {
     const drRegion = need("drRegion", "(the pilot light's region, e.g. us-west-2)");
-    if (drRegion !== "" && !REGION.test(drRegion)) problems.push(`pilotlight:drRegion: "${drRegion}" is not an AWS region (e.g. us-west-2)`);
+    if (drRegion !== "" && !REGION.test(drRegion))
+      problems.push(`pilotlight:drRegion: "${drRegion}" is not an AWS region (e.g. us-west-2)`);
     const generation = get("databaseGeneration") === undefined ? 1 : Number(get("databaseGeneration"));
-    if (!Number.isInteger(generation) || generation < 1) problems.push("pilotlight:databaseGeneration: must be a positive integer (failback increments it)");
+    if (!Number.isInteger(generation) || generation < 1)
+      problems.push("pilotlight:databaseGeneration: must be a positive integer (failback increments it)");
     const pitr = get("restoreToTime") !== undefined || get("restoreSourceCluster") !== undefined;
     if (pitr && (get("restoreToTime") === undefined || get("restoreSourceCluster") === undefined)) {
-      problems.push("pilotlight:restoreToTime and pilotlight:restoreSourceCluster: set both (a point-in-time restore needs the source and the time)");
+      problems.push(
+        "pilotlight:restoreToTime and pilotlight:restoreSourceCluster: set both (a point-in-time restore needs the source and the time)",
+      );
     }
-    if (get("restoreToTime") !== undefined && get("restoreToTime") !== "latest" && Number.isNaN(Date.parse(get("restoreToTime")!))) {
+    if (
+      get("restoreToTime") !== undefined &&
+      get("restoreToTime") !== "latest" &&
+      Number.isNaN(Date.parse(get("restoreToTime")!))
+    ) {
       problems.push(`pilotlight:restoreToTime: "${get("restoreToTime")}" is not an ISO time (or latest)`);
     }
-    if (pitr && get("restoreSnapshot") !== undefined) problems.push("pilotlight:restoreSnapshot: not together with restoreToTime (one source per generation)");
+    if (pitr && get("restoreSnapshot") !== undefined)
+      problems.push("pilotlight:restoreSnapshot: not together with restoreToTime (one source per generation)");
     if (get("databaseGeneration") !== undefined && generation > 1 && get("restoreSnapshot") === undefined && !pitr) {
-      problems.push("pilotlight:restoreSnapshot: required when databaseGeneration > 1 (the generation's cluster is restored from it, or use restoreToTime)");
+      problems.push(
+        "pilotlight:restoreSnapshot: required when databaseGeneration > 1 (the generation's cluster is restored from it, or use restoreToTime)",
+      );
     }
     const serving = get("servingGeneration") === undefined ? generation : Number(get("servingGeneration"));
     if (!Number.isInteger(serving) || serving < 1 || serving > generation || serving < generation - 1) {
-      problems.push("pilotlight:servingGeneration: must be databaseGeneration or the one before it (a candidate is checked before it serves)");
+      problems.push(
+        "pilotlight:servingGeneration: must be databaseGeneration or the one before it (a candidate is checked before it serves)",
+      );
     }
-    for (const k of ["mode", "runId", "expiresAt", "kmsKeyArn", "publishTraffic", "retire", "retireSnapshot", "drillLabel"] as const) {
+    for (const k of [
+      "mode",
+      "runId",
+      "expiresAt",
+      "kmsKeyArn",
+      "publishTraffic",
+      "retire",
+      "retireSnapshot",
+      "drillLabel",
+    ] as const) {
       if (get(k) !== undefined) problems.push(`pilotlight:${k}: only valid for the dr role`);
     }
     settings = {
@@ -180,19 +221,29 @@ export function parseStackConfig(raw: RawStackConfig, stack: string): StackSetti
       ...(get("restoreSourceCluster") === undefined ? {} : { restoreSourceCluster: get("restoreSourceCluster")! }),
     };
   } else if (role === "dr") {
-    if (mode !== "production" && mode !== "drill") problems.push(`pilotlight:mode: "${mode}" must be production or drill`);
-    const restoreSnapshot = need("restoreSnapshot", "(the DR stack restores its cluster from it; pilotlight sets it on failover)");
+    if (mode !== "production" && mode !== "drill")
+      problems.push(`pilotlight:mode: "${mode}" must be production or drill`);
+    const restoreSnapshot = need(
+      "restoreSnapshot",
+      "(the DR stack restores its cluster from it; pilotlight sets it on failover)",
+    );
     const kmsKeyArn = need("kmsKeyArn", "(the DR region key: the primary stack's output drKmsKeyArn)");
     if (mode === "drill") {
       need("runId", "in drill mode (the run that owns the drill stack)");
       need("expiresAt", "in drill mode (ISO time after which the sweeper removes leftovers)");
-      if (get("expiresAt") !== undefined && Number.isNaN(Date.parse(get("expiresAt")!))) problems.push(`pilotlight:expiresAt: "${get("expiresAt")}" is not an ISO time`);
-      if (get("drillLabel") !== undefined && !/^[a-z][a-z0-9]{0,7}$/.test(get("drillLabel")!)) problems.push(`pilotlight:drillLabel: "${get("drillLabel")}" must be 1–8 lowercase letters or digits, starting with a letter`);
+      if (get("expiresAt") !== undefined && Number.isNaN(Date.parse(get("expiresAt")!)))
+        problems.push(`pilotlight:expiresAt: "${get("expiresAt")}" is not an ISO time`);
+      if (get("drillLabel") !== undefined && !/^[a-z][a-z0-9]{0,7}$/.test(get("drillLabel")!))
+        problems.push(
+          `pilotlight:drillLabel: "${get("drillLabel")}" must be 1–8 lowercase letters or digits, starting with a letter`,
+        );
     } else if (get("drillLabel") !== undefined) {
       problems.push("pilotlight:drillLabel: only valid in drill mode");
     }
-    if (get("drRegion") !== undefined) problems.push("pilotlight:drRegion: only valid for the primary role (the DR stack's region is aws:region)");
-    if (get("manageBackupOptIn") !== undefined) problems.push("pilotlight:manageBackupOptIn: only valid for the primary role");
+    if (get("drRegion") !== undefined)
+      problems.push("pilotlight:drRegion: only valid for the primary role (the DR stack's region is aws:region)");
+    if (get("manageBackupOptIn") !== undefined)
+      problems.push("pilotlight:manageBackupOptIn: only valid for the primary role");
     const retire = get("retire") === "true";
     if (retire && get("retireSnapshot") === undefined && mode !== "drill") {
       problems.push("pilotlight:retireSnapshot: required with retire=true (the final snapshot's identifier)");

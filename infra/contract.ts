@@ -50,7 +50,7 @@ export const STACK_KEYS = {
 /** A `pilotlight:*` key (without the namespace). */
 export type StackKey = keyof typeof STACK_KEYS;
 
-/** Every key the program reads, for the README and for error messages. */
+/** Every key the program reads, for docs/configuration.md and for error messages. */
 export const STACK_CONFIG_KEYS = Object.keys(STACK_KEYS) as StackKey[];
 
 /** The keys a runbook owns; those it does not set on an update are removed. */
@@ -158,7 +158,8 @@ function reader(stack: string, raw: Raw) {
     if (typeof v !== "string" || v === "") problems.push(`${key} is missing`);
     return typeof v === "string" ? v : "";
   };
-  const optStr = (key: string): string | undefined => (typeof raw[key] === "string" && raw[key] !== "" ? (raw[key] as string) : undefined);
+  const optStr = (key: string): string | undefined =>
+    typeof raw[key] === "string" && raw[key] !== "" ? (raw[key] as string) : undefined;
   const num = (key: string, fallback?: number): number => {
     const v = raw[key];
     if (typeof v === "number" && Number.isFinite(v)) return v;
@@ -166,9 +167,15 @@ function reader(stack: string, raw: Raw) {
     problems.push(`${key} is missing`);
     return 0;
   };
-  return { problems, str, optStr, num, done: () => {
-    if (problems.length > 0) throw new StackOutputsError(stack, problems);
-  } };
+  return {
+    problems,
+    str,
+    optStr,
+    num,
+    done: () => {
+      if (problems.length > 0) throw new StackOutputsError(stack, problems);
+    },
+  };
 }
 
 /** Reads and checks the primary stack's outputs once; every problem is named. */
@@ -191,14 +198,28 @@ export function readPrimaryOutputs(stack: string, raw: Raw): PrimaryStackOutputs
     drKmsKeyArn: r.str("drKmsKeyArn"),
     alertsTopicArn: r.optStr("alertsTopicArn") ?? "",
   };
-  const optional = { healthUrl: r.optStr("healthUrl"), healthCheckId: r.optStr("healthCheckId"), zoneId: r.optStr("zoneId"), recordName: r.optStr("recordName"), drHealthUrl: r.optStr("drHealthUrl"), drFunctionName: r.optStr("drFunctionName") };
+  const optional = {
+    healthUrl: r.optStr("healthUrl"),
+    healthCheckId: r.optStr("healthCheckId"),
+    zoneId: r.optStr("zoneId"),
+    recordName: r.optStr("recordName"),
+    drHealthUrl: r.optStr("drHealthUrl"),
+    drFunctionName: r.optStr("drFunctionName"),
+  };
   for (const [k, v] of Object.entries(optional)) if (v !== undefined) (out as unknown as Raw)[k] = v;
   for (const name of ["trafficGate", "drGate"] as const) {
     const gate = raw[name];
     if (gate === undefined || gate === null) continue;
     const g = gate as Raw;
-    if (typeof g["region"] !== "string" || typeof g["namespace"] !== "string" || typeof g["metric"] !== "string") r.problems.push(`${name} is malformed`);
-    else out[name] = { region: g["region"], namespace: g["namespace"], metric: g["metric"], dimensions: (g["dimensions"] ?? {}) as Record<string, string> };
+    if (typeof g["region"] !== "string" || typeof g["namespace"] !== "string" || typeof g["metric"] !== "string")
+      r.problems.push(`${name} is malformed`);
+    else
+      out[name] = {
+        region: g["region"],
+        namespace: g["namespace"],
+        metric: g["metric"],
+        dimensions: (g["dimensions"] ?? {}) as Record<string, string>,
+      };
   }
   const ns = raw["nameServers"];
   if (Array.isArray(ns)) out.nameServers = ns.map(String);
@@ -229,12 +250,19 @@ export function readDrOutputs(stack: string, raw: Raw): DrStackOutputs {
 
 /** A cluster-identifier-safe, short form of a run id (identifiers are at most 63 characters). */
 export function shortId(runId: string): string {
-  return runId.toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/-+/g, "-").slice(-40).replace(/^-+|-+$/g, "");
+  return runId
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, "-")
+    .replace(/-+/g, "-")
+    .slice(-40)
+    .replace(/^-+|-+$/g, "");
 }
 
 /** The DR cluster's identifier of an environment (production) or a drill. */
 export function drClusterIdentifier(environment: string, drill?: { runId: string; label?: string }): string {
-  return drill === undefined ? `pilotlight-${environment}-dr` : `pl-drill-${drill.label === undefined ? "" : `${drill.label}-`}${shortId(drill.runId)}`;
+  return drill === undefined
+    ? `pilotlight-${environment}-dr`
+    : `pl-drill-${drill.label === undefined ? "" : `${drill.label}-`}${shortId(drill.runId)}`;
 }
 
 /** The SSM parameter through which the pilot light's DR workload finds the restored database. */

@@ -60,8 +60,14 @@ export class AuroraDatabase extends pulumi.ComponentResource {
           ? {
               restoreToPointInTime:
                 args.restoreToTime.time === "latest"
-                  ? { sourceClusterIdentifier: args.restoreToTime.sourceClusterIdentifier, useLatestRestorableTime: true }
-                  : { sourceClusterIdentifier: args.restoreToTime.sourceClusterIdentifier, restoreToTime: args.restoreToTime.time },
+                  ? {
+                      sourceClusterIdentifier: args.restoreToTime.sourceClusterIdentifier,
+                      useLatestRestorableTime: true,
+                    }
+                  : {
+                      sourceClusterIdentifier: args.restoreToTime.sourceClusterIdentifier,
+                      restoreToTime: args.restoreToTime.time,
+                    },
             }
           : {}),
         ...(serverless ? { serverlessv2ScalingConfiguration: { minCapacity: 0.5, maxCapacity: 8 } } : {}),
@@ -76,7 +82,9 @@ export class AuroraDatabase extends pulumi.ComponentResource {
         copyTagsToSnapshot: true,
         deletionProtection: keep,
         skipFinalSnapshot: !args.protect,
-        ...(args.protect ? { finalSnapshotIdentifier: args.retire?.finalSnapshot ?? `${args.clusterIdentifier}-final` } : {}),
+        ...(args.protect
+          ? { finalSnapshotIdentifier: args.retire?.finalSnapshot ?? `${args.clusterIdentifier}-final` }
+          : {}),
         enabledCloudwatchLogsExports: ["postgresql"],
         // Not sent on a restore by the provider: the first `up` leaves the Data API off and the
         // next one calls rds:EnableHttpEndpoint; the runbooks enable it and check it themselves.
@@ -90,7 +98,13 @@ export class AuroraDatabase extends pulumi.ComponentResource {
         // config change. A new restore is a new generation, i.e. a new resource. The engine
         // version is AWS's once created: an automatic minor upgrade must not make the next `up`
         // try a downgrade ("Cannot upgrade aurora-postgresql from X to Y").
-        ignoreChanges: ["snapshotIdentifier", "restoreToPointInTime", "masterUsername", "databaseName", "engineVersion"],
+        ignoreChanges: [
+          "snapshotIdentifier",
+          "restoreToPointInTime",
+          "masterUsername",
+          "databaseName",
+          "engineVersion",
+        ],
         // A production cluster is never deleted by Pulumi while it serves: dropping it from the
         // program leaves it in AWS. Retiring it (teardown) lifts this first.
         retainOnDelete: keep,

@@ -35,7 +35,11 @@ export interface DrOutputs {
 export class DrEnvironment extends pulumi.ComponentResource {
   readonly outputs: DrOutputs;
 
-  constructor(name: string, s: DrSettings, opts: pulumi.ComponentResourceOptions & { workload?: WorkloadFactory } = {}) {
+  constructor(
+    name: string,
+    s: DrSettings,
+    opts: pulumi.ComponentResourceOptions & { workload?: WorkloadFactory } = {},
+  ) {
     super("pilotlight:environment:Dr", name, {}, opts);
     const child = { parent: this };
     const drill = s.mode === "drill";
@@ -50,7 +54,12 @@ export class DrEnvironment extends pulumi.ComponentResource {
 
     const vpc = new awsx.ec2.Vpc(
       `${name}-vpc`,
-      { numberOfAvailabilityZones: 2, natGateways: { strategy: "None" }, subnetSpecs: [{ type: "Isolated", cidrMask: 24 }], tags },
+      {
+        numberOfAvailabilityZones: 2,
+        natGateways: { strategy: "None" },
+        subnetSpecs: [{ type: "Isolated", cidrMask: 24 }],
+        tags,
+      },
       child,
     );
     const subnets = new aws.rds.SubnetGroup(`${name}-db-subnets`, { subnetIds: vpc.isolatedSubnetIds, tags }, child);
@@ -59,14 +68,19 @@ export class DrEnvironment extends pulumi.ComponentResource {
       `${name}-db-sg`,
       {
         vpcId: vpc.vpcId,
-        description: drill ? "pilotlight drill: isolated, no ingress" : "Aurora PostgreSQL: PostgreSQL from inside the VPC only",
+        description: drill
+          ? "pilotlight drill: isolated, no ingress"
+          : "Aurora PostgreSQL: PostgreSQL from inside the VPC only",
         ingress: drill ? [] : [{ protocol: "tcp", fromPort: 5432, toPort: 5432, cidrBlocks: [vpc.vpc.cidrBlock] }],
         egress: [],
         tags,
       },
       child,
     );
-    const identifier = drClusterIdentifier(s.environment, drill ? { runId: s.runId ?? "drill", ...(s.drillLabel === undefined ? {} : { label: s.drillLabel }) } : undefined);
+    const identifier = drClusterIdentifier(
+      s.environment,
+      drill ? { runId: s.runId ?? "drill", ...(s.drillLabel === undefined ? {} : { label: s.drillLabel }) } : undefined,
+    );
     const db = new AuroraDatabase(
       `${name}-database`,
       {
@@ -105,16 +119,37 @@ export class DrEnvironment extends pulumi.ComponentResource {
       // restored database through this parameter.
       new aws.ssm.Parameter(
         `${name}-database-locator`,
-        { name: drDatabaseParameter(s.environment), type: "String", value: pulumi.all([db.cluster.arn, db.secretArn]).apply(([clusterArn, secretArn]) => JSON.stringify({ clusterArn, secretArn })), tags },
+        {
+          name: drDatabaseParameter(s.environment),
+          type: "String",
+          value: pulumi
+            .all([db.cluster.arn, db.secretArn])
+            .apply(([clusterArn, secretArn]) => JSON.stringify({ clusterArn, secretArn })),
+          tags,
+        },
         child,
       );
     } else if (s.workload === "reference") {
-      const workload = (opts.workload ?? referenceWorkload)(`${name}-workload`, { database: { clusterArn: db.cluster.arn, secretArn: db.secretArn }, databaseName: s.databaseName, tags }, child);
+      const workload = (opts.workload ?? referenceWorkload)(
+        `${name}-workload`,
+        { database: { clusterArn: db.cluster.arn, secretArn: db.secretArn }, databaseName: s.databaseName, tags },
+        child,
+      );
       outputs.healthUrl = workload.healthUrl;
       // A drill's own name, never the production record; declared only once the drill's data
       // passed its checks (pilotlight sets publishTraffic after validation).
       if (s.dns?.drillName !== undefined && s.publishTraffic) {
-        new aws.route53.Record(`${name}-record`, { zoneId: s.dns.zoneId, name: s.dns.drillName, type: "CNAME", ttl: s.dns.ttlSeconds, records: [workload.host] }, child);
+        new aws.route53.Record(
+          `${name}-record`,
+          {
+            zoneId: s.dns.zoneId,
+            name: s.dns.drillName,
+            type: "CNAME",
+            ttl: s.dns.ttlSeconds,
+            records: [workload.host],
+          },
+          child,
+        );
         outputs.recordName = s.dns.drillName;
         outputs.publishedTraffic = true;
       }
@@ -123,4 +158,3 @@ export class DrEnvironment extends pulumi.ComponentResource {
     this.registerOutputs({});
   }
 }
-

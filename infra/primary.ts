@@ -2,7 +2,13 @@ import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import type { PrimarySettings } from "./config";
-import { GATE_NAMESPACE, drClusterIdentifier, drDatabaseParameter, primaryClusterIdentifier, type TrafficGateOutput } from "./contract";
+import {
+  GATE_NAMESPACE,
+  drClusterIdentifier,
+  drDatabaseParameter,
+  primaryClusterIdentifier,
+  type TrafficGateOutput,
+} from "./contract";
 import { AuroraDatabase } from "./database";
 import { BACKUP_TAG, drTags } from "./tags";
 import { referenceWorkload, type WorkloadFactory } from "./workload";
@@ -48,7 +54,10 @@ export interface PrimaryOutputs {
 }
 
 const assumeRole = (service: string) =>
-  JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }] });
+  JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }],
+  });
 
 /**
  * The primary environment and the DR pilot light. The pilot light (DR vault with its own
@@ -58,7 +67,11 @@ const assumeRole = (service: string) =>
 export class PrimaryEnvironment extends pulumi.ComponentResource {
   readonly outputs: PrimaryOutputs;
 
-  constructor(name: string, s: PrimarySettings, opts: pulumi.ComponentResourceOptions & { workload?: WorkloadFactory } = {}) {
+  constructor(
+    name: string,
+    s: PrimarySettings,
+    opts: pulumi.ComponentResourceOptions & { workload?: WorkloadFactory } = {},
+  ) {
     super("pilotlight:environment:Primary", name, {}, opts);
     const child = { parent: this };
     const tags = drTags({ environment: s.environment, rto: s.rto, rpo: s.rpo });
@@ -92,10 +105,20 @@ export class PrimaryEnvironment extends pulumi.ComponentResource {
 
     // Keys: one per region. A cross-region copy needs a key usable in the destination region
     // (AWS Backup Developer Guide, "Creating backup copies across AWS Regions").
-    const primaryKey = new aws.kms.Key(`${name}-key`, { description: `pilotlight ${s.environment} primary`, enableKeyRotation: true, deletionWindowInDays: 30, tags }, child);
+    const primaryKey = new aws.kms.Key(
+      `${name}-key`,
+      { description: `pilotlight ${s.environment} primary`, enableKeyRotation: true, deletionWindowInDays: 30, tags },
+      child,
+    );
     const drKey = new aws.kms.Key(
       `${name}-dr-key`,
-      { region: s.drRegion, description: `pilotlight ${s.environment} DR (pilot light)`, enableKeyRotation: true, deletionWindowInDays: 30, tags },
+      {
+        region: s.drRegion,
+        description: `pilotlight ${s.environment} DR (pilot light)`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        tags,
+      },
       child,
     );
 
@@ -117,7 +140,9 @@ export class PrimaryEnvironment extends pulumi.ComponentResource {
           masterUsername: s.masterUsername,
           ...(restore && s.restoreSnapshot !== undefined ? { restoreSnapshot: s.restoreSnapshot } : {}),
           ...(restore && s.restoreEngineVersion !== undefined ? { restoreEngineVersion: s.restoreEngineVersion } : {}),
-          ...(restore && s.restoreToTime !== undefined ? { restoreToTime: { sourceClusterIdentifier: s.restoreSourceCluster!, time: s.restoreToTime } } : {}),
+          ...(restore && s.restoreToTime !== undefined
+            ? { restoreToTime: { sourceClusterIdentifier: s.restoreSourceCluster!, time: s.restoreToTime } }
+            : {}),
           protect: true,
           tags: backedUp,
         },
@@ -128,11 +153,23 @@ export class PrimaryEnvironment extends pulumi.ComponentResource {
     const gen = s.servingGeneration;
 
     // AWS Backup: vaults in both regions, hourly + continuous rules, copy to the DR vault.
-    const backupRole = new aws.iam.Role(`${name}-backup-role`, { assumeRolePolicy: assumeRole("backup.amazonaws.com"), tags }, child);
+    const backupRole = new aws.iam.Role(
+      `${name}-backup-role`,
+      { assumeRolePolicy: assumeRole("backup.amazonaws.com"), tags },
+      child,
+    );
     for (const policy of ["AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores"]) {
-      new aws.iam.RolePolicyAttachment(`${name}-backup-${policy}`, { role: backupRole.name, policyArn: `arn:aws:iam::aws:policy/service-role/${policy}` }, child);
+      new aws.iam.RolePolicyAttachment(
+        `${name}-backup-${policy}`,
+        { role: backupRole.name, policyArn: `arn:aws:iam::aws:policy/service-role/${policy}` },
+        child,
+      );
     }
-    const vault = new aws.backup.Vault(`${name}-vault`, { name: `pilotlight-${s.environment}-primary`, kmsKeyArn: primaryKey.arn, tags }, child);
+    const vault = new aws.backup.Vault(
+      `${name}-vault`,
+      { name: `pilotlight-${s.environment}-primary`, kmsKeyArn: primaryKey.arn, tags },
+      child,
+    );
     const drVault = new aws.backup.Vault(
       `${name}-dr-vault`,
       { region: s.drRegion, name: `pilotlight-${s.environment}-dr`, kmsKeyArn: drKey.arn, tags },
@@ -172,7 +209,11 @@ export class PrimaryEnvironment extends pulumi.ComponentResource {
       // Aurora even an explicit assignment does not bypass it (AWS Backup Developer Guide,
       // "Assigning resources to a backup plan"). An account-wide setting: declared on request.
       for (const [i, r] of [region, s.drRegion].entries()) {
-        new aws.backup.RegionSettings(`${name}-backup-opt-in-${i === 0 ? "primary" : "dr"}`, { ...(i === 1 ? { region: r } : {}), resourceTypeOptInPreference: { Aurora: true } }, child);
+        new aws.backup.RegionSettings(
+          `${name}-backup-opt-in-${i === 0 ? "primary" : "dr"}`,
+          { ...(i === 1 ? { region: r } : {}), resourceTypeOptInPreference: { Aurora: true } },
+          child,
+        );
       }
     }
     new aws.backup.Selection(
@@ -189,11 +230,24 @@ export class PrimaryEnvironment extends pulumi.ComponentResource {
 
     // Assets bucket, versioned, replicated to the DR region's bucket.
     const assets = new aws.s3.Bucket(`${name}-assets`, { forceDestroy: false, tags }, child);
-    const replica = new aws.s3.Bucket(`${name}-assets-replica`, { region: s.drRegion, forceDestroy: false, tags }, child);
-    const versioning = [assets, replica].map(
-      (b, i) => new aws.s3.BucketVersioning(`${name}-${i === 0 ? "assets" : "assets-replica"}-versioning`, { bucket: b.id, ...(i === 1 ? { region: s.drRegion } : {}), versioningConfiguration: { status: "Enabled" } }, child),
+    const replica = new aws.s3.Bucket(
+      `${name}-assets-replica`,
+      { region: s.drRegion, forceDestroy: false, tags },
+      child,
     );
-    const replicationRole = new aws.iam.Role(`${name}-replication-role`, { assumeRolePolicy: assumeRole("s3.amazonaws.com"), tags }, child);
+    const versioning = [assets, replica].map(
+      (b, i) =>
+        new aws.s3.BucketVersioning(
+          `${name}-${i === 0 ? "assets" : "assets-replica"}-versioning`,
+          { bucket: b.id, ...(i === 1 ? { region: s.drRegion } : {}), versioningConfiguration: { status: "Enabled" } },
+          child,
+        ),
+    );
+    const replicationRole = new aws.iam.Role(
+      `${name}-replication-role`,
+      { assumeRolePolicy: assumeRole("s3.amazonaws.com"), tags },
+      child,
+    );
     new aws.iam.RolePolicy(
       `${name}-replication-policy`,
       {
@@ -203,8 +257,16 @@ export class PrimaryEnvironment extends pulumi.ComponentResource {
             Version: "2012-10-17",
             Statement: [
               { Effect: "Allow", Action: ["s3:GetReplicationConfiguration", "s3:ListBucket"], Resource: src },
-              { Effect: "Allow", Action: ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"], Resource: `${src}/*` },
-              { Effect: "Allow", Action: ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"], Resource: `${dst}/*` },
+              {
+                Effect: "Allow",
+                Action: ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
+                Resource: `${src}/*`,
+              },
+              {
+                Effect: "Allow",
+                Action: ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+                Resource: `${dst}/*`,
+              },
             ],
           }),
         ),
@@ -216,7 +278,15 @@ export class PrimaryEnvironment extends pulumi.ComponentResource {
       {
         bucket: assets.id,
         role: replicationRole.arn,
-        rules: [{ id: "to-dr", status: "Enabled", filter: {}, deleteMarkerReplication: { status: "Enabled" }, destination: { bucket: replica.arn } }],
+        rules: [
+          {
+            id: "to-dr",
+            status: "Enabled",
+            filter: {},
+            deleteMarkerReplication: { status: "Enabled" },
+            destination: { bucket: replica.arn },
+          },
+        ],
       },
       { ...child, dependsOn: versioning },
     );
@@ -225,13 +295,30 @@ export class PrimaryEnvironment extends pulumi.ComponentResource {
     // metrics exist only in us-east-1 and an alarm's SNS action must be in its own region, so the
     // workload's health is watched by pilotlight's posture check rather than by an alarm here.)
     const topic = new aws.sns.Topic(`${name}-alerts`, { tags }, child);
-    if (s.alertEmail !== undefined) new aws.sns.TopicSubscription(`${name}-alerts-email`, { topic: topic.arn, protocol: "email", endpoint: s.alertEmail }, child);
+    if (s.alertEmail !== undefined)
+      new aws.sns.TopicSubscription(
+        `${name}-alerts-email`,
+        { topic: topic.arn, protocol: "email", endpoint: s.alertEmail },
+        child,
+      );
     const alarm = (id: string, args: Omit<aws.cloudwatch.MetricAlarmArgs, "alarmActions" | "tags">) =>
-      new aws.cloudwatch.MetricAlarm(`${name}-${id}`, { ...args, alarmActions: [topic.arn], okActions: [topic.arn], tags }, child);
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-${id}`,
+        { ...args, alarmActions: [topic.arn], okActions: [topic.arn], tags },
+        child,
+      );
     // AWS Backup publishes failed-job counts per kind; one alarm each, same shape.
     for (const [id, metricName, alarmDescription] of [
-      ["backup-jobs-failed", "NumberOfBackupJobsFailed", "An AWS Backup job failed: the next recovery point may be missing"],
-      ["copy-jobs-failed", "NumberOfCopyJobsFailed", "A cross-region copy failed: the DR vault is falling behind the RPO"],
+      [
+        "backup-jobs-failed",
+        "NumberOfBackupJobsFailed",
+        "An AWS Backup job failed: the next recovery point may be missing",
+      ],
+      [
+        "copy-jobs-failed",
+        "NumberOfCopyJobsFailed",
+        "A cross-region copy failed: the DR vault is falling behind the RPO",
+      ],
     ] as const) {
       alarm(id, {
         namespace: "AWS/Backup",
@@ -282,7 +369,11 @@ export class PrimaryEnvironment extends pulumi.ComponentResource {
 
     if (s.workload === "reference") {
       const factory = opts.workload ?? referenceWorkload;
-      const workload = factory(`${name}-workload`, { database: { clusterArn: db.cluster.arn, secretArn: db.secretArn }, databaseName: s.databaseName, tags }, child);
+      const workload = factory(
+        `${name}-workload`,
+        { database: { clusterArn: db.cluster.arn, secretArn: db.secretArn }, databaseName: s.databaseName, tags },
+        child,
+      );
       outputs.healthUrl = workload.healthUrl;
       // The pilot light's DR workload: deployed now, idle and free until a failover restores a
       // database for it. Its host is known before the bad day, so the failover record that sends
@@ -313,7 +404,15 @@ export class PrimaryEnvironment extends pulumi.ComponentResource {
         const manual = { ...child, ignoreChanges: ["invertHealthcheck", "disabled"] };
         const check = new aws.route53.HealthCheck(
           `${name}-health`,
-          { type: "HTTPS", fqdn: workload.host, port: 443, resourcePath: "/health", failureThreshold: 3, requestInterval: 10, tags },
+          {
+            type: "HTTPS",
+            fqdn: workload.host,
+            port: 443,
+            resourcePath: "/health",
+            failureThreshold: 3,
+            requestInterval: 10,
+            tags,
+          },
           manual,
         );
         // The traffic gate: a metric in the DR region that pilotlight sets to 1 to pin clients
@@ -324,7 +423,12 @@ export class PrimaryEnvironment extends pulumi.ComponentResource {
         // the data is insufficient, and LastKnownStatus keeps the status that point gave — the
         // pin holds; a check that never had data is healthy (Route 53 API Reference,
         // HealthCheckConfig.InsufficientDataHealthStatus).
-        const gate: TrafficGateOutput = { region: s.drRegion, namespace: GATE_NAMESPACE, metric: "TrafficPinnedToDr", dimensions: { Environment: s.environment } };
+        const gate: TrafficGateOutput = {
+          region: s.drRegion,
+          namespace: GATE_NAMESPACE,
+          metric: "TrafficPinnedToDr",
+          dimensions: { Environment: s.environment },
+        };
         const gateAlarm = new aws.cloudwatch.MetricAlarm(
           `${name}-traffic-gate`,
           {
@@ -345,7 +449,13 @@ export class PrimaryEnvironment extends pulumi.ComponentResource {
         );
         const gateCheck = new aws.route53.HealthCheck(
           `${name}-traffic-gate-check`,
-          { type: "CLOUDWATCH_METRIC", cloudwatchAlarmName: gateAlarm.name, cloudwatchAlarmRegion: s.drRegion, insufficientDataHealthStatus: "LastKnownStatus", tags },
+          {
+            type: "CLOUDWATCH_METRIC",
+            cloudwatchAlarmName: gateAlarm.name,
+            cloudwatchAlarmRegion: s.drRegion,
+            insufficientDataHealthStatus: "LastKnownStatus",
+            tags,
+          },
           manual,
         );
         const primaryCheck = new aws.route53.HealthCheck(
@@ -376,10 +486,23 @@ export class PrimaryEnvironment extends pulumi.ComponentResource {
         // unchecked data. Its check too keeps the last status its data gave (LastKnownStatus: a
         // published DR stays published after the data point ages); a check that never had data
         // is healthy, so every failover closes this gate (1) before it stands DR up.
-        const drGate: TrafficGateOutput = { region: s.drRegion, namespace: GATE_NAMESPACE, metric: "DrNotReady", dimensions: { Environment: s.environment } };
+        const drGate: TrafficGateOutput = {
+          region: s.drRegion,
+          namespace: GATE_NAMESPACE,
+          metric: "DrNotReady",
+          dimensions: { Environment: s.environment },
+        };
         const drCheck = new aws.route53.HealthCheck(
           `${name}-dr-health`,
-          { type: "HTTPS", fqdn: drWorkload.host, port: 443, resourcePath: "/health", failureThreshold: 3, requestInterval: 10, tags },
+          {
+            type: "HTTPS",
+            fqdn: drWorkload.host,
+            port: 443,
+            resourcePath: "/health",
+            failureThreshold: 3,
+            requestInterval: 10,
+            tags,
+          },
           manual,
         );
         const drGateAlarm = new aws.cloudwatch.MetricAlarm(
@@ -402,7 +525,13 @@ export class PrimaryEnvironment extends pulumi.ComponentResource {
         );
         const drGateCheck = new aws.route53.HealthCheck(
           `${name}-dr-gate-check`,
-          { type: "CLOUDWATCH_METRIC", cloudwatchAlarmName: drGateAlarm.name, cloudwatchAlarmRegion: s.drRegion, insufficientDataHealthStatus: "LastKnownStatus", tags },
+          {
+            type: "CLOUDWATCH_METRIC",
+            cloudwatchAlarmName: drGateAlarm.name,
+            cloudwatchAlarmRegion: s.drRegion,
+            insufficientDataHealthStatus: "LastKnownStatus",
+            tags,
+          },
           manual,
         );
         const drCombined = new aws.route53.HealthCheck(

@@ -20,7 +20,10 @@ export interface ProgramOptions {
 export function runProgram(opts: ProgramOptions = {}): Record<string, unknown> {
   const stack = opts.stack ?? pulumi.getStack();
   const settings = parseStackConfig(opts.config ?? readStackConfig(), stack);
-  const workload = { ...(opts.componentOptions ?? {}), ...(opts.workload === undefined ? {} : { workload: opts.workload }) };
+  const workload = {
+    ...(opts.componentOptions ?? {}),
+    ...(opts.workload === undefined ? {} : { workload: opts.workload }),
+  };
   if (settings.role === "primary") {
     return { ...new PrimaryEnvironment(`pilotlight-${settings.environment}`, settings, workload).outputs };
   }

@@ -9,7 +9,12 @@ import * as pulumi from "@pulumi/pulumi";
 export interface WorkloadArgs {
   database:
     | { clusterArn: pulumi.Input<string>; secretArn: pulumi.Input<string> }
-    | { parameter: string; parameterArn: pulumi.Input<string>; clusterArn: pulumi.Input<string>; secretArnPattern: pulumi.Input<string> };
+    | {
+        parameter: string;
+        parameterArn: pulumi.Input<string>;
+        clusterArn: pulumi.Input<string>;
+        secretArnPattern: pulumi.Input<string>;
+      };
   databaseName: string;
   /** Deploy in this region instead of the stack's. */
   region?: string;
@@ -27,7 +32,11 @@ export interface WorkloadOutputs {
 }
 
 /** A pluggable workload: the reference one, or the user's own component. */
-export type WorkloadFactory = (name: string, args: WorkloadArgs, opts: pulumi.ComponentResourceOptions) => WorkloadOutputs;
+export type WorkloadFactory = (
+  name: string,
+  args: WorkloadArgs,
+  opts: pulumi.ComponentResourceOptions,
+) => WorkloadOutputs;
 
 /**
  * Source of the reference workload's function. It reaches the database through the RDS Data API
@@ -88,13 +97,21 @@ export class ReferenceWorkload extends pulumi.ComponentResource implements Workl
       },
       child,
     );
-    new aws.iam.RolePolicyAttachment(`${name}-logs`, { role: role.name, policyArn: "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole" }, child);
+    new aws.iam.RolePolicyAttachment(
+      `${name}-logs`,
+      { role: role.name, policyArn: "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole" },
+      child,
+    );
     new aws.iam.RolePolicy(
       `${name}-data`,
       {
         role: role.name,
         policy: pulumi
-          .all("parameter" in db ? [db.clusterArn, db.secretArnPattern, db.parameterArn] : [db.clusterArn, db.secretArn, ""])
+          .all(
+            "parameter" in db
+              ? [db.clusterArn, db.secretArnPattern, db.parameterArn]
+              : [db.clusterArn, db.secretArn, ""],
+          )
           .apply(([cluster, secret, parameter]) =>
             JSON.stringify({
               Version: "2012-10-17",
@@ -129,12 +146,30 @@ export class ReferenceWorkload extends pulumi.ComponentResource implements Workl
       },
       child,
     );
-    const url = new aws.lambda.FunctionUrl(`${name}-url`, { functionName: fn.name, authorizationType: "NONE", ...regional }, child);
+    const url = new aws.lambda.FunctionUrl(
+      `${name}-url`,
+      { functionName: fn.name, authorizationType: "NONE", ...regional },
+      child,
+    );
     // A function URL with auth NONE answers 403 unless the function's policy lets everyone invoke
     // it through the URL: lambda:InvokeFunctionUrl and, since October 2025, lambda:InvokeFunction
     // too (Lambda Developer Guide, "Control access to function URLs").
-    new aws.lambda.Permission(`${name}-url-public`, { function: fn.name, action: "lambda:InvokeFunctionUrl", principal: "*", functionUrlAuthType: "NONE", ...regional }, child);
-    new aws.lambda.Permission(`${name}-invoke-public`, { function: fn.name, action: "lambda:InvokeFunction", principal: "*", invokedViaFunctionUrl: true, ...regional }, child);
+    new aws.lambda.Permission(
+      `${name}-url-public`,
+      {
+        function: fn.name,
+        action: "lambda:InvokeFunctionUrl",
+        principal: "*",
+        functionUrlAuthType: "NONE",
+        ...regional,
+      },
+      child,
+    );
+    new aws.lambda.Permission(
+      `${name}-invoke-public`,
+      { function: fn.name, action: "lambda:InvokeFunction", principal: "*", invokedViaFunctionUrl: true, ...regional },
+      child,
+    );
     this.host = url.functionUrl.apply((u) => new URL(u).host);
     this.functionName = fn.name;
     this.healthUrl = url.functionUrl.apply((u) => new URL("/health", u).toString());

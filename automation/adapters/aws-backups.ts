@@ -24,7 +24,8 @@ export const BACKUP_ACTIONS = {
 export type BackupClientFactory = (region: string) => BackupClient;
 
 /** Default client: the SDK's default credential chain, adaptive retries (throttling backs off). */
-export const defaultBackupClient: BackupClientFactory = (region) => new BackupClient({ region, retryMode: "adaptive", maxAttempts: 6 });
+export const defaultBackupClient: BackupClientFactory = (region) =>
+  new BackupClient({ region, retryMode: "adaptive", maxAttempts: 6 });
 
 function toPoint(p: RecoveryPointByBackupVault, region: string, vault: string): RecoveryPoint {
   const point: RecoveryPoint = {
@@ -57,7 +58,12 @@ export class AwsBackups implements Backups {
     return c;
   }
 
-  async listRecoveryPoints(q: { region: string; vault: string; resourceArn?: string; signal?: AbortSignal }): Promise<RecoveryPoint[]> {
+  async listRecoveryPoints(q: {
+    region: string;
+    vault: string;
+    resourceArn?: string;
+    signal?: AbortSignal;
+  }): Promise<RecoveryPoint[]> {
     try {
       const out: RecoveryPoint[] = [];
       const pages = paginateListRecoveryPointsByBackupVault(
@@ -74,20 +80,43 @@ export class AwsBackups implements Backups {
     }
   }
 
-  async listJobs(q: { region: string; kind: "backup" | "copy"; since: number; signal?: AbortSignal }): Promise<BackupJobSummary[]> {
+  async listJobs(q: {
+    region: string;
+    kind: "backup" | "copy";
+    since: number;
+    signal?: AbortSignal;
+  }): Promise<BackupJobSummary[]> {
     const since = new Date(q.since);
     const out: BackupJobSummary[] = [];
     try {
       if (q.kind === "backup") {
         for await (const page of paginateListBackupJobs({ client: this.client(q.region) }, { ByCreatedAfter: since })) {
           for (const j of page.BackupJobs ?? []) {
-            out.push({ id: j.BackupJobId ?? "", kind: "backup", region: q.region, state: (j.State ?? "CREATED") as BackupJobSummary["state"], resourceArn: j.ResourceArn ?? "", createdAt: j.CreationDate?.getTime() ?? 0, ...(j.CompletionDate === undefined ? {} : { completedAt: j.CompletionDate.getTime() }), ...(j.StatusMessage === undefined ? {} : { statusMessage: j.StatusMessage }) });
+            out.push({
+              id: j.BackupJobId ?? "",
+              kind: "backup",
+              region: q.region,
+              state: (j.State ?? "CREATED") as BackupJobSummary["state"],
+              resourceArn: j.ResourceArn ?? "",
+              createdAt: j.CreationDate?.getTime() ?? 0,
+              ...(j.CompletionDate === undefined ? {} : { completedAt: j.CompletionDate.getTime() }),
+              ...(j.StatusMessage === undefined ? {} : { statusMessage: j.StatusMessage }),
+            });
           }
         }
       } else {
         for await (const page of paginateListCopyJobs({ client: this.client(q.region) }, { ByCreatedAfter: since })) {
           for (const j of page.CopyJobs ?? []) {
-            out.push({ id: j.CopyJobId ?? "", kind: "copy", region: q.region, state: (j.State ?? "CREATED") as BackupJobSummary["state"], resourceArn: j.ResourceArn ?? "", createdAt: j.CreationDate?.getTime() ?? 0, ...(j.CompletionDate === undefined ? {} : { completedAt: j.CompletionDate.getTime() }), ...(j.StatusMessage === undefined ? {} : { statusMessage: j.StatusMessage }) });
+            out.push({
+              id: j.CopyJobId ?? "",
+              kind: "copy",
+              region: q.region,
+              state: (j.State ?? "CREATED") as BackupJobSummary["state"],
+              resourceArn: j.ResourceArn ?? "",
+              createdAt: j.CreationDate?.getTime() ?? 0,
+              ...(j.CompletionDate === undefined ? {} : { completedAt: j.CompletionDate.getTime() }),
+              ...(j.StatusMessage === undefined ? {} : { statusMessage: j.StatusMessage }),
+            });
           }
         }
       }
@@ -100,7 +129,12 @@ export class AwsBackups implements Backups {
   async describeVault(q: { region: string; vault: string }): Promise<VaultInfo | undefined> {
     try {
       const r = await this.client(q.region).send(new DescribeBackupVaultCommand({ BackupVaultName: q.vault }));
-      const v: VaultInfo = { name: r.BackupVaultName ?? q.vault, arn: r.BackupVaultArn ?? "", region: q.region, recoveryPoints: Number(r.NumberOfRecoveryPoints ?? 0) };
+      const v: VaultInfo = {
+        name: r.BackupVaultName ?? q.vault,
+        arn: r.BackupVaultArn ?? "",
+        region: q.region,
+        recoveryPoints: Number(r.NumberOfRecoveryPoints ?? 0),
+      };
       if (r.EncryptionKeyArn !== undefined) v.encryptionKeyArn = r.EncryptionKeyArn;
       return v;
     } catch (error) {

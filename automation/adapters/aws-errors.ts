@@ -9,9 +9,23 @@ interface AwsLikeError {
   code?: string;
 }
 
-const THROTTLING = new Set(["ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded", "ThrottledException", "PriorRequestNotComplete"]);
+const THROTTLING = new Set([
+  "ThrottlingException",
+  "Throttling",
+  "TooManyRequestsException",
+  "RequestLimitExceeded",
+  "ThrottledException",
+  "PriorRequestNotComplete",
+]);
 const NOT_FOUND = /NotFound|NoSuch|ResourceNotFoundException/;
-const DENIED = new Set(["AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnrecognizedClientException", "InvalidClientTokenId", "ExpiredTokenException"]);
+const DENIED = new Set([
+  "AccessDenied",
+  "AccessDeniedException",
+  "UnauthorizedOperation",
+  "UnrecognizedClientException",
+  "InvalidClientTokenId",
+  "ExpiredTokenException",
+]);
 
 /** True for throttling errors of the AWS SDK (and the sandbox, which mimics them). */
 export function isThrottling(error: unknown): boolean {
@@ -40,16 +54,38 @@ export function toAwsError(error: unknown, operation: string, resource?: string)
     });
   }
   if (isThrottling(error)) {
-    return new PilotlightError("aws.throttled", `${what} was throttled after every retry: ${detail}`, { source: "aws", hint: "retry later or raise the service quota", details, cause: error });
+    return new PilotlightError("aws.throttled", `${what} was throttled after every retry: ${detail}`, {
+      source: "aws",
+      hint: "retry later or raise the service quota",
+      details,
+      cause: error,
+    });
   }
   if (DENIED.has(name)) {
-    return new PilotlightError("aws.access-denied", `${what} was denied: ${detail}`, { source: "aws", hint: "grant the permission in this region to the role pilotlight runs as", details, cause: error });
+    return new PilotlightError("aws.access-denied", `${what} was denied: ${detail}`, {
+      source: "aws",
+      hint: "grant the permission in this region to the role pilotlight runs as",
+      details,
+      cause: error,
+    });
   }
   if (NOT_FOUND.test(name)) {
     return new PilotlightError("aws.not-found", `${what}: ${detail}`, { source: "aws", details, cause: error });
   }
-  if (name === "ServiceUnavailableException" || name === "ServiceUnavailable" || e.code === "ECONNREFUSED" || e.code === "ENOTFOUND" || e.code === "ETIMEDOUT" || name === "TimeoutError") {
-    return new PilotlightError("aws.unavailable", `${what}: the endpoint did not answer (${detail})`, { source: "aws", hint: "the region may be out; pilotlight retries waits, and the run can be resumed", details, cause: error });
+  if (
+    name === "ServiceUnavailableException" ||
+    name === "ServiceUnavailable" ||
+    e.code === "ECONNREFUSED" ||
+    e.code === "ENOTFOUND" ||
+    e.code === "ETIMEDOUT" ||
+    name === "TimeoutError"
+  ) {
+    return new PilotlightError("aws.unavailable", `${what}: the endpoint did not answer (${detail})`, {
+      source: "aws",
+      hint: "the region may be out; pilotlight retries waits, and the run can be resumed",
+      details,
+      cause: error,
+    });
   }
   return new PilotlightError("aws.error", `${what} failed: ${detail}`, { source: "aws", details, cause: error });
 }

@@ -4,12 +4,16 @@ import { toAwsError } from "./aws-errors";
 import type { IamAction } from "./iam/action";
 
 /** The AWS calls of each method, as IAM actions (the policy generator reads them). */
-export const KEY_ACTIONS = { describeKey: ["kms:DescribeKey"] } as const satisfies Record<keyof Keys, readonly IamAction[]>;
+export const KEY_ACTIONS = { describeKey: ["kms:DescribeKey"] } as const satisfies Record<
+  keyof Keys,
+  readonly IamAction[]
+>;
 
 /** Creates a KMS client for a region (injected in tests). */
 export type KmsClientFactory = (region: string) => KMSClient;
 
-export const defaultKmsClient: KmsClientFactory = (region) => new KMSClient({ region, retryMode: "adaptive", maxAttempts: 6 });
+export const defaultKmsClient: KmsClientFactory = (region) =>
+  new KMSClient({ region, retryMode: "adaptive", maxAttempts: 6 });
 
 /** KMS through SDK v3: DescribeKey's `KeyMetadata.KeyState` and `Enabled` (AWS KMS API Reference, DescribeKey). */
 export class AwsKeys implements Keys {

@@ -10,7 +10,7 @@ import { PilotlightError } from "../domain/errors";
 import type { Clock } from "../ports/clock";
 import type { Reports } from "../ports/reports";
 import type { Notifier } from "../ports/notifier";
-import type { EnvironmentPorts } from "../runbooks/ports";
+import type { EnvironmentPorts } from "../ports/runbook-ports";
 import { AwsBackups } from "./aws-backups";
 import { AwsDatabases } from "./aws-databases";
 import { AwsKeys } from "./aws-keys";
@@ -40,11 +40,15 @@ export async function requirePulumiCli(env: NodeJS.ProcessEnv): Promise<string> 
     const { stdout } = await promisify(execFile)("pulumi", ["version"], { env, timeout: 15_000 });
     return stdout.trim();
   } catch (error) {
-    throw new PilotlightError("pulumi.cli-missing", "the pulumi CLI is not installed (or not on PATH): pilotlight drives your stacks through it", {
-      source: "user",
-      hint: "install it (https://www.pulumi.com/docs/install/), check `pulumi version`, then retry; or rehearse with --sandbox",
-      cause: error,
-    });
+    throw new PilotlightError(
+      "pulumi.cli-missing",
+      "the pulumi CLI is not installed (or not on PATH): pilotlight drives your stacks through it",
+      {
+        source: "user",
+        hint: "install it (https://www.pulumi.com/docs/install/), check `pulumi version`, then retry; or rehearse with --sandbox",
+        cause: error,
+      },
+    );
   }
 }
 
@@ -53,7 +57,10 @@ export async function requireAwsCredentials(): Promise<void> {
   try {
     await defaultProvider({ timeout: 2_000, maxRetries: 1 })();
   } catch (error) {
-    const e = toAwsError(Object.assign(error instanceof Error ? error : new Error(String(error)), { name: "CredentialsProviderError" }), "resolving AWS credentials");
+    const e = toAwsError(
+      Object.assign(error instanceof Error ? error : new Error(String(error)), { name: "CredentialsProviderError" }),
+      "resolving AWS credentials",
+    );
     throw e;
   }
 }
@@ -83,14 +90,17 @@ export async function createAwsPorts(o: AwsPortsOptions): Promise<EnvironmentPor
     isProcessDead: (host, pid) => isHolderDeadOnThisHost({ host, pid, instance: "" }, hostname()),
     // Only pilotlight's own cluster of this environment is adopted after a crashed update.
     isAdoptable: async (type, id, region) => {
-      if (type !== "aws:rds/cluster:Cluster" || region === undefined) return type === "aws:rds/clusterInstance:ClusterInstance";
+      if (type !== "aws:rds/cluster:Cluster" || region === undefined)
+        return type === "aws:rds/clusterInstance:ClusterInstance";
       const c = await databases.describeCluster({ region, id });
       return c !== undefined && c.tags["managed-by"] === "pilotlight" && c.tags["pilotlight:environment"] === o.envName;
     },
   });
   const targets: Notifier[] = [];
-  if (o.config.notifications.snsTopicArn !== undefined) targets.push(new SnsNotifier(o.config.notifications.snsTopicArn));
-  const hook = o.config.notifications.webhookUrlEnv === undefined ? undefined : o.env[o.config.notifications.webhookUrlEnv];
+  if (o.config.notifications.snsTopicArn !== undefined)
+    targets.push(new SnsNotifier(o.config.notifications.snsTopicArn));
+  const hook =
+    o.config.notifications.webhookUrlEnv === undefined ? undefined : o.env[o.config.notifications.webhookUrlEnv];
   if (hook !== undefined && hook !== "") targets.push(new WebhookNotifier(hook));
   return {
     clock: o.clock,

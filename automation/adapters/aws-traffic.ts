@@ -35,12 +35,18 @@ export const authoritativeLookup: DnsLookup = async (name, nameServers) => {
       // Another of the four name servers answers.
     }
   }
-  if (ips.length === 0) throw new PilotlightError("aws.unavailable", `none of the zone's name servers (${nameServers.join(", ")}) could be found`, { source: "aws" });
+  if (ips.length === 0)
+    throw new PilotlightError(
+      "aws.unavailable",
+      `none of the zone's name servers (${nameServers.join(", ")}) could be found`,
+      { source: "aws" },
+    );
   resolver.setServers(ips);
   try {
     return (await resolver.resolveCname(name)).map((h) => h.replace(/\.$/, ""));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENODATA" || (error as NodeJS.ErrnoException).code === "ENOTFOUND") return [];
+    if ((error as NodeJS.ErrnoException).code === "ENODATA" || (error as NodeJS.ErrnoException).code === "ENOTFOUND")
+      return [];
     throw toAwsError(error, "DNS query", name);
   }
 };
@@ -56,8 +62,13 @@ export class AwsTraffic implements Traffic {
   private readonly clients = new Map<string, CloudWatchClient>();
 
   constructor(
-    private readonly route53: Route53Client = new Route53Client({ region: "us-east-1", retryMode: "adaptive", maxAttempts: 3 }),
-    private readonly cloudwatch: CloudWatchClientFactory = (region) => new CloudWatchClient({ region, retryMode: "adaptive", maxAttempts: 6 }),
+    private readonly route53: Route53Client = new Route53Client({
+      region: "us-east-1",
+      retryMode: "adaptive",
+      maxAttempts: 3,
+    }),
+    private readonly cloudwatch: CloudWatchClientFactory = (region) =>
+      new CloudWatchClient({ region, retryMode: "adaptive", maxAttempts: 6 }),
     private readonly lookup: DnsLookup = authoritativeLookup,
   ) {}
 
@@ -86,7 +97,14 @@ export class AwsTraffic implements Traffic {
       await this.cw(q.gate.region).send(
         new PutMetricDataCommand({
           Namespace: q.gate.namespace,
-          MetricData: [{ MetricName: q.gate.metric, Dimensions: Object.entries(q.gate.dimensions).map(([Name, Value]) => ({ Name, Value })), Value: q.value, Unit: "Count" }],
+          MetricData: [
+            {
+              MetricName: q.gate.metric,
+              Dimensions: Object.entries(q.gate.dimensions).map(([Name, Value]) => ({ Name, Value })),
+              Value: q.value,
+              Unit: "Count",
+            },
+          ],
         }),
       );
       return { changeId: `${q.gate.metric}=${q.value}@${Date.now()}` };
@@ -98,7 +116,11 @@ export class AwsTraffic implements Traffic {
   async gateState(q: { gate: TrafficGate }): Promise<"OK" | "ALARM" | "INSUFFICIENT_DATA" | "unknown"> {
     try {
       const r = await this.cw(q.gate.region).send(
-        new DescribeAlarmsForMetricCommand({ Namespace: q.gate.namespace, MetricName: q.gate.metric, Dimensions: Object.entries(q.gate.dimensions).map(([Name, Value]) => ({ Name, Value })) }),
+        new DescribeAlarmsForMetricCommand({
+          Namespace: q.gate.namespace,
+          MetricName: q.gate.metric,
+          Dimensions: Object.entries(q.gate.dimensions).map(([Name, Value]) => ({ Name, Value })),
+        }),
       );
       const state = r.MetricAlarms?.[0]?.StateValue;
       return state === "OK" || state === "ALARM" || state === "INSUFFICIENT_DATA" ? state : "unknown";
@@ -109,7 +131,10 @@ export class AwsTraffic implements Traffic {
 
   async resolve(q: { zoneId: string; name: string; nameServers: string[] }): Promise<string[]> {
     if (q.nameServers.length === 0) {
-      throw new PilotlightError("traffic.unknown", `the primary stack exports no name servers for zone ${q.zoneId}`, { source: "user", hint: "deploy this version's primary program (its nameServers output)" });
+      throw new PilotlightError("traffic.unknown", `the primary stack exports no name servers for zone ${q.zoneId}`, {
+        source: "user",
+        hint: "deploy this version's primary program (its nameServers output)",
+      });
     }
     return this.lookup(q.name, q.nameServers);
   }

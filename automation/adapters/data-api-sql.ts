@@ -1,6 +1,13 @@
-import { BeginTransactionCommand, CommitTransactionCommand, ExecuteStatementCommand, RDSDataClient, RollbackTransactionCommand, type SqlParameter } from "@aws-sdk/client-rds-data";
+import {
+  BeginTransactionCommand,
+  CommitTransactionCommand,
+  ExecuteStatementCommand,
+  RDSDataClient,
+  RollbackTransactionCommand,
+  type SqlParameter,
+} from "@aws-sdk/client-rds-data";
 import type { DatabaseLocator, SqlAccess } from "../ports/sql-access";
-import type { SqlClient } from "../store/sql";
+import type { SqlClient } from "../ports/sql";
 import { toAwsError } from "./aws-errors";
 import type { IamAction } from "./iam/action";
 
@@ -10,18 +17,27 @@ import type { IamAction } from "./iam/action";
  * (Aurora User Guide, "Authorizing access to the RDS Data API").
  */
 export const SQL_ACCESS_ACTIONS = {
-  open: ["rds-data:ExecuteStatement", "rds-data:BeginTransaction", "rds-data:CommitTransaction", "rds-data:RollbackTransaction", "secretsmanager:GetSecretValue"],
+  open: [
+    "rds-data:ExecuteStatement",
+    "rds-data:BeginTransaction",
+    "rds-data:CommitTransaction",
+    "rds-data:RollbackTransaction",
+    "secretsmanager:GetSecretValue",
+  ],
 } as const satisfies Record<keyof SqlAccess, readonly IamAction[]>;
 
 /** `$1, $2…` (pg style) → `:p1, :p2…` (Data API named parameters), outside string literals. */
 export function toNamedParameters(text: string): string {
-  return text.replace(/('(?:[^']|'')*')|\$(\d+)/g, (_m: string, literal: string | undefined, n: string | undefined) => (literal !== undefined ? literal : `:p${n}`));
+  return text.replace(/('(?:[^']|'')*')|\$(\d+)/g, (_m: string, literal: string | undefined, n: string | undefined) =>
+    literal !== undefined ? literal : `:p${n}`,
+  );
 }
 
 function parameter(name: string, v: unknown): SqlParameter {
   if (v === null || v === undefined) return { name, value: { isNull: true } };
   if (typeof v === "boolean") return { name, value: { booleanValue: v } };
-  if (typeof v === "number") return Number.isInteger(v) ? { name, value: { longValue: v } } : { name, value: { doubleValue: v } };
+  if (typeof v === "number")
+    return Number.isInteger(v) ? { name, value: { longValue: v } } : { name, value: { doubleValue: v } };
   if (v instanceof Date) return { name, value: { stringValue: v.toISOString() } };
   return { name, value: { stringValue: String(v) } };
 }
@@ -37,7 +53,10 @@ export class DataApiSql implements SqlClient {
     private readonly transactionId?: string,
   ) {}
 
-  async query<R extends Record<string, unknown>>(text: string, params: readonly unknown[] = []): Promise<{ rows: R[]; rowCount: number }> {
+  async query<R extends Record<string, unknown>>(
+    text: string,
+    params: readonly unknown[] = [],
+  ): Promise<{ rows: R[]; rowCount: number }> {
     try {
       const r = await this.client.send(
         new ExecuteStatementCommand({
@@ -59,7 +78,9 @@ export class DataApiSql implements SqlClient {
 
   async transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
     const base = { resourceArn: this.at.clusterArn, secretArn: this.at.secretArn };
-    const { transactionId } = await this.client.send(new BeginTransactionCommand({ ...base, database: this.at.database }));
+    const { transactionId } = await this.client.send(
+      new BeginTransactionCommand({ ...base, database: this.at.database }),
+    );
     try {
       const result = await fn(new DataApiSql(this.client, this.at, transactionId));
       await this.client.send(new CommitTransactionCommand({ ...base, transactionId }));
@@ -79,7 +100,10 @@ export class DataApiSql implements SqlClient {
 export class DataApiAccess implements SqlAccess {
   private readonly clients = new Map<string, RDSDataClient>();
 
-  constructor(private readonly factory: (region: string) => RDSDataClient = (region) => new RDSDataClient({ region, retryMode: "adaptive", maxAttempts: 6 })) {}
+  constructor(
+    private readonly factory: (region: string) => RDSDataClient = (region) =>
+      new RDSDataClient({ region, retryMode: "adaptive", maxAttempts: 6 }),
+  ) {}
 
   async open(at: DatabaseLocator): Promise<SqlClient> {
     let c = this.clients.get(at.region);

@@ -43,12 +43,14 @@ export class AwsDoctorProbes implements DoctorProbes {
   private route53 = () => (this.clients.route53 ??= new Route53Client({ region: "us-east-1", maxAttempts: 3 }));
   private rdsIn(region: string): RDSClient {
     let c = this.rds.get(region);
-    if (c === undefined) this.rds.set(region, (c = this.clients.rds?.(region) ?? new RDSClient({ region, maxAttempts: 3 })));
+    if (c === undefined)
+      this.rds.set(region, (c = this.clients.rds?.(region) ?? new RDSClient({ region, maxAttempts: 3 })));
     return c;
   }
   private lambdaIn(region: string): LambdaClient {
     let c = this.lambda.get(region);
-    if (c === undefined) this.lambda.set(region, (c = this.clients.lambda?.(region) ?? new LambdaClient({ region, maxAttempts: 3 })));
+    if (c === undefined)
+      this.lambda.set(region, (c = this.clients.lambda?.(region) ?? new LambdaClient({ region, maxAttempts: 3 })));
     return c;
   }
 
@@ -78,10 +80,16 @@ export class AwsDoctorProbes implements DoctorProbes {
     try {
       // Results come in pages: followed until IsTruncated is false ("IAM might return fewer than
       // the MaxItems number of results even when there are more": IAM API Reference).
-      const pages = paginateSimulatePrincipalPolicy({ client: this.iam() }, { PolicySourceArn: q.principalArn, ActionNames: q.actions });
+      const pages = paginateSimulatePrincipalPolicy(
+        { client: this.iam() },
+        { PolicySourceArn: q.principalArn, ActionNames: q.actions },
+      );
       for await (const page of pages) {
         for (const r of page.EvaluationResults ?? []) {
-          out.push({ action: r.EvalActionName ?? "", decision: (r.EvalDecision ?? "implicitDeny") as SimulatedDecision["decision"] });
+          out.push({
+            action: r.EvalActionName ?? "",
+            decision: (r.EvalDecision ?? "implicitDeny") as SimulatedDecision["decision"],
+          });
         }
       }
       return out;
@@ -93,11 +101,20 @@ export class AwsDoctorProbes implements DoctorProbes {
   async orderable(q: { region: string; engineVersion: string; instanceClass: string }): Promise<boolean> {
     try {
       const r = await this.rdsIn(q.region).send(
-        new DescribeOrderableDBInstanceOptionsCommand({ Engine: "aurora-postgresql", EngineVersion: q.engineVersion, DBInstanceClass: q.instanceClass, MaxRecords: 20 }),
+        new DescribeOrderableDBInstanceOptionsCommand({
+          Engine: "aurora-postgresql",
+          EngineVersion: q.engineVersion,
+          DBInstanceClass: q.instanceClass,
+          MaxRecords: 20,
+        }),
       );
       return (r.OrderableDBInstanceOptions ?? []).length > 0;
     } catch (error) {
-      throw toAwsError(error, "DescribeOrderableDBInstanceOptions", `${q.region} ${q.engineVersion} ${q.instanceClass}`);
+      throw toAwsError(
+        error,
+        "DescribeOrderableDBInstanceOptions",
+        `${q.region} ${q.engineVersion} ${q.instanceClass}`,
+      );
     }
   }
 

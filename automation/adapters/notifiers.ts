@@ -5,7 +5,10 @@ import { toAwsError } from "./aws-errors";
 import type { IamAction } from "./iam/action";
 
 /** The AWS call of a notification (a webhook is no AWS call). */
-export const NOTIFIER_ACTIONS = { notify: ["sns:Publish"] } as const satisfies Record<keyof Notifier, readonly IamAction[]>;
+export const NOTIFIER_ACTIONS = { notify: ["sns:Publish"] } as const satisfies Record<
+  keyof Notifier,
+  readonly IamAction[]
+>;
 
 /** Publishes to an SNS topic (its region is the ARN's). */
 export class SnsNotifier implements Notifier {
@@ -22,7 +25,14 @@ export class SnsNotifier implements Notifier {
     try {
       // SNS subjects: at most 100 printable ASCII characters.
       const subject = n.subject.replace(/[^\x20-\x7e]/g, "-").slice(0, 100);
-      await this.client.send(new PublishCommand({ TopicArn: this.topicArn, Subject: subject, Message: n.body, MessageAttributes: { severity: { DataType: "String", StringValue: n.severity } } }));
+      await this.client.send(
+        new PublishCommand({
+          TopicArn: this.topicArn,
+          Subject: subject,
+          Message: n.body,
+          MessageAttributes: { severity: { DataType: "String", StringValue: n.severity } },
+        }),
+      );
     } catch (error) {
       throw toAwsError(error, "Publish", this.topicArn);
     }
@@ -75,6 +85,7 @@ export class FanOutNotifier implements Notifier {
   async notify(n: Notification): Promise<void> {
     const results = await Promise.allSettled(this.targets.map((t) => t.notify(n)));
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
-    if (failed.length > 0 && failed.length === results.length) throw new Error(`every notifier failed: ${failed.map((f) => String(f.reason?.message ?? f.reason)).join("; ")}`);
+    if (failed.length > 0 && failed.length === results.length)
+      throw new Error(`every notifier failed: ${failed.map((f) => String(f.reason?.message ?? f.reason)).join("; ")}`);
   }
 }

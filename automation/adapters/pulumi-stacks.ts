@@ -6,7 +6,13 @@ import { parse as parseYaml } from "yaml";
 import { PilotlightError, isPilotlightError } from "../domain/errors";
 import type { JsonObject } from "../domain/json";
 import type { Clock } from "../ports/clock";
-import type { StackConfigChange, StackOperationOptions, StackProgress, StackUpdateResult, Stacks } from "../ports/stacks";
+import type {
+  StackConfigChange,
+  StackOperationOptions,
+  StackProgress,
+  StackUpdateResult,
+  Stacks,
+} from "../ports/stacks";
 
 /** Options of {@link PulumiStacks}. */
 export interface PulumiStacksOptions {
@@ -93,7 +99,9 @@ export class PulumiStacks implements Stacks {
       const s = await this.prepare(stack, change);
       // A crashed update leaves both a lock and pending creates: the lock is recovered first.
       await this.unlocking(stack, opts, () => this.adoptPendingCreates(s, stack, opts));
-      const r = await this.unlocking(stack, opts, () => this.bounded("up", stack, opts, (signal) => s.up({ signal, onEvent: (e) => this.progress(e, opts) })));
+      const r = await this.unlocking(stack, opts, () =>
+        this.bounded("up", stack, opts, (signal) => s.up({ signal, onEvent: (e) => this.progress(e, opts) })),
+      );
       return {
         outputs: Object.fromEntries(Object.entries(r.outputs).map(([k, v]) => [k, v.value as JsonObject[string]])),
         changes: { ...((r.summary.resourceChanges ?? {}) as Record<string, number>) },
@@ -107,11 +115,15 @@ export class PulumiStacks implements Stacks {
     if (!existsSync(file)) return {};
     const doc = (parseYaml(readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
     const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(doc.config ?? {})) if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") out[k] = String(v);
+    for (const [k, v] of Object.entries(doc.config ?? {}))
+      if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") out[k] = String(v);
     return out;
   }
 
-  async destroy(stack: string, opts: StackOperationOptions & { remove: boolean; preserveConfig?: boolean; removeKeys?: string[] }): Promise<void> {
+  async destroy(
+    stack: string,
+    opts: StackOperationOptions & { remove: boolean; preserveConfig?: boolean; removeKeys?: string[] },
+  ): Promise<void> {
     await this.serial(async () => {
       let s: Stack;
       try {
@@ -125,11 +137,15 @@ export class PulumiStacks implements Stacks {
         const stale = opts.removeKeys!.filter((k) => present[k] !== undefined);
         if (stale.length > 0) await this.call("config rm-all", stack, () => s.removeAllConfig(stale));
       }
-      await this.unlocking(stack, opts, () => this.bounded("destroy", stack, opts, (signal) => s.destroy({ signal, onEvent: (e) => this.progress(e, opts) })));
+      await this.unlocking(stack, opts, () =>
+        this.bounded("destroy", stack, opts, (signal) => s.destroy({ signal, onEvent: (e) => this.progress(e, opts) })),
+      );
       if (opts.remove) {
         // Not destroy({ remove: true }): that deletes Pulumi.<stack>.yaml. Without `force`, the CLI
         // refuses to remove a stack that still has resources — a safety net we keep.
-        await this.call("stack rm", stack, () => s.workspace.removeStack(stack, { preserveConfig: opts.preserveConfig !== false }));
+        await this.call("stack rm", stack, () =>
+          s.workspace.removeStack(stack, { preserveConfig: opts.preserveConfig !== false }),
+        );
       }
     });
   }
@@ -140,7 +156,8 @@ export class PulumiStacks implements Stacks {
    * refreshes. Otherwise throws `pulumi.stack-locked` naming the holder.
    */
   async recoverStaleLock(stack: string, opts: StackOperationOptions, lock: LockHolder): Promise<void> {
-    const dead = lock.host === hostname() && lock.pid !== undefined && this.o.isProcessDead?.(lock.host, lock.pid) === true;
+    const dead =
+      lock.host === hostname() && lock.pid !== undefined && this.o.isProcessDead?.(lock.host, lock.pid) === true;
     if (!dead) throw this.lockedError(stack, lock);
     const s = await this.select(stack);
     await this.call("cancel", stack, () => s.cancel());
@@ -158,27 +175,63 @@ export class PulumiStacks implements Stacks {
    */
   private async adoptPendingCreates(s: Stack, stack: string, opts: StackOperationOptions): Promise<void> {
     const state = await this.call("stack export", stack, () => s.exportStack());
-    const pending = (((state.deployment as { pending_operations?: unknown[] } | undefined)?.pending_operations ?? []) as Array<{ type?: string; resource?: { urn?: string; type?: string; inputs?: Record<string, unknown>; parent?: string } }>)
-      .filter((p) => p.type === "creating" && typeof p.resource?.urn === "string" && typeof p.resource.type === "string");
+    const pending = (
+      ((state.deployment as { pending_operations?: unknown[] } | undefined)?.pending_operations ?? []) as Array<{
+        type?: string;
+        resource?: { urn?: string; type?: string; inputs?: Record<string, unknown>; parent?: string };
+      }>
+    ).filter(
+      (p) => p.type === "creating" && typeof p.resource?.urn === "string" && typeof p.resource.type === "string",
+    );
     if (pending.length === 0) return;
     for (const p of pending) {
-      const { urn, type, inputs = {}, parent } = p.resource as { urn: string; type: string; inputs?: Record<string, unknown>; parent?: string };
+      const {
+        urn,
+        type,
+        inputs = {},
+        parent,
+      } = p.resource as { urn: string; type: string; inputs?: Record<string, unknown>; parent?: string };
       const id = ADOPTABLE[type]?.(inputs);
       if (id === undefined) continue;
-      if (this.o.isAdoptable !== undefined && !(await this.o.isAdoptable(type, id, typeof inputs["region"] === "string" ? inputs["region"] : undefined))) {
-        opts.onProgress?.({ status: "diagnostic", op: "import", type, message: `${id} exists but does not carry pilotlight's tags for this environment: not adopted` });
+      if (
+        this.o.isAdoptable !== undefined &&
+        !(await this.o.isAdoptable(type, id, typeof inputs["region"] === "string" ? inputs["region"] : undefined))
+      ) {
+        opts.onProgress?.({
+          status: "diagnostic",
+          op: "import",
+          type,
+          message: `${id} exists but does not carry pilotlight's tags for this environment: not adopted`,
+        });
         continue;
       }
       const name = urn.slice(urn.lastIndexOf("::") + 2);
       try {
         await this.call("import", stack, () =>
-          s.import({ resources: [{ type, name, id, ...(parent === undefined ? {} : { parent: "parent" }) }], ...(parent === undefined ? {} : { nameTable: { parent } }), protect: false, generateCode: false }),
+          s.import({
+            resources: [{ type, name, id, ...(parent === undefined ? {} : { parent: "parent" }) }],
+            ...(parent === undefined ? {} : { nameTable: { parent } }),
+            protect: false,
+            generateCode: false,
+          }),
         );
-        opts.onProgress?.({ status: "done", op: "import", type, resource: name, message: `adopted ${id}, created by an interrupted update` });
+        opts.onProgress?.({
+          status: "done",
+          op: "import",
+          type,
+          resource: name,
+          message: `adopted ${id}, created by an interrupted update`,
+        });
       } catch (error) {
         if (isPilotlightError(error) && error.code === "pulumi.stack-locked") throw error;
         // Not in AWS after all (the create never reached it): the update creates it.
-        opts.onProgress?.({ status: "diagnostic", op: "import", type, resource: name, message: `${id} not adopted: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}` });
+        opts.onProgress?.({
+          status: "diagnostic",
+          op: "import",
+          type,
+          resource: name,
+          message: `${id} not adopted: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
+        });
       }
     }
     await this.bounded("refresh", stack, opts, (signal) => s.refresh({ signal, clearPendingCreates: true }));
@@ -195,9 +248,16 @@ export class PulumiStacks implements Stacks {
     } catch (error) {
       if (!isPilotlightError(error) || error.code !== "pulumi.stack-locked") throw error;
       const d = error.details ?? {};
-      const lock: LockHolder = { ...(typeof d["host"] === "string" ? { host: d["host"] } : {}), ...(typeof d["pid"] === "number" ? { pid: d["pid"] } : {}) };
+      const lock: LockHolder = {
+        ...(typeof d["host"] === "string" ? { host: d["host"] } : {}),
+        ...(typeof d["pid"] === "number" ? { pid: d["pid"] } : {}),
+      };
       await this.recoverStaleLock(stack, opts, lock);
-      opts.onProgress?.({ status: "done", op: "cancel", message: `recovered the lock left by pid ${lock.pid} (gone) and refreshed the stack` });
+      opts.onProgress?.({
+        status: "done",
+        op: "cancel",
+        message: `recovered the lock left by pid ${lock.pid} (gone) and refreshed the stack`,
+      });
       return fn();
     }
   }
@@ -211,7 +271,13 @@ export class PulumiStacks implements Stacks {
   private envVars(): Record<string, string> {
     const vars: Record<string, string> = { PULUMI_BACKEND_URL: this.o.backendUrl, PULUMI_SKIP_UPDATE_CHECK: "true" };
     // Current CLIs keep self-managed state in project mode; new state starts there.
-    for (const k of ["PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE", "AWS_PROFILE", "AWS_REGION", "PULUMI_HOME"]) {
+    for (const k of [
+      "PULUMI_CONFIG_PASSPHRASE",
+      "PULUMI_CONFIG_PASSPHRASE_FILE",
+      "AWS_PROFILE",
+      "AWS_REGION",
+      "PULUMI_HOME",
+    ]) {
       const v = this.o.env[k];
       if (v !== undefined) vars[k] = v;
     }
@@ -222,16 +288,24 @@ export class PulumiStacks implements Stacks {
     return {
       workDir: this.o.workDir,
       envVars: this.envVars(),
-      ...(this.o.secretsProvider === "passphrase" || this.o.secretsProvider === "default" ? {} : { secretsProvider: this.o.secretsProvider }),
+      ...(this.o.secretsProvider === "passphrase" || this.o.secretsProvider === "default"
+        ? {}
+        : { secretsProvider: this.o.secretsProvider }),
       ...(this.o.pulumiCommand === undefined ? {} : { pulumiCommand: this.o.pulumiCommand }),
     };
   }
 
   private async select(stack: string): Promise<Stack> {
     const { LocalWorkspace } = await this.workspaceModule();
-    return this.call("stack select", stack, async () => LocalWorkspace.selectStack({ stackName: stack, workDir: this.o.workDir }, await this.workspaceOptions()), {
-      trustNotFound: true,
-    });
+    return this.call(
+      "stack select",
+      stack,
+      async () =>
+        LocalWorkspace.selectStack({ stackName: stack, workDir: this.o.workDir }, await this.workspaceOptions()),
+      {
+        trustNotFound: true,
+      },
+    );
   }
 
   /**
@@ -241,20 +315,33 @@ export class PulumiStacks implements Stacks {
    */
   private async prepare(stack: string, change: StackConfigChange): Promise<Stack> {
     const config = { ...change.set };
-    const secret = [...Object.entries(config), ...Object.entries(change.defaults ?? {})].filter(([, v]) => v.secret === true);
+    const secret = [...Object.entries(config), ...Object.entries(change.defaults ?? {})].filter(
+      ([, v]) => v.secret === true,
+    );
     if (secret.length > 0) {
       // `setAllConfig` passes values as command-line arguments, visible in the process list.
-      throw new PilotlightError("config.invalid", `refusing to pass secret stack config (${secret.map(([k]) => k).join(", ")}) on a command line`, {
-        source: "system",
-        hint: `set it once with \`pulumi config set --secret KEY -s ${stack}\` (stored encrypted in Pulumi.${stack}.yaml)`,
-      });
+      throw new PilotlightError(
+        "config.invalid",
+        `refusing to pass secret stack config (${secret.map(([k]) => k).join(", ")}) on a command line`,
+        {
+          source: "system",
+          hint: `set it once with \`pulumi config set --secret KEY -s ${stack}\` (stored encrypted in Pulumi.${stack}.yaml)`,
+        },
+      );
     }
     const { LocalWorkspace } = await this.workspaceModule();
-    const s = await this.call("stack select", stack, async () => LocalWorkspace.createOrSelectStack({ stackName: stack, workDir: this.o.workDir }, await this.workspaceOptions()));
+    const s = await this.call("stack select", stack, async () =>
+      LocalWorkspace.createOrSelectStack({ stackName: stack, workDir: this.o.workDir }, await this.workspaceOptions()),
+    );
     const present = await this.call("config get-all", stack, () => s.getAllConfig());
-    for (const [k, v] of Object.entries(change.defaults ?? {})) if (present[k] === undefined && config[k] === undefined) config[k] = v;
+    for (const [k, v] of Object.entries(change.defaults ?? {}))
+      if (present[k] === undefined && config[k] === undefined) config[k] = v;
     if (Object.keys(config).length > 0) {
-      await this.call("config set-all", stack, () => s.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [k, { value: v.value, secret: false }]))));
+      await this.call("config set-all", stack, () =>
+        s.setAllConfig(
+          Object.fromEntries(Object.entries(config).map(([k, v]) => [k, { value: v.value, secret: false }])),
+        ),
+      );
     }
     const stale = (change.remove ?? []).filter((k) => present[k] !== undefined && config[k] === undefined);
     if (stale.length > 0) await this.call("config rm-all", stack, () => s.removeAllConfig(stale));
@@ -262,7 +349,12 @@ export class PulumiStacks implements Stacks {
   }
 
   /** Runs an operation under the step's signal and deadline. Abort sends SIGINT once (the CLI's own behaviour). */
-  private async bounded<T>(op: string, stack: string, opts: StackOperationOptions, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  private async bounded<T>(
+    op: string,
+    stack: string,
+    opts: StackOperationOptions,
+    fn: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
     const ctl = new AbortController();
     const onAbort = () => ctl.abort(opts.signal.reason);
     if (opts.signal.aborted) onAbort();
@@ -280,11 +372,15 @@ export class PulumiStacks implements Stacks {
       return await this.call(op, stack, () => fn(ctl.signal));
     } catch (error) {
       if (timedOut) {
-        throw new PilotlightError("pulumi.error", `pulumi ${op} of ${stack} did not finish before its deadline and was interrupted`, {
-          source: "aws",
-          hint: `an interrupted update may leave the stack locked with pending operations: resume the run; pilotlight refreshes before retrying`,
-          cause: error,
-        });
+        throw new PilotlightError(
+          "pulumi.error",
+          `pulumi ${op} of ${stack} did not finish before its deadline and was interrupted`,
+          {
+            source: "aws",
+            hint: `an interrupted update may leave the stack locked with pending operations: resume the run; pilotlight refreshes before retrying`,
+            cause: error,
+          },
+        );
       }
       throw error;
     } finally {
@@ -305,7 +401,12 @@ export class PulumiStacks implements Stacks {
     if (p !== undefined) opts.onProgress?.(p);
   }
 
-  private async call<T>(op: string, stack: string, fn: () => Promise<T>, o: { trustNotFound?: boolean } = {}): Promise<T> {
+  private async call<T>(
+    op: string,
+    stack: string,
+    fn: () => Promise<T>,
+    o: { trustNotFound?: boolean } = {},
+  ): Promise<T> {
     try {
       return await fn();
     } catch (error) {
@@ -321,7 +422,11 @@ export class PulumiStacks implements Stacks {
         lock.host === hostname()
           ? `if pid ${lock.pid} is gone, pilotlight cancels the lock and refreshes on resume; otherwise wait for it`
           : `wait for that update to end; if that host died, run \`pulumi cancel -s ${stack}\` then \`pulumi refresh -s ${stack}\` yourself (cancel deletes every lock of the stack)`,
-      details: { stack, ...(lock.host === undefined ? {} : { host: lock.host }), ...(lock.pid === undefined ? {} : { pid: lock.pid }) },
+      details: {
+        stack,
+        ...(lock.host === undefined ? {} : { host: lock.host }),
+        ...(lock.pid === undefined ? {} : { pid: lock.pid }),
+      },
     });
   }
 
@@ -336,12 +441,22 @@ export class PulumiStacks implements Stacks {
       });
     }
     if (error?.name === "StackNotFoundError" && o.trustNotFound === true) {
-      return new PilotlightError("pulumi.stack-not-found", `stack ${stack} does not exist in ${this.o.backendUrl}`, { source: "user", hint: `create it with \`pulumi stack init ${stack}\``, cause: error });
+      return new PilotlightError("pulumi.stack-not-found", `stack ${stack} does not exist in ${this.o.backendUrl}`, {
+        source: "user",
+        hint: `create it with \`pulumi stack init ${stack}\``,
+        cause: error,
+      });
     }
     if (error?.name === "ConcurrentUpdateError" || /currently locked by/.test(text)) {
       return this.lockedError(stack, parseLockHolder(text));
     }
-    const firstError = text.split("\n").find((l) => /error:/i.test(l))?.trim() ?? error?.message?.split("\n")[0] ?? String(error);
+    const firstError =
+      text
+        .split("\n")
+        .find((l) => /error:/i.test(l))
+        ?.trim() ??
+      error?.message?.split("\n")[0] ??
+      String(error);
     return new PilotlightError("pulumi.error", `pulumi ${op} of ${stack} failed: ${firstError}`, {
       source: "aws",
       hint: "see the stack's events (`pulumi stack history`); fix the cause and resume the run",
@@ -365,8 +480,15 @@ export function toProgress(e: EngineEvent): StackProgress | undefined {
     const m = e.resOpFailedEvent.metadata;
     return { resource: urnName(m.urn), type: m.type, op: String(m.op), status: "failed" };
   }
-  if (e.diagnosticEvent !== undefined && (e.diagnosticEvent.severity === "error" || e.diagnosticEvent.severity === "warning")) {
-    return { status: "diagnostic", message: e.diagnosticEvent.message.trim(), ...(e.diagnosticEvent.urn === undefined ? {} : { resource: urnName(e.diagnosticEvent.urn) }) };
+  if (
+    e.diagnosticEvent !== undefined &&
+    (e.diagnosticEvent.severity === "error" || e.diagnosticEvent.severity === "warning")
+  ) {
+    return {
+      status: "diagnostic",
+      message: e.diagnosticEvent.message.trim(),
+      ...(e.diagnosticEvent.urn === undefined ? {} : { resource: urnName(e.diagnosticEvent.urn) }),
+    };
   }
   return undefined;
 }

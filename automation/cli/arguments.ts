@@ -40,7 +40,8 @@ export function timeArgument(flag: string): (value: unknown) => number {
   return (raw) => {
     const text = String(single(flag, raw));
     const ms = readIsoTime(text);
-    if (ms === undefined) throw new Error(`--${flag} must be an ISO 8601 time, e.g. --${flag} ${TIME_EXAMPLE} (got "${text}")`);
+    if (ms === undefined)
+      throw new Error(`--${flag} must be an ISO 8601 time, e.g. --${flag} ${TIME_EXAMPLE} (got "${text}")`);
     return ms;
   };
 }

@@ -43,7 +43,11 @@ export interface CliContext {
 }
 
 /** Opens the library for one command, rendering its events; always closes it. */
-export async function withLibrary<T>(ctx: CliContext, args: GlobalArgs, fn: (lib: OpenedPilotlight, r: Renderer) => Promise<T>): Promise<T> {
+export async function withLibrary<T>(
+  ctx: CliContext,
+  args: GlobalArgs,
+  fn: (lib: OpenedPilotlight, r: Renderer) => Promise<T>,
+): Promise<T> {
   const renderer = ctx.renderer(args);
   const lib = await ctx.io.openPilotlight({
     sandbox: args.sandbox === true,
@@ -55,7 +59,10 @@ export async function withLibrary<T>(ctx: CliContext, args: GlobalArgs, fn: (lib
   });
   // The configuration names the webhook variable and may hold a store URL with a password.
   const webhookEnv = lib.config.notifications.webhookUrlEnv;
-  ctx.secrets.push(...secretsOfEnv(ctx.io.env, webhookEnv === undefined ? [] : [webhookEnv]), ...secretsOfUrl(lib.config.store.url));
+  ctx.secrets.push(
+    ...secretsOfEnv(ctx.io.env, webhookEnv === undefined ? [] : [webhookEnv]),
+    ...secretsOfUrl(lib.config.store.url),
+  );
   try {
     return await fn(lib, renderer);
   } finally {

@@ -36,11 +36,19 @@ export const COMMANDS: readonly CommandModule[] = [
 export function buildParser(ctx: CliContext): Argv<GlobalArgs> {
   let y = yargs()
     .scriptName("pilotlight")
-    .usage("$0 <command> [options]\n\nDisaster recovery for Aurora PostgreSQL on AWS: failover, failback, point-in-time restore and nightly drills, measured against your RTO/RPO.")
-    .option("config", { type: "string", describe: "configuration file (default: $PILOTLIGHT_CONFIG or ./pilotlight.yaml)" })
+    .usage(
+      "$0 <command> [options]\n\nDisaster recovery for Aurora PostgreSQL on AWS: failover, failback, point-in-time restore and nightly drills, measured against your RTO/RPO.",
+    )
+    .option("config", {
+      type: "string",
+      describe: "configuration file (default: $PILOTLIGHT_CONFIG or ./pilotlight.yaml)",
+    })
     .option("sandbox", { type: "boolean", describe: "act on the simulated region pair instead of AWS (never implied)" })
     .option("env", { type: "string", describe: "environment name from the configuration (optional when there is one)" })
-    .option("json", { type: "boolean", describe: "machine output: result JSON on stdout, events as JSON lines on stderr" })
+    .option("json", {
+      type: "boolean",
+      describe: "machine output: result JSON on stdout, events as JSON lines on stderr",
+    })
     .option("debug", { type: "boolean", describe: "show stack traces of errors" })
     .strict()
     .demandCommand(1, "name a command (see the list above)")

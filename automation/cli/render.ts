@@ -61,8 +61,20 @@ export class Renderer {
     this.endLive();
     if (this.mode === "json") {
       const body = isPilotlightError(error)
-        ? { type: "error", code: error.code, source: error.source, message: error.message, hint: error.hint, details: error.details }
-        : { type: "error", code: "internal", source: "system", message: error instanceof Error ? error.message : String(error) };
+        ? {
+            type: "error",
+            code: error.code,
+            source: error.source,
+            message: error.message,
+            hint: error.hint,
+            details: error.details,
+          }
+        : {
+            type: "error",
+            code: "internal",
+            source: "system",
+            message: error instanceof Error ? error.message : String(error),
+          };
       this.out.write(JSON.stringify(body, null, 2) + "\n");
       return;
     }
@@ -89,10 +101,13 @@ export function describeRun(run: Run): string {
   const lines = [`run ${run.id}  ${run.kind}  ${run.phase}`];
   if (run.startedAt !== undefined) {
     const end = run.endedAt ?? run.updatedAt;
-    lines.push(`  started ${new Date(run.startedAt).toISOString()}, ${run.endedAt === undefined ? "last update" : "ended"} after ${formatDuration(end - run.startedAt)}`);
+    lines.push(
+      `  started ${new Date(run.startedAt).toISOString()}, ${run.endedAt === undefined ? "last update" : "ended"} after ${formatDuration(end - run.startedAt)}`,
+    );
   }
   for (const s of run.steps) {
-    const took = s.startedAt !== undefined && s.endedAt !== undefined ? ` ${formatDuration(s.endedAt - s.startedAt)}` : "";
+    const took =
+      s.startedAt !== undefined && s.endedAt !== undefined ? ` ${formatDuration(s.endedAt - s.startedAt)}` : "";
     const ext = s.external === undefined ? "" : `  (${s.external.kind} ${s.external.id})`;
     lines.push(`  ${s.state.padEnd(11)} ${s.id}${took}${ext}`);
     if (s.error !== undefined) lines.push(`              ${s.error.code}: ${s.error.message}`);

@@ -13,14 +13,17 @@ export async function runCli(args: readonly string[], rawIo: CliIo): Promise<num
   // parameters, and the environment's secret values (passphrase, AWS keys, webhook URL, a store
   // URL's password) never reach a terminal or a log, stack traces included.
   const secrets = secretsOfEnv(rawIo.env);
-  const redacting = (out: CliIo["stdout"]): CliIo["stdout"] => ({ write: (text) => out.write(redactText(text, secrets)) });
+  const redacting = (out: CliIo["stdout"]): CliIo["stdout"] => ({
+    write: (text) => out.write(redactText(text, secrets)),
+  });
   const io: CliIo = { ...rawIo, stdout: redacting(rawIo.stdout), stderr: redacting(rawIo.stderr) };
   let exit: number = EXIT.ok;
   let renderer: Renderer | undefined;
   const ctx: CliContext = {
     io,
     secrets,
-    renderer: (a: GlobalArgs) => (renderer ??= new Renderer(a.json === true ? "json" : io.isTTY ? "tty" : "plain", io.stdout, io.stderr)),
+    renderer: (a: GlobalArgs) =>
+      (renderer ??= new Renderer(a.json === true ? "json" : io.isTTY ? "tty" : "plain", io.stdout, io.stderr)),
     setExit: (code) => {
       exit = code;
     },

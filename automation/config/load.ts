@@ -9,7 +9,7 @@ import { configSchema, crossFieldProblems, type Config } from "./schema";
 /** Default file name looked up in the working directory. */
 export const DEFAULT_CONFIG_FILE = "pilotlight.yaml";
 
-/** Environment variables that override the file (documented in the README). */
+/** Environment variables that override the file (documented in docs/configuration.md). */
 export const CONFIG_ENV = {
   file: "PILOTLIGHT_CONFIG",
   storeUrl: "PILOTLIGHT_STORE_URL",
@@ -44,11 +44,15 @@ export function validateConfig(raw: unknown, source = "configuration"): Config {
     return `${field}: ${message}`;
   });
   problems.push(...cross);
-  throw new PilotlightError("config.invalid", `${source} has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n  - ${problems.join("\n  - ")}`, {
-    source: "user",
-    hint: "fix the fields above; the README's configuration reference lists every key",
-    details: { problems },
-  });
+  throw new PilotlightError(
+    "config.invalid",
+    `${source} has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n  - ${problems.join("\n  - ")}`,
+    {
+      source: "user",
+      hint: "fix the fields above; docs/configuration.md lists every key",
+      details: { problems },
+    },
+  );
 }
 
 /**
@@ -98,7 +102,9 @@ function readConfigFile(file: string): string {
  * `pilotlight.yaml` in `cwd`; then the environment's overrides; then validation.
  * Returns `undefined` when no file was named and none exists.
  */
-export function loadConfig(opts: { file?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): LoadedConfig | undefined {
+export function loadConfig(
+  opts: { file?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): LoadedConfig | undefined {
   const env = opts.env ?? process.env;
   const cwd = opts.cwd ?? process.cwd();
   const named = opts.file ?? env[CONFIG_ENV.file];
@@ -107,7 +113,7 @@ export function loadConfig(opts: { file?: string; cwd?: string; env?: NodeJS.Pro
     if (named === undefined) return undefined;
     throw new PilotlightError("config.not-found", `configuration file ${file} does not exist`, {
       source: "user",
-      hint: `create it (see the README's configuration reference) or pass --sandbox to rehearse on the simulated region pair`,
+      hint: `create it (see docs/configuration.md) or pass --sandbox to rehearse on the simulated region pair`,
     });
   }
   let raw: unknown;
@@ -115,11 +121,16 @@ export function loadConfig(opts: { file?: string; cwd?: string; env?: NodeJS.Pro
     raw = parseYaml(readConfigFile(file));
   } catch (error) {
     if (isPilotlightError(error)) throw error;
-    const where = error instanceof YAMLParseError && error.linePos !== undefined ? ` at line ${error.linePos[0].line}` : "";
-    throw new PilotlightError("config.invalid", `${file} is not valid YAML${where}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`, {
-      source: "user",
-      hint: "fix the syntax; JSON is valid YAML too",
-    });
+    const where =
+      error instanceof YAMLParseError && error.linePos !== undefined ? ` at line ${error.linePos[0].line}` : "";
+    throw new PilotlightError(
+      "config.invalid",
+      `${file} is not valid YAML${where}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
+      {
+        source: "user",
+        hint: "fix the syntax; JSON is valid YAML too",
+      },
+    );
   }
   // The file's relative paths resolve against its folder; the overrides' against the cwd.
   return { config: applyEnvOverrides(validateConfig(raw ?? {}, file), env, cwd), file, baseDir: dirname(file) };
@@ -158,11 +169,15 @@ export function applyEnvOverrides(config: Config, env: NodeJS.ProcessEnv, cwd = 
     if (reportsDir !== undefined) out = { ...out, reportsDir: resolveFolder(reportsDir, cwd) };
   }
   if (problems.length > 0) {
-    throw new PilotlightError("config.invalid", `environment overrides have problems:\n  - ${problems.join("\n  - ")}`, {
-      source: "user",
-      hint: "fix or unset the environment variables named above",
-      details: { problems },
-    });
+    throw new PilotlightError(
+      "config.invalid",
+      `environment overrides have problems:\n  - ${problems.join("\n  - ")}`,
+      {
+        source: "user",
+        hint: "fix or unset the environment variables named above",
+        details: { problems },
+      },
+    );
   }
   return out;
 }

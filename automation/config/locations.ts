@@ -59,7 +59,12 @@ export function resolveLocations(config: Config, baseDir: string, configFile?: s
  * host handed an open one in (the configuration's URL was then not used, and saying so beats
  * naming a store nobody opened).
  */
-export function describeLocations(config: Config, baseDir: string, configFile: string | undefined, hostStore: boolean): Locations {
+export function describeLocations(
+  config: Config,
+  baseDir: string,
+  configFile: string | undefined,
+  hostStore: boolean,
+): Locations {
   const resolved = resolveLocations(config, baseDir, configFile);
   return hostStore ? { ...resolved, store: HOST_STORE } : resolved;
 }

@@ -13,17 +13,29 @@ export const SANDBOX_CONFIG: ConfigInput = {
   notifications: { snsTopicArn: "arn:aws:sns:us-west-2:000000000000:pilotlight-sandbox-alerts" },
   environments: {
     sandbox: {
-      primary: { region: "us-east-1", stack: "primary", vault: "pilotlight-sandbox-primary", clusterId: "pilotlight-sandbox" },
+      primary: {
+        region: "us-east-1",
+        stack: "primary",
+        vault: "pilotlight-sandbox-primary",
+        clusterId: "pilotlight-sandbox",
+      },
       dr: { region: "us-west-2", stack: "dr", vault: "pilotlight-sandbox-dr" },
       objectives: { rto: "4h", rpo: "1h" },
-      dns: { zoneId: "ZSANDBOX0000000000000", name: "app.sandbox.internal", drillName: "drill.app.sandbox.internal", ttlSeconds: 60 },
+      dns: {
+        zoneId: "ZSANDBOX0000000000000",
+        name: "app.sandbox.internal",
+        drillName: "drill.app.sandbox.internal",
+        ttlSeconds: 60,
+      },
       healthUrl: "http://app.sandbox.internal/health",
       backupRoleArn: "arn:aws:iam::000000000000:role/pilotlight-backup",
       validation: {
         database: "app",
         tables: [{ name: "orders", key: "id", updatedAt: "updated_at" }],
         heartbeat: { table: "pilotlight_heartbeat", column: "beat_at" },
-        checks: [{ name: "no negative totals", sql: "SELECT id FROM orders WHERE total_cents < 0", expect: { empty: true } }],
+        checks: [
+          { name: "no negative totals", sql: "SELECT id FROM orders WHERE total_cents < 0", expect: { empty: true } },
+        ],
       },
     },
   },

@@ -41,16 +41,14 @@ const DURATION_PROBLEMS = {
 } as const;
 
 const duration = (example: string) =>
-  z
-    .string({ error: `expected a duration such as ${example}` })
-    .transform((t, ctx) => {
-      const reading = readDuration(t);
-      if (!reading.ok) {
-        ctx.addIssue({ code: "custom", message: DURATION_PROBLEMS[reading.problem](t, example) });
-        return z.NEVER;
-      }
-      return reading.ms;
-    });
+  z.string({ error: `expected a duration such as ${example}` }).transform((t, ctx) => {
+    const reading = readDuration(t);
+    if (!reading.ok) {
+      ctx.addIssue({ code: "custom", message: DURATION_PROBLEMS[reading.problem](t, example) });
+      return z.NEVER;
+    }
+    return reading.ms;
+  });
 
 const name = (what: string, example: string) =>
   text(what, example)
@@ -63,12 +61,15 @@ const ENV_NAME_RULE =
   "environment names are lower-case kebab-case: a letter, then letters, digits or '-', at most 31 characters " +
   "(e.g. prod, eu-prod)";
 
-const cronExpr = z.string({ error: "expected a cron expression such as '0 3 * * *'" }).refine(
-  (expr) => isValidCron(expr),
-  { error: "not a valid cron expression; five fields (minute hour day month weekday), e.g. '0 3 * * *' for 03:00 daily" },
-);
+const cronExpr = z
+  .string({ error: "expected a cron expression such as '0 3 * * *'" })
+  .refine((expr) => isValidCron(expr), {
+    error: "not a valid cron expression; five fields (minute hour day month weekday), e.g. '0 3 * * *' for 03:00 daily",
+  });
 
-const timeZone = z.string().refine((tz) => isValidTimeZone(tz), { error: "unknown time zone; use an IANA name such as UTC or Europe/Berlin" });
+const timeZone = z
+  .string()
+  .refine((tz) => isValidTimeZone(tz), { error: "unknown time zone; use an IANA name such as UTC or Europe/Berlin" });
 
 const schedule = (defaultCron: string) =>
   z
@@ -84,7 +85,9 @@ const schedule = (defaultCron: string) =>
 
 const sqlIdent = z
   .string({ error: "expected a table or column name" })
-  .regex(/^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/, { error: "expected an identifier such as orders or public.orders" });
+  .regex(/^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/, {
+    error: "expected an identifier such as orders or public.orders",
+  });
 
 const customCheck = z
   .object({
@@ -93,7 +96,13 @@ const customCheck = z
     expect: z.union(
       [
         z.object({ value: z.union([z.string(), z.number(), z.boolean(), z.null()]) }).strict(),
-        z.object({ rows: z.object({ min: z.number().int().min(0).optional(), max: z.number().int().min(0).optional() }).strict() }).strict(),
+        z
+          .object({
+            rows: z
+              .object({ min: z.number().int().min(0).optional(), max: z.number().int().min(0).optional() })
+              .strict(),
+          })
+          .strict(),
         z.object({ empty: z.literal(true) }).strict(),
       ],
       { error: "expect must be one of { value: X }, { rows: { min, max } } or { empty: true }" },
@@ -129,7 +138,9 @@ const environment = z
       .strict(),
     dns: z
       .object({
-        zoneId: z.string({ error: "dns.zoneId is required (the Route 53 hosted zone id)" }).regex(/^Z[A-Z0-9]+$/, { error: "a Route 53 hosted zone id looks like Z0123456789ABCDEFGHIJ" }),
+        zoneId: z
+          .string({ error: "dns.zoneId is required (the Route 53 hosted zone id)" })
+          .regex(/^Z[A-Z0-9]+$/, { error: "a Route 53 hosted zone id looks like Z0123456789ABCDEFGHIJ" }),
         name: z.string({ error: "dns.name is required (the record clients use)" }).min(1),
         drillName: z.string().min(1).optional(),
         ttlSeconds: z
@@ -145,7 +156,9 @@ const environment = z
     /** ARN of the role AWS Backup assumes to restore (needs both regions' keys). */
     backupRoleArn: z
       .string()
-      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, { error: "backupRoleArn must be an IAM role ARN: arn:aws:iam::123456789012:role/name" })
+      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, {
+        error: "backupRoleArn must be an IAM role ARN: arn:aws:iam::123456789012:role/name",
+      })
       .optional(),
     /** The seeds' policy: below `waitBelow` of outage wait, below `prepareBelow` prepare, beyond fail over. */
     decision: z
@@ -186,11 +199,13 @@ export const configSchema = z
   .object({
     /** Folder holding `Pulumi.yaml`; relative to the config file. */
     projectDir: text("projectDir", "infra-project")
-      .min(1, { error: "projectDir must not be empty; \".\" is the file's folder" })
+      .min(1, { error: 'projectDir must not be empty; "." is the file\'s folder' })
       .default("."),
     /** Pulumi state backend: `file://<dir>` (default, in the project) or `s3://bucket/prefix?region=…`. */
     stateBackend: text("stateBackend", "file://.pilotlight/state")
-      .regex(/^(file|s3|gs|azblob):\/\/.+/, { error: "stateBackend must be file://<folder> or s3://bucket/prefix (self-managed state)" })
+      .regex(/^(file|s3|gs|azblob):\/\/.+/, {
+        error: "stateBackend must be file://<folder> or s3://bucket/prefix (self-managed state)",
+      })
       .default("file://.pilotlight/state"),
     /** Pulumi secrets provider: `passphrase` (PULUMI_CONFIG_PASSPHRASE[_FILE] from the environment) or `awskms://…`. */
     secretsProvider: text("secretsProvider", "passphrase")
@@ -199,7 +214,9 @@ export const configSchema = z
     store: z
       .object({
         url: text("store.url", "pglite://.pilotlight/runs")
-          .regex(/^(pglite:\/\/.+|memory:\/\/|postgres(ql)?:\/\/.+)$/, { error: "store.url must be pglite://<folder>, memory:// or postgres://user@host/db" })
+          .regex(/^(pglite:\/\/.+|memory:\/\/|postgres(ql)?:\/\/.+)$/, {
+            error: "store.url must be pglite://<folder>, memory:// or postgres://user@host/db",
+          })
           .default("pglite://.pilotlight/runs"),
       })
       .strict()
@@ -214,7 +231,12 @@ export const configSchema = z
           .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:.+$/, { error: "snsTopicArn must be an SNS topic ARN" })
           .optional(),
         /** Name of the environment variable holding the webhook URL (a secret: never in this file). */
-        webhookUrlEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { error: "webhookUrlEnv names an environment variable, e.g. PILOTLIGHT_WEBHOOK_URL" }).optional(),
+        webhookUrlEnv: z
+          .string()
+          .regex(/^[A-Z_][A-Z0-9_]*$/, {
+            error: "webhookUrlEnv names an environment variable, e.g. PILOTLIGHT_WEBHOOK_URL",
+          })
+          .optional(),
       })
       .strict()
       .default({}),
@@ -229,7 +251,9 @@ export const configSchema = z
               ? "environments must map names to environment settings, e.g. environments: { prod: { primary: … } }"
               : undefined,
       })
-      .refine((envs) => Object.keys(envs).length > 0, { error: "declare at least one environment under environments:" }),
+      .refine((envs) => Object.keys(envs).length > 0, {
+        error: "declare at least one environment under environments:",
+      }),
   })
   .strict();
 
@@ -249,7 +273,11 @@ export function crossFieldProblems(raw: unknown): string[] {
   const envs = (raw as { environments?: unknown } | null)?.environments;
   if (typeof envs !== "object" || envs === null) return problems;
   for (const [name, env] of Object.entries(envs as Record<string, unknown>)) {
-    const e = env as { primary?: { region?: unknown }; dr?: { region?: unknown }; decision?: { waitBelow?: unknown; prepareBelow?: unknown } } | null;
+    const e = env as {
+      primary?: { region?: unknown };
+      dr?: { region?: unknown };
+      decision?: { waitBelow?: unknown; prepareBelow?: unknown };
+    } | null;
     const primary = e?.primary?.region;
     if (typeof primary === "string" && primary === e?.dr?.region) {
       problems.push(`environments.${name}.dr.region: the DR region must differ from the primary region (${primary})`);

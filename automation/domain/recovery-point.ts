@@ -2,7 +2,8 @@
 export type RecoveryPointKind = "snapshot" | "continuous";
 
 /** Status of a recovery point as AWS Backup reports it. */
-export type RecoveryPointStatus = "COMPLETED" | "PARTIAL" | "DELETING" | "EXPIRED" | "AVAILABLE" | "STOPPED" | "CREATING";
+export type RecoveryPointStatus =
+  "COMPLETED" | "PARTIAL" | "DELETING" | "EXPIRED" | "AVAILABLE" | "STOPPED" | "CREATING";
 
 /**
  * A recovery point. Cross-region copies keep the source's creation time, so `createdAt` is the

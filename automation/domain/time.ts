@@ -30,7 +30,9 @@ export function readRestoreTime(text: string, now: number): RestoreTimeReading {
   const relative = /^-(.+)$/.exec(text.trim());
   if (relative === null) {
     const ms = readIsoTime(text);
-    return ms === undefined ? { ok: false, problem: "is neither an ISO 8601 time nor a duration before now" } : { ok: true, ms };
+    return ms === undefined
+      ? { ok: false, problem: "is neither an ISO 8601 time nor a duration before now" }
+      : { ok: true, ms };
   }
   const d = readDuration(relative[1]!);
   if (d.ok) return { ok: true, ms: now - d.ms };
@@ -51,11 +53,20 @@ export function resolveTime(text: unknown, now: number, field: string): number {
   const examples = `e.g. ${field} ${TIME_EXAMPLE} or ${field}=-45m`;
   if (typeof text === "number" && Number.isFinite(text)) return text;
   if (typeof text !== "string" || text.trim() === "") {
-    throw new PilotlightError("config.invalid", `${field} needs a time`, { source: "user", hint: examples, details: { field } });
+    throw new PilotlightError("config.invalid", `${field} needs a time`, {
+      source: "user",
+      hint: examples,
+      details: { field },
+    });
   }
   const t = text.trim();
   const reading = readRestoreTime(/^\d+(\.\d+)?(ms|s|m|h|d)$/.test(t) ? `-${t}` : t, now);
-  if (!reading.ok) throw new PilotlightError("config.invalid", `${field} "${text}" ${reading.problem}`, { source: "user", hint: examples, details: { field } });
+  if (!reading.ok)
+    throw new PilotlightError("config.invalid", `${field} "${text}" ${reading.problem}`, {
+      source: "user",
+      hint: examples,
+      details: { field },
+    });
   return reading.ms;
 }
 

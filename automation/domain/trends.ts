@@ -58,13 +58,26 @@ function percentile(sorted: number[], p: number): number | null {
 }
 
 function median(xs: number[]): number | null {
-  return percentile([...xs].sort((a, b) => a - b), 50);
+  return percentile(
+    [...xs].sort((a, b) => a - b),
+    50,
+  );
 }
 
 function pointOf(run: Run): TrendPoint {
   const restore = run.steps.find((s) => s.id === RESTORE_STEP[run.kind]);
-  const restoreMs = restore?.state === "Succeeded" && restore.startedAt !== undefined && restore.endedAt !== undefined ? restore.endedAt - restore.startedAt : null;
-  return { runId: run.id, at: run.createdAt, phase: run.phase, restoreMs, rtoMs: run.measurements["rtoMs"] ?? null, rpoMs: run.measurements["rpoMs"] ?? null };
+  const restoreMs =
+    restore?.state === "Succeeded" && restore.startedAt !== undefined && restore.endedAt !== undefined
+      ? restore.endedAt - restore.startedAt
+      : null;
+  return {
+    runId: run.id,
+    at: run.createdAt,
+    phase: run.phase,
+    restoreMs,
+    rtoMs: run.measurements["rtoMs"] ?? null,
+    rpoMs: run.measurements["rpoMs"] ?? null,
+  };
 }
 
 /**
@@ -72,7 +85,10 @@ function pointOf(run: Run): TrendPoint {
  * first, with percentiles, objective breaches and drift (newer half vs older half) computed over
  * completed runs only — a failed drill has no RTO, it has an outcome.
  */
-export function computeTrends(runs: Run[], objectives: (env: string) => { rtoMs: number; rpoMs: number } | undefined): Trend[] {
+export function computeTrends(
+  runs: Run[],
+  objectives: (env: string) => { rtoMs: number; rpoMs: number } | undefined,
+): Trend[] {
   const groups = new Map<string, Run[]>();
   for (const r of runs) {
     if (r.endedAt === undefined) continue;
@@ -92,7 +108,8 @@ export function computeTrends(runs: Run[], objectives: (env: string) => { rtoMs:
     const summary = (metric: TrendMetric): MetricSummary => {
       const series = ok.map((p) => p[metric]).filter((x): x is number => x !== null);
       const sorted = [...series].sort((a, b) => a - b);
-      const objectiveMs = metric === "rtoMs" ? (objective?.rtoMs ?? null) : metric === "rpoMs" ? (objective?.rpoMs ?? null) : null;
+      const objectiveMs =
+        metric === "rtoMs" ? (objective?.rtoMs ?? null) : metric === "rpoMs" ? (objective?.rpoMs ?? null) : null;
       const half = Math.floor(series.length / 2);
       const older = median(series.slice(0, half));
       const newer = median(series.slice(series.length - half));
@@ -129,5 +146,7 @@ export function sparkline(points: TrendPoint[], metric: TrendMetric): string {
   if (known.length === 0) return "";
   const lo = Math.min(...known);
   const hi = Math.max(...known);
-  return values.map((v) => (v === null ? "×" : BARS[hi === lo ? 3 : Math.round(((v - lo) / (hi - lo)) * (BARS.length - 1))])).join("");
+  return values
+    .map((v) => (v === null ? "×" : BARS[hi === lo ? 3 : Math.round(((v - lo) / (hi - lo)) * (BARS.length - 1))]))
+    .join("");
 }

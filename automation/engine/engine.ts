@@ -82,7 +82,14 @@ export class Engine {
           },
         );
       }
-      const run = createRun({ id, kind: req.kind, target: req.target, spec: req.spec, steps: req.plan.steps, now: clock.now() });
+      const run = createRun({
+        id,
+        kind: req.kind,
+        target: req.target,
+        spec: req.spec,
+        steps: req.plan.steps,
+        now: clock.now(),
+      });
       await clock.track(store.insertRun(run, lease));
       const exec = new Execution(this.options, this.ttl, run, lease, req.handlers);
       exec.emit("info", "run.created", `${run.kind} run ${run.id} created for ${run.target}`, { kind: run.kind });
@@ -132,7 +139,14 @@ export class Engine {
     let attempt = await clock.track(store.acquireLease({ target, runId, holder, now: clock.now(), ttlMs: this.ttl }));
     if (!attempt.acquired && this.options.isHolderDead?.(attempt.current.holder) === true) {
       attempt = await clock.track(
-        store.acquireLease({ target, runId, holder, now: clock.now(), ttlMs: this.ttl, takeOverToken: attempt.current.token }),
+        store.acquireLease({
+          target,
+          runId,
+          holder,
+          now: clock.now(),
+          ttlMs: this.ttl,
+          takeOverToken: attempt.current.token,
+        }),
       );
     }
     if (!attempt.acquired) {
@@ -162,15 +176,23 @@ export class Engine {
   }
 }
 
-function assertHandlers(steps: readonly { id: string; action?: string }[], handlers: StepHandlers, runId?: string): void {
+function assertHandlers(
+  steps: readonly { id: string; action?: string }[],
+  handlers: StepHandlers,
+  runId?: string,
+): void {
   const missing = steps.filter((s) => typeof handlers[s.action ?? s.id] !== "function").map((s) => s.action ?? s.id);
   if (missing.length === 0) return;
   if (runId !== undefined) {
-    throw new PilotlightError("run.not-resumable", `run ${runId} has steps this build cannot execute: ${missing.join(", ")}`, {
-      source: "user",
-      hint: "resume it with the pilotlight version that created it",
-      details: { missing },
-    });
+    throw new PilotlightError(
+      "run.not-resumable",
+      `run ${runId} has steps this build cannot execute: ${missing.join(", ")}`,
+      {
+        source: "user",
+        hint: "resume it with the pilotlight version that created it",
+        details: { missing },
+      },
+    );
   }
   throw new PilotlightError("plan.invalid", `no handler for step action(s): ${missing.join(", ")}`, {
     source: "system",
@@ -204,7 +226,13 @@ class Execution {
 
   emit(level: EventLevel, code: Code, message: string, data?: JsonObject, stepId?: string): void {
     // Events are journaled and shown: a URL in a handler's message must not carry its password.
-    const event: PilotEvent = { time: this.options.clock.now(), level, runId: this.run.id, code, message: redactText(message) };
+    const event: PilotEvent = {
+      time: this.options.clock.now(),
+      level,
+      runId: this.run.id,
+      code,
+      message: redactText(message),
+    };
     if (stepId !== undefined) event.stepId = stepId;
     if (data !== undefined) event.data = redactDeep(data);
     this.events.push(event);
@@ -220,11 +248,16 @@ class Execution {
     const run = this.run;
     const tookOver = (this.lease as { tookOver?: Lease }).tookOver;
     if (tookOver !== undefined) {
-      this.emit("warn", "lease.taken-over", `took over the lease of ${run.target} from run ${tookOver.runId} (host ${tookOver.holder.host}, pid ${tookOver.holder.pid})`, {
-        previousRunId: tookOver.runId,
-        previousHost: tookOver.holder.host,
-        previousPid: tookOver.holder.pid,
-      });
+      this.emit(
+        "warn",
+        "lease.taken-over",
+        `took over the lease of ${run.target} from run ${tookOver.runId} (host ${tookOver.holder.host}, pid ${tookOver.holder.pid})`,
+        {
+          previousRunId: tookOver.runId,
+          previousHost: tookOver.holder.host,
+          previousPid: tookOver.holder.pid,
+        },
+      );
     }
     run.phase = "InProgress";
     run.startedAt ??= clock.now();
@@ -253,7 +286,9 @@ class Execution {
 
     run.phase = decideTerminalPhase(run.steps, this.aborted);
     run.endedAt = clock.now();
-    const failed = run.steps.find((s) => s.error !== undefined && s.cleanup !== true) ?? run.steps.find((s) => s.error !== undefined);
+    const failed =
+      run.steps.find((s) => s.error !== undefined && s.cleanup !== true) ??
+      run.steps.find((s) => s.error !== undefined);
     if (failed?.error !== undefined) run.error = failed.error;
     this.emit(run.phase === "Completed" ? "info" : "error", "run.finished", `run ${run.id} ${run.phase}`, {
       phase: run.phase,
@@ -263,7 +298,13 @@ class Execution {
     if (this.fatal !== undefined) throw this.fatal;
     try {
       await clock.track(this.options.store.releaseLease(this.lease));
-      this.options.sink?.({ time: clock.now(), level: "debug", runId: run.id, code: "lease.released", message: `lease on ${run.target} released` });
+      this.options.sink?.({
+        time: clock.now(),
+        level: "debug",
+        runId: run.id,
+        code: "lease.released",
+        message: `lease on ${run.target} released`,
+      });
     } catch {
       // The lease expires by itself.
     }
@@ -328,7 +369,13 @@ class Execution {
     delete step.error;
     const attempt = step.attempts;
     if (step.external !== undefined) {
-      this.emit("info", "step.reattached", `${step.id}: re-attaching to ${step.external.kind} ${step.external.id}`, { externalId: step.external.id }, step.id);
+      this.emit(
+        "info",
+        "step.reattached",
+        `${step.id}: re-attaching to ${step.external.kind} ${step.external.id}`,
+        { externalId: step.external.id },
+        step.id,
+      );
     } else {
       this.emit("info", "step.started", `${step.id}: ${step.title}`, { attempt }, step.id);
     }
@@ -339,7 +386,8 @@ class Execution {
     const abortWith = (reason: unknown) => {
       if (!ctl.signal.aborted) ctl.abort(reason);
     };
-    const onRunAbort = () => abortWith(new PilotlightError("run.interrupted", "the run was interrupted", { source: "user" }));
+    const onRunAbort = () =>
+      abortWith(new PilotlightError("run.interrupted", "the run was interrupted", { source: "user" }));
     const onFatal = () => abortWith(this.fatal);
     // Cleanup steps are not ended by the run's abort: they exist to run after it.
     if (runSignal?.aborted) onRunAbort();
@@ -358,9 +406,16 @@ class Execution {
       clock,
       external: step.external,
       recordExternal: async (ref) => {
-        if (!live()) throw new PilotlightError("run.interrupted", `${step.id} is no longer running`, { source: "system" });
+        if (!live())
+          throw new PilotlightError("run.interrupted", `${step.id} is no longer running`, { source: "system" });
         step.external = { ...ref, recordedAt: clock.now() };
-        this.emit("info", "step.external-recorded", `${step.id}: ${ref.kind} ${ref.id}`, { kind: ref.kind, externalId: ref.id }, step.id);
+        this.emit(
+          "info",
+          "step.external-recorded",
+          `${step.id}: ${ref.kind} ${ref.id}`,
+          { kind: ref.kind, externalId: ref.id },
+          step.id,
+        );
         await this.persist();
         if (this.fatal !== undefined) throw this.fatal;
       },
@@ -405,7 +460,10 @@ class Execution {
     if (outcome === TIMEOUT) {
       const error = new PilotlightError("step.timed-out", `${step.id} did not finish within ${step.timeoutMs} ms`, {
         source: "system",
-        hint: step.external !== undefined ? `it was waiting on ${step.external.kind} ${step.external.id}; inspect it, then resume the run` : "resume the run to try again",
+        hint:
+          step.external !== undefined
+            ? `it was waiting on ${step.external.kind} ${step.external.id}; inspect it, then resume the run`
+            : "resume the run to try again",
         details: { timeoutMs: step.timeoutMs },
       });
       abortWith(error);
@@ -415,7 +473,13 @@ class Execution {
     } else if (outcome.ok) {
       step.state = "Succeeded";
       if (outcome.value !== undefined) step.output = outcome.value;
-      this.emit("info", "step.succeeded", `${step.id} succeeded`, { durationMs: step.endedAt - step.startedAt }, step.id);
+      this.emit(
+        "info",
+        "step.succeeded",
+        `${step.id} succeeded`,
+        { durationMs: step.endedAt - step.startedAt },
+        step.id,
+      );
     } else if (ctl.signal.aborted && this.aborted && step.cleanup !== true) {
       step.state = "Interrupted";
       step.error = { code: "run.interrupted", source: "user", message: "the run was interrupted" };
@@ -423,7 +487,13 @@ class Execution {
     } else {
       step.state = "Failed";
       step.error = toErrorInfo(outcome.error);
-      this.emit("error", "step.failed", `${step.id} failed: ${step.error.message}`, { code: step.error.code, source: step.error.source }, step.id);
+      this.emit(
+        "error",
+        "step.failed",
+        `${step.id} failed: ${step.error.message}`,
+        { code: step.error.code, source: step.error.source },
+        step.id,
+      );
     }
     if (step.state !== "Succeeded" && step.cleanup !== true && step.critical !== false) this.halted = true;
     await this.persist();
@@ -528,10 +598,14 @@ class Execution {
       if (held) this.leaseExpiresAt = Math.max(this.leaseExpiresAt, now + this.ttl);
       if (!held) {
         this.fail(
-          new PilotlightError("lease.lost", `the lease on ${this.run.target} was taken over; this process stopped run ${this.run.id}`, {
-            source: "system",
-            hint: "another process now owns the run; see `pilotlight runs show " + this.run.id + "`",
-          }),
+          new PilotlightError(
+            "lease.lost",
+            `the lease on ${this.run.target} was taken over; this process stopped run ${this.run.id}`,
+            {
+              source: "system",
+              hint: "another process now owns the run; see `pilotlight runs show " + this.run.id + "`",
+            },
+          ),
         );
         return;
       }

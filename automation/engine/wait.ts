@@ -2,7 +2,8 @@ import { PilotlightError } from "../domain/errors";
 import type { Clock } from "../ports/clock";
 
 /** One observation of a wait (after the AWS SDK waiters' states). */
-export type WaitCheck<T> = { state: "SUCCESS"; value: T } | { state: "RETRY"; observed?: string } | { state: "FAILURE"; error: Error };
+export type WaitCheck<T> =
+  { state: "SUCCESS"; value: T } | { state: "RETRY"; observed?: string } | { state: "FAILURE"; error: Error };
 
 /** Options of {@link waitFor}. */
 export interface WaitOptions<T> {
@@ -39,10 +40,14 @@ export async function waitFor<T>(o: WaitOptions<T>): Promise<T> {
     observed = result.observed ?? observed;
     const remaining = deadline - o.clock.now();
     if (remaining <= 0) {
-      throw new PilotlightError("wait.timed-out", `${o.what}: not reached within ${Math.round(o.maxWaitMs / 1000)} s${observed === undefined ? "" : ` (last seen: ${observed})`}`, {
-        source: "aws",
-        details: { what: o.what, maxWaitMs: o.maxWaitMs, ...(observed === undefined ? {} : { observed }) },
-      });
+      throw new PilotlightError(
+        "wait.timed-out",
+        `${o.what}: not reached within ${Math.round(o.maxWaitMs / 1000)} s${observed === undefined ? "" : ` (last seen: ${observed})`}`,
+        {
+          source: "aws",
+          details: { what: o.what, maxWaitMs: o.maxWaitMs, ...(observed === undefined ? {} : { observed }) },
+        },
+      );
     }
     // Exponential backoff with jitter between min and the capped exponential delay.
     const ceiling = Math.min(max, min * 2 ** Math.min(attempt - 1, 16));
@@ -55,7 +60,14 @@ export async function waitFor<T>(o: WaitOptions<T>): Promise<T> {
 /** Retries `fn` on errors `retryable` accepts, with exponential backoff and jitter; bounded by attempts. */
 export async function retry<T>(
   fn: () => Promise<T>,
-  o: { clock: Clock; retryable: (e: unknown) => boolean; maxAttempts?: number; baseDelayMs?: number; random?: () => number; signal?: AbortSignal },
+  o: {
+    clock: Clock;
+    retryable: (e: unknown) => boolean;
+    maxAttempts?: number;
+    baseDelayMs?: number;
+    random?: () => number;
+    signal?: AbortSignal;
+  },
 ): Promise<T> {
   const attempts = o.maxAttempts ?? 5;
   const base = o.baseDelayMs ?? 500;

@@ -26,8 +26,18 @@ export interface VaultInfo {
  * from the recovery point's snapshot), so it only lists what the backup plan produced.
  */
 export interface Backups {
-  listRecoveryPoints(q: { region: string; vault: string; resourceArn?: string; signal?: AbortSignal }): Promise<RecoveryPoint[]>;
-  listJobs(q: { region: string; kind: "backup" | "copy"; since: number; signal?: AbortSignal }): Promise<BackupJobSummary[]>;
+  listRecoveryPoints(q: {
+    region: string;
+    vault: string;
+    resourceArn?: string;
+    signal?: AbortSignal;
+  }): Promise<RecoveryPoint[]>;
+  listJobs(q: {
+    region: string;
+    kind: "backup" | "copy";
+    since: number;
+    signal?: AbortSignal;
+  }): Promise<BackupJobSummary[]>;
   /** A backup vault as AWS Backup describes it; `undefined` when it does not exist. */
   describeVault(q: { region: string; vault: string }): Promise<VaultInfo | undefined>;
   /**

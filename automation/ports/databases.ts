@@ -40,15 +40,26 @@ export interface WaitOptions {
 
 /**
  * RDS operations pilotlight calls outside its Pulumi programs. Every deletion passes the tag guard
- * (`adapters/tag-guard.ts`): nothing without pilotlight's `managed-by` tag, nothing tagged for
+ * (`domain/tag-guard.ts`): nothing without pilotlight's `managed-by` tag, nothing tagged for
  * forensics, is deleted.
  */
 export interface Databases {
   describeCluster(q: { region: string; id: string }): Promise<ClusterInfo | undefined>;
   /** Every cluster of a region with its tags (the sweeper and drill cleanup filter by tag). */
   listClusters(q: { region: string }): Promise<ClusterInfo[]>;
-  createClusterSnapshot(q: { region: string; clusterId: string; snapshotId: string; tags: Record<string, string> }): Promise<ClusterSnapshotInfo>;
-  copyClusterSnapshot(q: { sourceArn: string; targetRegion: string; targetId: string; kmsKeyId: string; tags: Record<string, string> }): Promise<ClusterSnapshotInfo>;
+  createClusterSnapshot(q: {
+    region: string;
+    clusterId: string;
+    snapshotId: string;
+    tags: Record<string, string>;
+  }): Promise<ClusterSnapshotInfo>;
+  copyClusterSnapshot(q: {
+    sourceArn: string;
+    targetRegion: string;
+    targetId: string;
+    kmsKeyId: string;
+    tags: Record<string, string>;
+  }): Promise<ClusterSnapshotInfo>;
   /** A snapshot by identifier or ARN (an AWS Backup recovery point of Aurora is one too). */
   describeClusterSnapshot(q: { region: string; id: string }): Promise<ClusterSnapshotInfo | undefined>;
   waitForSnapshotAvailable(q: { region: string; id: string } & WaitOptions): Promise<ClusterSnapshotInfo>;

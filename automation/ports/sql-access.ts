@@ -1,4 +1,4 @@
-import type { SqlClient } from "../store/sql";
+import type { SqlClient } from "./sql";
 
 /** Where a database is. */
 export interface DatabaseLocator {

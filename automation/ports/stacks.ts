@@ -60,5 +60,8 @@ export interface Stacks {
    * `Pulumi.<stack>.yaml` unless `preserveConfig` is false (drill stacks have no committed file);
    * `removeKeys` leave the kept file first (`config rm-all`: what a run set does not outlive it).
    */
-  destroy(stack: string, opts: StackOperationOptions & { remove: boolean; preserveConfig?: boolean; removeKeys?: string[] }): Promise<void>;
+  destroy(
+    stack: string,
+    opts: StackOperationOptions & { remove: boolean; preserveConfig?: boolean; removeKeys?: string[] },
+  ): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import type { EnvironmentConfig } from "../config/schema";
 import type { EventSink } from "../domain/events";
-import type { SqlClient } from "../store/sql";
+import type { SqlClient } from "./sql";
 
 /**
  * Data validation as the runbooks use it: prove a restored database intact and fresh against a

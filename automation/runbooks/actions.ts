@@ -4,11 +4,11 @@ import { PilotlightError, isPilotlightError } from "../domain/errors";
 import type { JsonObject } from "../domain/json";
 import type { StepContext } from "../engine/step-context";
 import { waitFor } from "../engine/wait";
-import { assertDeletable } from "../adapters/tag-guard";
+import { assertDeletable } from "../domain/tag-guard";
 import type { StackConfigChange } from "../ports/stacks";
 import type { TrafficGate } from "../ports/traffic";
-import type { SqlClient } from "../store/sql";
-import type { RunbookPorts } from "./ports";
+import type { SqlClient } from "../ports/sql";
+import type { RunbookPorts } from "../ports/runbook-ports";
 
 const MIN = 60_000;
 
@@ -36,7 +36,9 @@ export async function upStack(
   stack: string,
   region: string,
   change: StackConfigChange,
-  o: { /** Prefix of the phase measurements (a run's second stand-up), or `false` for none. */ phases?: string | false } = {},
+  o: {
+    /** Prefix of the phase measurements (a run's second stand-up), or `false` for none. */ phases?: string | false;
+  } = {},
 ): Promise<JsonObject> {
   if (ctx.external === undefined) await ctx.recordExternal({ kind: "stack", id: stack, region });
   const started = ctx.clock.now();
@@ -45,11 +47,17 @@ export async function upStack(
     signal: ctx.signal,
     deadline: ctx.deadline,
     onProgress: (p) => {
-      if (p.status === "done" && p.type !== undefined && PHASE_OF[p.type] !== undefined) phases[PHASE_OF[p.type]!] ??= ctx.clock.now() - started;
-      if (p.status !== "started") ctx.progress(`${stack}: ${p.op ?? "update"} ${p.type ?? ""} ${p.resource ?? ""} ${p.status}`.replace(/\s+/g, " "), { status: p.status });
+      if (p.status === "done" && p.type !== undefined && PHASE_OF[p.type] !== undefined)
+        phases[PHASE_OF[p.type]!] ??= ctx.clock.now() - started;
+      if (p.status !== "started")
+        ctx.progress(
+          `${stack}: ${p.op ?? "update"} ${p.type ?? ""} ${p.resource ?? ""} ${p.status}`.replace(/\s+/g, " "),
+          { status: p.status },
+        );
     },
   });
-  if (o.phases !== false) for (const [name, ms] of Object.entries(phases)) await ctx.measure(`${o.phases ?? ""}${name}`, ms);
+  if (o.phases !== false)
+    for (const [name, ms] of Object.entries(phases)) await ctx.measure(`${o.phases ?? ""}${name}`, ms);
   return result.outputs;
 }
 
@@ -57,7 +65,13 @@ export async function upStack(
  * Destroys a stack, the one way pilotlight removes a stack: refused when one of its clusters is
  * kept for forensics or is not pilotlight's (the tag guard every deletion passes).
  */
-export async function destroyStack(ctx: StepContext, ports: RunbookPorts, stack: string, region: string, o: { preserveConfig: boolean }): Promise<void> {
+export async function destroyStack(
+  ctx: StepContext,
+  ports: RunbookPorts,
+  stack: string,
+  region: string,
+  o: { preserveConfig: boolean },
+): Promise<void> {
   if (!(await ports.stacks.exists(stack))) return;
   const outputs = await ports.stacks.outputs(stack);
   const id = outputs["clusterIdentifier"];
@@ -68,7 +82,13 @@ export async function destroyStack(ctx: StepContext, ports: RunbookPorts, stack:
   if (ctx.external === undefined) await ctx.recordExternal({ kind: "stack-destroy", id: stack, region });
   // The kept stack file loses what runs set (config set-all never removes a key).
   const removeKeys = o.preserveConfig ? OWNED_KEYS.map((k) => `pilotlight:${k}`) : [];
-  await ports.stacks.destroy(stack, { signal: ctx.signal, deadline: ctx.deadline, remove: true, preserveConfig: o.preserveConfig, removeKeys });
+  await ports.stacks.destroy(stack, {
+    signal: ctx.signal,
+    deadline: ctx.deadline,
+    remove: true,
+    preserveConfig: o.preserveConfig,
+    removeKeys,
+  });
 }
 
 /** Where a database is: its cluster and the secret the Data API uses. */
@@ -84,31 +104,52 @@ export interface DatabaseAt {
  * field; fidelity ledger); pilotlight turns it on for the clusters it restored (`enable`), and
  * names the fix for any other.
  */
-export async function openDatabase(ports: RunbookPorts, at: DatabaseAt, env: EnvironmentConfig, o: { enable: boolean }): Promise<SqlClient> {
+export async function openDatabase(
+  ports: RunbookPorts,
+  at: DatabaseAt,
+  env: EnvironmentConfig,
+  o: { enable: boolean },
+): Promise<SqlClient> {
   const id = at.clusterArn.split(":").pop() ?? at.clusterArn;
   const cluster = await ports.databases.describeCluster({ region: at.region, id });
   if (cluster === undefined) {
-    throw new PilotlightError("aws.not-found", `cluster ${id} does not exist in ${at.region}`, { source: "aws", details: { cluster: id, region: at.region } });
+    throw new PilotlightError("aws.not-found", `cluster ${id} does not exist in ${at.region}`, {
+      source: "aws",
+      details: { cluster: id, region: at.region },
+    });
   }
   if (!cluster.httpEndpointEnabled) {
     if (!o.enable) {
-      throw new PilotlightError("dataapi.disabled", `the RDS Data API is off on cluster ${id}: pilotlight reads and fences the database through it`, {
-        source: "user",
-        hint: `turn it on: aws rds enable-http-endpoint --resource-arn ${at.clusterArn} --region ${at.region} (or enableHttpEndpoint in the program)`,
-        details: { cluster: id, region: at.region },
-      });
+      throw new PilotlightError(
+        "dataapi.disabled",
+        `the RDS Data API is off on cluster ${id}: pilotlight reads and fences the database through it`,
+        {
+          source: "user",
+          hint: `turn it on: aws rds enable-http-endpoint --resource-arn ${at.clusterArn} --region ${at.region} (or enableHttpEndpoint in the program)`,
+          details: { cluster: id, region: at.region },
+        },
+      );
     }
     await ports.databases.enableHttpEndpoint({ region: at.region, clusterArn: at.clusterArn });
   }
   const writer = cluster.instances[0];
   if (writer?.instanceClass !== undefined && writer.instanceClass.startsWith("db.t")) {
-    throw new PilotlightError("dataapi.unsupported", `cluster ${id}'s writer is a ${writer.instanceClass}: the RDS Data API does not serve T instance classes`, {
-      source: "user",
-      hint: "use a db.r*/db.x* class or db.serverless (Aurora User Guide, Limitations for the Amazon RDS Data API)",
-      details: { cluster: id, instanceClass: writer.instanceClass },
-    });
+    throw new PilotlightError(
+      "dataapi.unsupported",
+      `cluster ${id}'s writer is a ${writer.instanceClass}: the RDS Data API does not serve T instance classes`,
+      {
+        source: "user",
+        hint: "use a db.r*/db.x* class or db.serverless (Aurora User Guide, Limitations for the Amazon RDS Data API)",
+        details: { cluster: id, instanceClass: writer.instanceClass },
+      },
+    );
   }
-  return ports.sqlAccess.open({ region: at.region, clusterArn: at.clusterArn, ...(at.secretArn === undefined || at.secretArn === "" ? {} : { secretArn: at.secretArn }), database: env.validation.database });
+  return ports.sqlAccess.open({
+    region: at.region,
+    clusterArn: at.clusterArn,
+    ...(at.secretArn === undefined || at.secretArn === "" ? {} : { secretArn: at.secretArn }),
+    database: env.validation.database,
+  });
 }
 
 /** The names clients use, and where to ask what they answer. */
@@ -122,7 +163,13 @@ export interface DnsTarget {
  * Waits until the zone's authoritative servers answer `host` for the name (bounded);
  * `traffic.not-switched` otherwise. Clients follow within the TTL.
  */
-export async function waitForDns(ctx: StepContext, ports: RunbookPorts, dns: DnsTarget, host: string, maxWaitMs: number): Promise<void> {
+export async function waitForDns(
+  ctx: StepContext,
+  ports: RunbookPorts,
+  dns: DnsTarget,
+  host: string,
+  maxWaitMs: number,
+): Promise<void> {
   let seen: string[] = [];
   try {
     await waitFor({
@@ -134,24 +181,35 @@ export async function waitForDns(ctx: StepContext, ports: RunbookPorts, dns: Dns
       maxDelayMs: 30_000,
       check: async () => {
         seen = await ports.traffic.resolve(dns);
-        return seen.includes(host) ? { state: "SUCCESS", value: undefined } : { state: "RETRY", observed: seen.join(", ") || "no answer" };
+        return seen.includes(host)
+          ? { state: "SUCCESS", value: undefined }
+          : { state: "RETRY", observed: seen.join(", ") || "no answer" };
       },
       onRetry: (observed) => ctx.progress(`waiting for ${dns.name} to answer ${host} (now: ${observed ?? "?"})`),
     });
   } catch (error) {
     if (isPilotlightError(error) && error.code === "wait.timed-out") {
-      throw new PilotlightError("traffic.not-switched", `${dns.name} still answers ${seen.join(", ") || "nothing"}, not ${host}`, {
-        source: "aws",
-        hint: "check the failover records, the health checks and the traffic gates; then resume the run",
-        details: { name: dns.name, expected: host, answers: seen },
-      });
+      throw new PilotlightError(
+        "traffic.not-switched",
+        `${dns.name} still answers ${seen.join(", ") || "nothing"}, not ${host}`,
+        {
+          source: "aws",
+          hint: "check the failover records, the health checks and the traffic gates; then resume the run",
+          details: { name: dns.name, expected: host, answers: seen },
+        },
+      );
     }
     throw error;
   }
 }
 
 /** Waits until the workload answers healthy with a read/write probe (bounded); `workload.unhealthy` otherwise. */
-export async function waitForHealthy(ctx: StepContext, ports: RunbookPorts, url: string, maxWaitMs: number): Promise<void> {
+export async function waitForHealthy(
+  ctx: StepContext,
+  ports: RunbookPorts,
+  url: string,
+  maxWaitMs: number,
+): Promise<void> {
   let reason = "";
   try {
     await waitFor({
@@ -164,12 +222,17 @@ export async function waitForHealthy(ctx: StepContext, ports: RunbookPorts, url:
       check: async () => {
         const r = await ports.health.probe({ url, timeoutMs: 5_000, signal: ctx.signal, readWrite: true });
         reason = r.reason ?? "";
-        return r.ok ? { state: "SUCCESS", value: undefined } : { state: "RETRY", observed: r.reason ?? `status ${r.status}` };
+        return r.ok
+          ? { state: "SUCCESS", value: undefined }
+          : { state: "RETRY", observed: r.reason ?? `status ${r.status}` };
       },
     });
   } catch (error) {
     if (isPilotlightError(error) && error.code === "wait.timed-out") {
-      throw new PilotlightError("workload.unhealthy", `the workload at ${url} did not answer healthy: ${reason}`, { source: "aws", details: { url, reason } });
+      throw new PilotlightError("workload.unhealthy", `the workload at ${url} did not answer healthy: ${reason}`, {
+        source: "aws",
+        details: { url, reason },
+      });
     }
     throw error;
   }
@@ -179,7 +242,13 @@ export async function waitForHealthy(ctx: StepContext, ports: RunbookPorts, url:
  * Sets a traffic gate and waits until its alarm says so (bounded): the gate's metric is set in
  * the DR region, a data-plane call; Route 53 reads the alarm on its own data plane.
  */
-export async function setGate(ctx: StepContext, ports: RunbookPorts, gate: TrafficGate, value: 0 | 1, maxWaitMs = 10 * MIN): Promise<JsonObject> {
+export async function setGate(
+  ctx: StepContext,
+  ports: RunbookPorts,
+  gate: TrafficGate,
+  value: 0 | 1,
+  maxWaitMs = 10 * MIN,
+): Promise<JsonObject> {
   const change = await ports.traffic.setGate({ gate, value });
   const want = value === 1 ? "ALARM" : "OK";
   await waitFor({
@@ -204,16 +273,32 @@ export function hostOf(url: unknown): string {
 
 /** The id of a run's manual cluster snapshot (at most 63 characters, no trailing hyphen). */
 export function runSnapshotId(prefix: string, runId: string): string {
-  return `${prefix}-${runId.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(-40)}`.replace(/-+/g, "-").replace(/-+$/, "");
+  return `${prefix}-${runId
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, "-")
+    .slice(-40)}`
+    .replace(/-+/g, "-")
+    .replace(/-+$/, "");
 }
 
 /** A manual snapshot of a cluster as a step: started once (its id is the step's external reference), then waited for. */
-export async function snapshotCluster(ctx: StepContext, ports: RunbookPorts, q: { region: string; clusterId: string; snapshotId: string; tags: Record<string, string> }): Promise<JsonObject> {
+export async function snapshotCluster(
+  ctx: StepContext,
+  ports: RunbookPorts,
+  q: { region: string; clusterId: string; snapshotId: string; tags: Record<string, string> },
+): Promise<JsonObject> {
   // Recorded before it is started, and started only if absent: a process killed in between
   // leaves a run whose resume starts it once.
-  if (ctx.external === undefined) await ctx.recordExternal({ kind: "cluster-snapshot", id: q.snapshotId, region: q.region });
-  if ((await ports.databases.describeClusterSnapshot({ region: q.region, id: q.snapshotId })) === undefined) await ports.databases.createClusterSnapshot(q);
-  const s = await ports.databases.waitForSnapshotAvailable({ region: q.region, id: q.snapshotId, maxWaitMs: remaining(ctx), signal: ctx.signal });
+  if (ctx.external === undefined)
+    await ctx.recordExternal({ kind: "cluster-snapshot", id: q.snapshotId, region: q.region });
+  if ((await ports.databases.describeClusterSnapshot({ region: q.region, id: q.snapshotId })) === undefined)
+    await ports.databases.createClusterSnapshot(q);
+  const s = await ports.databases.waitForSnapshotAvailable({
+    region: q.region,
+    id: q.snapshotId,
+    maxWaitMs: remaining(ctx),
+    signal: ctx.signal,
+  });
   return { arn: s.arn, ...(s.engineVersion === undefined ? {} : { engineVersion: s.engineVersion }) };
 }
 
@@ -221,9 +306,20 @@ export async function snapshotCluster(ctx: StepContext, ports: RunbookPorts, q: 
  * A cross-region snapshot copy as a step: called in the destination region with the source ARN and
  * a destination-region key (RDS API Reference, CopyDBClusterSnapshot), then waited for.
  */
-export async function copySnapshot(ctx: StepContext, ports: RunbookPorts, q: { sourceArn: string; targetRegion: string; targetId: string; kmsKeyId: string; tags: Record<string, string> }): Promise<JsonObject> {
-  if (ctx.external === undefined) await ctx.recordExternal({ kind: "cluster-snapshot-copy", id: q.targetId, region: q.targetRegion });
-  if ((await ports.databases.describeClusterSnapshot({ region: q.targetRegion, id: q.targetId })) === undefined) await ports.databases.copyClusterSnapshot(q);
-  const s = await ports.databases.waitForSnapshotAvailable({ region: q.targetRegion, id: q.targetId, maxWaitMs: remaining(ctx), signal: ctx.signal });
+export async function copySnapshot(
+  ctx: StepContext,
+  ports: RunbookPorts,
+  q: { sourceArn: string; targetRegion: string; targetId: string; kmsKeyId: string; tags: Record<string, string> },
+): Promise<JsonObject> {
+  if (ctx.external === undefined)
+    await ctx.recordExternal({ kind: "cluster-snapshot-copy", id: q.targetId, region: q.targetRegion });
+  if ((await ports.databases.describeClusterSnapshot({ region: q.targetRegion, id: q.targetId })) === undefined)
+    await ports.databases.copyClusterSnapshot(q);
+  const s = await ports.databases.waitForSnapshotAvailable({
+    region: q.targetRegion,
+    id: q.targetId,
+    maxWaitMs: remaining(ctx),
+    signal: ctx.signal,
+  });
   return { arn: s.arn, ...(s.engineVersion === undefined ? {} : { engineVersion: s.engineVersion }) };
 }

@@ -4,8 +4,20 @@ import { PilotlightError } from "../domain/errors";
 import type { JsonObject } from "../domain/json";
 import type { Plan } from "../domain/plan";
 import type { StepContext, StepHandlers } from "../engine/step-context";
-import type { SqlClient } from "../store/sql";
-import { copySnapshot, destroyStack, hostOf, openDatabase, runSnapshotId, setGate, snapshotCluster, upStack, waitForDns, waitForHealthy, type DatabaseAt } from "./actions";
+import type { SqlClient } from "../ports/sql";
+import {
+  copySnapshot,
+  destroyStack,
+  hostOf,
+  openDatabase,
+  runSnapshotId,
+  setGate,
+  snapshotCluster,
+  upStack,
+  waitForDns,
+  waitForHealthy,
+  type DatabaseAt,
+} from "./actions";
 import { summarizeData, writesAfter, type WritesAfter } from "./data-checks";
 import { fence, isFenced, unfence } from "./fencing";
 import { reportStep } from "./report-step";
@@ -54,13 +66,20 @@ export async function gatherFailbackFacts(ctx: RunbookContext, _req: FailbackReq
     reachable = false;
     problem = error instanceof Error ? error.message : String(error);
   }
-  const failover = (await ctx.runs.list({ kind: "failover", limit: 50 })).find((r) => r.spec["env"] === envName && r.steps.some((s) => s.id === "publish-dr" && s.state === "Succeeded"));
+  const failover = (await ctx.runs.list({ kind: "failover", limit: 50 })).find(
+    (r) => r.spec["env"] === envName && r.steps.some((s) => s.id === "publish-dr" && s.state === "Succeeded"),
+  );
   const failedOverAt = failover?.steps.find((s) => s.id === "publish-dr")?.endedAt ?? null;
   let stranded: WritesAfter | null = null;
   let strandedProblem: string | null = null;
   if (reachable && failedOverAt !== null) {
     try {
-      const sql = await openDatabase(ports, { region: env.primary.region, clusterArn: primary.clusterArn, secretArn: primary.masterSecretArn }, env, { enable: false });
+      const sql = await openDatabase(
+        ports,
+        { region: env.primary.region, clusterArn: primary.clusterArn, secretArn: primary.masterSecretArn },
+        env,
+        { enable: false },
+      );
       try {
         stranded = await writesAfter(sql, env.validation, failedOverAt);
       } finally {
@@ -89,29 +108,53 @@ export async function gatherFailbackFacts(ctx: RunbookContext, _req: FailbackReq
 /** Guards: a DR stack that serves, a primary region that answers, no stranded write unaccepted. */
 export function decideFailback(f: FailbackFacts, req: FailbackRequest, env: EnvironmentConfig): Decision {
   if (!f.drStackExists) {
-    return { refusal: new PilotlightError("refused.not-failed-over", `there is no DR stack ${env.dr.stack} serving ${f.env}: nothing to fail back`, { source: "user", hint: "see `status`" }), warnings: [] };
+    return {
+      refusal: new PilotlightError(
+        "refused.not-failed-over",
+        `there is no DR stack ${env.dr.stack} serving ${f.env}: nothing to fail back`,
+        { source: "user", hint: "see `status`" },
+      ),
+      warnings: [],
+    };
   }
   if (!f.primaryRegionReachable) {
-    return { refusal: new PilotlightError("refused.primary-unavailable", `the primary region ${env.primary.region} does not answer yet: ${f.primaryRegionProblem ?? ""}`, { source: "user", hint: "fail back once the primary region is stable" }), warnings: [] };
+    return {
+      refusal: new PilotlightError(
+        "refused.primary-unavailable",
+        `the primary region ${env.primary.region} does not answer yet: ${f.primaryRegionProblem ?? ""}`,
+        { source: "user", hint: "fail back once the primary region is stable" },
+      ),
+      warnings: [],
+    };
   }
   const warnings: string[] = [];
-  if (f.strandedProblem !== null) warnings.push(`could not tell whether the old primary accepted writes after the failover: ${f.strandedProblem}`);
+  if (f.strandedProblem !== null)
+    warnings.push(`could not tell whether the old primary accepted writes after the failover: ${f.strandedProblem}`);
   if (f.stranded !== null && f.stranded.total > 0) {
     const detail = f.stranded.tables
       .filter((t) => t.rows > 0)
-      .map((t) => `${t.table}: ${t.rows} rows${t.firstKey === null ? "" : ` (keys ${t.firstKey}…${t.lastKey})`}${t.newestAt === null ? "" : `, newest ${new Date(t.newestAt).toISOString()}`}`)
+      .map(
+        (t) =>
+          `${t.table}: ${t.rows} rows${t.firstKey === null ? "" : ` (keys ${t.firstKey}…${t.lastKey})`}${t.newestAt === null ? "" : `, newest ${new Date(t.newestAt).toISOString()}`}`,
+      )
       .join("; ");
     if (!req.acceptStrandedWrites) {
       return {
-        refusal: new PilotlightError("refused.stranded-writes", `the old primary ${f.primary.clusterIdentifier} accepted ${f.stranded.total} writes after the failover of ${new Date(f.failedOverAt!).toISOString()}: ${detail}`, {
-          source: "user",
-          hint: "failback restores the primary from DR's data, so these writes would stay only in the retired cluster: reconcile them (they stay there, fenced), then fail back with --accept-stranded-writes",
-          details: { stranded: f.stranded as unknown as JsonObject },
-        }),
+        refusal: new PilotlightError(
+          "refused.stranded-writes",
+          `the old primary ${f.primary.clusterIdentifier} accepted ${f.stranded.total} writes after the failover of ${new Date(f.failedOverAt!).toISOString()}: ${detail}`,
+          {
+            source: "user",
+            hint: "failback restores the primary from DR's data, so these writes would stay only in the retired cluster: reconcile them (they stay there, fenced), then fail back with --accept-stranded-writes",
+            details: { stranded: f.stranded as unknown as JsonObject },
+          },
+        ),
         warnings,
       };
     }
-    warnings.push(`accepting ${f.stranded.total} writes the old primary took after the failover (kept in the retired cluster ${f.primary.clusterIdentifier}): ${detail}`);
+    warnings.push(
+      `accepting ${f.stranded.total} writes the old primary took after the failover (kept in the retired cluster ${f.primary.clusterIdentifier}): ${detail}`,
+    );
   }
   return { warnings };
 }
@@ -120,21 +163,99 @@ export function decideFailback(f: FailbackFacts, req: FailbackRequest, env: Envi
 export function planFailback(f: FailbackFacts, _req: FailbackRequest, env: EnvironmentConfig): Plan {
   return {
     steps: [
-      { id: "pin-dr", title: "Keep traffic pinned to DR until the data is home and checked", dependsOn: [], timeoutMs: 15 * MIN },
-      { id: "fence-old-primary", title: `Fence the old primary ${f.primary.clusterIdentifier} so nothing more lands there`, dependsOn: ["pin-dr"], timeoutMs: 10 * MIN },
-      { id: "fence-dr", title: `Fence writes on the DR database (${f.dr?.clusterIdentifier ?? "?"})`, dependsOn: ["fence-old-primary"], timeoutMs: 10 * MIN },
+      {
+        id: "pin-dr",
+        title: "Keep traffic pinned to DR until the data is home and checked",
+        dependsOn: [],
+        timeoutMs: 15 * MIN,
+      },
+      {
+        id: "fence-old-primary",
+        title: `Fence the old primary ${f.primary.clusterIdentifier} so nothing more lands there`,
+        dependsOn: ["pin-dr"],
+        timeoutMs: 10 * MIN,
+      },
+      {
+        id: "fence-dr",
+        title: `Fence writes on the DR database (${f.dr?.clusterIdentifier ?? "?"})`,
+        dependsOn: ["fence-old-primary"],
+        timeoutMs: 10 * MIN,
+      },
       { id: "snapshot-dr", title: "Snapshot the fenced DR cluster", dependsOn: ["fence-dr"], timeoutMs: 2 * HOUR },
-      { id: "copy-home", title: `Copy the snapshot to ${env.primary.region} with the primary key`, dependsOn: ["snapshot-dr"], timeoutMs: 4 * HOUR },
-      { id: "restore-primary", title: `Restore the primary as generation ${f.nextGeneration} (the old cluster is kept)`, dependsOn: ["copy-home"], timeoutMs: 4 * HOUR },
-      { id: "unfence-primary", title: "Lift the fence the snapshot carried", dependsOn: ["restore-primary"], timeoutMs: 10 * MIN },
-      { id: "check-data", title: "Compare the restored primary with the fenced DR data", dependsOn: ["unfence-primary"], timeoutMs: HOUR },
-      { id: "switch-back", title: env.dns === undefined ? "Switch traffic back (no DNS configured: skipped)" : `Release the pin: ${env.dns.name} answers ${env.primary.region} again`, dependsOn: ["check-data"], timeoutMs: 30 * MIN },
-      { id: "withdraw-dr", title: "Withdraw DR's record (its gate set) so it never answers again", dependsOn: ["switch-back"], timeoutMs: 15 * MIN },
-      { id: "verify-primary", title: "Verify the workload in the primary region", dependsOn: ["withdraw-dr"], timeoutMs: 30 * MIN },
-      { id: "retire-dr", title: "Lift the DR cluster's protection and retention (pilotlight set them) so the stack can go, with a final snapshot", dependsOn: ["verify-primary"], timeoutMs: HOUR, critical: false },
-      { id: "teardown-dr", title: `Destroy the DR stack (keeping Pulumi.${env.dr.stack}.yaml)`, dependsOn: ["retire-dr"], timeoutMs: 2 * HOUR, critical: false },
-      { id: "unfence-dr-unless-home", title: "If traffic never came home, lift the DR fence so the workload keeps serving", dependsOn: ["teardown-dr"], timeoutMs: 10 * MIN, cleanup: true },
-      { id: "report", title: "Write the report and notify stakeholders", dependsOn: ["unfence-dr-unless-home"], timeoutMs: 10 * MIN, cleanup: true },
+      {
+        id: "copy-home",
+        title: `Copy the snapshot to ${env.primary.region} with the primary key`,
+        dependsOn: ["snapshot-dr"],
+        timeoutMs: 4 * HOUR,
+      },
+      {
+        id: "restore-primary",
+        title: `Restore the primary as generation ${f.nextGeneration} (the old cluster is kept)`,
+        dependsOn: ["copy-home"],
+        timeoutMs: 4 * HOUR,
+      },
+      {
+        id: "unfence-primary",
+        title: "Lift the fence the snapshot carried",
+        dependsOn: ["restore-primary"],
+        timeoutMs: 10 * MIN,
+      },
+      {
+        id: "check-data",
+        title: "Compare the restored primary with the fenced DR data",
+        dependsOn: ["unfence-primary"],
+        timeoutMs: HOUR,
+      },
+      {
+        id: "switch-back",
+        title:
+          env.dns === undefined
+            ? "Switch traffic back (no DNS configured: skipped)"
+            : `Release the pin: ${env.dns.name} answers ${env.primary.region} again`,
+        dependsOn: ["check-data"],
+        timeoutMs: 30 * MIN,
+      },
+      {
+        id: "withdraw-dr",
+        title: "Withdraw DR's record (its gate set) so it never answers again",
+        dependsOn: ["switch-back"],
+        timeoutMs: 15 * MIN,
+      },
+      {
+        id: "verify-primary",
+        title: "Verify the workload in the primary region",
+        dependsOn: ["withdraw-dr"],
+        timeoutMs: 30 * MIN,
+      },
+      {
+        id: "retire-dr",
+        title:
+          "Lift the DR cluster's protection and retention (pilotlight set them) so the stack can go, with a final snapshot",
+        dependsOn: ["verify-primary"],
+        timeoutMs: HOUR,
+        critical: false,
+      },
+      {
+        id: "teardown-dr",
+        title: `Destroy the DR stack (keeping Pulumi.${env.dr.stack}.yaml)`,
+        dependsOn: ["retire-dr"],
+        timeoutMs: 2 * HOUR,
+        critical: false,
+      },
+      {
+        id: "unfence-dr-unless-home",
+        title: "If traffic never came home, lift the DR fence so the workload keeps serving",
+        dependsOn: ["teardown-dr"],
+        timeoutMs: 10 * MIN,
+        cleanup: true,
+      },
+      {
+        id: "report",
+        title: "Write the report and notify stakeholders",
+        dependsOn: ["unfence-dr-unless-home"],
+        timeoutMs: 10 * MIN,
+        cleanup: true,
+      },
     ],
   };
 }
@@ -145,10 +266,23 @@ const factsOf = (ctx: StepContext) => ctx.facts<FailbackFacts>();
 export function failbackHandlers(rc: RunbookContext): StepHandlers {
   const { ports, env, envName } = rc;
   const snapshotId = (ctx: StepContext) => runSnapshotId("pl-failback", ctx.runId);
-  const drAt = (f: FailbackFacts): DatabaseAt => ({ region: env.dr.region, clusterArn: f.dr!.clusterArn, secretArn: f.dr!.masterSecretArn });
-  const oldAt = (f: FailbackFacts): DatabaseAt => ({ region: env.primary.region, clusterArn: f.primary.clusterArn, secretArn: f.primary.masterSecretArn });
-  const restoredOutputs = (ctx: StepContext) => (ctx.outputOf("restore-primary") as JsonObject)["outputs"] as JsonObject;
-  const restoredAt = (ctx: StepContext): DatabaseAt => ({ region: env.primary.region, clusterArn: String(restoredOutputs(ctx)["clusterArn"]), secretArn: String(restoredOutputs(ctx)["masterSecretArn"] ?? "") });
+  const drAt = (f: FailbackFacts): DatabaseAt => ({
+    region: env.dr.region,
+    clusterArn: f.dr!.clusterArn,
+    secretArn: f.dr!.masterSecretArn,
+  });
+  const oldAt = (f: FailbackFacts): DatabaseAt => ({
+    region: env.primary.region,
+    clusterArn: f.primary.clusterArn,
+    secretArn: f.primary.masterSecretArn,
+  });
+  const restoredOutputs = (ctx: StepContext) =>
+    (ctx.outputOf("restore-primary") as JsonObject)["outputs"] as JsonObject;
+  const restoredAt = (ctx: StepContext): DatabaseAt => ({
+    region: env.primary.region,
+    clusterArn: String(restoredOutputs(ctx)["clusterArn"]),
+    secretArn: String(restoredOutputs(ctx)["masterSecretArn"] ?? ""),
+  });
   const withSql = async <T>(at: DatabaseAt, enable: boolean, fn: (sql: SqlClient) => Promise<T>): Promise<T> => {
     const sql = await openDatabase(ports, at, env, { enable });
     try {
@@ -157,7 +291,12 @@ export function failbackHandlers(rc: RunbookContext): StepHandlers {
       await sql.close();
     }
   };
-  const drChangeOf = (f: FailbackFacts, retire?: { finalSnapshot: string }) => drChange(envName, env, { restoreSnapshot: f.dr!.restoredFrom, kmsKeyArn: f.primary.drKmsKeyArn, ...(retire === undefined ? {} : { retire }) });
+  const drChangeOf = (f: FailbackFacts, retire?: { finalSnapshot: string }) =>
+    drChange(envName, env, {
+      restoreSnapshot: f.dr!.restoredFrom,
+      kmsKeyArn: f.primary.drKmsKeyArn,
+      ...(retire === undefined ? {} : { retire }),
+    });
   return {
     "pin-dr": async (ctx): Promise<JsonObject> => {
       const f = factsOf(ctx);
@@ -169,12 +308,22 @@ export function failbackHandlers(rc: RunbookContext): StepHandlers {
     "fence-old-primary": async (ctx): Promise<JsonObject> => {
       const f = factsOf(ctx);
       const c = await ports.databases.describeCluster({ region: env.primary.region, id: f.primary.clusterIdentifier });
-      if (c === undefined || c.instances.length === 0) return { skipped: `${f.primary.clusterIdentifier} has no instance` };
+      if (c === undefined || c.instances.length === 0)
+        return { skipped: `${f.primary.clusterIdentifier} has no instance` };
       return withSql(oldAt(f), false, async (sql) => ({ fenced: f.primary.clusterIdentifier, ...(await fence(sql)) }));
     },
-    "fence-dr": async (ctx) => withSql(drAt(factsOf(ctx)), true, async (sql) => ({ fenced: factsOf(ctx).dr!.clusterIdentifier, ...(await fence(sql)) })),
+    "fence-dr": async (ctx) =>
+      withSql(drAt(factsOf(ctx)), true, async (sql) => ({
+        fenced: factsOf(ctx).dr!.clusterIdentifier,
+        ...(await fence(sql)),
+      })),
     "snapshot-dr": async (ctx) =>
-      snapshotCluster(ctx, ports, { region: env.dr.region, clusterId: factsOf(ctx).dr!.clusterIdentifier, snapshotId: snapshotId(ctx), tags: { "managed-by": "pilotlight", "pilotlight:run-id": ctx.runId } }),
+      snapshotCluster(ctx, ports, {
+        region: env.dr.region,
+        clusterId: factsOf(ctx).dr!.clusterIdentifier,
+        snapshotId: snapshotId(ctx),
+        tags: { "managed-by": "pilotlight", "pilotlight:run-id": ctx.runId },
+      }),
     "copy-home": async (ctx) =>
       copySnapshot(ctx, ports, {
         sourceArn: String((ctx.outputOf("snapshot-dr") as JsonObject)["arn"]),
@@ -186,15 +335,26 @@ export function failbackHandlers(rc: RunbookContext): StepHandlers {
     "restore-primary": async (ctx) => {
       const f = factsOf(ctx);
       const copy = ctx.outputOf("copy-home") as JsonObject;
-      const change = primaryChange(envName, env, { kind: "snapshot", generation: f.nextGeneration, snapshotArn: String(copy["arn"]), ...(typeof copy["engineVersion"] === "string" ? { engineVersion: copy["engineVersion"] } : {}) });
+      const change = primaryChange(envName, env, {
+        kind: "snapshot",
+        generation: f.nextGeneration,
+        snapshotArn: String(copy["arn"]),
+        ...(typeof copy["engineVersion"] === "string" ? { engineVersion: copy["engineVersion"] } : {}),
+      });
       const outputs = await upStack(ctx, ports, env.primary.stack, env.primary.region, change);
       // The previous generation stays in AWS (retained): mark it, never delete it here.
       const previous = f.primary.clusterIdentifier;
       if (previous !== String(outputs["clusterIdentifier"])) {
         try {
-          await ports.databases.tagCluster({ region: env.primary.region, id: previous, tags: { "pilotlight:retired-by": ctx.runId } });
+          await ports.databases.tagCluster({
+            region: env.primary.region,
+            id: previous,
+            tags: { "pilotlight:retired-by": ctx.runId },
+          });
         } catch (error) {
-          ctx.progress(`could not tag the previous cluster ${previous}: ${error instanceof Error ? error.message : String(error)}`);
+          ctx.progress(
+            `could not tag the previous cluster ${previous}: ${error instanceof Error ? error.message : String(error)}`,
+          );
         }
       }
       return { outputs };
@@ -215,9 +375,15 @@ export function failbackHandlers(rc: RunbookContext): StepHandlers {
         }),
       );
       const expected = await withSql(drAt(f), true, (sql) => summarizeData(sql, env.validation));
-      if (expected.newestHeartbeatAt !== undefined && result.newestHeartbeatAt !== undefined) await ctx.measure("rpoDataMs", expected.newestHeartbeatAt - result.newestHeartbeatAt);
+      if (expected.newestHeartbeatAt !== undefined && result.newestHeartbeatAt !== undefined)
+        await ctx.measure("rpoDataMs", expected.newestHeartbeatAt - result.newestHeartbeatAt);
       await ctx.measure("rpoMs", 0);
-      if (!result.ok) throw new PilotlightError("validation.failed", `the restored primary differs from the fenced DR data: ${result.summary}`, { source: "system", details: { summary: result.summary } });
+      if (!result.ok)
+        throw new PilotlightError(
+          "validation.failed",
+          `the restored primary differs from the fenced DR data: ${result.summary}`,
+          { source: "system", details: { summary: result.summary } },
+        );
       return { summary: result.summary, tables: result.tables.length };
     },
     "switch-back": async (ctx): Promise<JsonObject> => {
@@ -226,7 +392,13 @@ export function failbackHandlers(rc: RunbookContext): StepHandlers {
       const started = ctx.clock.now();
       const host = hostOf(restoredOutputs(ctx)["healthUrl"]);
       const gate = await setGate(ctx, ports, f.primary.trafficGate, 0);
-      await waitForDns(ctx, ports, { zoneId: env.dns.zoneId, name: env.dns.name, nameServers: f.primary.nameServers ?? [] }, host, 20 * MIN);
+      await waitForDns(
+        ctx,
+        ports,
+        { zoneId: env.dns.zoneId, name: env.dns.name, nameServers: f.primary.nameServers ?? [] },
+        host,
+        20 * MIN,
+      );
       await ctx.measure("phase.dnsMs", ctx.clock.now() - started);
       return { host, ...gate };
     },
@@ -256,7 +428,8 @@ export function failbackHandlers(rc: RunbookContext): StepHandlers {
     "unfence-dr-unless-home": async (ctx): Promise<JsonObject> => {
       const f = factsOf(ctx);
       const run = ctx.run();
-      if (run.steps.find((s) => s.id === "switch-back")?.state === "Succeeded") return { action: "none: traffic is home" };
+      if (run.steps.find((s) => s.id === "switch-back")?.state === "Succeeded")
+        return { action: "none: traffic is home" };
       if (!(await ports.stacks.exists(env.dr.stack))) return { action: "none: no DR stack" };
       // Compensation from the database's own setting, not from what a step remembers.
       return withSql(drAt(f), true, async (sql) => {
@@ -281,5 +454,6 @@ export const failbackRunbook: Runbook<FailbackRequest, FailbackFacts> = {
   decide: decideFailback,
   plan: planFailback,
   handlers: failbackHandlers,
-  confirm: (_f, _req, ctx) => `Fail ${ctx.envName} back to ${ctx.env.primary.region}? Writes stop while the data is copied home.`,
+  confirm: (_f, _req, ctx) =>
+    `Fail ${ctx.envName} back to ${ctx.env.primary.region}? Writes stop while the data is copied home.`,
 };

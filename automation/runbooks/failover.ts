@@ -69,7 +69,8 @@ export interface FailoverFacts {
 /** Parses the caller's request; relative times are resolved once against `now`. */
 export function failoverRequest(raw: JsonObject, now: number): FailoverRequest {
   const flag = (k: string) => raw[k] === true;
-  const time = (k: string, field: string) => (raw[k] === undefined || raw[k] === null ? null : resolveTime(raw[k], now, field));
+  const time = (k: string, field: string) =>
+    raw[k] === undefined || raw[k] === null ? null : resolveTime(raw[k], now, field);
   const req: FailoverRequest = {
     force: flag("force"),
     critical: flag("critical"),
@@ -80,10 +81,18 @@ export function failoverRequest(raw: JsonObject, now: number): FailoverRequest {
     prepare: flag("prepare"),
   };
   if (req.recoveryPoint !== null && req.before !== null) {
-    throw new PilotlightError("config.invalid", "--recovery-point and --before choose the recovery point two ways: give one", { source: "user" });
+    throw new PilotlightError(
+      "config.invalid",
+      "--recovery-point and --before choose the recovery point two ways: give one",
+      { source: "user" },
+    );
   }
   if (req.outageSince !== null && req.outageSince > now) {
-    throw new PilotlightError("config.invalid", `--outage-since ${new Date(req.outageSince).toISOString()} is in the future`, { source: "user", hint: "give when the outage began, e.g. --outage-since=-50m" });
+    throw new PilotlightError(
+      "config.invalid",
+      `--outage-since ${new Date(req.outageSince).toISOString()} is in the future`,
+      { source: "user", hint: "give when the outage began, e.g. --outage-since=-50m" },
+    );
   }
   return req;
 }
@@ -91,7 +100,13 @@ export function failoverRequest(raw: JsonObject, now: number): FailoverRequest {
 /** Newest completed snapshot recovery points of the primary in the DR vault, newest first. */
 export async function drCopies(ctx: RunbookContext, primary: PrimaryStackOutputs): Promise<RecoveryPoint[]> {
   const { ports, env } = ctx;
-  return (await ports.backups.listRecoveryPoints({ region: env.dr.region, vault: env.dr.vault, resourceArn: primary.clusterArn }))
+  return (
+    await ports.backups.listRecoveryPoints({
+      region: env.dr.region,
+      vault: env.dr.vault,
+      resourceArn: primary.clusterArn,
+    })
+  )
     .filter((p) => (p.status === "COMPLETED" || p.status === "AVAILABLE") && p.kind === "snapshot")
     .sort((a, b) => b.createdAt - a.createdAt);
 }
@@ -119,13 +134,27 @@ export async function gatherFailoverFacts(ctx: RunbookContext, req: FailoverRequ
   const drStackExists = await ports.stacks.exists(env.dr.stack);
   // The failover run that made the DR stack: the newest failover that stood it up.
   const failovers = await ctx.runs.list({ kind: "failover", limit: 50 });
-  const owner = drStackExists ? failovers.find((r) => r.spec["env"] === envName && r.steps.some((s) => s.id === "stand-up-dr" && s.state !== "Pending")) : undefined;
+  const owner = drStackExists
+    ? failovers.find(
+        (r) => r.spec["env"] === envName && r.steps.some((s) => s.id === "stand-up-dr" && s.state !== "Pending"),
+      )
+    : undefined;
   let prepared: PreparedStack | null = null;
-  if (owner !== undefined && owner.phase === "Completed" && (owner.spec["request"] as JsonObject | undefined)?.["prepare"] === true) {
+  if (
+    owner !== undefined &&
+    owner.phase === "Completed" &&
+    (owner.spec["request"] as JsonObject | undefined)?.["prepare"] === true
+  ) {
     const dr = readDrOutputs(env.dr.stack, await ports.stacks.outputs(env.dr.stack));
     const f = owner.spec["facts"] as unknown as FailoverFacts;
     if (!dr.publishedTraffic && f.recoveryPoint !== null) {
-      prepared = { runId: owner.id, declaredAt: f.declaredAt, recoveryPoint: f.recoveryPoint.arn, recoveryPointAt: f.recoveryPoint.createdAt, preparedAt: owner.endedAt ?? owner.createdAt };
+      prepared = {
+        runId: owner.id,
+        declaredAt: f.declaredAt,
+        recoveryPoint: f.recoveryPoint.arn,
+        recoveryPointAt: f.recoveryPoint.createdAt,
+        preparedAt: owner.endedAt ?? owner.createdAt,
+      };
     }
   }
   const points = await drCopies(ctx, primary);
@@ -140,7 +169,10 @@ export async function gatherFailoverFacts(ctx: RunbookContext, req: FailoverRequ
     const snap = await ports.databases.describeClusterSnapshot({ region: env.dr.region, id: chosen.arn });
     engineVersion = snap?.engineVersion ?? null;
   }
-  const newer = prepared !== null && points[0] !== undefined && points[0].createdAt > prepared.recoveryPointAt ? points[0] : undefined;
+  const newer =
+    prepared !== null && points[0] !== undefined && points[0].createdAt > prepared.recoveryPointAt
+      ? points[0]
+      : undefined;
   const outageSince = healthy ? null : req.outageSince;
   const failureAt = outageSince ?? declaredAt;
   return {
@@ -154,7 +186,10 @@ export async function gatherFailoverFacts(ctx: RunbookContext, req: FailoverRequ
     prepared,
     drStackRun: owner?.id ?? null,
     candidates: points.length,
-    recoveryPoint: chosen === undefined ? null : { arn: chosen.arn, vault: chosen.vault, region: chosen.region, createdAt: chosen.createdAt, engineVersion },
+    recoveryPoint:
+      chosen === undefined
+        ? null
+        : { arn: chosen.arn, vault: chosen.vault, region: chosen.region, createdAt: chosen.createdAt, engineVersion },
     newerThanPrepared: newer === undefined ? null : { arn: newer.arn, createdAt: newer.createdAt },
     rpoAgeMs: chosen === undefined ? null : failureAt - chosen.createdAt,
     primary,
@@ -170,23 +205,34 @@ export async function gatherFailoverFacts(ctx: RunbookContext, req: FailoverRequ
 export function decideFailover(f: FailoverFacts, req: FailoverRequest, env: EnvironmentConfig): Decision {
   const warnings: string[] = [];
   if (f.drStackExists && (f.prepared === null || req.prepare)) {
-    const way = f.drStackRun === null ? "destroy it after checking what it holds" : `resume run ${f.drStackRun}, or abandon it with \`failover --abandon ${f.drStackRun}\``;
+    const way =
+      f.drStackRun === null
+        ? "destroy it after checking what it holds"
+        : `resume run ${f.drStackRun}, or abandon it with \`failover --abandon ${f.drStackRun}\``;
     return {
-      refusal: new PilotlightError("refused.dr-active", `the DR stack ${env.dr.stack} already exists: ${f.env} is failed over, or a failover did not finish`, {
-        source: "user",
-        hint: way,
-        details: { stack: env.dr.stack, ...(f.drStackRun === null ? {} : { runId: f.drStackRun }) },
-      }),
+      refusal: new PilotlightError(
+        "refused.dr-active",
+        `the DR stack ${env.dr.stack} already exists: ${f.env} is failed over, or a failover did not finish`,
+        {
+          source: "user",
+          hint: way,
+          details: { stack: env.dr.stack, ...(f.drStackRun === null ? {} : { runId: f.drStackRun }) },
+        },
+      ),
       warnings,
     };
   }
   if (f.primaryHealthy && !req.force) {
     return {
-      refusal: new PilotlightError("refused.primary-healthy", `the primary of ${f.env} is healthy (${f.primaryHealth}); refusing to fail over away from it`, {
-        source: "user",
-        hint: "if the data is corrupt, use `restore --to TIME`; to fail over anyway (a planned move), pass --force",
-        details: { primaryHealth: f.primaryHealth },
-      }),
+      refusal: new PilotlightError(
+        "refused.primary-healthy",
+        `the primary of ${f.env} is healthy (${f.primaryHealth}); refusing to fail over away from it`,
+        {
+          source: "user",
+          hint: "if the data is corrupt, use `restore --to TIME`; to fail over anyway (a planned move), pass --force",
+          details: { primaryHealth: f.primaryHealth },
+        },
+      ),
       warnings,
     };
   }
@@ -194,31 +240,43 @@ export function decideFailover(f: FailoverFacts, req: FailoverRequest, env: Envi
   if (f.prepared === null && !f.primaryHealthy && !req.force && !req.critical) {
     if (f.outageSince === null) {
       return {
-        refusal: new PilotlightError("refused.wait", "the outage's start is unknown, so the wait/prepare policy cannot be applied", {
-          source: "user",
-          hint: "pass --outage-since TIME (when the primary stopped answering), or --critical when the business impact requires failing over now",
-        }),
+        refusal: new PilotlightError(
+          "refused.wait",
+          "the outage's start is unknown, so the wait/prepare policy cannot be applied",
+          {
+            source: "user",
+            hint: "pass --outage-since TIME (when the primary stopped answering), or --critical when the business impact requires failing over now",
+          },
+        ),
         warnings,
       };
     }
     const outage = f.declaredAt - f.outageSince;
     if (outage < env.decision.waitBelow) {
       return {
-        refusal: new PilotlightError("refused.wait", `the primary has been unhealthy for ${formatDuration(outage)}, less than ${formatDuration(env.decision.waitBelow)}: wait for automatic recovery`, {
-          source: "user",
-          hint: "most outages end by themselves; re-run later, or pass --critical",
-          details: { outageMs: outage, advice: "wait" },
-        }),
+        refusal: new PilotlightError(
+          "refused.wait",
+          `the primary has been unhealthy for ${formatDuration(outage)}, less than ${formatDuration(env.decision.waitBelow)}: wait for automatic recovery`,
+          {
+            source: "user",
+            hint: "most outages end by themselves; re-run later, or pass --critical",
+            details: { outageMs: outage, advice: "wait" },
+          },
+        ),
         warnings,
       };
     }
     if (outage < env.decision.prepareBelow && !req.prepare) {
       return {
-        refusal: new PilotlightError("refused.wait", `the primary has been unhealthy for ${formatDuration(outage)}, less than ${formatDuration(env.decision.prepareBelow)}: prepare, do not fail over yet`, {
-          source: "user",
-          hint: "stage DR now with `failover --prepare` (restores and checks, moves no traffic); fail over after the threshold, or now with --critical",
-          details: { outageMs: outage, advice: "prepare" },
-        }),
+        refusal: new PilotlightError(
+          "refused.wait",
+          `the primary has been unhealthy for ${formatDuration(outage)}, less than ${formatDuration(env.decision.prepareBelow)}: prepare, do not fail over yet`,
+          {
+            source: "user",
+            hint: "stage DR now with `failover --prepare` (restores and checks, moves no traffic); fail over after the threshold, or now with --critical",
+            details: { outageMs: outage, advice: "prepare" },
+          },
+        ),
         warnings,
       };
     }
@@ -233,53 +291,119 @@ export function decideFailover(f: FailoverFacts, req: FailoverRequest, env: Envi
             ? `no completed recovery point in ${env.dr.vault} before ${new Date(req.before).toISOString()}`
             : `no completed recovery point of the primary in ${env.dr.vault} (${env.dr.region})`;
     return {
-      refusal: new PilotlightError("refused.no-recovery-point", which, { source: "user", hint: "check the copy jobs (`drill run posture`) and the DR vault name in the configuration", details: { vault: env.dr.vault, candidates: f.candidates } }),
+      refusal: new PilotlightError("refused.no-recovery-point", which, {
+        source: "user",
+        hint: "check the copy jobs (`drill run posture`) and the DR vault name in the configuration",
+        details: { vault: env.dr.vault, candidates: f.candidates },
+      }),
       warnings,
     };
   }
   if (f.newerThanPrepared !== null) {
-    warnings.push(`a recovery point newer than the prepared one exists (${new Date(f.newerThanPrepared.createdAt).toISOString()}); to use it, abandon the prepared run (\`failover --abandon ${f.prepared!.runId}\`) and fail over again`);
+    warnings.push(
+      `a recovery point newer than the prepared one exists (${new Date(f.newerThanPrepared.createdAt).toISOString()}); to use it, abandon the prepared run (\`failover --abandon ${f.prepared!.runId}\`) and fail over again`,
+    );
   }
   if (f.rpoAgeMs !== null && f.rpoAgeMs > env.objectives.rpo) {
     if (!req.acceptDataLoss) {
       return {
-        refusal: new PilotlightError("refused.rpo-breach", `the ${f.prepared === null ? "newest usable" : "prepared"} recovery point is ${formatDuration(f.rpoAgeMs)} old, beyond the RPO target of ${formatDuration(env.objectives.rpo)}`, {
-          source: "user",
-          hint: "pass --accept-data-loss to restore it anyway",
-          details: { ageMs: f.rpoAgeMs, rpoMs: env.objectives.rpo, recoveryPoint: f.recoveryPoint.arn },
-        }),
+        refusal: new PilotlightError(
+          "refused.rpo-breach",
+          `the ${f.prepared === null ? "newest usable" : "prepared"} recovery point is ${formatDuration(f.rpoAgeMs)} old, beyond the RPO target of ${formatDuration(env.objectives.rpo)}`,
+          {
+            source: "user",
+            hint: "pass --accept-data-loss to restore it anyway",
+            details: { ageMs: f.rpoAgeMs, rpoMs: env.objectives.rpo, recoveryPoint: f.recoveryPoint.arn },
+          },
+        ),
         warnings,
       };
     }
-    warnings.push(`accepting data loss: the recovery point is ${formatDuration(f.rpoAgeMs)} old (RPO target ${formatDuration(env.objectives.rpo)})`);
+    warnings.push(
+      `accepting data loss: the recovery point is ${formatDuration(f.rpoAgeMs)} old (RPO target ${formatDuration(env.objectives.rpo)})`,
+    );
   }
-  if (f.primary.trafficGate === undefined && env.dns !== undefined) warnings.push("the primary stack has no traffic gate (deploy this version's primary program): traffic cannot be pinned to DR");
+  if (f.primary.trafficGate === undefined && env.dns !== undefined)
+    warnings.push(
+      "the primary stack has no traffic gate (deploy this version's primary program): traffic cannot be pinned to DR",
+    );
   return { warnings };
 }
 
 /** The failover plan. Step ids are persisted: never rename them. */
 export function planFailover(f: FailoverFacts, req: FailoverRequest, env: EnvironmentConfig): Plan {
   const dns = env.dns !== undefined && f.primary.trafficGate !== undefined && f.primary.drGate !== undefined;
-  const report: StepSpec = { id: "report", title: "Write the report and notify stakeholders", dependsOn: [], timeoutMs: 10 * MIN, cleanup: true };
+  const report: StepSpec = {
+    id: "report",
+    title: "Write the report and notify stakeholders",
+    dependsOn: [],
+    timeoutMs: 10 * MIN,
+    cleanup: true,
+  };
   const steps: StepSpec[] = [];
   if (f.prepared !== null) {
-    steps.push({ id: "recheck-dr", title: `Re-check the DR data prepared by ${f.prepared.runId} (restored from ${f.prepared.recoveryPoint})`, dependsOn: [], timeoutMs: 30 * MIN });
+    steps.push({
+      id: "recheck-dr",
+      title: `Re-check the DR data prepared by ${f.prepared.runId} (restored from ${f.prepared.recoveryPoint})`,
+      dependsOn: [],
+      timeoutMs: 30 * MIN,
+    });
   } else {
     // DR's gate check holds its last status and is healthy before it ever had data: closing it
     // first keeps clients off the DR workload until its data passed the checks (publish-dr).
-    if (dns) steps.push({ id: "close-dr", title: "Close DR's gate: no client reaches DR before its data passed the checks", dependsOn: [], timeoutMs: 15 * MIN });
+    if (dns)
+      steps.push({
+        id: "close-dr",
+        title: "Close DR's gate: no client reaches DR before its data passed the checks",
+        dependsOn: [],
+        timeoutMs: 15 * MIN,
+      });
     steps.push(
-      { id: "stand-up-dr", title: `Stand the DR stack up in ${env.dr.region}, restoring ${f.recoveryPoint?.arn ?? "?"}`, dependsOn: dns ? ["close-dr"] : [], timeoutMs: 4 * HOUR },
-      { id: "check-data", title: "Check the restored data and measure RPO from it", dependsOn: ["stand-up-dr"], timeoutMs: HOUR },
+      {
+        id: "stand-up-dr",
+        title: `Stand the DR stack up in ${env.dr.region}, restoring ${f.recoveryPoint?.arn ?? "?"}`,
+        dependsOn: dns ? ["close-dr"] : [],
+        timeoutMs: 4 * HOUR,
+      },
+      {
+        id: "check-data",
+        title: "Check the restored data and measure RPO from it",
+        dependsOn: ["stand-up-dr"],
+        timeoutMs: HOUR,
+      },
     );
   }
   const checked = f.prepared !== null ? "recheck-dr" : "check-data";
   if (!req.prepare) {
     steps.push(
-      { id: "pin-dr", title: dns ? "Pin traffic to DR: the primary's gate set (a data-plane call in the DR region)" : "Pin traffic (no DNS configured: skipped)", dependsOn: [checked], timeoutMs: 15 * MIN },
-      { id: "publish-dr", title: dns ? "Publish DR: its record may answer now that its data passed the checks" : "Publish DR (no DNS configured: skipped)", dependsOn: ["pin-dr"], timeoutMs: 15 * MIN },
-      { id: "switch-traffic", title: dns ? `Wait for ${env.dns!.name} to answer DR` : "Switch traffic (no DNS configured: skipped)", dependsOn: ["publish-dr"], timeoutMs: 30 * MIN },
-      { id: "verify-workload", title: "Verify the workload end to end (health, read/write)", dependsOn: ["switch-traffic"], timeoutMs: 30 * MIN },
+      {
+        id: "pin-dr",
+        title: dns
+          ? "Pin traffic to DR: the primary's gate set (a data-plane call in the DR region)"
+          : "Pin traffic (no DNS configured: skipped)",
+        dependsOn: [checked],
+        timeoutMs: 15 * MIN,
+      },
+      {
+        id: "publish-dr",
+        title: dns
+          ? "Publish DR: its record may answer now that its data passed the checks"
+          : "Publish DR (no DNS configured: skipped)",
+        dependsOn: ["pin-dr"],
+        timeoutMs: 15 * MIN,
+      },
+      {
+        id: "switch-traffic",
+        title: dns ? `Wait for ${env.dns!.name} to answer DR` : "Switch traffic (no DNS configured: skipped)",
+        dependsOn: ["publish-dr"],
+        timeoutMs: 30 * MIN,
+      },
+      {
+        id: "verify-workload",
+        title: "Verify the workload end to end (health, read/write)",
+        dependsOn: ["switch-traffic"],
+        timeoutMs: 30 * MIN,
+      },
     );
   }
   report.dependsOn = [steps[steps.length - 1]!.id];
@@ -296,32 +420,60 @@ export function failoverHandlers(rc: RunbookContext): StepHandlers {
     const dr = readDrOutputs(env.dr.stack, await ports.stacks.outputs(env.dr.stack));
     return { region: env.dr.region, clusterArn: dr.clusterArn, secretArn: dr.masterSecretArn };
   };
-  const dnsOf = (f: FailoverFacts) => ({ zoneId: env.dns!.zoneId, name: env.dns!.name, nameServers: f.primary.nameServers ?? [] });
+  const dnsOf = (f: FailoverFacts) => ({
+    zoneId: env.dns!.zoneId,
+    name: env.dns!.name,
+    nameServers: f.primary.nameServers ?? [],
+  });
   const checkRestored = async (ctx: StepContext, f: FailoverFacts): Promise<JsonObject> => {
     const at = await drDatabase();
     const sql = await openDatabase(ports, at, env, { enable: true });
     try {
       const summary = await summarizeData(sql, env.validation, { asOf: f.failureAt });
-      if (summary.newestHeartbeatAt !== undefined) await ctx.measure("rpoDataMs", Math.max(0, f.failureAt - summary.newestHeartbeatAt));
-      ctx.progress(`restored data: ${summary.tables.map((t) => `${t.name} ${t.rows} rows`).join(", ")}`, summaryJson(summary));
+      if (summary.newestHeartbeatAt !== undefined)
+        await ctx.measure("rpoDataMs", Math.max(0, f.failureAt - summary.newestHeartbeatAt));
+      ctx.progress(
+        `restored data: ${summary.tables.map((t) => `${t.name} ${t.rows} rows`).join(", ")}`,
+        summaryJson(summary),
+      );
       if (summary.problems.length > 0) {
-        throw new PilotlightError("validation.failed", `the restored data has problems: ${summary.problems.join("; ")}`, { source: "system", details: { problems: summary.problems } });
+        throw new PilotlightError(
+          "validation.failed",
+          `the restored data has problems: ${summary.problems.join("; ")}`,
+          { source: "system", details: { problems: summary.problems } },
+        );
       }
       // With a manifest recorded on the primary before the recovery point, prove the content:
       // rows changed between the manifest and the recovery point are drift, the rest must match.
       const recorded = await ports.manifests?.latestManifest(envName, f.recoveryPoint!.createdAt);
-      if (recorded === undefined) return { ...summaryJson(summary), manifest: null, evidence: "content not proven: no manifest recorded before the recovery point" };
+      if (recorded === undefined)
+        return {
+          ...summaryJson(summary),
+          manifest: null,
+          evidence: "content not proven: no manifest recorded before the recovery point",
+        };
       const result = await ctx.clock.track(
         ports.validator.validate({
           open: async () => openDatabase(ports, at, env, { enable: true }),
-          expect: { kind: "manifest", manifest: recorded.manifest as unknown as RecordedManifest, watermark: recorded.recordedAt },
+          expect: {
+            kind: "manifest",
+            manifest: recorded.manifest as unknown as RecordedManifest,
+            watermark: recorded.recordedAt,
+          },
           validation: env.validation,
           now: () => ctx.clock.now(),
           asOf: f.failureAt,
         }),
       );
-      ctx.progress(`validation against the manifest of ${new Date(recorded.recordedAt).toISOString()}: ${result.summary}`);
-      if (!result.ok) throw new PilotlightError("validation.failed", `the restored data differs from the primary's manifest: ${result.summary}`, { source: "system", details: { summary: result.summary } });
+      ctx.progress(
+        `validation against the manifest of ${new Date(recorded.recordedAt).toISOString()}: ${result.summary}`,
+      );
+      if (!result.ok)
+        throw new PilotlightError(
+          "validation.failed",
+          `the restored data differs from the primary's manifest: ${result.summary}`,
+          { source: "system", details: { summary: result.summary } },
+        );
       return { ...summaryJson(summary), manifest: recorded.recordedAt, validation: result.summary };
     } finally {
       await sql.close();
@@ -330,7 +482,11 @@ export function failoverHandlers(rc: RunbookContext): StepHandlers {
   return {
     "stand-up-dr": async (ctx) => {
       const f = factsOf(ctx);
-      const change = drChange(envName, env, { restoreSnapshot: f.recoveryPoint!.arn, kmsKeyArn: f.primary.drKmsKeyArn, ...(f.recoveryPoint!.engineVersion === null ? {} : { engineVersion: f.recoveryPoint!.engineVersion }) });
+      const change = drChange(envName, env, {
+        restoreSnapshot: f.recoveryPoint!.arn,
+        kmsKeyArn: f.primary.drKmsKeyArn,
+        ...(f.recoveryPoint!.engineVersion === null ? {} : { engineVersion: f.recoveryPoint!.engineVersion }),
+      });
       const outputs = await upStack(ctx, ports, env.dr.stack, env.dr.region, change);
       await ctx.measure("rpoMs", f.failureAt - f.recoveryPoint!.createdAt);
       return { outputs };
@@ -380,17 +536,25 @@ export function failoverHandlers(rc: RunbookContext): StepHandlers {
       if (f.prepared !== null) await ctx.measure("rtoWithPrepareMs", now - f.prepared.declaredAt);
       return { healthUrl: url, healthyAt: now };
     },
-    report: reportStep(ports, env, (run) => (requestOf(run.spec).prepare ? `Failover of ${envName} prepared in ${env.dr.region}` : `Failover of ${envName} to ${env.dr.region}`), (run) => {
-      const req = requestOf(run.spec);
-      if (req.prepare) {
-        return run.steps.find((s) => s.id === "check-data")?.state === "Succeeded"
-          ? `DR is restored and checked in ${env.dr.region}; no traffic moved. Fail over with \`failover --env ${envName}\`, or abandon with \`failover --abandon ${run.id}\`.`
-          : `DR is NOT prepared; abandon with \`failover --abandon ${run.id}\`.`;
-      }
-      return run.steps.find((s) => s.id === "verify-workload")?.state === "Succeeded"
-        ? `The workload is now served from ${env.dr.region}; fail back with \`failback --env ${envName}\` once ${env.primary.region} is stable.`
-        : `The workload is NOT confirmed in ${env.dr.region}: resume with \`resume ${run.id}\`, or abandon with \`failover --abandon ${run.id}\`.`;
-    }),
+    report: reportStep(
+      ports,
+      env,
+      (run) =>
+        requestOf(run.spec).prepare
+          ? `Failover of ${envName} prepared in ${env.dr.region}`
+          : `Failover of ${envName} to ${env.dr.region}`,
+      (run) => {
+        const req = requestOf(run.spec);
+        if (req.prepare) {
+          return run.steps.find((s) => s.id === "check-data")?.state === "Succeeded"
+            ? `DR is restored and checked in ${env.dr.region}; no traffic moved. Fail over with \`failover --env ${envName}\`, or abandon with \`failover --abandon ${run.id}\`.`
+            : `DR is NOT prepared; abandon with \`failover --abandon ${run.id}\`.`;
+        }
+        return run.steps.find((s) => s.id === "verify-workload")?.state === "Succeeded"
+          ? `The workload is now served from ${env.dr.region}; fail back with \`failback --env ${envName}\` once ${env.primary.region} is stable.`
+          : `The workload is NOT confirmed in ${env.dr.region}: resume with \`resume ${run.id}\`, or abandon with \`failover --abandon ${run.id}\`.`;
+      },
+    ),
   };
 }
 
@@ -404,7 +568,10 @@ export const failoverRunbook: Runbook<FailoverRequest, FailoverFacts> = {
   handlers: failoverHandlers,
   confirm: (f, req, ctx) => {
     const now = f.declaredAt;
-    const point = f.recoveryPoint === null ? "no recovery point" : `recovery point of ${describeTime(f.recoveryPoint.createdAt, now)}`;
+    const point =
+      f.recoveryPoint === null
+        ? "no recovery point"
+        : `recovery point of ${describeTime(f.recoveryPoint.createdAt, now)}`;
     return req.prepare
       ? `Prepare ${ctx.envName}: restore the ${point} into ${ctx.env.dr.region} and check it (no traffic moves)?`
       : `Fail ${ctx.envName} over to ${ctx.env.dr.region} using the ${point}${f.prepared === null ? "" : " (prepared)"}? Primary: ${f.primaryHealth}.`;

@@ -1,4 +1,4 @@
-import type { SqlClient } from "../store/sql";
+import type { SqlClient } from "../ports/sql";
 
 /**
  * Fencing a database against writes through the Data API, whose statements outside a transaction
@@ -8,7 +8,8 @@ import type { SqlClient } from "../store/sql";
  * is refused in a read-only transaction — so both directions run in one transaction that first
  * turns itself read-write: fencing an already fenced database works, and lifting it too.
  */
-const alter = (action: string) => `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I ${action}', current_database()); END $$`;
+const alter = (action: string) =>
+  `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I ${action}', current_database()); END $$`;
 
 /** Whether the database's own setting fences it (the truth, not what a step remembers). */
 export async function isFenced(sql: SqlClient): Promise<boolean> {

@@ -1,4 +1,9 @@
-import { OWNED_KEYS, primaryClusterIdentifier, readPrimaryOutputs, type PrimaryStackOutputs } from "../../infra/contract";
+import {
+  OWNED_KEYS,
+  primaryClusterIdentifier,
+  readPrimaryOutputs,
+  type PrimaryStackOutputs,
+} from "../../infra/contract";
 import type { EnvironmentConfig } from "../config/schema";
 import { PilotlightError } from "../domain/errors";
 import type { Json, JsonObject } from "../domain/json";
@@ -6,7 +11,7 @@ import { formatDuration } from "../domain/objectives";
 import type { Plan } from "../domain/plan";
 import { describeTime, resolveTime } from "../domain/time";
 import type { StepContext, StepHandlers } from "../engine/step-context";
-import type { SqlClient } from "../store/sql";
+import type { SqlClient } from "../ports/sql";
 import { openDatabase, upStack, waitForHealthy, type DatabaseAt } from "./actions";
 import { summarizeData } from "./data-checks";
 import { fence, isFenced } from "./fencing";
@@ -61,18 +66,23 @@ export async function gatherRestoreFacts(ctx: RunbookContext, req: RestoreReques
   const declaredAt = ports.clock.now();
   const primary = readPrimaryOutputs(env.primary.stack, await ports.stacks.outputs(env.primary.stack));
   const file = await ports.stacks.fileConfig(env.primary.stack);
-  const primaryKeys = Object.fromEntries(Object.entries(file).filter(([k]) => k.startsWith("pilotlight:") && OWNED_KEYS.includes(k.slice(11) as (typeof OWNED_KEYS)[number])));
+  const primaryKeys = Object.fromEntries(
+    Object.entries(file).filter(
+      ([k]) => k.startsWith("pilotlight:") && OWNED_KEYS.includes(k.slice(11) as (typeof OWNED_KEYS)[number]),
+    ),
+  );
   const cluster = await ports.databases.describeCluster({ region: env.primary.region, id: primary.clusterIdentifier });
   const serving = primary.databaseGeneration;
   const candidate = Math.max(serving, primary.newestGeneration) + 1;
   return {
     env: envName,
     declaredAt,
-    to: req.to ?? (cluster?.latestRestorableTime ?? declaredAt - LATEST_LAG_MS),
+    to: req.to ?? cluster?.latestRestorableTime ?? declaredAt - LATEST_LAG_MS,
     latest: req.latest,
     damagedCluster: primary.clusterIdentifier,
     damagedClusterArn: primary.clusterArn,
-    damagedInstances: (cluster?.instances ?? []).filter((i) => i.status === undefined || i.status === "available").length,
+    damagedInstances: (cluster?.instances ?? []).filter((i) => i.status === undefined || i.status === "available")
+      .length,
     servingGeneration: serving,
     candidateGeneration: candidate,
     candidateCluster: primaryClusterIdentifier(envName, candidate),
@@ -85,30 +95,50 @@ export async function gatherRestoreFacts(ctx: RunbookContext, req: RestoreReques
 /** Guards: no failover active; the time lies in the restorable window. */
 export function decideRestore(f: RestoreFacts, _req: RestoreRequest, env: EnvironmentConfig): Decision {
   if (f.drStackExists) {
-    return { refusal: new PilotlightError("refused.dr-active", `${f.env} is failed over to ${env.dr.region}: restore into the serving DR database is not supported`, { source: "user", hint: "fail back first" }), warnings: [] };
+    return {
+      refusal: new PilotlightError(
+        "refused.dr-active",
+        `${f.env} is failed over to ${env.dr.region}: restore into the serving DR database is not supported`,
+        { source: "user", hint: "fail back first" },
+      ),
+      warnings: [],
+    };
   }
   if (f.primary.newestGeneration > f.servingGeneration) {
     return {
-      refusal: new PilotlightError("refused.candidate-exists", `generation ${f.primary.newestGeneration} (${f.primary.newestClusterIdentifier}) of ${f.env} is still a candidate from an earlier restore`, {
-        source: "user",
-        hint: "resume that restore, or abandon it with `restore --abandon RUN` (see `runs list --kind point-in-time-restore`)",
-      }),
+      refusal: new PilotlightError(
+        "refused.candidate-exists",
+        `generation ${f.primary.newestGeneration} (${f.primary.newestClusterIdentifier}) of ${f.env} is still a candidate from an earlier restore`,
+        {
+          source: "user",
+          hint: "resume that restore, or abandon it with `restore --abandon RUN` (see `runs list --kind point-in-time-restore`)",
+        },
+      ),
       warnings: [],
     };
   }
   const latest = f.declaredAt - LATEST_LAG_MS;
   if (!f.latest && (f.to > latest || f.to < f.declaredAt - RETENTION_MS)) {
     return {
-      refusal: new PilotlightError("refused.restore-time", `${new Date(f.to).toISOString()} is outside the restorable window (${new Date(f.declaredAt - RETENTION_MS).toISOString()} … ${new Date(latest).toISOString()})`, {
-        source: "user",
-        hint: "pick a time before the corruption and at least 5 minutes ago, e.g. --to=-45m",
-        details: { to: f.to, earliest: f.declaredAt - RETENTION_MS, latest },
-      }),
+      refusal: new PilotlightError(
+        "refused.restore-time",
+        `${new Date(f.to).toISOString()} is outside the restorable window (${new Date(f.declaredAt - RETENTION_MS).toISOString()} … ${new Date(latest).toISOString()})`,
+        {
+          source: "user",
+          hint: "pick a time before the corruption and at least 5 minutes ago, e.g. --to=-45m",
+          details: { to: f.to, earliest: f.declaredAt - RETENTION_MS, latest },
+        },
+      ),
       warnings: [],
     };
   }
-  const warnings = [`writes after ${new Date(f.to).toISOString()} (${formatDuration(f.declaredAt - f.to)}) are not in the restore; the damaged cluster is kept for forensics`];
-  if (f.damagedInstances === 0) warnings.push(`${f.damagedCluster} has no available instance: nothing to fence or compare; restoring its latest data`);
+  const warnings = [
+    `writes after ${new Date(f.to).toISOString()} (${formatDuration(f.declaredAt - f.to)}) are not in the restore; the damaged cluster is kept for forensics`,
+  ];
+  if (f.damagedInstances === 0)
+    warnings.push(
+      `${f.damagedCluster} has no available instance: nothing to fence or compare; restoring its latest data`,
+    );
   return { warnings };
 }
 
@@ -117,13 +147,49 @@ export function planRestore(f: RestoreFacts): Plan {
   const when = f.latest ? "its latest restorable time" : new Date(f.to).toISOString();
   return {
     steps: [
-      { id: "fence-primary", title: `Stop writes on the damaged cluster ${f.damagedCluster}`, dependsOn: [], timeoutMs: 10 * MIN },
-      { id: "restore-candidate", title: `Restore generation ${f.candidateGeneration} to ${when} beside the serving one`, dependsOn: ["fence-primary"], timeoutMs: 4 * HOUR },
-      { id: "compare", title: "Validate the candidate and show what differs from the damaged cluster", dependsOn: ["restore-candidate"], timeoutMs: HOUR },
-      { id: "cut-over", title: `Serve from generation ${f.candidateGeneration}`, dependsOn: ["compare"], timeoutMs: HOUR },
-      { id: "keep-damaged", title: `Tag ${f.damagedCluster} for forensics (never deleted by pilotlight)`, dependsOn: ["cut-over"], timeoutMs: 10 * MIN },
-      { id: "verify", title: "Verify the workload end to end (health, read/write)", dependsOn: ["cut-over"], timeoutMs: 30 * MIN },
-      { id: "report", title: "Write the report and notify stakeholders", dependsOn: ["verify", "keep-damaged"], timeoutMs: 10 * MIN, cleanup: true },
+      {
+        id: "fence-primary",
+        title: `Stop writes on the damaged cluster ${f.damagedCluster}`,
+        dependsOn: [],
+        timeoutMs: 10 * MIN,
+      },
+      {
+        id: "restore-candidate",
+        title: `Restore generation ${f.candidateGeneration} to ${when} beside the serving one`,
+        dependsOn: ["fence-primary"],
+        timeoutMs: 4 * HOUR,
+      },
+      {
+        id: "compare",
+        title: "Validate the candidate and show what differs from the damaged cluster",
+        dependsOn: ["restore-candidate"],
+        timeoutMs: HOUR,
+      },
+      {
+        id: "cut-over",
+        title: `Serve from generation ${f.candidateGeneration}`,
+        dependsOn: ["compare"],
+        timeoutMs: HOUR,
+      },
+      {
+        id: "keep-damaged",
+        title: `Tag ${f.damagedCluster} for forensics (never deleted by pilotlight)`,
+        dependsOn: ["cut-over"],
+        timeoutMs: 10 * MIN,
+      },
+      {
+        id: "verify",
+        title: "Verify the workload end to end (health, read/write)",
+        dependsOn: ["cut-over"],
+        timeoutMs: 30 * MIN,
+      },
+      {
+        id: "report",
+        title: "Write the report and notify stakeholders",
+        dependsOn: ["verify", "keep-damaged"],
+        timeoutMs: 10 * MIN,
+        cleanup: true,
+      },
     ],
   };
 }
@@ -134,12 +200,26 @@ const factsOf = (ctx: StepContext) => ctx.facts<RestoreFacts>();
 export function restoreHandlers(rc: RunbookContext): StepHandlers {
   const { ports, env, envName } = rc;
   const change = (f: RestoreFacts, serving: number) =>
-    primaryChange(envName, env, { kind: "time", generation: f.candidateGeneration, serving, time: f.latest ? "latest" : new Date(f.to).toISOString(), sourceCluster: f.damagedCluster });
+    primaryChange(envName, env, {
+      kind: "time",
+      generation: f.candidateGeneration,
+      serving,
+      time: f.latest ? "latest" : new Date(f.to).toISOString(),
+      sourceCluster: f.damagedCluster,
+    });
   const candidate = (ctx: StepContext): DatabaseAt => {
     const out = (ctx.outputOf("restore-candidate") as JsonObject)["outputs"] as JsonObject;
-    return { region: env.primary.region, clusterArn: String(out["newestClusterArn"] ?? ""), secretArn: String(out["newestSecretArn"] ?? "") };
+    return {
+      region: env.primary.region,
+      clusterArn: String(out["newestClusterArn"] ?? ""),
+      secretArn: String(out["newestSecretArn"] ?? ""),
+    };
   };
-  const damaged = (f: RestoreFacts): DatabaseAt => ({ region: env.primary.region, clusterArn: f.primary.clusterArn, secretArn: f.primary.masterSecretArn });
+  const damaged = (f: RestoreFacts): DatabaseAt => ({
+    region: env.primary.region,
+    clusterArn: f.primary.clusterArn,
+    secretArn: f.primary.masterSecretArn,
+  });
   return {
     "fence-primary": async (ctx): Promise<JsonObject> => {
       const f = factsOf(ctx);
@@ -155,26 +235,39 @@ export function restoreHandlers(rc: RunbookContext): StepHandlers {
     },
     "restore-candidate": async (ctx) => {
       const f = factsOf(ctx);
-      return { outputs: await upStack(ctx, ports, env.primary.stack, env.primary.region, change(f, f.servingGeneration)) };
+      return {
+        outputs: await upStack(ctx, ports, env.primary.stack, env.primary.region, change(f, f.servingGeneration)),
+      };
     },
     compare: async (ctx): Promise<JsonObject> => {
       const f = factsOf(ctx);
-      const open = (at: DatabaseAt, enable: boolean) => async (): Promise<SqlClient> => openDatabase(ports, at, env, { enable });
+      const open = (at: DatabaseAt, enable: boolean) => async (): Promise<SqlClient> =>
+        openDatabase(ports, at, env, { enable });
       const restored = await open(candidate(ctx), true)();
       try {
         // The restore must be clean: the configured checks (e.g. "no negative totals") hold on it.
         const quick = await summarizeData(restored, env.validation);
         await ctx.measure("rpoMs", f.declaredAt - f.to);
         if (quick.problems.length > 0) {
-          throw new PilotlightError("validation.failed", `the data restored to ${new Date(f.to).toISOString()} still fails checks: ${quick.problems.join("; ")}`, {
-            source: "user",
-            hint: `choose an earlier --to (before the corruption began); nothing was cut over. Lift the fence and drop the candidate with \`restore --abandon ${ctx.runId}\``,
-            details: { problems: quick.problems },
-          });
+          throw new PilotlightError(
+            "validation.failed",
+            `the data restored to ${new Date(f.to).toISOString()} still fails checks: ${quick.problems.join("; ")}`,
+            {
+              source: "user",
+              hint: `choose an earlier --to (before the corruption began); nothing was cut over. Lift the fence and drop the candidate with \`restore --abandon ${ctx.runId}\``,
+              details: { problems: quick.problems },
+            },
+          );
         }
-        if (f.damagedInstances === 0) return { summary: "the damaged cluster has no instance: no comparison", differences: [] };
+        if (f.damagedInstances === 0)
+          return { summary: "the damaged cluster has no instance: no comparison", differences: [] };
         const result = await ctx.clock.track(
-          ports.validator.validate({ open: open(candidate(ctx), true), expect: { kind: "live", open: open(damaged(f), false), watermark: f.to }, validation: env.validation, now: () => ctx.clock.now() }),
+          ports.validator.validate({
+            open: open(candidate(ctx), true),
+            expect: { kind: "live", open: open(damaged(f), false), watermark: f.to },
+            validation: env.validation,
+            now: () => ctx.clock.now(),
+          }),
         );
         const differences: Json = result.tables
           .filter((t) => t.verdict !== "ok")
@@ -196,10 +289,16 @@ export function restoreHandlers(rc: RunbookContext): StepHandlers {
     },
     "cut-over": async (ctx) => {
       const f = factsOf(ctx);
-      return { outputs: await upStack(ctx, ports, env.primary.stack, env.primary.region, change(f, f.candidateGeneration)) };
+      return {
+        outputs: await upStack(ctx, ports, env.primary.stack, env.primary.region, change(f, f.candidateGeneration)),
+      };
     },
     "keep-damaged": async (ctx) => {
-      await ports.databases.tagCluster({ region: env.primary.region, id: factsOf(ctx).damagedCluster, tags: { "pilotlight:forensics": ctx.runId } });
+      await ports.databases.tagCluster({
+        region: env.primary.region,
+        id: factsOf(ctx).damagedCluster,
+        tags: { "pilotlight:forensics": ctx.runId },
+      });
     },
     verify: async (ctx): Promise<JsonObject> => {
       const out = (ctx.outputOf("cut-over") as JsonObject)["outputs"] as JsonObject;

@@ -2,7 +2,15 @@ import { formatDuration } from "../domain/objectives";
 import type { Run } from "../domain/run";
 import type { Figures, ReportTargets } from "./report";
 
-const COLOURS: Record<string, string> = { Succeeded: "#2e7d32", Failed: "#c62828", TimedOut: "#ef6c00", Interrupted: "#6a1b9a", Skipped: "#9e9e9e", Running: "#1565c0", Pending: "#bdbdbd" };
+const COLOURS: Record<string, string> = {
+  Succeeded: "#2e7d32",
+  Failed: "#c62828",
+  TimedOut: "#ef6c00",
+  Interrupted: "#6a1b9a",
+  Skipped: "#9e9e9e",
+  Running: "#1565c0",
+  Pending: "#bdbdbd",
+};
 
 /** Escapes text for HTML. */
 export function escapeHtml(text: string): string {
@@ -12,7 +20,11 @@ export function escapeHtml(text: string): string {
 /** An SVG Gantt chart of the run's steps on its own time axis. */
 export function timelineSvg(run: Run): string {
   const start = run.startedAt ?? run.createdAt;
-  const end = Math.max(run.endedAt ?? run.updatedAt, ...run.steps.map((s) => s.endedAt ?? s.startedAt ?? start), start + 1);
+  const end = Math.max(
+    run.endedAt ?? run.updatedAt,
+    ...run.steps.map((s) => s.endedAt ?? s.startedAt ?? start),
+    start + 1,
+  );
   const width = 760;
   const label = 190;
   const row = 26;
@@ -23,7 +35,8 @@ export function timelineSvg(run: Run): string {
     const x0 = s.startedAt === undefined ? label : scale(s.startedAt);
     const x1 = s.startedAt === undefined ? label : scale(s.endedAt ?? end);
     const w = Math.max(2, x1 - x0);
-    const took = s.startedAt !== undefined && s.endedAt !== undefined ? formatDuration(s.endedAt - s.startedAt) : s.state;
+    const took =
+      s.startedAt !== undefined && s.endedAt !== undefined ? formatDuration(s.endedAt - s.startedAt) : s.state;
     return `<text x="4" y="${y + 15}" font-size="12">${escapeHtml(s.id)}</text><rect x="${x0.toFixed(1)}" y="${y + 3}" width="${w.toFixed(1)}" height="16" rx="3" fill="${COLOURS[s.state] ?? "#777"}"><title>${escapeHtml(`${s.id}: ${s.state}, ${took}`)}</title></rect><text x="${(x0 + w + 4).toFixed(1)}" y="${y + 15}" font-size="11" fill="#444">${escapeHtml(took)}</text>`;
   });
   const height = 40 + run.steps.length * row;
@@ -37,9 +50,14 @@ export function timelineSvg(run: Run): string {
 /** A self-contained HTML report: verdicts against the targets, a timeline chart, the steps. */
 export function buildHtmlReport(run: Run, targets: ReportTargets, title: string, f: Figures): string {
   const cell = (achieved: number | undefined, target: number) =>
-    achieved === undefined ? `<td>n/a</td><td>not measured</td>` : `<td>${formatDuration(achieved)}</td><td class="${achieved <= target ? "ok" : "bad"}">${achieved <= target ? "met" : "MISSED"}</td>`;
+    achieved === undefined
+      ? `<td>n/a</td><td>not measured</td>`
+      : `<td>${formatDuration(achieved)}</td><td class="${achieved <= target ? "ok" : "bad"}">${achieved <= target ? "met" : "MISSED"}</td>`;
   const steps = run.steps
-    .map((s) => `<tr><td>${escapeHtml(s.id)}</td><td>${escapeHtml(s.title)}</td><td style="color:${COLOURS[s.state] ?? "#000"}">${s.state}</td><td>${s.startedAt !== undefined && s.endedAt !== undefined ? formatDuration(s.endedAt - s.startedAt) : ""}</td><td>${escapeHtml(s.error === undefined ? (s.external === undefined ? "" : `${s.external.kind} ${s.external.id}`) : `${s.error.code}: ${s.error.message}`)}</td></tr>`)
+    .map(
+      (s) =>
+        `<tr><td>${escapeHtml(s.id)}</td><td>${escapeHtml(s.title)}</td><td style="color:${COLOURS[s.state] ?? "#000"}">${s.state}</td><td>${s.startedAt !== undefined && s.endedAt !== undefined ? formatDuration(s.endedAt - s.startedAt) : ""}</td><td>${escapeHtml(s.error === undefined ? (s.external === undefined ? "" : `${s.external.kind} ${s.external.id}`) : `${s.error.code}: ${s.error.message}`)}</td></tr>`,
+    )
     .join("");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}: ${run.phase}</title>

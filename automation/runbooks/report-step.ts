@@ -1,7 +1,7 @@
 import type { EnvironmentConfig } from "../config/schema";
 import { decideTerminalPhase, isTerminalStepState, type Run, type RunPhase, type Step } from "../domain/run";
 import type { StepHandler } from "../engine/step-context";
-import type { RunbookPorts } from "./ports";
+import type { RunbookPorts } from "../ports/runbook-ports";
 import { buildNotification, buildRunReport } from "./report";
 
 /**
@@ -11,7 +11,10 @@ import { buildNotification, buildRunReport } from "./report";
  */
 function outcomeOf(others: readonly Step[]): RunPhase {
   if (others.every((s) => isTerminalStepState(s.state))) {
-    return decideTerminalPhase(others, others.some((s) => s.state === "Interrupted"));
+    return decideTerminalPhase(
+      others,
+      others.some((s) => s.state === "Interrupted"),
+    );
   }
   return others.some((s) => s.state !== "Succeeded") ? "Failed" : "Completed";
 }
@@ -21,7 +24,12 @@ function outcomeOf(others: readonly Step[]): RunPhase {
  * stakeholders with the measured figures, whatever the run's outcome. A failed notification is
  * an event, never a lost report.
  */
-export function reportStep(ports: RunbookPorts, env: EnvironmentConfig, titled: string | ((run: Run) => string), where: (run: Run) => string): StepHandler {
+export function reportStep(
+  ports: RunbookPorts,
+  env: EnvironmentConfig,
+  titled: string | ((run: Run) => string),
+  where: (run: Run) => string,
+): StepHandler {
   return async (ctx) => {
     const run = ctx.run();
     const title = typeof titled === "string" ? titled : titled(run);

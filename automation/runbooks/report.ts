@@ -24,7 +24,8 @@ export interface Figures {
 export function figuresOf(run: Run): Figures {
   const m = run.measurements;
   const phases: Record<string, number> = {};
-  for (const [k, v] of Object.entries(m)) if (k.startsWith("phase.")) phases[k.slice("phase.".length).replace(/Ms$/, "")] = v;
+  for (const [k, v] of Object.entries(m))
+    if (k.startsWith("phase.")) phases[k.slice("phase.".length).replace(/Ms$/, "")] = v;
   const f: Figures = { phases };
   if (m["rtoMs"] !== undefined) f.rtoMs = m["rtoMs"];
   if (m["rpoMs"] !== undefined) f.rpoMs = m["rpoMs"];
@@ -32,7 +33,8 @@ export function figuresOf(run: Run): Figures {
   return f;
 }
 
-const verdict = (achieved: number | undefined, target: number) => (achieved === undefined ? "not measured" : achieved <= target ? "met" : "MISSED");
+const verdict = (achieved: number | undefined, target: number) =>
+  achieved === undefined ? "not measured" : achieved <= target ? "met" : "MISSED";
 
 /**
  * The report of a run, in Markdown (people) and JSON (machines): targets against achieved RTO and
@@ -40,18 +42,37 @@ const verdict = (achieved: number | undefined, target: number) => (achieved === 
  * facts such as the recovery point used. Replaces the seeds' hand-filled templates. With
  * `locations`, the report names the run store, state backend and reports folder the run used.
  */
-export function buildRunReport(run: Run, targets: ReportTargets, title: string, locations?: Locations): ReportFiles & { summary: JsonObject } {
+export function buildRunReport(
+  run: Run,
+  targets: ReportTargets,
+  title: string,
+  locations?: Locations,
+): ReportFiles & { summary: JsonObject } {
   const f = figuresOf(run);
   const facts = (run.spec["facts"] ?? {}) as JsonObject;
   const lines: string[] = [];
   lines.push(`# ${title}: ${run.phase}`, "");
-  lines.push(`Run \`${run.id}\` (${run.kind}), started ${iso(run.startedAt)}, ended ${iso(run.endedAt ?? run.updatedAt)}.`, "");
+  lines.push(
+    `Run \`${run.id}\` (${run.kind}), started ${iso(run.startedAt)}, ended ${iso(run.endedAt ?? run.updatedAt)}.`,
+    "",
+  );
   lines.push("| objective | target | achieved | verdict |", "|---|---|---|---|");
-  lines.push(`| RTO (declaration → workload healthy) | ${formatDuration(targets.rtoMs)} | ${fmt(f.rtoMs)} | ${verdict(f.rtoMs, targets.rtoMs)} |`);
-  lines.push(`| RPO (recovery point age) | ${formatDuration(targets.rpoMs)} | ${fmt(f.rpoMs)} | ${verdict(f.rpoMs, targets.rpoMs)} |`);
-  lines.push(`| RPO (newest data in the restore) | ${formatDuration(targets.rpoMs)} | ${fmt(f.rpoDataMs)} | ${verdict(f.rpoDataMs, targets.rpoMs)} |`, "");
+  lines.push(
+    `| RTO (declaration → workload healthy) | ${formatDuration(targets.rtoMs)} | ${fmt(f.rtoMs)} | ${verdict(f.rtoMs, targets.rtoMs)} |`,
+  );
+  lines.push(
+    `| RPO (recovery point age) | ${formatDuration(targets.rpoMs)} | ${fmt(f.rpoMs)} | ${verdict(f.rpoMs, targets.rpoMs)} |`,
+  );
+  lines.push(
+    `| RPO (newest data in the restore) | ${formatDuration(targets.rpoMs)} | ${fmt(f.rpoDataMs)} | ${verdict(f.rpoDataMs, targets.rpoMs)} |`,
+    "",
+  );
   const rp = facts["recoveryPoint"] as JsonObject | undefined;
-  if (rp !== undefined && rp !== null) lines.push(`Recovery point: \`${String(rp["arn"])}\` (vault ${String(rp["vault"])}, created ${iso(Number(rp["createdAt"]))}).`, "");
+  if (rp !== undefined && rp !== null)
+    lines.push(
+      `Recovery point: \`${String(rp["arn"])}\` (vault ${String(rp["vault"])}, created ${iso(Number(rp["createdAt"]))}).`,
+      "",
+    );
   if (Object.keys(f.phases).length > 0) {
     lines.push("## Phases (from the start of the restore)", "", "| phase | duration |", "|---|---|");
     for (const [k, v] of Object.entries(f.phases)) lines.push(`| ${k} | ${formatDuration(v)} |`);
@@ -60,13 +81,21 @@ export function buildRunReport(run: Run, targets: ReportTargets, title: string, 
   lines.push("## Steps", "", "| step | state | started | duration | detail |", "|---|---|---|---|---|");
   for (const s of run.steps) {
     const took = s.startedAt !== undefined && s.endedAt !== undefined ? formatDuration(s.endedAt - s.startedAt) : "";
-    const detail = s.error !== undefined ? `${s.error.code}: ${s.error.message}` : s.external !== undefined ? `${s.external.kind} ${s.external.id}` : "";
+    const detail =
+      s.error !== undefined
+        ? `${s.error.code}: ${s.error.message}`
+        : s.external !== undefined
+          ? `${s.external.kind} ${s.external.id}`
+          : "";
     lines.push(`| ${s.id} | ${s.state} | ${iso(s.startedAt)} | ${took} | ${detail.replace(/\|/g, "\\|")} |`);
   }
   lines.push("");
   if (run.phase !== "Completed") lines.push(`Resume with \`pilotlight resume ${run.id}\`.`, "");
   if (locations !== undefined) {
-    lines.push(`Run store \`${locations.store}\`, state backend \`${locations.stateBackend}\`, reports in \`${locations.reportsDir}\`.`, "");
+    lines.push(
+      `Run store \`${locations.store}\`, state backend \`${locations.stateBackend}\`, reports in \`${locations.reportsDir}\`.`,
+      "",
+    );
   }
   const summary: JsonObject = {
     runId: run.id,

@@ -4,7 +4,7 @@ import type { JsonObject } from "../domain/json";
 import type { Plan } from "../domain/plan";
 import type { Run, RunKind } from "../domain/run";
 import type { StepHandlers } from "../engine/step-context";
-import type { RunbookPorts } from "./ports";
+import type { RunbookPorts } from "../ports/runbook-ports";
 
 /** What a runbook is given: the environment it acts on, through which ports, with what history. */
 export interface RunbookContext {
@@ -13,7 +13,10 @@ export interface RunbookContext {
   env: EnvironmentConfig;
   ports: RunbookPorts;
   /** Runs of the store (the newest first), e.g. the failover a failback or an abandon refers to. */
-  runs: { load(id: string): Promise<Run | undefined>; list(filter: { kind?: RunKind; limit?: number }): Promise<Run[]> };
+  runs: {
+    load(id: string): Promise<Run | undefined>;
+    list(filter: { kind?: RunKind; limit?: number }): Promise<Run[]>;
+  };
   /** The target's id (`real`, `sandbox:<world>`): what this run acts on. */
   target: string;
 }
@@ -45,5 +48,4 @@ export interface Runbook<Req extends object = JsonObject, Facts extends object =
 }
 
 /** A runbook of any request and facts, as a registry holds it. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyRunbook = Runbook<any, any>;

@@ -52,12 +52,31 @@ export function primaryChange(
     | { kind: "snapshot"; generation: number; snapshotArn: string; engineVersion?: string }
     | { kind: "time"; generation: number; serving: number; time: string; sourceCluster: string },
 ): StackConfigChange {
-  const base = { ...defaults(envName, env, env.primary.region), "pilotlight:role": v("primary"), "pilotlight:drRegion": v(env.dr.region) };
+  const base = {
+    ...defaults(envName, env, env.primary.region),
+    "pilotlight:role": v("primary"),
+    "pilotlight:drRegion": v(env.dr.region),
+  };
   if (o.kind === "serve") return owned({}, base);
   if (o.kind === "snapshot") {
-    return owned({ databaseGeneration: String(o.generation), restoreSnapshot: o.snapshotArn, ...(o.engineVersion === undefined ? {} : { restoreEngineVersion: o.engineVersion }) }, base);
+    return owned(
+      {
+        databaseGeneration: String(o.generation),
+        restoreSnapshot: o.snapshotArn,
+        ...(o.engineVersion === undefined ? {} : { restoreEngineVersion: o.engineVersion }),
+      },
+      base,
+    );
   }
-  return owned({ databaseGeneration: String(o.generation), servingGeneration: String(o.serving), restoreToTime: o.time, restoreSourceCluster: o.sourceCluster }, base);
+  return owned(
+    {
+      databaseGeneration: String(o.generation),
+      servingGeneration: String(o.serving),
+      restoreToTime: o.time,
+      restoreSourceCluster: o.sourceCluster,
+    },
+    base,
+  );
 }
 
 /** The production DR stack: restored from a recovery point; retired (protection lifted) for teardown. */
@@ -66,7 +85,11 @@ export function drChange(
   env: EnvironmentConfig,
   o: { restoreSnapshot: string; kmsKeyArn: string; engineVersion?: string; retire?: { finalSnapshot: string } },
 ): StackConfigChange {
-  const base = { ...defaults(envName, env, env.dr.region), "pilotlight:role": v("dr"), "pilotlight:mode": v("production") };
+  const base = {
+    ...defaults(envName, env, env.dr.region),
+    "pilotlight:role": v("dr"),
+    "pilotlight:mode": v("production"),
+  };
   return owned(
     {
       restoreSnapshot: o.restoreSnapshot,
@@ -86,10 +109,20 @@ export function drillChange(
   envName: string,
   env: EnvironmentConfig,
   drFile: Record<string, string>,
-  o: { restoreSnapshot: string; kmsKeyArn: string; engineVersion?: string; runId: string; expiresAt: number; region?: string; label?: string; publish?: boolean },
+  o: {
+    restoreSnapshot: string;
+    kmsKeyArn: string;
+    engineVersion?: string;
+    runId: string;
+    expiresAt: number;
+    region?: string;
+    label?: string;
+    publish?: boolean;
+  },
 ): StackConfigChange {
   const base: Record<string, StackConfigValue> = {};
-  for (const [k, value] of Object.entries(drFile)) if (k.startsWith("pilotlight:") && !OWNED_KEYS.includes(k.slice(11) as StackKey)) base[k] = v(value);
+  for (const [k, value] of Object.entries(drFile))
+    if (k.startsWith("pilotlight:") && !OWNED_KEYS.includes(k.slice(11) as StackKey)) base[k] = v(value);
   // A drill never uses the production instance class blindly: the program's drill default applies.
   delete base["pilotlight:instanceClass"];
   Object.assign(base, defaults(envName, env, o.region ?? env.dr.region));
@@ -101,7 +134,9 @@ export function drillChange(
       runId: o.runId,
       expiresAt: new Date(o.expiresAt).toISOString(),
       ...(o.label === undefined ? {} : { drillLabel: o.label }),
-      ...(o.publish === true && env.dns?.drillName !== undefined ? { publishTraffic: "true", dnsDrillName: env.dns.drillName } : {}),
+      ...(o.publish === true && env.dns?.drillName !== undefined
+        ? { publishTraffic: "true", dnsDrillName: env.dns.drillName }
+        : {}),
     },
     base,
   );

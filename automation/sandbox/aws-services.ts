@@ -1,6 +1,6 @@
 import type { Transaction } from "@electric-sql/pglite";
 import { isThrottling, toAwsError } from "../adapters/aws-errors";
-import { assertDeletable, mayLiftProtection } from "../adapters/tag-guard";
+import { assertDeletable, mayLiftProtection } from "../domain/tag-guard";
 import { PilotlightError } from "../domain/errors";
 import type { RecoveryPoint } from "../domain/recovery-point";
 import { retry, waitFor, type WaitCheck } from "../engine/wait";
@@ -11,7 +11,7 @@ import type { KeyInfo, Keys } from "../ports/keys";
 import type { Notification, Notifier } from "../ports/notifier";
 import type { DatabaseLocator, SqlAccess } from "../ports/sql-access";
 import type { HealthCheckStatus, Traffic, TrafficGate } from "../ports/traffic";
-import type { SqlClient } from "../store/sql";
+import type { SqlClient } from "../ports/sql";
 import type { SandboxCluster } from "./cluster";
 import { SandboxAwsError, type SandboxWorld } from "./world";
 import type { JournalEntry } from "./world-folder";
@@ -31,7 +31,13 @@ const MUTATING = /^\s*(INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|DO|TRUNCATE|GRANT|
 abstract class SandboxService {
   constructor(protected readonly world: SandboxWorld) {}
 
-  protected async call<T>(region: string, action: IamAction, fn: () => Promise<T> | T, resource?: string, also: readonly IamAction[] = []): Promise<T> {
+  protected async call<T>(
+    region: string,
+    action: IamAction,
+    fn: () => Promise<T> | T,
+    resource?: string,
+    also: readonly IamAction[] = [],
+  ): Promise<T> {
     const operation = operationOf(action);
     try {
       return await retry(
@@ -39,7 +45,13 @@ abstract class SandboxService {
           this.world.api(region, action, also);
           return await fn();
         },
-        { clock: this.world.clock, retryable: isThrottling, maxAttempts: 5, baseDelayMs: 200, random: () => this.world.random.next() },
+        {
+          clock: this.world.clock,
+          retryable: isThrottling,
+          maxAttempts: 5,
+          baseDelayMs: 200,
+          random: () => this.world.random.next(),
+        },
       );
     } catch (error) {
       throw toAwsError(error, operation, resource);
@@ -48,7 +60,8 @@ abstract class SandboxService {
 
   protected clusterOrThrow(idOrArn: string, region: string): SandboxCluster {
     const c = this.world.cluster(idOrArn);
-    if (c === undefined || c.region !== region) throw new SandboxAwsError("DBClusterNotFoundFault", `DBCluster ${idOrArn} not found.`, "client");
+    if (c === undefined || c.region !== region)
+      throw new SandboxAwsError("DBClusterNotFoundFault", `DBCluster ${idOrArn} not found.`, "client");
     return c;
   }
 }
@@ -56,28 +69,44 @@ abstract class SandboxService {
 /** AWS Backup in the sandbox (read-only, as pilotlight uses it). */
 export class SandboxBackups extends SandboxService implements Backups {
   async listRecoveryPoints(q: { region: string; vault: string; resourceArn?: string }): Promise<RecoveryPoint[]> {
-    return this.call(q.region, "backup:ListRecoveryPointsByBackupVault", () => {
-      if (this.world.s.vaults[`${q.region}/${q.vault}`] === undefined) {
-        throw new SandboxAwsError("ResourceNotFoundException", `Backup vault ${q.vault} does not exist in ${q.region}`, "client");
-      }
-      return this.world.s.recoveryPoints
-        .filter((p) => p.region === q.region && p.vault === q.vault && (q.resourceArn === undefined || p.sourceResourceArn === q.resourceArn))
-        .map((p) => ({
-          arn: p.arn,
-          vault: p.vault,
-          region: p.region,
-          createdAt: p.createdAt,
-          kind: p.kind,
-          sourceResourceArn: p.sourceResourceArn,
-          status: p.status,
-          ...(p.copiedFrom === undefined ? {} : { copiedFrom: p.copiedFrom }),
-        }));
-    }, q.vault);
+    return this.call(
+      q.region,
+      "backup:ListRecoveryPointsByBackupVault",
+      () => {
+        if (this.world.s.vaults[`${q.region}/${q.vault}`] === undefined) {
+          throw new SandboxAwsError(
+            "ResourceNotFoundException",
+            `Backup vault ${q.vault} does not exist in ${q.region}`,
+            "client",
+          );
+        }
+        return this.world.s.recoveryPoints
+          .filter(
+            (p) =>
+              p.region === q.region &&
+              p.vault === q.vault &&
+              (q.resourceArn === undefined || p.sourceResourceArn === q.resourceArn),
+          )
+          .map((p) => ({
+            arn: p.arn,
+            vault: p.vault,
+            region: p.region,
+            createdAt: p.createdAt,
+            kind: p.kind,
+            sourceResourceArn: p.sourceResourceArn,
+            status: p.status,
+            ...(p.copiedFrom === undefined ? {} : { copiedFrom: p.copiedFrom }),
+          }));
+      },
+      q.vault,
+    );
   }
 
   async listJobs(q: { region: string; kind: "backup" | "copy"; since: number }): Promise<BackupJobSummary[]> {
     return this.call(q.region, q.kind === "backup" ? "backup:ListBackupJobs" : "backup:ListCopyJobs", () =>
-      this.world.s.jobs.filter((j) => j.kind === q.kind && j.region === q.region && j.createdAt >= q.since).map((j) => ({ ...j })),
+      this.world.s.jobs
+        .filter((j) => j.kind === q.kind && j.region === q.region && j.createdAt >= q.since)
+        .map((j) => ({ ...j })),
     );
   }
 
@@ -85,14 +114,21 @@ export class SandboxBackups extends SandboxService implements Backups {
     return this.call(q.region, "backup:DescribeBackupVault", () => {
       const v = this.world.s.vaults[`${q.region}/${q.vault}`];
       if (v === undefined) return undefined;
-      const info: VaultInfo = { name: v.name, arn: v.arn, region: v.region, recoveryPoints: this.world.s.recoveryPoints.filter((p) => p.region === q.region && p.vault === q.vault).length };
+      const info: VaultInfo = {
+        name: v.name,
+        arn: v.arn,
+        region: v.region,
+        recoveryPoints: this.world.s.recoveryPoints.filter((p) => p.region === q.region && p.vault === q.vault).length,
+      };
       if (v.kmsKeyArn !== undefined) info.encryptionKeyArn = v.kmsKeyArn;
       return info;
     });
   }
 
   async regionSettings(q: { region: string }): Promise<{ optIn: Record<string, boolean> }> {
-    return this.call(q.region, "backup:DescribeRegionSettings", () => ({ optIn: { ...(this.world.s.backupOptIn[q.region] ?? { Aurora: false }) } }));
+    return this.call(q.region, "backup:DescribeRegionSettings", () => ({
+      optIn: { ...(this.world.s.backupOptIn[q.region] ?? { Aurora: false }) },
+    }));
   }
 }
 
@@ -128,7 +164,16 @@ export function clusterInfo(c: SandboxCluster): ClusterInfo {
 export class SandboxDatabases extends SandboxService implements Databases {
   /** A bounded wait on the injected clock: the caller's maximum and signal, backoff with jitter. */
   private poll<T>(what: string, q: WaitOptions, check: () => Promise<WaitCheck<T>>): Promise<T> {
-    return waitFor({ clock: this.world.clock, what, maxWaitMs: q.maxWaitMs, signal: q.signal, minDelayMs: 30_000, maxDelayMs: 60_000, random: () => this.world.random.next(), check });
+    return waitFor({
+      clock: this.world.clock,
+      what,
+      maxWaitMs: q.maxWaitMs,
+      signal: q.signal,
+      minDelayMs: 30_000,
+      maxDelayMs: 60_000,
+      random: () => this.world.random.next(),
+      check,
+    });
   }
 
   async describeCluster(q: { region: string; id: string }): Promise<ClusterInfo | undefined> {
@@ -145,11 +190,22 @@ export class SandboxDatabases extends SandboxService implements Databases {
     return this.call(q.region, "rds:DescribeDBClusters", () => this.world.liveClusters(q.region).map(clusterInfo));
   }
 
-  async createClusterSnapshot(q: { region: string; clusterId: string; snapshotId: string; tags: Record<string, string> }): Promise<ClusterSnapshotInfo> {
+  async createClusterSnapshot(q: {
+    region: string;
+    clusterId: string;
+    snapshotId: string;
+    tags: Record<string, string>;
+  }): Promise<ClusterSnapshotInfo> {
     // As the adapter: a snapshot requested before (a resumed step) is returned, not refused.
     const existing = await this.describeClusterSnapshot({ region: q.region, id: q.snapshotId });
     if (existing !== undefined) return existing;
-    const c = await this.call(q.region, "rds:CreateDBClusterSnapshot", () => this.snapshotable(q.region, q.clusterId, q.snapshotId), q.clusterId, ["rds:AddTagsToResource"]);
+    const c = await this.call(
+      q.region,
+      "rds:CreateDBClusterSnapshot",
+      () => this.snapshotable(q.region, q.clusterId, q.snapshotId),
+      q.clusterId,
+      ["rds:AddTagsToResource"],
+    );
     return this.snapshotView(await this.snapshotNow(c, q.snapshotId, q.tags));
   }
 
@@ -157,14 +213,27 @@ export class SandboxDatabases extends SandboxService implements Databases {
   private snapshotable(region: string, clusterId: string, snapshotId: string): SandboxCluster {
     const arn = `arn:aws:rds:${region}:${this.world.s.account}:cluster-snapshot:${snapshotId}`;
     if (this.world.s.snapshots[arn] !== undefined) {
-      throw new SandboxAwsError("DBClusterSnapshotAlreadyExistsFault", `Cannot create the cluster snapshot because one with the identifier ${snapshotId} already exists.`, "client");
+      throw new SandboxAwsError(
+        "DBClusterSnapshotAlreadyExistsFault",
+        `Cannot create the cluster snapshot because one with the identifier ${snapshotId} already exists.`,
+        "client",
+      );
     }
     const cluster = this.clusterOrThrow(clusterId, region);
-    if (cluster.status !== "available") throw new SandboxAwsError("InvalidDBClusterStateFault", `DBCluster ${clusterId} is not in the available state`, "client");
+    if (cluster.status !== "available")
+      throw new SandboxAwsError(
+        "InvalidDBClusterStateFault",
+        `DBCluster ${clusterId} is not in the available state`,
+        "client",
+      );
     return cluster;
   }
 
-  private async snapshotNow(c: SandboxCluster, snapshotId: string, tags: Record<string, string>): Promise<SnapshotState> {
+  private async snapshotNow(
+    c: SandboxCluster,
+    snapshotId: string,
+    tags: Record<string, string>,
+  ): Promise<SnapshotState> {
     const now = this.world.now();
     const record: SnapshotState = {
       id: snapshotId,
@@ -184,48 +253,79 @@ export class SandboxDatabases extends SandboxService implements Databases {
     return record;
   }
 
-  async copyClusterSnapshot(q: { sourceArn: string; targetRegion: string; targetId: string; kmsKeyId: string; tags: Record<string, string> }): Promise<ClusterSnapshotInfo> {
+  async copyClusterSnapshot(q: {
+    sourceArn: string;
+    targetRegion: string;
+    targetId: string;
+    kmsKeyId: string;
+    tags: Record<string, string>;
+  }): Promise<ClusterSnapshotInfo> {
     const targetArn = `arn:aws:rds:${q.targetRegion}:${this.world.s.account}:cluster-snapshot:${q.targetId}`;
     const existing = await this.describeClusterSnapshot({ region: q.targetRegion, id: q.targetId });
     if (existing !== undefined) return existing; // resumed: the copy was requested before
     // Called in the destination region, with the source as an ARN and a destination-region key
     // (RDS API Reference, CopyDBClusterSnapshot).
-    return this.call(q.targetRegion, "rds:CopyDBClusterSnapshot", () => {
-      if (this.world.s.snapshots[targetArn] !== undefined) {
-        throw new SandboxAwsError("DBClusterSnapshotAlreadyExistsFault", `Cannot copy the cluster snapshot because one with the identifier ${q.targetId} already exists.`, "client");
-      }
-      const source = this.world.s.snapshots[q.sourceArn];
-      if (source === undefined) throw new SandboxAwsError("DBClusterSnapshotNotFoundFault", `DBClusterSnapshot ${q.sourceArn} not found.`, "client");
-      this.world.api(source.region, "rds:CopyDBClusterSnapshot"); // the source region must answer
-      if (!q.kmsKeyId.includes(`:${q.targetRegion}:`)) {
-        throw new SandboxAwsError("InvalidParameterValueException", `KmsKeyId must be a key of the destination region ${q.targetRegion}`, "client");
-      }
-      if (this.world.snapshotStatus(source.arn) !== "available") {
-        throw new SandboxAwsError("InvalidDBClusterSnapshotStateFault", `DBClusterSnapshot ${source.id} is ${source.status}`, "client");
-      }
-      const now = this.world.now();
-      const record: SnapshotState = {
-        id: q.targetId,
-        arn: targetArn,
-        region: q.targetRegion,
-        status: "copying",
-        clusterId: source.clusterId,
-        createdAt: source.createdAt,
-        kmsKeyId: q.kmsKeyId,
-        tags: { ...q.tags },
-        readyAt: now + this.world.draw(this.world.s.durations.snapshotCopy),
-        engineVersion: source.engineVersion,
-        ...(source.data === undefined ? {} : { data: source.data }),
-      };
-      this.world.s.snapshots[targetArn] = record;
-      this.world.commit();
-      return this.snapshotView(record);
-    }, q.sourceArn, ["rds:AddTagsToResource"]);
+    return this.call(
+      q.targetRegion,
+      "rds:CopyDBClusterSnapshot",
+      () => {
+        if (this.world.s.snapshots[targetArn] !== undefined) {
+          throw new SandboxAwsError(
+            "DBClusterSnapshotAlreadyExistsFault",
+            `Cannot copy the cluster snapshot because one with the identifier ${q.targetId} already exists.`,
+            "client",
+          );
+        }
+        const source = this.world.s.snapshots[q.sourceArn];
+        if (source === undefined)
+          throw new SandboxAwsError(
+            "DBClusterSnapshotNotFoundFault",
+            `DBClusterSnapshot ${q.sourceArn} not found.`,
+            "client",
+          );
+        this.world.api(source.region, "rds:CopyDBClusterSnapshot"); // the source region must answer
+        if (!q.kmsKeyId.includes(`:${q.targetRegion}:`)) {
+          throw new SandboxAwsError(
+            "InvalidParameterValueException",
+            `KmsKeyId must be a key of the destination region ${q.targetRegion}`,
+            "client",
+          );
+        }
+        if (this.world.snapshotStatus(source.arn) !== "available") {
+          throw new SandboxAwsError(
+            "InvalidDBClusterSnapshotStateFault",
+            `DBClusterSnapshot ${source.id} is ${source.status}`,
+            "client",
+          );
+        }
+        const now = this.world.now();
+        const record: SnapshotState = {
+          id: q.targetId,
+          arn: targetArn,
+          region: q.targetRegion,
+          status: "copying",
+          clusterId: source.clusterId,
+          createdAt: source.createdAt,
+          kmsKeyId: q.kmsKeyId,
+          tags: { ...q.tags },
+          readyAt: now + this.world.draw(this.world.s.durations.snapshotCopy),
+          engineVersion: source.engineVersion,
+          ...(source.data === undefined ? {} : { data: source.data }),
+        };
+        this.world.s.snapshots[targetArn] = record;
+        this.world.commit();
+        return this.snapshotView(record);
+      },
+      q.sourceArn,
+      ["rds:AddTagsToResource"],
+    );
   }
 
   async describeClusterSnapshot(q: { region: string; id: string }): Promise<ClusterSnapshotInfo | undefined> {
     return this.call(q.region, "rds:DescribeDBClusterSnapshots", () => {
-      const s = Object.values(this.world.s.snapshots).find((x) => x.region === q.region && (x.id === q.id || x.arn === q.id));
+      const s = Object.values(this.world.s.snapshots).find(
+        (x) => x.region === q.region && (x.id === q.id || x.arn === q.id),
+      );
       if (s !== undefined) return this.snapshotView(s);
       // An AWS Backup recovery point of Aurora is an RDS cluster snapshot (`awsbackup:…`).
       const p = this.world.s.recoveryPoints.find((x) => x.region === q.region && x.arn === q.id);
@@ -255,27 +355,46 @@ export class SandboxDatabases extends SandboxService implements Databases {
   }
 
   async listClusterSnapshots(q: { region: string }): Promise<ClusterSnapshotInfo[]> {
-    return this.call(q.region, "rds:DescribeDBClusterSnapshots", () => Object.values(this.world.s.snapshots).filter((s) => s.region === q.region).map((s) => this.snapshotView(s)));
+    return this.call(q.region, "rds:DescribeDBClusterSnapshots", () =>
+      Object.values(this.world.s.snapshots)
+        .filter((s) => s.region === q.region)
+        .map((s) => this.snapshotView(s)),
+    );
   }
 
   async deleteClusterSnapshot(q: { region: string; id: string }): Promise<void> {
     await this.call(q.region, "rds:DescribeDBClusterSnapshots", () => undefined); // the adapter's guard reads the tags
-    const s = Object.values(this.world.s.snapshots).find((x) => x.region === q.region && (x.id === q.id || x.arn === q.id));
+    const s = Object.values(this.world.s.snapshots).find(
+      (x) => x.region === q.region && (x.id === q.id || x.arn === q.id),
+    );
     if (s === undefined) {
       if (this.world.s.recoveryPoints.some((p) => p.arn === q.id)) {
         // AWS Backup's snapshots are deleted through AWS Backup (Aurora User Guide, "Deleting a DB cluster snapshot").
-        throw toAwsError(new SandboxAwsError("InvalidDBClusterSnapshotStateFault", "Only manual snapshots may be deleted.", "client"), "DeleteDBClusterSnapshot", q.id);
+        throw toAwsError(
+          new SandboxAwsError("InvalidDBClusterSnapshotStateFault", "Only manual snapshots may be deleted.", "client"),
+          "DeleteDBClusterSnapshot",
+          q.id,
+        );
       }
       return;
     }
     assertDeletable("snapshot", q.id, q.region, s.tags);
-    await this.call(q.region, "rds:DeleteDBClusterSnapshot", () => {
-      if (this.world.snapshotStatus(s.arn) !== "available") {
-        throw new SandboxAwsError("InvalidDBClusterSnapshotStateFault", `The DB cluster snapshot must be in the available state to be deleted (${s.id} is ${s.status}).`, "client");
-      }
-      delete this.world.s.snapshots[s.arn];
-      this.world.commit();
-    }, q.id);
+    await this.call(
+      q.region,
+      "rds:DeleteDBClusterSnapshot",
+      () => {
+        if (this.world.snapshotStatus(s.arn) !== "available") {
+          throw new SandboxAwsError(
+            "InvalidDBClusterSnapshotStateFault",
+            `The DB cluster snapshot must be in the available state to be deleted (${s.id} is ${s.status}).`,
+            "client",
+          );
+        }
+        delete this.world.s.snapshots[s.arn];
+        this.world.commit();
+      },
+      q.id,
+    );
   }
 
   async deleteCluster(q: { region: string; id: string; finalSnapshotId?: string } & WaitOptions): Promise<void> {
@@ -285,31 +404,52 @@ export class SandboxDatabases extends SandboxService implements Databases {
     assertDeletable("cluster", q.id, q.region, c.tags);
     if (c.state.deletionProtection) {
       if (!mayLiftProtection(c.tags)) {
-        throw new PilotlightError("guard.protected", `refusing to lift the deletion protection of cluster ${q.id}: pilotlight did not set it`, {
-          source: "user",
-          hint: "turn the protection off yourself if this cluster is really to go",
-          details: { cluster: q.id, region: q.region },
-        });
+        throw new PilotlightError(
+          "guard.protected",
+          `refusing to lift the deletion protection of cluster ${q.id}: pilotlight did not set it`,
+          {
+            source: "user",
+            hint: "turn the protection off yourself if this cluster is really to go",
+            details: { cluster: q.id, region: q.region },
+          },
+        );
       }
-      await this.call(q.region, "rds:ModifyDBCluster", () => {
-        c.state.deletionProtection = false;
-        this.world.commit();
-      }, q.id);
+      await this.call(
+        q.region,
+        "rds:ModifyDBCluster",
+        () => {
+          c.state.deletionProtection = false;
+          this.world.commit();
+        },
+        q.id,
+      );
     }
     // Instances first: a cluster with instances cannot be deleted (Aurora User Guide, "Deleting
     // Aurora DB clusters and DB instances").
     for (const i of c.state.instances.filter((x) => x.status !== "deleting")) {
-      await this.call(q.region, "rds:DeleteDBInstance", () => {
-        i.status = "deleting";
-        i.readyAt = this.world.now() + this.world.draw(this.world.s.durations.instanceDelete);
-        this.world.commit();
-      }, i.id);
+      await this.call(
+        q.region,
+        "rds:DeleteDBInstance",
+        () => {
+          i.status = "deleting";
+          i.readyAt = this.world.now() + this.world.draw(this.world.s.durations.instanceDelete);
+          this.world.commit();
+        },
+        i.id,
+      );
     }
     // DeleteDBCluster takes the final snapshot itself (FinalDBSnapshotIdentifier), copying the
     // cluster's tags onto it: that needs the snapshot permissions too.
     const final = q.finalSnapshotId;
-    if (final !== undefined && c.status === "available" && this.world.s.snapshots[`arn:aws:rds:${q.region}:${this.world.s.account}:cluster-snapshot:${final}`] === undefined) {
-      await this.call(q.region, "rds:DeleteDBCluster", () => this.snapshotable(q.region, q.id, final), q.id, ["rds:CreateDBClusterSnapshot", "rds:AddTagsToResource"]);
+    if (
+      final !== undefined &&
+      c.status === "available" &&
+      this.world.s.snapshots[`arn:aws:rds:${q.region}:${this.world.s.account}:cluster-snapshot:${final}`] === undefined
+    ) {
+      await this.call(q.region, "rds:DeleteDBCluster", () => this.snapshotable(q.region, q.id, final), q.id, [
+        "rds:CreateDBClusterSnapshot",
+        "rds:AddTagsToResource",
+      ]);
       await this.snapshotNow(c, final, c.tags);
     }
     await this.call(q.region, "rds:DeleteDBCluster", () => deleteClusterNow(this.world, c), q.id);
@@ -321,25 +461,51 @@ export class SandboxDatabases extends SandboxService implements Databases {
 
   async tagCluster(q: { region: string; id: string; tags: Record<string, string> }): Promise<void> {
     await this.describeCluster(q); // the adapter tags by ARN, which it reads first
-    await this.call(q.region, "rds:AddTagsToResource", () => {
-      Object.assign(this.clusterOrThrow(q.id, q.region).state.tags, q.tags);
-      this.world.commit();
-    }, q.id);
+    await this.call(
+      q.region,
+      "rds:AddTagsToResource",
+      () => {
+        Object.assign(this.clusterOrThrow(q.id, q.region).state.tags, q.tags);
+        this.world.commit();
+      },
+      q.id,
+    );
   }
 
   async enableHttpEndpoint(q: { region: string; clusterArn: string }): Promise<void> {
-    await this.call(q.region, "rds:EnableHttpEndpoint", () => {
-      const c = this.world.cluster(q.clusterArn);
-      if (c === undefined) throw new SandboxAwsError("ResourceNotFoundFault", `DBCluster ${q.clusterArn} not found.`, "client");
-      if (c.status !== "available") throw new SandboxAwsError("InvalidResourceStateFault", `DBCluster ${c.id} is ${c.status}: another operation is in progress`, "client");
-      c.state.httpEndpointEnabled = true;
-      this.world.commit();
-    }, q.clusterArn);
+    await this.call(
+      q.region,
+      "rds:EnableHttpEndpoint",
+      () => {
+        const c = this.world.cluster(q.clusterArn);
+        if (c === undefined)
+          throw new SandboxAwsError("ResourceNotFoundFault", `DBCluster ${q.clusterArn} not found.`, "client");
+        if (c.status !== "available")
+          throw new SandboxAwsError(
+            "InvalidResourceStateFault",
+            `DBCluster ${c.id} is ${c.status}: another operation is in progress`,
+            "client",
+          );
+        c.state.httpEndpointEnabled = true;
+        this.world.commit();
+      },
+      q.clusterArn,
+    );
   }
 
   private snapshotView(s: SnapshotState): ClusterSnapshotInfo {
     const status = this.world.snapshotStatus(s.arn) ?? s.status;
-    const view: ClusterSnapshotInfo = { id: s.id, arn: s.arn, region: s.region, status, clusterId: s.clusterId, createdAt: s.createdAt, engineVersion: s.engineVersion, snapshotType: "manual", tags: { ...s.tags } };
+    const view: ClusterSnapshotInfo = {
+      id: s.id,
+      arn: s.arn,
+      region: s.region,
+      status,
+      clusterId: s.clusterId,
+      createdAt: s.createdAt,
+      engineVersion: s.engineVersion,
+      snapshotType: "manual",
+      tags: { ...s.tags },
+    };
     if (s.kmsKeyId !== undefined) view.kmsKeyId = s.kmsKeyId;
     return view;
   }
@@ -351,10 +517,18 @@ export class SandboxDatabases extends SandboxService implements Databases {
  */
 export function deleteClusterNow(world: SandboxWorld, c: SandboxCluster): void {
   if (c.state.deletionProtection) {
-    throw new SandboxAwsError("InvalidParameterCombination", "Cannot delete protected Cluster, please disable deletion protection and try again.", "client");
+    throw new SandboxAwsError(
+      "InvalidParameterCombination",
+      "Cannot delete protected Cluster, please disable deletion protection and try again.",
+      "client",
+    );
   }
   if (c.state.instances.some((i) => i.status !== "deleting")) {
-    throw new SandboxAwsError("InvalidDBClusterStateFault", "Cluster cannot be deleted, it still contains DB instances in non-deleting state.", "client");
+    throw new SandboxAwsError(
+      "InvalidDBClusterStateFault",
+      "Cluster cannot be deleted, it still contains DB instances in non-deleting state.",
+      "client",
+    );
   }
   if (c.status === "deleting") return;
   world.startClusterDeletion(c);
@@ -377,12 +551,19 @@ export class SandboxTraffic extends SandboxService implements Traffic {
 
   async setGate(q: { gate: TrafficGate; value: 0 | 1 }): Promise<{ changeId: string }> {
     // CloudWatch PutMetricData in the gate's region: data plane, no Route 53 call.
-    return this.call(q.gate.region, "cloudwatch:PutMetricData", () => {
-      const now = this.world.now();
-      this.world.s.metrics[`${q.gate.region}/${q.gate.namespace}/${q.gate.metric}/${dimensionKey(q.gate.dimensions)}`] = { value: q.value, at: now };
-      this.world.commit();
-      return { changeId: `${q.gate.metric}=${q.value}@${now}` };
-    }, q.gate.metric);
+    return this.call(
+      q.gate.region,
+      "cloudwatch:PutMetricData",
+      () => {
+        const now = this.world.now();
+        this.world.s.metrics[
+          `${q.gate.region}/${q.gate.namespace}/${q.gate.metric}/${dimensionKey(q.gate.dimensions)}`
+        ] = { value: q.value, at: now };
+        this.world.commit();
+        return { changeId: `${q.gate.metric}=${q.value}@${now}` };
+      },
+      q.gate.metric,
+    );
   }
 
   async gateState(q: { gate: TrafficGate }): Promise<"OK" | "ALARM" | "INSUFFICIENT_DATA" | "unknown"> {
@@ -405,7 +586,10 @@ export class SandboxTraffic extends SandboxService implements Traffic {
 
 /** How a metric's dimensions are keyed in the world (stable order). */
 export function dimensionKey(d: Record<string, string>): string {
-  return Object.keys(d).sort().map((k) => `${k}=${d[k]}`).join(",");
+  return Object.keys(d)
+    .sort()
+    .map((k) => `${k}=${d[k]}`)
+    .join(",");
 }
 
 /** HTTP health of sandbox workloads (a function URL per workload). */
@@ -415,16 +599,38 @@ export class SandboxHealth implements Health {
   async probe(q: { url: string; timeoutMs: number; readWrite?: boolean }): Promise<ProbeResult> {
     const host = new URL(q.url).host;
     const status = this.world.workloadStatus(host);
-    if (status === "no-answer") return { ok: false, latencyMs: q.timeoutMs, reason: `no answer within ${q.timeoutMs} ms` };
-    if (status === 403) return { ok: false, status: 403, latencyMs: 20, reason: "403 Forbidden: the function URL's resource policy does not allow public invocation" };
-    if (status === 503) return { ok: false, status: 503, latencyMs: 40, reason: "database unhealthy", databaseHealthy: false };
+    if (status === "no-answer")
+      return { ok: false, latencyMs: q.timeoutMs, reason: `no answer within ${q.timeoutMs} ms` };
+    if (status === 403)
+      return {
+        ok: false,
+        status: 403,
+        latencyMs: 20,
+        reason: "403 Forbidden: the function URL's resource policy does not allow public invocation",
+      };
+    if (status === 503)
+      return { ok: false, status: 503, latencyMs: 40, reason: "database unhealthy", databaseHealthy: false };
     if (q.readWrite === true) {
       const c = this.world.workloadCluster(host)!;
       try {
-        await c.write("CREATE TABLE IF NOT EXISTS pilotlight_probe (id bigserial PRIMARY KEY, at timestamptz NOT NULL)", [], "probe");
-        await c.write("INSERT INTO pilotlight_probe (at) VALUES ($1)", [new Date(this.world.now()).toISOString()], "probe");
+        await c.write(
+          "CREATE TABLE IF NOT EXISTS pilotlight_probe (id bigserial PRIMARY KEY, at timestamptz NOT NULL)",
+          [],
+          "probe",
+        );
+        await c.write(
+          "INSERT INTO pilotlight_probe (at) VALUES ($1)",
+          [new Date(this.world.now()).toISOString()],
+          "probe",
+        );
       } catch (error) {
-        return { ok: false, status: 503, latencyMs: 40, reason: `read/write probe failed: ${error instanceof Error ? error.message : String(error)}`, databaseHealthy: true };
+        return {
+          ok: false,
+          status: 503,
+          latencyMs: 40,
+          reason: `read/write probe failed: ${error instanceof Error ? error.message : String(error)}`,
+          databaseHealthy: true,
+        };
       }
     }
     return { ok: true, status: 200, latencyMs: 40, databaseHealthy: true };
@@ -448,13 +654,33 @@ export class SandboxSqlAccess extends SandboxService implements SqlAccess {
         // The Data API reads the secret on the caller's behalf (secretsmanager:GetSecretValue).
         world.api(at.region, action, ["secretsmanager:GetSecretValue"]);
         const c = world.cluster(at.clusterArn);
-        if (c === undefined || c.region !== at.region) throw new SandboxAwsError("NotFoundException", `The resourceArn ${at.clusterArn} can't be found.`, "client");
-        if (!c.state.httpEndpointEnabled) throw new SandboxAwsError("HttpEndpointNotEnabledException", `HttpEndpoint is not enabled for cluster ${c.id}. Please refer to https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.html#data-api.troubleshooting`, "client");
-        if (c.state.instances.length === 0) throw new SandboxAwsError("DatabaseNotFoundException", `The DB cluster ${c.id} doesn't have a DB instance.`, "client");
+        if (c === undefined || c.region !== at.region)
+          throw new SandboxAwsError("NotFoundException", `The resourceArn ${at.clusterArn} can't be found.`, "client");
+        if (!c.state.httpEndpointEnabled)
+          throw new SandboxAwsError(
+            "HttpEndpointNotEnabledException",
+            `HttpEndpoint is not enabled for cluster ${c.id}. Please refer to https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.html#data-api.troubleshooting`,
+            "client",
+          );
+        if (c.state.instances.length === 0)
+          throw new SandboxAwsError(
+            "DatabaseNotFoundException",
+            `The DB cluster ${c.id} doesn't have a DB instance.`,
+            "client",
+          );
         const writer = c.state.instances[0]!;
-        if (writer.status !== "available" || c.status !== "available") throw new SandboxAwsError("DatabaseUnavailableException", `The writer instance in the DB cluster ${c.id} isn't available.`, "server");
+        if (writer.status !== "available" || c.status !== "available")
+          throw new SandboxAwsError(
+            "DatabaseUnavailableException",
+            `The writer instance in the DB cluster ${c.id} isn't available.`,
+            "server",
+          );
         if (writer.instanceClass.startsWith("db.t")) {
-          throw new SandboxAwsError("BadRequestException", `The RDS Data API doesn't support the ${writer.instanceClass} instance class (T classes are not supported).`, "client");
+          throw new SandboxAwsError(
+            "BadRequestException",
+            `The RDS Data API doesn't support the ${writer.instanceClass} instance class (T classes are not supported).`,
+            "client",
+          );
         }
         return c;
       })();
@@ -463,17 +689,31 @@ export class SandboxSqlAccess extends SandboxService implements SqlAccess {
     } catch (error) {
       throw toAwsError(error, "ExecuteStatement", at.clusterArn);
     }
-    const run = async <R extends Record<string, unknown>>(q: { query: (t: string, p?: unknown[]) => Promise<{ rows: unknown[]; affectedRows?: number }> }, text: string, params: readonly unknown[] | undefined, journal: JournalEntry[]) => {
+    const run = async <R extends Record<string, unknown>>(
+      q: { query: (t: string, p?: unknown[]) => Promise<{ rows: unknown[]; affectedRows?: number }> },
+      text: string,
+      params: readonly unknown[] | undefined,
+      journal: JournalEntry[],
+    ) => {
       let res;
       try {
         res = await q.query(text, params as unknown[] | undefined);
       } catch (error) {
-        throw new SandboxAwsError("DatabaseErrorException", `Database error: ${error instanceof Error ? error.message : String(error)}`, "client");
+        throw new SandboxAwsError(
+          "DatabaseErrorException",
+          `Database error: ${error instanceof Error ? error.message : String(error)}`,
+          "client",
+        );
       }
-      if (MUTATING.test(text)) journal.push({ at: world.now(), sql: text, params: [...(params ?? [])], by: "pilotlight" });
+      if (MUTATING.test(text))
+        journal.push({ at: world.now(), sql: text, params: [...(params ?? [])], by: "pilotlight" });
       const json = JSON.stringify(res.rows);
       if (json.length > DATA_API_MAX_RESPONSE_BYTES) {
-        throw new SandboxAwsError("UnsupportedResultException", `The result of ${json.length} bytes is larger than the Data API's 1 MiB limit.`, "client");
+        throw new SandboxAwsError(
+          "UnsupportedResultException",
+          `The result of ${json.length} bytes is larger than the Data API's 1 MiB limit.`,
+          "client",
+        );
       }
       return { rows: JSON.parse(json) as R[], rowCount: res.affectedRows ?? res.rows.length };
     };
@@ -506,32 +746,34 @@ export class SandboxSqlAccess extends SandboxService implements SqlAccess {
         }
         const journal: JournalEntry[] = [];
         const result = await world.track(
-          c.session((db) =>
-            db.transaction(async (t: Transaction) => {
-              const tx: SqlClient = {
-                query: async <R extends Record<string, unknown>>(text: string, params?: readonly unknown[]) => {
-                  try {
-                    world.api(at.region, "rds-data:ExecuteStatement");
-                    return await run<R>(t, text, params, journal);
-                  } catch (error) {
-                    throw toAwsError(error, "ExecuteStatement", at.clusterArn);
-                  }
-                },
-                transaction: (inner) => inner(tx),
-                close: async () => undefined,
-              };
-              return fn(tx);
-            }),
-          ).then(
-            (value) => {
-              world.record("rds-data:CommitTransaction");
-              return value;
-            },
-            (error: unknown) => {
-              world.record("rds-data:RollbackTransaction");
-              throw error;
-            },
-          ),
+          c
+            .session((db) =>
+              db.transaction(async (t: Transaction) => {
+                const tx: SqlClient = {
+                  query: async <R extends Record<string, unknown>>(text: string, params?: readonly unknown[]) => {
+                    try {
+                      world.api(at.region, "rds-data:ExecuteStatement");
+                      return await run<R>(t, text, params, journal);
+                    } catch (error) {
+                      throw toAwsError(error, "ExecuteStatement", at.clusterArn);
+                    }
+                  },
+                  transaction: (inner) => inner(tx),
+                  close: async () => undefined,
+                };
+                return fn(tx);
+              }),
+            )
+            .then(
+              (value) => {
+                world.record("rds-data:CommitTransaction");
+                return value;
+              },
+              (error: unknown) => {
+                world.record("rds-data:RollbackTransaction");
+                throw error;
+              },
+            ),
         );
         await world.track(settle(c, journal, journal.map((j) => j.sql).join("\n")));
         return result;
@@ -563,7 +805,8 @@ export class SandboxNotifier implements Notifier {
       }
     }
     this.world.s.notifications.push(n);
-    if (this.world.s.notifications.length > 200) this.world.s.notifications.splice(0, this.world.s.notifications.length - 200);
+    if (this.world.s.notifications.length > 200)
+      this.world.s.notifications.splice(0, this.world.s.notifications.length - 200);
     this.world.commit();
   }
 }
@@ -578,7 +821,10 @@ const SANDBOX_ORDERABLE = /^1[3-7](\.\d+)?$/;
 export class SandboxDoctorProbes extends SandboxService implements DoctorProbes {
   async identity(): Promise<CallerIdentity> {
     // sts:GetCallerIdentity needs no permission: not recorded as an action.
-    return { account: this.world.s.account, arn: `arn:aws:sts::${this.world.s.account}:assumed-role/pilotlight-operator/sandbox` };
+    return {
+      account: this.world.s.account,
+      arn: `arn:aws:sts::${this.world.s.account}:assumed-role/pilotlight-operator/sandbox`,
+    };
   }
 
   async principalOf(callerArn: string): Promise<string> {
@@ -588,11 +834,17 @@ export class SandboxDoctorProbes extends SandboxService implements DoctorProbes 
   }
 
   async simulate(q: { principalArn: string; actions: string[] }): Promise<SimulatedDecision[]> {
-    return this.call("us-east-1", "iam:SimulatePrincipalPolicy", () => q.actions.map((action) => ({ action, decision: "allowed" as const })));
+    return this.call("us-east-1", "iam:SimulatePrincipalPolicy", () =>
+      q.actions.map((action) => ({ action, decision: "allowed" as const })),
+    );
   }
 
   async orderable(q: { region: string; engineVersion: string; instanceClass: string }): Promise<boolean> {
-    return this.call(q.region, "rds:DescribeOrderableDBInstanceOptions", () => SANDBOX_ORDERABLE.test(q.engineVersion) && /^db\.[a-z0-9]+(\.[a-z0-9]+)?$/.test(q.instanceClass));
+    return this.call(
+      q.region,
+      "rds:DescribeOrderableDBInstanceOptions",
+      () => SANDBOX_ORDERABLE.test(q.engineVersion) && /^db\.[a-z0-9]+(\.[a-z0-9]+)?$/.test(q.instanceClass),
+    );
   }
 
   async functionRuntime(q: { region: string; name: string }): Promise<string | undefined> {
@@ -607,4 +859,3 @@ export class SandboxDoctorProbes extends SandboxService implements DoctorProbes 
     return { name: "sandbox.internal.", private: false };
   }
 }
-

@@ -196,7 +196,10 @@ export class SandboxCluster {
     } else if (src.kind === "pitr") {
       // The newest backup at or before the time, then the source's journal up to the time
       // (continuous backup: Aurora User Guide, "Restoring a DB cluster to a specified time").
-      db = src.base === undefined ? await createPglite({ dataDir: dir }) : await createPglite({ dataDir: dir, loadDataDir: this.host.folder.readData(src.base.file) });
+      db =
+        src.base === undefined
+          ? await createPglite({ dataDir: dir })
+          : await createPglite({ dataDir: dir, loadDataDir: this.host.folder.readData(src.base.file) });
       const source = this.host.clusterState(src.sourceUid);
       const journal = source === undefined ? [] : this.host.folder.readJournal(source.uid, source.journalLength);
       const replayed: JournalEntry[] = [];

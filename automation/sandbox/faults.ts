@@ -22,7 +22,10 @@ export interface FaultKind {
   recover(w: SandboxWorld): void;
 }
 
-const windowOf = (w: SandboxWorld, o: FaultOptions): Window => ({ since: w.now(), ...(o.forMs === undefined ? {} : { until: w.now() + o.forMs }) });
+const windowOf = (w: SandboxWorld, o: FaultOptions): Window => ({
+  since: w.now(),
+  ...(o.forMs === undefined ? {} : { until: w.now() + o.forMs }),
+});
 const count = (o: FaultOptions) => Math.max(1, o.count ?? 1);
 
 /**
@@ -34,7 +37,8 @@ const count = (o: FaultOptions) => Math.max(1, o.count ?? 1);
 export const FAULTS: FaultKind[] = [
   {
     name: "region-outage",
-    describe: "A region stops answering: its API, its workloads and its backups (default: the primary region; us-east-1 takes Route 53's control plane with it)",
+    describe:
+      "A region stops answering: its API, its workloads and its backups (default: the primary region; us-east-1 takes Route 53's control plane with it)",
     takes: ["region", "for"],
     inject: (w, o) => {
       const region = o.region ?? w.s.primaryRegion;
@@ -158,7 +162,8 @@ export const FAULTS: FaultKind[] = [
   },
   {
     name: "backup-opt-out",
-    describe: "AWS Backup is not opted in to Aurora in a region (default: the primary's): tag selections back nothing up",
+    describe:
+      "AWS Backup is not opted in to Aurora in a region (default: the primary's): tag selections back nothing up",
     takes: ["region"],
     inject: (w, o) => {
       const region = o.region ?? w.s.primaryRegion;
@@ -185,12 +190,17 @@ export const FAULTS: FaultKind[] = [
   },
   {
     name: "data-corruption",
-    describe: "A bad deploy negates every tenth order's total on the cluster clients write to (a journaled write, so a point-in-time restore can go back before it)",
+    describe:
+      "A bad deploy negates every tenth order's total on the cluster clients write to (a journaled write, so a point-in-time restore can go back before it)",
     takes: [],
     inject: async (w) => {
       const c = w.clientTarget();
-      if (c === undefined) throw new PilotlightError("config.invalid", "no cluster takes writes now", { source: "user" });
-      await c.write("UPDATE orders SET total_cents = -total_cents - 1, updated_at = $1::timestamptz WHERE id % 10 = 0", [new Date(w.now()).toISOString()]);
+      if (c === undefined)
+        throw new PilotlightError("config.invalid", "no cluster takes writes now", { source: "user" });
+      await c.write(
+        "UPDATE orders SET total_cents = -total_cents - 1, updated_at = $1::timestamptz WHERE id % 10 = 0",
+        [new Date(w.now()).toISOString()],
+      );
       return `every tenth order of ${c.id} corrupted at ${new Date(w.now()).toISOString()}`;
     },
     recover: () => undefined,
@@ -201,7 +211,8 @@ export const FAULTS: FaultKind[] = [
     takes: [],
     inject: (w) => {
       const c = w.clientTarget() ?? w.liveClusters(w.s.primaryRegion)[0];
-      if (c === undefined) throw new PilotlightError("config.invalid", "no primary cluster to lose", { source: "user" });
+      if (c === undefined)
+        throw new PilotlightError("config.invalid", "no primary cluster to lose", { source: "user" });
       c.state.instances = [];
       return `${c.id} has no instance left`;
     },
@@ -213,7 +224,10 @@ export const FAULTS: FaultKind[] = [
 export async function injectFault(w: SandboxWorld, name: string, o: FaultOptions): Promise<string> {
   const f = FAULTS.find((x) => x.name === name);
   if (f === undefined) {
-    throw new PilotlightError("config.invalid", `no fault "${name}"; known: ${FAULTS.map((x) => x.name).join(", ")}`, { source: "user", hint: "list them with `sandbox fault --list`" });
+    throw new PilotlightError("config.invalid", `no fault "${name}"; known: ${FAULTS.map((x) => x.name).join(", ")}`, {
+      source: "user",
+      hint: "list them with `sandbox fault --list`",
+    });
   }
   const said = await w.track(Promise.resolve(f.inject(w, o)));
   w.commit();
@@ -223,7 +237,10 @@ export async function injectFault(w: SandboxWorld, name: string, o: FaultOptions
 /** Ends one fault, or all of them. */
 export function recoverFaults(w: SandboxWorld, name?: string): string[] {
   const which = name === undefined ? FAULTS : FAULTS.filter((f) => f.name === name);
-  if (which.length === 0) throw new PilotlightError("config.invalid", `no fault "${name}"; known: ${FAULTS.map((x) => x.name).join(", ")}`, { source: "user" });
+  if (which.length === 0)
+    throw new PilotlightError("config.invalid", `no fault "${name}"; known: ${FAULTS.map((x) => x.name).join(", ")}`, {
+      source: "user",
+    });
   for (const f of which) f.recover(w);
   w.commit();
   return which.map((f) => f.name);
@@ -233,7 +250,11 @@ export function recoverFaults(w: SandboxWorld, name?: string): string[] {
 export function faultsInForce(w: SandboxWorld): string[] {
   const out: string[] = [];
   const f = w.s.faults;
-  for (const [region, win] of Object.entries(f.outages)) if (w.active(win)) out.push(`region-outage ${region} since ${new Date(win.since).toISOString()}${win.until === undefined ? "" : ` until ${new Date(win.until).toISOString()}`}`);
+  for (const [region, win] of Object.entries(f.outages))
+    if (w.active(win))
+      out.push(
+        `region-outage ${region} since ${new Date(win.since).toISOString()}${win.until === undefined ? "" : ` until ${new Date(win.until).toISOString()}`}`,
+      );
   if (w.active(f.controlPlane)) out.push("control-plane-down");
   if (f.throttleNext > 0) out.push(`throttling (${f.throttleNext} calls)`);
   if (f.restoreOutcomes.length > 0) out.push(`restores: ${f.restoreOutcomes.join(", ")}`);
@@ -251,7 +272,10 @@ export function parseFor(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const ms = parseDuration(text);
   if (ms === undefined || ms > 30 * 24 * 3_600_000) {
-    throw new PilotlightError("config.invalid", `--for "${text}" is not a duration up to 30d`, { source: "user", hint: "e.g. --for 2h" });
+    throw new PilotlightError("config.invalid", `--for "${text}" is not a duration up to 30d`, {
+      source: "user",
+      hint: "e.g. --for 2h",
+    });
   }
   return ms;
 }

@@ -54,7 +54,9 @@ export async function inspectWorld(w: SandboxWorld, since?: number): Promise<Wor
     if (live && state.status === "available") {
       try {
         const db = await w.track(c.db());
-        const tables = await w.track(db.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"));
+        const tables = await w.track(
+          db.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"),
+        );
         rows = {};
         for (const { t } of tables.rows) {
           const n = await w.track(db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${t.replace(/"/g, '""')}"`));
@@ -62,7 +64,8 @@ export async function inspectWorld(w: SandboxWorld, since?: number): Promise<Wor
         }
         if (rows["pilotlight_heartbeat"] !== undefined) {
           const b = await w.track(db.query<{ b: Date | null }>("SELECT max(beat_at) AS b FROM pilotlight_heartbeat"));
-          newestHeartbeat = b.rows[0]?.b === null || b.rows[0]?.b === undefined ? null : new Date(b.rows[0].b).toISOString();
+          newestHeartbeat =
+            b.rows[0]?.b === null || b.rows[0]?.b === undefined ? null : new Date(b.rows[0].b).toISOString();
         }
       } catch {
         rows = null;
@@ -90,8 +93,19 @@ export async function inspectWorld(w: SandboxWorld, since?: number): Promise<Wor
     since: new Date(from).toISOString(),
     dns,
     clusters,
-    stacks: Object.entries(w.s.stacks).map(([name, s]) => ({ name, region: s.region, resources: s.resources.length, pending: s.pendingCreates.length })),
-    recoveryPoints: w.s.recoveryPoints.map((p) => ({ arn: p.arn, vault: p.vault, region: p.region, createdAt: new Date(p.createdAt).toISOString(), status: p.status })),
+    stacks: Object.entries(w.s.stacks).map(([name, s]) => ({
+      name,
+      region: s.region,
+      resources: s.resources.length,
+      pending: s.pendingCreates.length,
+    })),
+    recoveryPoints: w.s.recoveryPoints.map((p) => ({
+      arn: p.arn,
+      vault: p.vault,
+      region: p.region,
+      createdAt: new Date(p.createdAt).toISOString(),
+      status: p.status,
+    })),
     restores: w.s.stats.restoresStarted,
     faults: faultsInForce(w),
     notifications: w.s.notifications.length,

@@ -31,7 +31,9 @@ export interface EvaluateOptions {
  * stack and resource names. The sandbox deploys exactly this; the infra tests assert on it.
  * Mocks are process-global: callers serialise evaluations.
  */
-export async function evaluateProgram(o: EvaluateOptions): Promise<{ resources: DeclaredResource[]; outputs: Record<string, unknown> }> {
+export async function evaluateProgram(
+  o: EvaluateOptions,
+): Promise<{ resources: DeclaredResource[]; outputs: Record<string, unknown> }> {
   const resources: DeclaredResource[] = [];
   const options = new Map<string, { retain: boolean; ignoreChanges: string[] }>();
   await pulumi.runtime.setMocks(
@@ -40,9 +42,20 @@ export async function evaluateProgram(o: EvaluateOptions): Promise<{ resources: 
         const args = { ...raw, inputs: unwrapSecrets(raw.inputs) as Record<string, any> };
         const region: string = args.inputs["region"] ?? o.region;
         const id = `${o.stack}-${args.name}`;
-        const state: Record<string, unknown> = { ...args.inputs, ...mockState(args.type, args.name, args.inputs, id, region, o.account) };
+        const state: Record<string, unknown> = {
+          ...args.inputs,
+          ...mockState(args.type, args.name, args.inputs, id, region, o.account),
+        };
         const opt = options.get(args.name) ?? { retain: false, ignoreChanges: [] };
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs, state, id, retain: opt.retain, ignoreChanges: opt.ignoreChanges });
+        resources.push({
+          type: args.type,
+          name: args.name,
+          inputs: args.inputs,
+          state,
+          id,
+          retain: opt.retain,
+          ignoreChanges: opt.ignoreChanges,
+        });
         return { id, state };
       },
       call(args: pulumi.runtime.MockCallArgs) {
@@ -54,7 +67,12 @@ export async function evaluateProgram(o: EvaluateOptions): Promise<{ resources: 
           case "aws:index/getCallerIdentity:getCallerIdentity":
             return { accountId: o.account, arn: `arn:aws:iam::${o.account}:user/sandbox`, userId: "SANDBOX" };
           case "aws:route53/getZone:getZone":
-            return { zoneId: args.inputs["zoneId"], name: "sandbox.internal.", nameServers: o.nameServers ?? ["ns-1.sandbox.internal", "ns-2.sandbox.internal"], privateZone: false };
+            return {
+              zoneId: args.inputs["zoneId"],
+              name: "sandbox.internal.",
+              nameServers: o.nameServers ?? ["ns-1.sandbox.internal", "ns-2.sandbox.internal"],
+              privateZone: false,
+            };
           default:
             throw new Error(`unmocked invoke ${args.token}`);
         }
@@ -76,7 +94,9 @@ export async function evaluateProgram(o: EvaluateOptions): Promise<{ resources: 
   const exports = runProgram({ config: o.config, stack: o.stack, componentOptions });
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(exports)) {
-    outputs[key] = pulumi.Output.isInstance(value) ? await new Promise((resolve) => (value as pulumi.Output<unknown>).apply(resolve)) : value;
+    outputs[key] = pulumi.Output.isInstance(value)
+      ? await new Promise((resolve) => (value as pulumi.Output<unknown>).apply(resolve))
+      : value;
   }
   // Late registrations (inside applies) land within a few turns of the event loop.
   let seen = -1;
@@ -102,15 +122,28 @@ function unwrapSecrets(v: unknown): unknown {
 }
 
 /** Deterministic outputs AWS would compute, by resource type. */
-function mockState(type: string, name: string, inputs: Record<string, any>, id: string, region: string, account: string): Record<string, unknown> {
+function mockState(
+  type: string,
+  name: string,
+  inputs: Record<string, any>,
+  id: string,
+  region: string,
+  account: string,
+): Record<string, unknown> {
   switch (type) {
     case "awsx:ec2:Vpc":
-      return { vpcId: `vpc-${id}`, isolatedSubnetIds: [`subnet-${id}-a`, `subnet-${id}-b`], vpc: { cidrBlock: "10.0.0.0/16" } };
+      return {
+        vpcId: `vpc-${id}`,
+        isolatedSubnetIds: [`subnet-${id}-a`, `subnet-${id}-b`],
+        vpc: { cidrBlock: "10.0.0.0/16" },
+      };
     case "aws:rds/cluster:Cluster":
       return {
         arn: `arn:aws:rds:${region}:${account}:cluster:${inputs["clusterIdentifier"]}`,
         endpoint: `${inputs["clusterIdentifier"]}.cluster-sandbox.${region}.rds.amazonaws.com`,
-        masterUserSecrets: [{ secretArn: `arn:aws:secretsmanager:${region}:${account}:secret:rds!${inputs["clusterIdentifier"]}` }],
+        masterUserSecrets: [
+          { secretArn: `arn:aws:secretsmanager:${region}:${account}:secret:rds!${inputs["clusterIdentifier"]}` },
+        ],
       };
     case "aws:kms/key:Key":
       return { arn: `arn:aws:kms:${region}:${account}:key/${id}` };

@@ -1,7 +1,13 @@
 import { hostname } from "node:os";
 import { PilotlightError } from "../domain/errors";
 import type { JsonObject } from "../domain/json";
-import type { StackConfigChange, StackOperationOptions, StackProgress, StackUpdateResult, Stacks } from "../ports/stacks";
+import type {
+  StackConfigChange,
+  StackOperationOptions,
+  StackProgress,
+  StackUpdateResult,
+  Stacks,
+} from "../ports/stacks";
 import { deleteClusterNow, dimensionKey } from "./aws-services";
 import type { DurationRange } from "./durations";
 import { evaluateProgram, type DeclaredResource } from "./program-under-mocks";
@@ -42,7 +48,10 @@ export function dependencies(declared: DeclaredResource[]): Map<string, Set<stri
   const out = new Map<string, Set<string>>();
   for (const r of declared) {
     const text = JSON.stringify(r.inputs);
-    out.set(key(r), new Set(marks.filter((m) => m.key !== key(r) && m.values.some((v) => text.includes(v))).map((m) => m.key)));
+    out.set(
+      key(r),
+      new Set(marks.filter((m) => m.key !== key(r) && m.values.some((v) => text.includes(v))).map((m) => m.key)),
+    );
   }
   return out;
 }
@@ -88,7 +97,8 @@ export class SandboxStacks implements Stacks {
 
   async outputs(stack: string): Promise<JsonObject> {
     const s = this.world.s.stacks[stack];
-    if (s === undefined) throw new PilotlightError("pulumi.stack-not-found", `stack ${stack} does not exist`, { source: "user" });
+    if (s === undefined)
+      throw new PilotlightError("pulumi.stack-not-found", `stack ${stack} does not exist`, { source: "user" });
     return structuredClone(s.outputs) as JsonObject;
   }
 
@@ -125,12 +135,27 @@ export class SandboxStacks implements Stacks {
           await this.update(had, r, region);
           changes["update"]! += 1;
         }
-        state.resources[state.resources.indexOf(had)] = { ...r, state: { ...had.state, ...r.state, ...this.readBack(had) } };
+        state.resources[state.resources.indexOf(had)] = {
+          ...r,
+          state: { ...had.state, ...r.state, ...this.readBack(had) },
+        };
         world.commit();
       }
-      await this.createAll(stack, state, declared.filter((r) => !byKey.has(key(r))), region, opts, changes);
+      await this.createAll(
+        stack,
+        state,
+        declared.filter((r) => !byKey.has(key(r))),
+        region,
+        opts,
+        changes,
+      );
       const wanted = new Set(declared.map(key));
-      await this.deleteAll(state, state.resources.filter((r) => !wanted.has(key(r))), opts, changes);
+      await this.deleteAll(
+        state,
+        state.resources.filter((r) => !wanted.has(key(r))),
+        opts,
+        changes,
+      );
       state.outputs = outputs;
       delete state.lockedBy;
       world.commit();
@@ -138,7 +163,10 @@ export class SandboxStacks implements Stacks {
     });
   }
 
-  async destroy(stack: string, opts: StackOperationOptions & { remove: boolean; preserveConfig?: boolean; removeKeys?: string[] }): Promise<void> {
+  async destroy(
+    stack: string,
+    opts: StackOperationOptions & { remove: boolean; preserveConfig?: boolean; removeKeys?: string[] },
+  ): Promise<void> {
     await this.exclusive(async () => {
       const world = this.world;
       const state = world.s.stacks[stack];
@@ -151,14 +179,21 @@ export class SandboxStacks implements Stacks {
         world.s.faults.destroyFailures -= 1;
         delete state.lockedBy;
         world.commit();
-        throw new PilotlightError("pulumi.error", `stack ${stack}: deleting aws:ec2/securityGroup:SecurityGroup: DependencyViolation: resource has a dependent object`, { source: "aws" });
+        throw new PilotlightError(
+          "pulumi.error",
+          `stack ${stack}: deleting aws:ec2/securityGroup:SecurityGroup: DependencyViolation: resource has a dependent object`,
+          { source: "aws" },
+        );
       }
       await this.deleteAll(state, [...state.resources], opts, { delete: 0 });
       state.outputs = {};
       delete state.lockedBy;
       if (opts.remove) {
         // `stack rm` refuses while resources remain (without --force).
-        if (state.resources.length > 0) throw new PilotlightError("pulumi.error", `stack ${stack} still has resources; refusing to remove it`, { source: "aws" });
+        if (state.resources.length > 0)
+          throw new PilotlightError("pulumi.error", `stack ${stack} still has resources; refusing to remove it`, {
+            source: "aws",
+          });
         delete world.s.stacks[stack];
         if (opts.preserveConfig === false) delete world.s.stackFiles[stack];
       }
@@ -171,7 +206,11 @@ export class SandboxStacks implements Stacks {
     const l = state.lockedBy;
     if (l !== undefined && !(l.pid === process.pid && l.host === hostname())) {
       if (l.host === hostname() && processAlive(l.pid)) {
-        throw new PilotlightError("pulumi.stack-locked", `stack ${stack} is locked by a running update (pid ${l.pid} on ${l.host})`, { source: "user", hint: "wait for that update to finish" });
+        throw new PilotlightError(
+          "pulumi.stack-locked",
+          `stack ${stack} is locked by a running update (pid ${l.pid} on ${l.host})`,
+          { source: "user", hint: "wait for that update to finish" },
+        );
       }
     }
     state.lockedBy = { pid: process.pid, host: hostname() };
@@ -213,7 +252,9 @@ export class SandboxStacks implements Stacks {
     const w = this.world;
     if (r.type === "aws:rds/cluster:Cluster") {
       const c = w.cluster(String(r.inputs["clusterIdentifier"]));
-      return c === undefined ? {} : { engineVersion: c.state.engineVersion, enableHttpEndpoint: c.state.httpEndpointEnabled };
+      return c === undefined
+        ? {}
+        : { engineVersion: c.state.engineVersion, enableHttpEndpoint: c.state.httpEndpointEnabled };
     }
     if (r.type === "aws:route53/healthCheck:HealthCheck") {
       const h = w.s.healthChecks[r.id];
@@ -222,7 +263,14 @@ export class SandboxStacks implements Stacks {
     return {};
   }
 
-  private async createAll(stack: string, state: StackState, pending: DeclaredResource[], region: string, opts: StackOperationOptions, changes: Record<string, number>): Promise<void> {
+  private async createAll(
+    stack: string,
+    state: StackState,
+    pending: DeclaredResource[],
+    region: string,
+    opts: StackOperationOptions,
+    changes: Record<string, number>,
+  ): Promise<void> {
     const world = this.world;
     // Creations run like Pulumi's: each resource as soon as the resources it depends on exist,
     // independent ones in parallel. A failure stops new creations; those under way finish.
@@ -235,13 +283,25 @@ export class SandboxStacks implements Stacks {
       if (failure === undefined) {
         for (const r of pending.filter((x) => !running.has(key(x)) && !done.has(key(x)))) {
           if (![...(deps.get(key(r)) ?? [])].every((d) => done.has(d))) continue;
-          const progress = (status: StackProgress["status"], message?: string) => opts.onProgress?.({ resource: r.name, type: r.type, op: "create", status, ...(message === undefined ? {} : { message }) });
+          const progress = (status: StackProgress["status"], message?: string) =>
+            opts.onProgress?.({
+              resource: r.name,
+              type: r.type,
+              op: "create",
+              status,
+              ...(message === undefined ? {} : { message }),
+            });
           const started = world.now();
           progress("started");
           // Pulumi's checkpoint records the create before it starts (a pending operation).
           if (!state.pendingCreates.some((p) => p.type === r.type && p.name === r.name)) {
             const identifier = r.inputs["clusterIdentifier"] ?? r.inputs["identifier"];
-            state.pendingCreates.push({ type: r.type, name: r.name, ...(typeof identifier === "string" ? { identifier } : {}), resource: r });
+            state.pendingCreates.push({
+              type: r.type,
+              name: r.name,
+              ...(typeof identifier === "string" ? { identifier } : {}),
+              resource: r,
+            });
             world.commit();
           }
           running.set(
@@ -252,7 +312,13 @@ export class SandboxStacks implements Stacks {
                 state.pendingCreates = state.pendingCreates.filter((p) => !(p.type === r.type && p.name === r.name));
                 done.add(key(r));
                 changes["create"]! += 1;
-                spans.push({ key: key(r), type: r.type, start: started, end: world.now(), deps: [...(deps.get(key(r)) ?? [])] });
+                spans.push({
+                  key: key(r),
+                  type: r.type,
+                  start: started,
+                  end: world.now(),
+                  deps: [...(deps.get(key(r)) ?? [])],
+                });
                 world.commit();
                 progress("done");
               },
@@ -277,7 +343,12 @@ export class SandboxStacks implements Stacks {
   }
 
   /** Deletes resources dependents first (a resource goes before those its inputs name). */
-  private async deleteAll(state: StackState, doomed: DeclaredResource[], opts: StackOperationOptions, changes: Record<string, number>): Promise<void> {
+  private async deleteAll(
+    state: StackState,
+    doomed: DeclaredResource[],
+    opts: StackOperationOptions,
+    changes: Record<string, number>,
+  ): Promise<void> {
     const deps = dependencies(state.resources);
     const left = [...doomed];
     while (left.length > 0) {
@@ -292,7 +363,13 @@ export class SandboxStacks implements Stacks {
         } catch (error) {
           delete state.lockedBy;
           this.world.commit();
-          opts.onProgress?.({ resource: r.name, type: r.type, op: "delete", status: "failed", message: error instanceof Error ? error.message : String(error) });
+          opts.onProgress?.({
+            resource: r.name,
+            type: r.type,
+            op: "delete",
+            status: "failed",
+            message: error instanceof Error ? error.message : String(error),
+          });
           throw error;
         }
         state.resources = state.resources.filter((x) => key(x) !== key(r));
@@ -309,11 +386,17 @@ export class SandboxStacks implements Stacks {
     const region = file["aws:region"] ?? this.defaultRegion(stack);
     for (const [k, v] of Object.entries(file)) if (k.startsWith("pilotlight:")) raw[k.slice("pilotlight:".length)] = v;
     try {
-      const result = await this.world.track(this.exclusiveEval(() => evaluateProgram({ stack, region, account: this.world.s.account, config: raw })));
+      const result = await this.world.track(
+        this.exclusiveEval(() => evaluateProgram({ stack, region, account: this.world.s.account, config: raw })),
+      );
       return { declared: result.resources, outputs: result.outputs as JsonObject, region };
     } catch (error) {
       // A program error (bad stack config) is what `pulumi up` prints and exits 255 for.
-      throw new PilotlightError("pulumi.error", `stack ${stack}: ${error instanceof Error ? error.message : String(error)}`, { source: "user", hint: "fix the stack configuration named above", cause: error });
+      throw new PilotlightError(
+        "pulumi.error",
+        `stack ${stack}: ${error instanceof Error ? error.message : String(error)}`,
+        { source: "user", hint: "fix the stack configuration named above", cause: error },
+      );
     }
   }
 
@@ -347,20 +430,32 @@ export class SandboxStacks implements Stacks {
   }
 
   /** Waits until `ready` holds, sleeping to `at()`, bounded by the deadline and signal. */
-  private async until(ready: () => boolean, at: () => number, failed: () => string | undefined, opts: StackOperationOptions, what: string): Promise<void> {
+  private async until(
+    ready: () => boolean,
+    at: () => number,
+    failed: () => string | undefined,
+    opts: StackOperationOptions,
+    what: string,
+  ): Promise<void> {
     const clock = this.world.clock;
     for (;;) {
       const problem = failed();
       if (problem !== undefined) throw new PilotlightError("pulumi.error", `${what}: ${problem}`, { source: "aws" });
       if (ready()) return;
-      if (clock.now() >= opts.deadline) throw new PilotlightError("pulumi.error", `${what}: still creating at the operation's deadline`, { source: "aws" });
+      if (clock.now() >= opts.deadline)
+        throw new PilotlightError("pulumi.error", `${what}: still creating at the operation's deadline`, {
+          source: "aws",
+        });
       await clock.sleep(Math.max(1, Math.min(at(), opts.deadline) - clock.now()), opts.signal);
     }
   }
 
   private aws(what: string, error: unknown): PilotlightError {
     const e = error as { name?: string; message?: string };
-    return new PilotlightError("pulumi.error", `${what}: ${e.name ?? "Error"}: ${e.message ?? String(error)}`, { source: "aws", cause: error });
+    return new PilotlightError("pulumi.error", `${what}: ${e.name ?? "Error"}: ${e.message ?? String(error)}`, {
+      source: "aws",
+      cause: error,
+    });
   }
 
   /**
@@ -384,7 +479,13 @@ export class SandboxStacks implements Stacks {
   }
 
   /** Creates one resource in the world, taking its modelled time. */
-  private async create(stack: string, state: StackState, r: DeclaredResource, region: string, opts: StackOperationOptions): Promise<void> {
+  private async create(
+    stack: string,
+    state: StackState,
+    r: DeclaredResource,
+    region: string,
+    opts: StackOperationOptions,
+  ): Promise<void> {
     const world = this.world;
     const where: string = r.inputs["region"] ?? region;
     switch (r.type) {
@@ -394,7 +495,12 @@ export class SandboxStacks implements Stacks {
         return;
       case "aws:backup/vault:Vault":
         this.gate(where, r, "create");
-        world.s.vaults[`${where}/${r.inputs["name"]}`] = { name: r.inputs["name"], region: where, arn: `arn:aws:backup:${where}:${world.s.account}:backup-vault:${r.inputs["name"]}`, kmsKeyArn: r.inputs["kmsKeyArn"] };
+        world.s.vaults[`${where}/${r.inputs["name"]}`] = {
+          name: r.inputs["name"],
+          region: where,
+          arn: `arn:aws:backup:${where}:${world.s.account}:backup-vault:${r.inputs["name"]}`,
+          kmsKeyArn: r.inputs["kmsKeyArn"],
+        };
         world.commit();
         return;
       case "aws:kms/key:Key":
@@ -426,14 +532,24 @@ export class SandboxStacks implements Stacks {
       case "aws:rds/clusterInstance:ClusterInstance": {
         const identifier: string = r.inputs["identifier"];
         const target = world.cluster(clusterIdOf(state, r.inputs["clusterIdentifier"]));
-        if (target === undefined) throw new PilotlightError("pulumi.error", `creating RDS Cluster Instance (${identifier}): DBClusterNotFoundFault`, { source: "aws" });
+        if (target === undefined)
+          throw new PilotlightError(
+            "pulumi.error",
+            `creating RDS Cluster Instance (${identifier}): DBClusterNotFoundFault`,
+            { source: "aws" },
+          );
         if (!target.state.instances.some((i) => i.id === identifier)) {
           try {
             this.gate(where, r, "create");
           } catch (error) {
             throw this.aws(`creating RDS Cluster Instance (${identifier})`, error);
           }
-          target.state.instances.push({ id: identifier, instanceClass: String(r.inputs["instanceClass"]), status: "creating", readyAt: world.now() + world.draw(world.s.durations.instanceCreate) });
+          target.state.instances.push({
+            id: identifier,
+            instanceClass: String(r.inputs["instanceClass"]),
+            status: "creating",
+            readyAt: world.now() + world.draw(world.s.durations.instanceCreate),
+          });
           world.commit();
         }
         await this.until(
@@ -451,10 +567,20 @@ export class SandboxStacks implements Stacks {
         const runtime = String(r.inputs["runtime"]);
         const blocked = NODE_RUNTIMES[runtime];
         if (blocked !== undefined && world.now() >= blocked.blockCreate) {
-          throw new PilotlightError("pulumi.error", `creating Lambda Function (${r.name}): InvalidParameterValueException: The runtime parameter of ${runtime} is no longer supported for creating or updating AWS Lambda functions.`, { source: "aws" });
+          throw new PilotlightError(
+            "pulumi.error",
+            `creating Lambda Function (${r.name}): InvalidParameterValueException: The runtime parameter of ${runtime} is no longer supported for creating or updating AWS Lambda functions.`,
+            { source: "aws" },
+          );
         }
         const vars = r.inputs["environment"]?.variables ?? {};
-        world.s.functions[r.id] = { clusterArn: vars.CLUSTER_ARN ?? "", ...(vars.DATABASE_PARAMETER === undefined ? {} : { parameter: vars.DATABASE_PARAMETER }), runtime, region: where, publicUrl: { invokeFunctionUrl: false, invokeFunction: false } };
+        world.s.functions[r.id] = {
+          clusterArn: vars.CLUSTER_ARN ?? "",
+          ...(vars.DATABASE_PARAMETER === undefined ? {} : { parameter: vars.DATABASE_PARAMETER }),
+          runtime,
+          region: where,
+          publicUrl: { invokeFunctionUrl: false, invokeFunction: false },
+        };
         world.commit();
         return;
       }
@@ -463,7 +589,8 @@ export class SandboxStacks implements Stacks {
         // The function's name is its id here (program-under-mocks).
         const fn = world.s.functions[String(r.inputs["function"])];
         if (fn !== undefined && r.inputs["principal"] === "*") {
-          if (r.inputs["action"] === "lambda:InvokeFunctionUrl" && r.inputs["functionUrlAuthType"] === "NONE") fn.publicUrl.invokeFunctionUrl = true;
+          if (r.inputs["action"] === "lambda:InvokeFunctionUrl" && r.inputs["functionUrlAuthType"] === "NONE")
+            fn.publicUrl.invokeFunctionUrl = true;
           if (r.inputs["action"] === "lambda:InvokeFunction") fn.publicUrl.invokeFunction = true;
         }
         world.commit();
@@ -488,9 +615,18 @@ export class SandboxStacks implements Stacks {
           id: r.id,
           type: r.inputs["type"],
           ...(r.inputs["fqdn"] === undefined ? {} : { host: r.inputs["fqdn"] }),
-          ...(r.inputs["childHealthchecks"] === undefined ? {} : { children: r.inputs["childHealthchecks"], healthThreshold: Number(r.inputs["childHealthThreshold"] ?? 1) }),
-          ...(r.inputs["cloudwatchAlarmName"] === undefined ? {} : { alarm: { region: r.inputs["cloudwatchAlarmRegion"], name: r.inputs["cloudwatchAlarmName"] } }),
-          ...(r.inputs["insufficientDataHealthStatus"] === undefined ? {} : { insufficientDataHealthStatus: r.inputs["insufficientDataHealthStatus"] }),
+          ...(r.inputs["childHealthchecks"] === undefined
+            ? {}
+            : {
+                children: r.inputs["childHealthchecks"],
+                healthThreshold: Number(r.inputs["childHealthThreshold"] ?? 1),
+              }),
+          ...(r.inputs["cloudwatchAlarmName"] === undefined
+            ? {}
+            : { alarm: { region: r.inputs["cloudwatchAlarmRegion"], name: r.inputs["cloudwatchAlarmName"] } }),
+          ...(r.inputs["insufficientDataHealthStatus"] === undefined
+            ? {}
+            : { insufficientDataHealthStatus: r.inputs["insufficientDataHealthStatus"] }),
           inverted: r.inputs["invertHealthcheck"] === true,
           disabled: r.inputs["disabled"] === true,
           version: 1,
@@ -506,7 +642,9 @@ export class SandboxStacks implements Stacks {
             host: r.inputs["records"][0],
             ttl: Number(r.inputs["ttl"] ?? 60),
             ...(r.inputs["setIdentifier"] === undefined ? {} : { setIdentifier: r.inputs["setIdentifier"] }),
-            ...(r.inputs["failoverRoutingPolicies"]?.[0]?.type === undefined ? {} : { failover: r.inputs["failoverRoutingPolicies"][0].type }),
+            ...(r.inputs["failoverRoutingPolicies"]?.[0]?.type === undefined
+              ? {}
+              : { failover: r.inputs["failoverRoutingPolicies"][0].type }),
             ...(r.inputs["healthCheckId"] === undefined ? {} : { healthCheckId: r.inputs["healthCheckId"] }),
             changedAt: world.now(),
           });
@@ -520,57 +658,97 @@ export class SandboxStacks implements Stacks {
     }
   }
 
-  private async createCluster(stack: string, r: DeclaredResource, where: string, opts: StackOperationOptions): Promise<void> {
+  private async createCluster(
+    stack: string,
+    r: DeclaredResource,
+    where: string,
+    opts: StackOperationOptions,
+  ): Promise<void> {
     const world = this.world;
     const identifier: string = r.inputs["clusterIdentifier"];
     const what = `creating RDS Cluster (${identifier})`;
     let cluster = world.cluster(identifier);
     // An update that died left this create pending: the adapter imports it by name (one restore
     // per cluster). Anything else already holding the identifier is AWS's refusal.
-    const mine = cluster?.state.createdBy?.stack === stack && cluster.state.createdBy.resource === r.name && this.adoptable.has(key(r));
+    const mine =
+      cluster?.state.createdBy?.stack === stack &&
+      cluster.state.createdBy.resource === r.name &&
+      this.adoptable.has(key(r));
     if (cluster !== undefined && mine && cluster.status === "failed") {
       await world.purgeCluster(cluster);
       cluster = undefined;
     }
     if (cluster !== undefined && !mine) {
-      throw this.aws(what, new SandboxAwsError("DBClusterAlreadyExistsFault", `DB cluster already exists: ${identifier}`, "client"));
+      throw this.aws(
+        what,
+        new SandboxAwsError("DBClusterAlreadyExistsFault", `DB cluster already exists: ${identifier}`, "client"),
+      );
     }
-    const pitr = r.inputs["restoreToPointInTime"] as { sourceClusterIdentifier: string; restoreToTime?: string; useLatestRestorableTime?: boolean } | undefined;
+    const pitr = r.inputs["restoreToPointInTime"] as
+      { sourceClusterIdentifier: string; restoreToTime?: string; useLatestRestorableTime?: boolean } | undefined;
     if (cluster === undefined) {
       const createdBy = { stack, resource: r.name };
       const tags = r.inputs["tags"] ?? {};
       const protect = r.inputs["deletionProtection"] === true;
       const network = {
         ...(r.inputs["dbSubnetGroupName"] === undefined ? {} : { subnetGroup: String(r.inputs["dbSubnetGroupName"]) }),
-        ...(r.inputs["vpcSecurityGroupIds"] === undefined ? {} : { securityGroups: (r.inputs["vpcSecurityGroupIds"] as unknown[]).map(String) }),
+        ...(r.inputs["vpcSecurityGroupIds"] === undefined
+          ? {}
+          : { securityGroups: (r.inputs["vpcSecurityGroupIds"] as unknown[]).map(String) }),
       };
       try {
         if (pitr !== undefined) {
           // Provider schema: ExactlyOneOf(restore_to_time, use_latest_restorable_time) counts
           // any present key, `false` included — the plan fails before any API call.
           if ("restoreToTime" in pitr && "useLatestRestorableTime" in pitr) {
-            throw new PilotlightError("pulumi.error", `${what}: "restore_to_point_in_time.0.restore_to_time": only one of \`restore_to_point_in_time.0.restore_to_time,restore_to_point_in_time.0.use_latest_restorable_time\` can be specified`, { source: "user" });
+            throw new PilotlightError(
+              "pulumi.error",
+              `${what}: "restore_to_point_in_time.0.restore_to_time": only one of \`restore_to_point_in_time.0.restore_to_time,restore_to_point_in_time.0.use_latest_restorable_time\` can be specified`,
+              { source: "user" },
+            );
           }
           this.gate(where, r, "create");
-          const time = pitr.useLatestRestorableTime === true ? world.now() - 5 * 60_000 : Date.parse(String(pitr.restoreToTime));
-          cluster = world.restoreToTime({ sourceId: pitr.sourceClusterIdentifier, time, targetId: identifier, region: where, tags, deletionProtection: protect, createdBy, ...network });
+          const time =
+            pitr.useLatestRestorableTime === true ? world.now() - 5 * 60_000 : Date.parse(String(pitr.restoreToTime));
+          cluster = world.restoreToTime({
+            sourceId: pitr.sourceClusterIdentifier,
+            time,
+            targetId: identifier,
+            region: where,
+            tags,
+            deletionProtection: protect,
+            createdBy,
+            ...network,
+          });
         } else {
           const snapshot: string | undefined = r.inputs["snapshotIdentifier"];
           this.gate(where, r, "create");
           const source = snapshot === undefined ? undefined : world.dataOf(snapshot);
-          if (snapshot !== undefined && source === undefined) throw new SandboxAwsError("DBClusterSnapshotNotFoundFault", `DBClusterSnapshot not found: ${snapshot}`, "client");
+          if (snapshot !== undefined && source === undefined)
+            throw new SandboxAwsError(
+              "DBClusterSnapshotNotFoundFault",
+              `DBClusterSnapshot not found: ${snapshot}`,
+              "client",
+            );
           const requested = String(r.inputs["engineVersion"] ?? source?.engineVersion ?? "16.4");
           if (source !== undefined && compareVersions(requested, source.engineVersion) < 0) {
-            throw new SandboxAwsError("InvalidParameterCombination", `The engine version you requested for your restored DB cluster (${requested}) is earlier than the engine version of the DB cluster snapshot (${source.engineVersion}).`, "client");
+            throw new SandboxAwsError(
+              "InvalidParameterCombination",
+              `The engine version you requested for your restored DB cluster (${requested}) is earlier than the engine version of the DB cluster snapshot (${source.engineVersion}).`,
+              "client",
+            );
           }
-          const outcome = snapshot === undefined ? "COMPLETED" : (world.s.faults.restoreOutcomes.shift() ?? "COMPLETED");
+          const outcome =
+            snapshot === undefined ? "COMPLETED" : (world.s.faults.restoreOutcomes.shift() ?? "COMPLETED");
           cluster = world.createCluster({
             id: identifier,
             region: where,
             tags,
             source: source === undefined ? { kind: "empty" } : { kind: "data", data: source.data },
             engineVersion: requested,
-            readyInMs: world.draw(snapshot === undefined ? world.s.durations.instanceCreate : world.s.durations.clusterRestore),
+            readyInMs: world.draw(
+              snapshot === undefined ? world.s.durations.instanceCreate : world.s.durations.clusterRestore,
+            ),
             outcome,
             deletionProtection: protect,
             // CreateDBCluster sends EnableHttpEndpoint; the restore APIs have no such field.
@@ -588,7 +766,8 @@ export class SandboxStacks implements Stacks {
     await this.until(
       () => world.cluster(c.id) !== undefined && c.status === "available",
       () => c.state.readyAt,
-      () => (c.status === "failed" ? "restore failed: insufficient capacity for the requested configuration" : undefined),
+      () =>
+        c.status === "failed" ? "restore failed: insufficient capacity for the requested configuration" : undefined,
       opts,
       what,
     );
@@ -607,7 +786,11 @@ export class SandboxStacks implements Stacks {
       const runtime = String(r.inputs["runtime"]);
       const blocked = NODE_RUNTIMES[runtime];
       if (blocked !== undefined && world.now() >= blocked.blockUpdate) {
-        throw new PilotlightError("pulumi.error", `updating Lambda Function (${r.name}): InvalidParameterValueException: The runtime parameter of ${runtime} is no longer supported for creating or updating AWS Lambda functions.`, { source: "aws" });
+        throw new PilotlightError(
+          "pulumi.error",
+          `updating Lambda Function (${r.name}): InvalidParameterValueException: The runtime parameter of ${runtime} is no longer supported for creating or updating AWS Lambda functions.`,
+          { source: "aws" },
+        );
       }
       const vars = r.inputs["environment"]?.variables ?? {};
       const fn = world.s.functions[r.id];
@@ -621,7 +804,14 @@ export class SandboxStacks implements Stacks {
       if (c !== undefined) {
         const wanted = String(r.inputs["engineVersion"] ?? c.state.engineVersion);
         if (!r.ignoreChanges.includes("engineVersion") && compareVersions(wanted, c.state.engineVersion) < 0) {
-          throw this.aws(`updating RDS Cluster (${c.id})`, new SandboxAwsError("InvalidParameterCombination", `Cannot upgrade aurora-postgresql from ${c.state.engineVersion} to ${wanted}`, "client"));
+          throw this.aws(
+            `updating RDS Cluster (${c.id})`,
+            new SandboxAwsError(
+              "InvalidParameterCombination",
+              `Cannot upgrade aurora-postgresql from ${c.state.engineVersion} to ${wanted}`,
+              "client",
+            ),
+          );
         }
         Object.assign(c.state.tags, r.inputs["tags"] ?? {});
         c.state.deletionProtection = r.inputs["deletionProtection"] === true;
@@ -652,11 +842,26 @@ export class SandboxStacks implements Stacks {
           const c = world.cluster(String(r.inputs["clusterIdentifier"]));
           if (c === undefined) return;
           // The provider retries a delete while the cluster is still being created.
-          await this.until(() => world.cluster(c.id) === undefined || c.status !== "creating", () => c.state.readyAt, () => undefined, opts, `deleting RDS Cluster (${c.id})`);
+          await this.until(
+            () => world.cluster(c.id) === undefined || c.status !== "creating",
+            () => c.state.readyAt,
+            () => undefined,
+            opts,
+            `deleting RDS Cluster (${c.id})`,
+          );
           this.gate(where, r, "delete");
-          if (r.inputs["skipFinalSnapshot"] !== true && r.inputs["finalSnapshotIdentifier"] !== undefined && c.status === "available") {
+          if (
+            r.inputs["skipFinalSnapshot"] !== true &&
+            r.inputs["finalSnapshotIdentifier"] !== undefined &&
+            c.status === "available"
+          ) {
             const arn = `arn:aws:rds:${c.region}:${world.s.account}:cluster-snapshot:${r.inputs["finalSnapshotIdentifier"]}`;
-            if (world.s.snapshots[arn] !== undefined) throw new SandboxAwsError("DBClusterSnapshotAlreadyExistsFault", `Cannot create the snapshot because a snapshot with the identifier ${r.inputs["finalSnapshotIdentifier"]} already exists.`, "client");
+            if (world.s.snapshots[arn] !== undefined)
+              throw new SandboxAwsError(
+                "DBClusterSnapshotAlreadyExistsFault",
+                `Cannot create the snapshot because a snapshot with the identifier ${r.inputs["finalSnapshotIdentifier"]} already exists.`,
+                "client",
+              );
             world.s.snapshots[arn] = {
               id: String(r.inputs["finalSnapshotIdentifier"]),
               arn,
@@ -672,7 +877,13 @@ export class SandboxStacks implements Stacks {
           }
           deleteClusterNow(world, c);
           // The provider waits until the cluster is gone.
-          await this.until(() => world.cluster(c.id) === undefined, () => c.state.deletingUntil ?? world.now(), () => undefined, opts, `deleting RDS Cluster (${c.id})`);
+          await this.until(
+            () => world.cluster(c.id) === undefined,
+            () => c.state.deletingUntil ?? world.now(),
+            () => undefined,
+            opts,
+            `deleting RDS Cluster (${c.id})`,
+          );
           await world.purgeCluster(c);
           return;
         }
@@ -680,25 +891,43 @@ export class SandboxStacks implements Stacks {
           for (const c of world.liveClusters()) {
             const i = c.state.instances.find((x) => x.id === r.inputs["identifier"]);
             if (i === undefined) continue;
-            await this.until(() => (world.cluster(c.id), i.status !== "creating"), () => i.readyAt, () => undefined, opts, `deleting RDS Cluster Instance (${i.id})`);
+            await this.until(
+              () => (world.cluster(c.id), i.status !== "creating"),
+              () => i.readyAt,
+              () => undefined,
+              opts,
+              `deleting RDS Cluster Instance (${i.id})`,
+            );
             this.gate(where, r, "delete");
             i.status = "deleting";
             i.readyAt = world.now() + world.draw(world.s.durations.instanceDelete);
             world.commit();
-            await this.until(() => (world.cluster(c.id), !c.state.instances.includes(i)), () => i.readyAt, () => undefined, opts, `deleting RDS Cluster Instance (${i.id})`);
+            await this.until(
+              () => (world.cluster(c.id), !c.state.instances.includes(i)),
+              () => i.readyAt,
+              () => undefined,
+              opts,
+              `deleting RDS Cluster Instance (${i.id})`,
+            );
           }
           return;
         }
         case "aws:rds/subnetGroup:SubnetGroup": {
           this.gate(where, r, "delete");
           const user = world.liveClusters().find((c) => c.state.subnetGroup === r.state["name"]);
-          if (user !== undefined) throw new SandboxAwsError("InvalidDBSubnetGroupStateFault", `Cannot delete the subnet group '${String(r.state["name"])}' because at least one database cluster: ${user.id} is still using it.`, "client");
+          if (user !== undefined)
+            throw new SandboxAwsError(
+              "InvalidDBSubnetGroupStateFault",
+              `Cannot delete the subnet group '${String(r.state["name"])}' because at least one database cluster: ${user.id} is still using it.`,
+              "client",
+            );
           return;
         }
         case "aws:ec2/securityGroup:SecurityGroup": {
           this.gate(where, r, "delete");
           const user = world.liveClusters().find((c) => (c.state.securityGroups ?? []).includes(r.id));
-          if (user !== undefined) throw new SandboxAwsError("DependencyViolation", `resource ${r.id} has a dependent object`, "client");
+          if (user !== undefined)
+            throw new SandboxAwsError("DependencyViolation", `resource ${r.id} has a dependent object`, "client");
           return;
         }
         case "aws:lambda/functionUrl:FunctionUrl":

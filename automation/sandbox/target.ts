@@ -2,8 +2,17 @@ import { join } from "node:path";
 import type { EnvironmentConfig } from "../config/schema";
 import { PilotlightError } from "../domain/errors";
 import type { Reports } from "../ports/reports";
-import type { EnvironmentPorts } from "../runbooks/ports";
-import { SandboxBackups, SandboxDatabases, SandboxDoctorProbes, SandboxHealth, SandboxKeys, SandboxNotifier, SandboxSqlAccess, SandboxTraffic } from "./aws-services";
+import type { EnvironmentPorts } from "../ports/runbook-ports";
+import {
+  SandboxBackups,
+  SandboxDatabases,
+  SandboxDoctorProbes,
+  SandboxHealth,
+  SandboxKeys,
+  SandboxNotifier,
+  SandboxSqlAccess,
+  SandboxTraffic,
+} from "./aws-services";
 import type { SandboxDurations } from "./durations";
 import { SandboxStacks } from "./sandbox-stacks";
 import { SandboxWorld } from "./world";
@@ -56,7 +65,9 @@ export class SandboxTarget {
   ) {
     this.created = created;
     const env = o.environment;
-    this.stacks = new SandboxStacks(world, (stack) => (stack === env.primary.stack ? env.primary.region : env.dr.region));
+    this.stacks = new SandboxStacks(world, (stack) =>
+      stack === env.primary.stack ? env.primary.region : env.dr.region,
+    );
     this.traffic = new SandboxTraffic(world);
     this.notifier = new SandboxNotifier(world, o.snsTopicArn);
     this.ports = {
@@ -94,7 +105,10 @@ export class SandboxTarget {
     try {
       if (folder.exists()) return new SandboxTarget(SandboxWorld.open(folder), folder, o, false);
       if (o.create === false) {
-        throw new PilotlightError("sandbox.missing", `there is no sandbox world in ${o.folder}`, { source: "user", hint: "make one with `sandbox reset --sandbox`" });
+        throw new PilotlightError("sandbox.missing", `there is no sandbox world in ${o.folder}`, {
+          source: "user",
+          hint: "make one with `sandbox reset --sandbox`",
+        });
       }
       const target = new SandboxTarget(SandboxWorld.create(folder, newWorldOptions(o)), folder, o, true);
       await target.bootstrap(o.rows ?? 500, o.historyHours ?? 6);
@@ -135,7 +149,11 @@ export class SandboxTarget {
     files[env.dr.stack] = stackFile(envName, env, "dr");
     this.world.commit();
     const ctl = new AbortController();
-    const result = await this.stacks.up(env.primary.stack, { set: {} }, { signal: ctl.signal, deadline: this.world.now() + 6 * HOUR });
+    const result = await this.stacks.up(
+      env.primary.stack,
+      { set: {} },
+      { signal: ctl.signal, deadline: this.world.now() + 6 * HOUR },
+    );
     const clusterId = String(result.outputs["clusterIdentifier"]);
     const cluster = this.world.cluster(clusterId);
     if (cluster === undefined) throw new Error(`sandbox: the primary cluster ${clusterId} was not created`);

@@ -61,12 +61,21 @@ export class WorldFolder {
       } catch {
         previous = undefined;
       }
-      if (previous !== undefined && previous.pid !== process.pid && previous.host === hostname() && isAlive(previous.pid)) {
-        throw new PilotlightError("sandbox.busy", `the sandbox world in ${this.dir} is in use by pid ${previous.pid} (${previous.command}) since ${previous.since}`, {
-          source: "user",
-          hint: "wait for that command to end (or stop it); one process acts on a sandbox world at a time",
-          details: { pid: previous.pid, command: previous.command, folder: this.dir },
-        });
+      if (
+        previous !== undefined &&
+        previous.pid !== process.pid &&
+        previous.host === hostname() &&
+        isAlive(previous.pid)
+      ) {
+        throw new PilotlightError(
+          "sandbox.busy",
+          `the sandbox world in ${this.dir} is in use by pid ${previous.pid} (${previous.command}) since ${previous.since}`,
+          {
+            source: "user",
+            hint: "wait for that command to end (or stop it); one process acts on a sandbox world at a time",
+            details: { pid: previous.pid, command: previous.command, folder: this.dir },
+          },
+        );
       }
     }
     atomicWrite(file, JSON.stringify(mine));
@@ -87,10 +96,14 @@ export class WorldFolder {
   load(): WorldState {
     const state = JSON.parse(readFileSync(this.stateFile(), "utf8")) as WorldState;
     if (state.format !== 1) {
-      throw new PilotlightError("sandbox.incompatible", `the sandbox world in ${this.dir} was written by another pilotlight version`, {
-        source: "user",
-        hint: "start a new world with `pilotlight sandbox reset --sandbox`",
-      });
+      throw new PilotlightError(
+        "sandbox.incompatible",
+        `the sandbox world in ${this.dir} was written by another pilotlight version`,
+        {
+          source: "user",
+          hint: "start a new world with `pilotlight sandbox reset --sandbox`",
+        },
+      );
     }
     return state;
   }
@@ -138,7 +151,9 @@ export class WorldFolder {
   readJournal(uid: string, length?: number): JournalEntry[] {
     const file = join(this.dir, "journal", `${uid}.jsonl`);
     if (!existsSync(file)) return [];
-    const lines = readFileSync(file, "utf8").split("\n").filter((l) => l.length > 0);
+    const lines = readFileSync(file, "utf8")
+      .split("\n")
+      .filter((l) => l.length > 0);
     const entries: JournalEntry[] = [];
     for (const line of lines) {
       try {
@@ -153,7 +168,8 @@ export class WorldFolder {
   /** Removes everything of the world (runs and reports included). */
   wipe(): void {
     if (!existsSync(this.dir)) return;
-    for (const entry of readdirSync(this.dir)) if (entry !== "lock") rmSync(join(this.dir, entry), { recursive: true, force: true });
+    for (const entry of readdirSync(this.dir))
+      if (entry !== "lock") rmSync(join(this.dir, entry), { recursive: true, force: true });
   }
 
   private stateFile(): string {

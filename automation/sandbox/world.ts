@@ -127,7 +127,14 @@ export class SandboxWorld implements ClusterHost {
       },
       stacks: {},
       notifications: [],
-      faults: { outages: {}, throttleNext: 0, restoreOutcomes: [], copyDelayMs: 0, damageCopies: 0, destroyFailures: 0 },
+      faults: {
+        outages: {},
+        throttleNext: 0,
+        restoreOutcomes: [],
+        copyDelayMs: 0,
+        damageCopies: 0,
+        destroyFailures: 0,
+      },
       stats: { writes: 0, backups: 0, copies: 0, restoresStarted: 0, apiCalls: 0, throttled: 0 },
       seq: { order: 0, data: 0, cluster: 0 },
     };
@@ -207,7 +214,11 @@ export class SandboxWorld implements ClusterHost {
     this.s.stats.apiCalls += 1;
     const operation = operationOf(action);
     if (this.isOut(region)) {
-      throw new SandboxAwsError("ServiceUnavailableException", `${operation}: the ${region} endpoint does not answer (region outage)`, "server");
+      throw new SandboxAwsError(
+        "ServiceUnavailableException",
+        `${operation}: the ${region} endpoint does not answer (region outage)`,
+        "server",
+      );
     }
     if (this.s.faults.throttleNext > 0) {
       this.s.faults.throttleNext -= 1;
@@ -228,7 +239,11 @@ export class SandboxWorld implements ClusterHost {
   controlPlane(action: IamAction, also: readonly IamAction[] = []): void {
     if (this.active(this.s.faults.controlPlane)) {
       this.s.stats.apiCalls += 1;
-      throw new SandboxAwsError("ServiceUnavailableException", `${operationOf(action)}: Route 53's control plane does not answer`, "server");
+      throw new SandboxAwsError(
+        "ServiceUnavailableException",
+        `${operationOf(action)}: Route 53's control plane does not answer`,
+        "server",
+      );
     }
     this.api(CONTROL_PLANE_REGION, action, also);
   }
@@ -374,7 +389,8 @@ export class SandboxWorld implements ClusterHost {
     securityGroups?: string[];
   }): SandboxCluster {
     const source = this.cluster(o.sourceId);
-    if (source === undefined) throw new SandboxAwsError("DBClusterNotFoundFault", `DBCluster ${o.sourceId} not found.`, "client");
+    if (source === undefined)
+      throw new SandboxAwsError("DBClusterNotFoundFault", `DBCluster ${o.sourceId} not found.`, "client");
     const now = this.clock.now();
     const earliest = Math.max(source.state.createdAt, now - 7 * 24 * HOUR);
     if (o.time > now - 5 * MIN || o.time < earliest) {
@@ -385,11 +401,19 @@ export class SandboxWorld implements ClusterHost {
       );
     }
     const base = this.s.recoveryPoints
-      .filter((p) => p.sourceResourceArn === source.arn && p.region === o.region && p.status === "COMPLETED" && p.createdAt <= o.time && p.data?.sourceUid === source.uid)
+      .filter(
+        (p) =>
+          p.sourceResourceArn === source.arn &&
+          p.region === o.region &&
+          p.status === "COMPLETED" &&
+          p.createdAt <= o.time &&
+          p.data?.sourceUid === source.uid,
+      )
       .sort((a, b) => b.createdAt - a.createdAt)[0]?.data;
     // A cluster restored from data has that data as its first backup, before its own journal.
     const initial = source.state.source.kind === "data" ? source.state.source.data : undefined;
-    const from: DataRef | undefined = base ?? (initial === undefined ? undefined : { ...initial, journalLength: 0, sourceUid: source.uid });
+    const from: DataRef | undefined =
+      base ?? (initial === undefined ? undefined : { ...initial, journalLength: 0, sourceUid: source.uid });
     return this.createCluster({
       id: o.targetId,
       region: o.region,
@@ -407,9 +431,11 @@ export class SandboxWorld implements ClusterHost {
   /** The data a recovery point or snapshot ARN refers to (restores read it). */
   dataOf(arn: string): { data: DataRef; engineVersion: string } | undefined {
     const p = this.s.recoveryPoints.find((x) => x.arn === arn && x.status === "COMPLETED" && x.data !== undefined);
-    if (p !== undefined) return { data: p.data!, engineVersion: this.s.clusters[p.data!.sourceUid]?.engineVersion ?? "16.4" };
+    if (p !== undefined)
+      return { data: p.data!, engineVersion: this.s.clusters[p.data!.sourceUid]?.engineVersion ?? "16.4" };
     const s = Object.values(this.s.snapshots).find((x) => x.arn === arn);
-    if (s !== undefined && this.snapshotStatus(s.arn) === "available" && s.data !== undefined) return { data: s.data, engineVersion: s.engineVersion };
+    if (s !== undefined && this.snapshotStatus(s.arn) === "available" && s.data !== undefined)
+      return { data: s.data, engineVersion: s.engineVersion };
     return undefined;
   }
 
@@ -474,7 +500,9 @@ export class SandboxWorld implements ClusterHost {
     if (check.disabled) return true; // "always healthy" (SDK HealthCheckConfig.Disabled)
     switch (check.type) {
       case "CALCULATED": {
-        const healthy = (check.children ?? []).filter((id) => depth < 4 && this.healthCheckHealthy(id, depth + 1)).length;
+        const healthy = (check.children ?? []).filter(
+          (id) => depth < 4 && this.healthCheckHealthy(id, depth + 1),
+        ).length;
         return healthy >= (check.healthThreshold ?? (check.children ?? []).length);
       }
       case "CLOUDWATCH_METRIC":
@@ -585,7 +613,9 @@ export class SandboxWorld implements ClusterHost {
 
   /** Adds a record; a second non-failover record of one name is refused as Route 53 does. */
   addRecord(r: DnsRecordState): void {
-    const clash = this.s.dns.find((x) => x.name === r.name && (x.failover === undefined || r.failover === undefined || x.failover === r.failover));
+    const clash = this.s.dns.find(
+      (x) => x.name === r.name && (x.failover === undefined || r.failover === undefined || x.failover === r.failover),
+    );
     if (clash !== undefined) {
       throw new SandboxAwsError(
         "InvalidChangeBatch",
@@ -667,11 +697,18 @@ export class SandboxWorld implements ClusterHost {
   /** Creates the application schema and seed rows on a fresh cluster. */
   async seed(cluster: SandboxCluster, rows: number): Promise<void> {
     const now = new Date(this.clock.now()).toISOString();
-    await cluster.write("CREATE TABLE IF NOT EXISTS orders (id bigint PRIMARY KEY, customer text NOT NULL, total_cents integer NOT NULL, updated_at timestamptz NOT NULL)");
-    await cluster.write("CREATE TABLE IF NOT EXISTS pilotlight_heartbeat (id bigserial PRIMARY KEY, beat_at timestamptz NOT NULL)");
+    await cluster.write(
+      "CREATE TABLE IF NOT EXISTS orders (id bigint PRIMARY KEY, customer text NOT NULL, total_cents integer NOT NULL, updated_at timestamptz NOT NULL)",
+    );
+    await cluster.write(
+      "CREATE TABLE IF NOT EXISTS pilotlight_heartbeat (id bigserial PRIMARY KEY, beat_at timestamptz NOT NULL)",
+    );
     const start = this.s.seq.order;
     this.s.seq.order += rows;
-    await cluster.write("INSERT INTO orders SELECT g, 'customer-' || (g % 97), (g * 37) % 10000, $1::timestamptz FROM generate_series($2::bigint, $3::bigint) g", [now, start + 1, start + rows]);
+    await cluster.write(
+      "INSERT INTO orders SELECT g, 'customer-' || (g % 97), (g * 37) % 10000, $1::timestamptz FROM generate_series($2::bigint, $3::bigint) g",
+      [now, start + 1, start + rows],
+    );
     await cluster.write("INSERT INTO pilotlight_heartbeat (beat_at) VALUES ($1)", [now]);
   }
 
@@ -683,8 +720,14 @@ export class SandboxWorld implements ClusterHost {
     const start = this.s.seq.order;
     this.s.seq.order += 5;
     const updated = 1 + Math.floor(this.random.next() * Math.max(1, start));
-    await c.write("INSERT INTO orders SELECT g, 'customer-' || (g % 97), (g * 37) % 10000, $1::timestamptz FROM generate_series($2::bigint, $3::bigint) g", [at, start + 1, start + 5]);
-    await c.write("UPDATE orders SET total_cents = total_cents + 1, updated_at = $1::timestamptz WHERE id = $2", [at, updated]);
+    await c.write(
+      "INSERT INTO orders SELECT g, 'customer-' || (g % 97), (g * 37) % 10000, $1::timestamptz FROM generate_series($2::bigint, $3::bigint) g",
+      [at, start + 1, start + 5],
+    );
+    await c.write("UPDATE orders SET total_cents = total_cents + 1, updated_at = $1::timestamptz WHERE id = $2", [
+      at,
+      updated,
+    ]);
     await c.write("INSERT INTO pilotlight_heartbeat (beat_at) VALUES ($1)", [at]);
     this.s.stats.writes += 1;
     this.commit();
@@ -735,12 +778,25 @@ export class SandboxWorld implements ClusterHost {
       status: "CREATING",
     };
     this.s.recoveryPoints.push(point);
-    this.s.jobs.push({ id: jobId, kind: "backup", region: this.s.primaryRegion, state: "RUNNING", resourceArn: c.arn, createdAt: startedAt });
+    this.s.jobs.push({
+      id: jobId,
+      kind: "backup",
+      region: this.s.primaryRegion,
+      state: "RUNNING",
+      resourceArn: c.arn,
+      createdAt: startedAt,
+    });
     this.commit();
     // The snapshot holds the data as of the job's start.
     point.data = await c.copy(this.dataFile("backup"));
     this.commit();
-    this.schedule({ at: startedAt + this.draw(this.s.durations.backupJob), kind: "backup-complete", jobId, pointArn: point.arn, clusterUid: c.uid });
+    this.schedule({
+      at: startedAt + this.draw(this.s.durations.backupJob),
+      kind: "backup-complete",
+      jobId,
+      pointArn: point.arn,
+      clusterUid: c.uid,
+    });
   }
 
   private job(id: string): BackupJobSummary | undefined {
@@ -755,7 +811,9 @@ export class SandboxWorld implements ClusterHost {
       if (this.isOut(this.s.primaryRegion) || point.data === undefined) {
         point.status = "PARTIAL";
         job.state = "FAILED";
-        job.statusMessage = this.isOut(this.s.primaryRegion) ? "region outage" : "the process taking the backup stopped";
+        job.statusMessage = this.isOut(this.s.primaryRegion)
+          ? "region outage"
+          : "the process taking the backup stopped";
         this.commit();
         return;
       }
@@ -767,8 +825,20 @@ export class SandboxWorld implements ClusterHost {
       const drVault = Object.values(this.s.vaults).find((v) => v.region === this.s.drRegion);
       if (drVault !== undefined) {
         const copyId = `copy-${this.random.hex(12)}`;
-        this.s.jobs.push({ id: copyId, kind: "copy", region: this.s.primaryRegion, state: "RUNNING", resourceArn: point.arn, createdAt: this.clock.now() });
-        this.schedule({ at: this.clock.now() + this.draw(this.s.durations.copyJob) + this.s.faults.copyDelayMs, kind: "copy-complete", jobId: copyId, pointArn: point.arn });
+        this.s.jobs.push({
+          id: copyId,
+          kind: "copy",
+          region: this.s.primaryRegion,
+          state: "RUNNING",
+          resourceArn: point.arn,
+          createdAt: this.clock.now(),
+        });
+        this.schedule({
+          at: this.clock.now() + this.draw(this.s.durations.copyJob) + this.s.faults.copyDelayMs,
+          kind: "copy-complete",
+          jobId: copyId,
+          pointArn: point.arn,
+        });
       }
       this.commit();
       return;

@@ -1,5 +1,5 @@
 import { isPilotlightError, PilotlightError } from "../domain/errors";
-import type { SqlClient } from "./sql";
+import type { SqlClient } from "../ports/sql";
 
 /**
  * Schema migrations of the run store, applied in order, each once, under an advisory lock so that
@@ -94,11 +94,15 @@ export async function migrate(sql: SqlClient): Promise<number[]> {
   } catch (error) {
     // A store that does not answer is not a failed migration: say what it is.
     if (isPilotlightError(error) && error.code === "store.unavailable") throw error;
-    throw new PilotlightError("store.migration-failed", `could not migrate the run store: ${error instanceof Error ? error.message : String(error)}`, {
-      source: "system",
-      hint: "check that the store URL points to a PostgreSQL database you may create tables in",
-      cause: error,
-    });
+    throw new PilotlightError(
+      "store.migration-failed",
+      `could not migrate the run store: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        source: "system",
+        hint: "check that the store URL points to a PostgreSQL database you may create tables in",
+        cause: error,
+      },
+    );
   }
 }
 

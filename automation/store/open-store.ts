@@ -5,7 +5,7 @@ import { redactText, redactUrl, secretsOfUrl } from "../domain/redact";
 import { PgRunStore } from "./pg-run-store";
 import { PgPoolSql, type PgTimeouts } from "./pg-sql";
 import { PgliteSql } from "./pglite-sql";
-import type { SqlClient } from "./sql";
+import type { SqlClient } from "../ports/sql";
 
 /**
  * Opens a SQL client from a store URL:

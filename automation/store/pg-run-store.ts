@@ -5,7 +5,7 @@ import type { Run } from "../domain/run";
 import type { Lease, LeaseAttempt, LeaseHolder, RunFilter, RunStore } from "../ports/run-store";
 import { migrate } from "./migrations";
 import { FaultMappingSql } from "./store-faults";
-import type { SqlClient } from "./sql";
+import type { SqlClient } from "../ports/sql";
 
 interface LeaseRow extends Record<string, unknown> {
   target: string;
@@ -28,11 +28,15 @@ function toLease(row: LeaseRow): Lease {
 }
 
 function leaseLost(lease: Lease, runId: string): PilotlightError {
-  return new PilotlightError("lease.lost", `run ${runId}: the lease on ${lease.target} (token ${lease.token}) is no longer held`, {
-    source: "system",
-    hint: "another process took the run over; this one stops writing",
-    details: { target: lease.target, token: lease.token },
-  });
+  return new PilotlightError(
+    "lease.lost",
+    `run ${runId}: the lease on ${lease.target} (token ${lease.token}) is no longer held`,
+    {
+      source: "system",
+      hint: "another process took the run over; this one stops writing",
+      details: { target: lease.target, token: lease.token },
+    },
+  );
 }
 
 /**
@@ -78,7 +82,9 @@ export class PgRunStore implements RunStore {
     if (row !== undefined) {
       const lease = toLease(row);
       const prev = row.previous;
-      return prev === null || prev === undefined ? { acquired: true, lease } : { acquired: true, lease, tookOver: toLease(prev) };
+      return prev === null || prev === undefined
+        ? { acquired: true, lease }
+        : { acquired: true, lease, tookOver: toLease(prev) };
     }
     const current = await this.readLease(req.target);
     if (current === undefined) {
@@ -168,7 +174,9 @@ export class PgRunStore implements RunStore {
       code: PilotEvent["code"];
       message: string;
       data: PilotEvent["data"] | null;
-    }>("SELECT time, level, step_id, code, message, data FROM pilotlight_events WHERE run_id = $1 ORDER BY seq", [runId]);
+    }>("SELECT time, level, step_id, code, message, data FROM pilotlight_events WHERE run_id = $1 ORDER BY seq", [
+      runId,
+    ]);
     return rows.map((r) => {
       const e: PilotEvent = { time: Number(r.time), level: r.level, runId, code: r.code, message: r.message };
       if (r.step_id !== null) e.stepId = r.step_id;
@@ -178,7 +186,10 @@ export class PgRunStore implements RunStore {
   }
 
   async saveManifest(env: string, recordedAt: number, manifest: JsonObject): Promise<void> {
-    await this.sql.query("INSERT INTO pilotlight_manifests (env, recorded_at, doc) VALUES ($1, $2, $3::jsonb) ON CONFLICT (env, recorded_at) DO UPDATE SET doc = excluded.doc", [env, recordedAt, JSON.stringify(manifest)]);
+    await this.sql.query(
+      "INSERT INTO pilotlight_manifests (env, recorded_at, doc) VALUES ($1, $2, $3::jsonb) ON CONFLICT (env, recorded_at) DO UPDATE SET doc = excluded.doc",
+      [env, recordedAt, JSON.stringify(manifest)],
+    );
   }
 
   async latestManifest(env: string, before: number): Promise<{ recordedAt: number; manifest: JsonObject } | undefined> {
@@ -187,11 +198,19 @@ export class PgRunStore implements RunStore {
       [env, before],
     );
     const r = rows[0];
-    return r === undefined ? undefined : { recordedAt: Number(r.recorded_at), manifest: typeof r.doc === "string" ? (JSON.parse(r.doc) as JsonObject) : r.doc };
+    return r === undefined
+      ? undefined
+      : {
+          recordedAt: Number(r.recorded_at),
+          manifest: typeof r.doc === "string" ? (JSON.parse(r.doc) as JsonObject) : r.doc,
+        };
   }
 
   async claimOccurrence(occurrence: string, holder: LeaseHolder, now: number): Promise<boolean> {
-    const { rowCount } = await this.sql.query("INSERT INTO pilotlight_schedule_claims (occurrence, holder, claimed_at) VALUES ($1, $2::jsonb, $3) ON CONFLICT (occurrence) DO NOTHING", [occurrence, JSON.stringify(holder), now]);
+    const { rowCount } = await this.sql.query(
+      "INSERT INTO pilotlight_schedule_claims (occurrence, holder, claimed_at) VALUES ($1, $2::jsonb, $3) ON CONFLICT (occurrence) DO NOTHING",
+      [occurrence, JSON.stringify(holder), now],
+    );
     return rowCount === 1;
   }
 

@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
 import type { Pool, PoolClient } from "pg";
-import type { SqlClient } from "./sql";
+import type { SqlClient } from "../ports/sql";
 
 class PgClientTx implements SqlClient {
   constructor(private readonly client: PoolClient) {}

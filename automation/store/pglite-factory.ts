@@ -21,8 +21,10 @@ let template: Promise<Blob> | undefined;
  */
 export async function createPglite(o: CreatePgliteOptions = {}): Promise<PGlite> {
   const { PGlite } = await import("@electric-sql/pglite");
-  if (o.loadDataDir !== undefined) return PGlite.create({ ...(o.dataDir === undefined ? {} : { dataDir: o.dataDir }), loadDataDir: o.loadDataDir });
-  if (o.dataDir !== undefined && existsSync(join(o.dataDir, "PG_VERSION"))) return PGlite.create({ dataDir: o.dataDir });
+  if (o.loadDataDir !== undefined)
+    return PGlite.create({ ...(o.dataDir === undefined ? {} : { dataDir: o.dataDir }), loadDataDir: o.loadDataDir });
+  if (o.dataDir !== undefined && existsSync(join(o.dataDir, "PG_VERSION")))
+    return PGlite.create({ dataDir: o.dataDir });
   if (o.dataDir !== undefined && existsSync(o.dataDir) && readdirSync(o.dataDir).length > 0) {
     // Not a database, not empty: let PGlite say what is wrong rather than overwrite anything.
     return PGlite.create({ dataDir: o.dataDir });

@@ -1,6 +1,6 @@
 import type { PGlite, Transaction } from "@electric-sql/pglite";
 import { createPglite } from "./pglite-factory";
-import type { SqlClient } from "./sql";
+import type { SqlClient } from "../ports/sql";
 
 type Queryable = Pick<PGlite, "query"> | Pick<Transaction, "query">;
 

@@ -1,6 +1,6 @@
 import { isPilotlightError, PilotlightError } from "../domain/errors";
 import { redactText } from "../domain/redact";
-import type { SqlClient } from "./sql";
+import type { SqlClient } from "../ports/sql";
 
 /**
  * Classes of SQLSTATE that say the database could not serve the statement, not that the

@@ -113,26 +113,47 @@ export async function openPilotlight(o: OpenOptions): Promise<OpenedPilotlight> 
       if (o.store === undefined) await store.close();
       await world.close();
     },
-    locations: { ...resolveLocations({ ...config, reportsDir: SandboxTarget.reportsDir(folder) }, baseDir, file), store: redactUrl(storeUrl), stateBackend: `sandbox world ${folder}` },
+    locations: {
+      ...resolveLocations({ ...config, reportsDir: SandboxTarget.reportsDir(folder) }, baseDir, file),
+      store: redactUrl(storeUrl),
+      stateBackend: `sandbox world ${folder}`,
+    },
   });
   return Object.assign(lib, { sandbox: world, baseDir });
 }
 
-export function configOf(o: Pick<OpenOptions, "sandbox" | "configFile" | "cwd" | "env">): { config: Config; baseDir: string; file?: string } {
+export function configOf(o: Pick<OpenOptions, "sandbox" | "configFile" | "cwd" | "env">): {
+  config: Config;
+  baseDir: string;
+  file?: string;
+} {
   const named = o.configFile !== undefined || o.env["PILOTLIGHT_CONFIG"] !== undefined;
-  if (o.sandbox && !named) return { config: validateConfig(SANDBOX_CONFIG, "the sandbox's default configuration"), baseDir: o.cwd };
+  if (o.sandbox && !named)
+    return { config: validateConfig(SANDBOX_CONFIG, "the sandbox's default configuration"), baseDir: o.cwd };
   const loaded = loadConfig({ ...(o.configFile === undefined ? {} : { file: o.configFile }), cwd: o.cwd, env: o.env });
   if (loaded === undefined) {
-    throw new PilotlightError("config.not-found", `no configuration: ${resolve(o.cwd, "pilotlight.yaml")} does not exist`, {
-      source: "user",
-      hint: "write pilotlight.yaml (see docs/configuration.md), name one with --config, or rehearse with --sandbox",
-    });
+    throw new PilotlightError(
+      "config.not-found",
+      `no configuration: ${resolve(o.cwd, "pilotlight.yaml")} does not exist`,
+      {
+        source: "user",
+        hint: "write pilotlight.yaml (see docs/configuration.md), name one with --config, or rehearse with --sandbox",
+      },
+    );
   }
   if (o.sandbox && Object.keys(loaded.config.environments).length !== 1) {
-    throw new PilotlightError("config.invalid", `the sandbox simulates one environment; ${loaded.file ?? "the configuration"} declares ${Object.keys(loaded.config.environments).join(", ")}`, {
-      source: "user",
-      hint: "give the sandbox a configuration with one environment, or use its default (no --config)",
-    });
+    throw new PilotlightError(
+      "config.invalid",
+      `the sandbox simulates one environment; ${loaded.file ?? "the configuration"} declares ${Object.keys(loaded.config.environments).join(", ")}`,
+      {
+        source: "user",
+        hint: "give the sandbox a configuration with one environment, or use its default (no --config)",
+      },
+    );
   }
-  return { config: loaded.config, baseDir: loaded.baseDir, ...(loaded.file === undefined ? {} : { file: loaded.file }) };
+  return {
+    config: loaded.config,
+    baseDir: loaded.baseDir,
+    ...(loaded.file === undefined ? {} : { file: loaded.file }),
+  };
 }

@@ -4,7 +4,7 @@ import { isPilotlightError, PilotlightError } from "../../automation/domain/erro
 import type { DatabaseValidation, ValidationResult } from "../../automation/ports/validator";
 import { PgPoolSql } from "../../automation/store/pg-sql";
 import { PgliteSql } from "../../automation/store/pglite-sql";
-import type { SqlClient } from "../../automation/store/sql";
+import type { SqlClient } from "../../automation/ports/sql";
 import { parseManifest, recordManifest } from "./manifest";
 import { isUnreachable, reasonOf } from "./sql-errors";
 import { validateDatabase } from "./validate";

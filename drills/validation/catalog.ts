@@ -1,4 +1,4 @@
-import type { SqlClient } from "../../automation/store/sql";
+import type { SqlClient } from "../../automation/ports/sql";
 import { queryPinned } from "./pinned";
 
 /** A column of a user table, as the catalog describes it. */

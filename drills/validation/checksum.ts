@@ -1,4 +1,4 @@
-import type { SqlClient } from "../../automation/store/sql";
+import type { SqlClient } from "../../automation/ports/sql";
 import type { ScanUnit } from "./catalog";
 import { queryPinned } from "./pinned";
 import { RowSql } from "./row-sql";

@@ -1,4 +1,4 @@
-import type { SqlClient } from "../../automation/store/sql";
+import type { SqlClient } from "../../automation/ports/sql";
 
 /** Lends connections, at most `limit` at a time. */
 export interface ConnectionPool {

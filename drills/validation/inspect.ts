@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { ServerInfo } from "../../automation/ports/validator";
-import type { SqlClient } from "../../automation/store/sql";
+import type { SqlClient } from "../../automation/ports/sql";
 import { USER_SCHEMAS } from "./catalog";
 import { queryPinned } from "./pinned";
 

@@ -1,4 +1,4 @@
-import type { SqlClient } from "../../automation/store/sql";
+import type { SqlClient } from "../../automation/ports/sql";
 
 /**
  * The settings every validation query runs under, on both sides, live and against a manifest:

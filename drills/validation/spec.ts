@@ -1,5 +1,5 @@
 import type { RowHashMethod } from "../../automation/ports/validator";
-import type { SqlClient } from "../../automation/store/sql";
+import type { SqlClient } from "../../automation/ports/sql";
 import { plannedRows, quoteIdent, quoteRel, type ColumnInfo, type TableInfo } from "./catalog";
 import { queryPinned } from "./pinned";
 import { columnRep, INTEGER_TYPES, keyEncoding, type ColumnRep, type KeyEncoding } from "./representation";

@@ -6,7 +6,7 @@ import type {
   ValidationResult,
   Validator,
 } from "../../automation/ports/validator";
-import type { SqlClient } from "../../automation/store/sql";
+import type { SqlClient } from "../../automation/ports/sql";
 import { listTables, quoteIdent, quoteRel, type TableInfo } from "./catalog";
 import { regionId } from "./cells";
 import { checksumSlice, chunksOfCells, differingChunks, mergeChunks, sliceUnits, type ChunkSum } from "./checksum";
@@ -114,8 +114,7 @@ export async function validateDatabase(o: ValidateOptions): Promise<ValidationRe
       manifest = parseManifest(o.expect.manifest);
       expectedSchema = manifest.schema;
       refServer = manifest.server;
-      for (const t of manifest.tables)
-        jobs.set(id(t), { display: t.table, reference: { kind: "manifest", table: t } });
+      for (const t of manifest.tables) jobs.set(id(t), { display: t.table, reference: { kind: "manifest", table: t } });
     } else if (refSql !== undefined) {
       refServer = await inspectServer(refSql);
       expectedSchema = await fingerprintSchema(refSql);

@@ -8,7 +8,9 @@ import { CONFIG, FAILED_OVER, HOUR, MIN, asRun, openWorld, stageOutage, type Tes
  * Actions the policy grants that no sandbox run calls, each for a reason a run cannot show:
  * called only when something fails.
  */
-const FAILURE_ONLY = new Map([["rds-data:RollbackTransaction", "a Data API transaction whose statement failed is rolled back"]]);
+const FAILURE_ONLY = new Map([
+  ["rds-data:RollbackTransaction", "a Data API transaction whose statement failed is rolled back"],
+]);
 
 interface Recorded {
   actions: Set<string>;
@@ -20,7 +22,12 @@ async function recording(w: TestWorld, fn: () => Promise<void>): Promise<Recorde
   const stats = w.target.world.s.stats;
   const before = { actions: { ...(stats.actions ?? {}) }, ops: { ...(stats.resourceOps ?? {}) } };
   await fn();
-  const grew = (now: Record<string, number> | undefined, was: Record<string, number>) => new Set(Object.entries(now ?? {}).filter(([k, n]) => n > (was[k] ?? 0)).map(([k]) => k));
+  const grew = (now: Record<string, number> | undefined, was: Record<string, number>) =>
+    new Set(
+      Object.entries(now ?? {})
+        .filter(([k, n]) => n > (was[k] ?? 0))
+        .map(([k]) => k),
+    );
   return { actions: grew(stats.actions, before.actions), resourceOps: grew(stats.resourceOps, before.ops) };
 }
 
@@ -34,10 +41,21 @@ describe("the generated IAM policy holds every action the runs call, and nothing
     for (const a of got.actions) all.actions.add(a);
     for (const r of got.resourceOps) all.resourceOps.add(r);
     const granted = actionsOf(operation);
-    expect([...got.actions].filter((a) => !granted.has(a as never)).sort(), `${operation}: called but not in its policy`).to.deep.equal([]);
+    expect(
+      [...got.actions].filter((a) => !granted.has(a as never)).sort(),
+      `${operation}: called but not in its policy`,
+    ).to.deep.equal([]);
     const declared = new Set<string>(OPERATION_USES[operation]!.resources);
-    expect([...got.resourceOps].filter((r) => !declared.has(r)).sort(), `${operation}: resource operations its Pulumi updates made but it does not declare`).to.deep.equal([]);
-    expect([...got.resourceOps].filter((r) => RESOURCE_ACTIONS[r.split(" ")[0]!]?.[r.split(" ")[1] as "create"] === undefined), "resource operations without their provider actions").to.deep.equal([]);
+    expect(
+      [...got.resourceOps].filter((r) => !declared.has(r)).sort(),
+      `${operation}: resource operations its Pulumi updates made but it does not declare`,
+    ).to.deep.equal([]);
+    expect(
+      [...got.resourceOps].filter(
+        (r) => RESOURCE_ACTIONS[r.split(" ")[0]!]?.[r.split(" ")[1] as "create"] === undefined,
+      ),
+      "resource operations without their provider actions",
+    ).to.deep.equal([]);
   }
 
   it("failover: prepare, abandon the prepared run, fail over cold, status", async function () {
@@ -127,9 +145,13 @@ describe("the generated IAM policy holds every action the runs call, and nothing
     const unused = [...actionsOf("all")].filter((a) => !all.actions.has(a) && !FAILURE_ONLY.has(a)).sort();
     expect(unused, "granted but never called").to.deep.equal([]);
     const declared = new Set(OPERATIONS.flatMap((o) => [...OPERATION_USES[o]!.resources]));
-    expect([...declared].filter((r) => !all.resourceOps.has(r)).sort(), "declared resource operations no run made").to.deep.equal([]);
+    expect(
+      [...declared].filter((r) => !all.resourceOps.has(r)).sort(),
+      "declared resource operations no run made",
+    ).to.deep.equal([]);
     // The issue's named four are among them.
-    for (const a of ["rds-data:BeginTransaction", "sns:Publish", "rds:DeleteDBInstance", "rds:EnableHttpEndpoint"]) expect(all.actions.has(a), a).to.equal(true);
+    for (const a of ["rds-data:BeginTransaction", "sns:Publish", "rds:DeleteDBInstance", "rds:EnableHttpEndpoint"])
+      expect(all.actions.has(a), a).to.equal(true);
   });
 
   it("prints valid policy JSON: every action once, in one statement, tag-scoped where it changes or deletes RDS/EC2", function () {
@@ -139,7 +161,9 @@ describe("the generated IAM policy holds every action the runs call, and nothing
     expect(new Set(actions)).to.deep.equal(new Set([...actionsOf("all")]));
     const tagged = policy.Statement.find((s) => s.Action.includes("rds:DeleteDBCluster"))!;
     expect(tagged.Condition).to.deep.equal({ StringEquals: { "aws:ResourceTag/managed-by": "pilotlight" } });
-    expect(policy.Statement.find((s) => s.Action.includes("sns:Publish"))!.Resource).to.equal(CONFIG.notifications.snsTopicArn);
+    expect(policy.Statement.find((s) => s.Action.includes("sns:Publish"))!.Resource).to.equal(
+      CONFIG.notifications.snsTopicArn,
+    );
     expect(JSON.parse(JSON.stringify(policy))).to.deep.equal(policy);
   });
 });

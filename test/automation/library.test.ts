@@ -3,7 +3,7 @@ import { VirtualClock } from "../../automation/adapters/virtual-clock";
 import { CONFIG } from "../support/world";
 import { isPilotlightError } from "../../automation/domain/errors";
 import { createPilotlight as createCore } from "../../automation/library";
-import type { EnvironmentPorts } from "../../automation/runbooks/ports";
+import type { EnvironmentPorts } from "../../automation/ports/runbook-ports";
 import { PgRunStore } from "../../automation/store/pg-run-store";
 import { PgliteSql } from "../../automation/store/pglite-sql";
 
@@ -21,11 +21,14 @@ async function rejection(p: Promise<unknown>): Promise<{ code: string; message: 
 function untouchable(): EnvironmentPorts {
   return new Proxy({} as EnvironmentPorts, {
     get: (_t, port) =>
-      new Proxy({}, {
-        get: (_u, method) => () => {
-          throw new Error(`the library called ${String(port)}.${String(method)}`);
+      new Proxy(
+        {},
+        {
+          get: (_u, method) => () => {
+            throw new Error(`the library called ${String(port)}.${String(method)}`);
+          },
         },
-      }),
+      ),
   });
 }
 
@@ -45,7 +48,12 @@ describe("library core", function () {
       },
     });
     try {
-      for (const p of [lib.drill("restore", {}), lib.sweep({}), lib.recordManifest({}), lib.serveDrills({ signal: new AbortController().signal })]) {
+      for (const p of [
+        lib.drill("restore", {}),
+        lib.sweep({}),
+        lib.recordManifest({}),
+        lib.serveDrills({ signal: new AbortController().signal }),
+      ]) {
         const e = await rejection(p);
         expect(e.code).to.equal("kit.missing");
         expect(e.message).to.contain("drills kit");
@@ -63,7 +71,13 @@ describe("library core", function () {
     const store = await PgRunStore.open(await PgliteSql.open());
     const clock = new VirtualClock({ start: 0 });
     let built = 0;
-    const lib = createCore({ config: CONFIG, target: { kind: "custom", id: "test", simulated: true }, clock, store, ports: () => ((built += 1), untouchable()) });
+    const lib = createCore({
+      config: CONFIG,
+      target: { kind: "custom", id: "test", simulated: true },
+      clock,
+      store,
+      ports: () => ((built += 1), untouchable()),
+    });
     try {
       for (let i = 0; i < 3; i++) await rejection(lib.failover({ yes: true })).catch(() => undefined);
       expect(built).to.equal(1);

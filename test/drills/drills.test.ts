@@ -17,8 +17,13 @@ async function leftovers(w: TestWorld) {
   const s = w.target.world.s;
   return {
     stacks: (await w.target.stacks.list()).filter((x) => x.startsWith("drill-")),
-    clusters: w.target.world.liveClusters().filter((c) => c.id.startsWith("pl-drill-") && c.status !== "deleting").map((c) => c.id),
-    snapshots: Object.values(s.snapshots).filter((x) => x.tags["pilotlight:expires-at"] !== undefined).map((x) => x.id),
+    clusters: w.target.world
+      .liveClusters()
+      .filter((c) => c.id.startsWith("pl-drill-") && c.status !== "deleting")
+      .map((c) => c.id),
+    snapshots: Object.values(s.snapshots)
+      .filter((x) => x.tags["pilotlight:expires-at"] !== undefined)
+      .map((x) => x.id),
     records: s.dns.filter((d) => d.name === "drill.app.sandbox.internal").map((d) => d.host),
   };
 }
@@ -53,7 +58,9 @@ describe("drills (sandbox world)", function () {
       expect(run.phase).to.equal("Failed");
       expect(step(run, "validate").error?.code).to.equal("validation.failed");
       expect(step(run, "validate").error?.message).to.contain("orders");
-      expect(step(run, "validate").error?.message).to.match(/public\.orders damaged: (at least )?\d+ missing.* keys \d+\.\.\d+/);
+      expect(step(run, "validate").error?.message).to.match(
+        /public\.orders damaged: (at least )?\d+ missing.* keys \d+\.\.\d+/,
+      );
       expect(step(run, "destroy").state).to.equal("Succeeded");
       expect(await leftovers(w)).to.deep.equal(NONE);
       expect(w.target.notifier.sent.at(-1)!.severity).to.equal("critical");
@@ -87,11 +94,14 @@ describe("drills (sandbox world)", function () {
       const run = asRun(await w.lib.drill("full", {}));
       expect(run.phase, JSON.stringify(run.error)).to.equal("Completed");
       expect(run.measurements["rpoMs"]).to.equal(50 * MIN);
-      for (const m of ["rtoMs", "failbackMs", "phase.switchBackMs"]) expect(run.measurements[m], m).to.be.greaterThan(0);
+      for (const m of ["rtoMs", "failbackMs", "phase.switchBackMs"])
+        expect(run.measurements[m], m).to.be.greaterThan(0);
       expect(run.measurements["home.phase.clusterMs"]).to.be.a("number");
       expect(step(run, "switch-to-dr").startedAt!).to.be.at.least(step(run, "validate-dr").endedAt!);
       const dr = (step(run, "switch-to-dr").output as { host: string }).host;
-      const home = new URL(String((step(run, "switch-home").output as { outputs: { healthUrl: string } }).outputs.healthUrl)).host;
+      const home = new URL(
+        String((step(run, "switch-home").output as { outputs: { healthUrl: string } }).outputs.healthUrl),
+      ).host;
       expect(dr).to.not.equal(home);
       expect(world.routeAnswer("app.sandbox.internal")).to.deep.equal(production);
       expect(world.s.switches.every((x) => x.name === "drill.app.sandbox.internal")).to.equal(true);
@@ -104,11 +114,23 @@ describe("drills (sandbox world)", function () {
   });
 
   it("a full drill without a drill DNS name of its own is refused, naming the field", function () {
-    const facts: FullDrillFacts = { env: "sandbox", declaredAt: 0, recoveryPoint: { arn: "arn:rp", vault: "v", createdAt: 0, engineVersion: "16.4" }, drKmsKeyArn: "k", primaryKmsKeyArn: "k", drillName: null, ttlMs: HOUR, drFile: {}, nameServers: [] };
+    const facts: FullDrillFacts = {
+      env: "sandbox",
+      declaredAt: 0,
+      recoveryPoint: { arn: "arn:rp", vault: "v", createdAt: 0, engineVersion: "16.4" },
+      drKmsKeyArn: "k",
+      primaryKmsKeyArn: "k",
+      drillName: null,
+      ttlMs: HOUR,
+      drFile: {},
+      nameServers: [],
+    };
     const { refusal } = decideFullDrill(facts, {}, SANDBOX);
     expect(refusal?.code).to.equal("config.invalid");
     expect(refusal?.message).to.contain("environments.sandbox.dns.drillName").and.contain("app.sandbox.internal");
-    expect(decideFullDrill({ ...facts, drillName: "drill.app.sandbox.internal" }, {}, SANDBOX).refusal).to.equal(undefined);
+    expect(decideFullDrill({ ...facts, drillName: "drill.app.sandbox.internal" }, {}, SANDBOX).refusal).to.equal(
+      undefined,
+    );
   });
 
   it("a full drill interrupted during the copy home still destroys both stacks and deletes both snapshots", async function () {
@@ -116,7 +138,8 @@ describe("drills (sandbox world)", function () {
     try {
       const ctl = new AbortController();
       const poll = async () => {
-        while (!w.events.some((e) => e.code === "step.started" && e.stepId === "copy-home")) await w.target.clock.sleep(MIN);
+        while (!w.events.some((e) => e.code === "step.started" && e.stepId === "copy-home"))
+          await w.target.clock.sleep(MIN);
         await w.target.clock.sleep(5 * MIN);
         ctl.abort(new Error("SIGTERM"));
       };
@@ -124,7 +147,8 @@ describe("drills (sandbox world)", function () {
       const run = asRun(await w.lib.drill("full", { signal: ctl.signal }));
       expect(run.phase).to.equal("Interrupted");
       expect(step(run, "copy-home").state).to.equal("Interrupted");
-      for (const id of ["destroy-home", "destroy-dr", "delete-snapshots", "report"]) expect(step(run, id).state, id).to.equal("Succeeded");
+      for (const id of ["destroy-home", "destroy-dr", "delete-snapshots", "report"])
+        expect(step(run, id).state, id).to.equal("Succeeded");
       expect(await leftovers(w)).to.deep.equal(NONE);
     } finally {
       await w.close();

@@ -3,7 +3,13 @@ import type { AddressInfo } from "node:net";
 import { createRun, type Run } from "../../automation/domain/run";
 import { renderMetrics, serveMetrics } from "../../drills/metrics";
 
-function run(id: string, kind: Run["kind"], phase: Run["phase"], endedAt: number, measurements: Record<string, number> = {}): Run {
+function run(
+  id: string,
+  kind: Run["kind"],
+  phase: Run["phase"],
+  endedAt: number,
+  measurements: Record<string, number> = {},
+): Run {
   const r = createRun({ id, kind, target: "t", spec: { env: "prod" }, steps: [], now: 0 });
   return { ...r, phase, endedAt, measurements };
 }

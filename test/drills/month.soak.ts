@@ -19,7 +19,15 @@ describe("a simulated month of nightly drills (sandbox, virtual time)", function
   this.timeout(600_000);
 
   it("records every night with the right phase, logs the missed night, and leaves nothing behind after the sweeper", async function () {
-    const w = await newWorld({ start: at(1, 0) - 7 * HOUR, seed: 61, rows: 200, hours: 7, backupIntervalMs: 6 * HOUR, writeIntervalMs: HOUR, retentionMs: 2 * 24 * HOUR });
+    const w = await newWorld({
+      start: at(1, 0) - 7 * HOUR,
+      seed: 61,
+      rows: 200,
+      hours: 7,
+      backupIntervalMs: 6 * HOUR,
+      writeIntervalMs: HOUR,
+      retentionMs: 2 * 24 * HOUR,
+    });
     const { lib, store } = w;
     const world = w.target.world;
     const clock = w.target.clock;
@@ -28,8 +36,22 @@ describe("a simulated month of nightly drills (sandbox, virtual time)", function
     const base = lib.config;
     const env = base.environments["sandbox"]!;
     // Posture checks are left out: hourly, they would be 700 more runs with nothing to add here.
-    const config: Config = { ...base, environments: { sandbox: { ...env, drills: { ...env.drills, posture: { ...env.drills.posture, enabled: false } } } } };
-    const scheduler = (instance: string) => new DrillScheduler({ lib, config, store, cron: clockCron(clock), clock, sink: (e) => events.push(e), holder: { host: "h", pid: 1, instance } });
+    const config: Config = {
+      ...base,
+      environments: {
+        sandbox: { ...env, drills: { ...env.drills, posture: { ...env.drills.posture, enabled: false } } },
+      },
+    };
+    const scheduler = (instance: string) =>
+      new DrillScheduler({
+        lib,
+        config,
+        store,
+        cron: clockCron(clock),
+        clock,
+        sink: (e) => events.push(e),
+        holder: { host: "h", pid: 1, instance },
+      });
     try {
       const a = scheduler("a");
       await a.start();
@@ -58,14 +80,26 @@ describe("a simulated month of nightly drills (sandbox, virtual time)", function
       await until(at(32, 0)); // 1 November, 00:00
       await b.stop();
 
-      const runs = (await store.listRuns({ kind: "restore-drill", limit: 100 })).sort((x, y) => x.createdAt - y.createdAt);
+      const runs = (await store.listRuns({ kind: "restore-drill", limit: 100 })).sort(
+        (x, y) => x.createdAt - y.createdAt,
+      );
       const phases = Object.fromEntries(runs.map((r) => [dayOf(r), r.phase]));
       const expected: Record<number, string> = {};
       for (let d = 1; d <= 31; d++) if (d !== 14) expected[d] = "Completed";
       Object.assign(expected, { 5: "Failed", 9: "Failed", 13: "Interrupted", 21: "PartiallyFailed" });
-      const why = runs.map((r) => `${dayOf(r)} ${r.phase} ${r.steps.filter((s) => s.error).map((s) => `${s.id}: ${s.error!.message}`).join(" / ")}`).join("\n");
+      const why = runs
+        .map(
+          (r) =>
+            `${dayOf(r)} ${r.phase} ${r.steps
+              .filter((s) => s.error)
+              .map((s) => `${s.id}: ${s.error!.message}`)
+              .join(" / ")}`,
+        )
+        .join("\n");
       expect(phases, why).to.deep.equal(expected);
-      expect(runs.map((r) => new Date(r.createdAt).toISOString().slice(11, 16))).to.satisfy((times: string[]) => times.every((t) => t === "03:00"));
+      expect(runs.map((r) => new Date(r.createdAt).toISOString().slice(11, 16))).to.satisfy((times: string[]) =>
+        times.every((t) => t === "03:00"),
+      );
 
       const night = (d: number) => runs.find((r) => dayOf(r) === d)!;
       expect(step(night(5), "stand-up-drill").state).to.equal("Failed");
@@ -80,16 +114,25 @@ describe("a simulated month of nightly drills (sandbox, virtual time)", function
 
       const missed = events.filter((e) => e.code === "schedule.missed");
       const slot = drillSlot(lib.target, "sandbox", "restore");
-      expect(missed.map((e) => e.data)).to.deep.equal([{ slot, missed: 1, first: "2026-10-14T03:00:00.000Z", newest: "2026-10-14T03:00:00.000Z", catchUp: false }]);
+      expect(missed.map((e) => e.data)).to.deep.equal([
+        { slot, missed: 1, first: "2026-10-14T03:00:00.000Z", newest: "2026-10-14T03:00:00.000Z", catchUp: false },
+      ]);
 
       // The stack whose destroy failed on the 21st was swept after the 22nd's drill (its TTL had
       // passed); nothing is left, and a sweep now finds nothing more.
       const swept = events.filter((e) => e.code === "schedule.swept");
-      expect(swept.map((e) => [(e.data as { occurrence: string }).occurrence, (e.data as { destroyedStacks: string[] }).destroyedStacks])).to.deep.equal([
-        [`${slot}:2026-10-22T03:00:00.000Z`, [`drill-${night(21).id.toLowerCase()}`]],
-      ]);
+      expect(
+        swept.map((e) => [
+          (e.data as { occurrence: string }).occurrence,
+          (e.data as { destroyedStacks: string[] }).destroyedStacks,
+        ]),
+      ).to.deep.equal([[`${slot}:2026-10-22T03:00:00.000Z`, [`drill-${night(21).id.toLowerCase()}`]]]);
       const drillStacks = async () => (await w.target.stacks.list()).filter((s) => s.startsWith("drill-"));
-      const liveDrillClusters = () => world.liveClusters().filter((c) => c.id.startsWith("pl-drill-")).map((c) => c.id);
+      const liveDrillClusters = () =>
+        world
+          .liveClusters()
+          .filter((c) => c.id.startsWith("pl-drill-"))
+          .map((c) => c.id);
       expect(await drillStacks()).to.deep.equal([]);
       expect(liveDrillClusters()).to.deep.equal([]);
       const report = await lib.sweep({});

@@ -20,20 +20,31 @@ class HandCron implements Cron {
 describe("cron occurrences", function () {
   it("lists occurrences strictly between two times, in the schedule's time zone (DST included)", function () {
     const iso = (xs: number[]) => xs.map((x) => new Date(x).toISOString());
-    expect(iso(occurrencesBetween("0 3 * * *", "UTC", Date.parse("2026-01-01T03:00:00Z"), Date.parse("2026-01-03T03:00:00Z")))).to.deep.equal(["2026-01-02T03:00:00.000Z"]);
+    expect(
+      iso(
+        occurrencesBetween("0 3 * * *", "UTC", Date.parse("2026-01-01T03:00:00Z"), Date.parse("2026-01-03T03:00:00Z")),
+      ),
+    ).to.deep.equal(["2026-01-02T03:00:00.000Z"]);
     // Europe/Berlin leaves winter time on 29 March 2026: 03:00 local is 02:00 UTC before, 01:00 UTC after.
-    expect(iso(occurrencesBetween("0 3 * * *", "Europe/Berlin", Date.parse("2026-03-28T00:00:00Z"), Date.parse("2026-03-31T00:00:00Z")))).to.deep.equal([
-      "2026-03-28T02:00:00.000Z",
-      "2026-03-29T01:00:00.000Z",
-      "2026-03-30T01:00:00.000Z",
-    ]);
+    expect(
+      iso(
+        occurrencesBetween(
+          "0 3 * * *",
+          "Europe/Berlin",
+          Date.parse("2026-03-28T00:00:00Z"),
+          Date.parse("2026-03-31T00:00:00Z"),
+        ),
+      ),
+    ).to.deep.equal(["2026-03-28T02:00:00.000Z", "2026-03-29T01:00:00.000Z", "2026-03-30T01:00:00.000Z"]);
     expect(occurrencesBetween("0 * * * *", "UTC", 0, 10 * 24 * HOUR, 5)).to.have.length(5);
     expect(occurrencesBetween("0 * * * *", "UTC", 5 * HOUR, 5 * HOUR)).to.deep.equal([]);
   });
 
   it("a drill's slot is per target unless real: a sandbox world sharing the store never takes a real night", function () {
     expect(drillSlot({ kind: "real", id: "real", simulated: false }, "prod", "restore")).to.equal("prod:restore");
-    expect(drillSlot({ kind: "sandbox", id: "sandbox:w1", simulated: true }, "prod", "restore")).to.equal("sandbox:w1:prod:restore");
+    expect(drillSlot({ kind: "sandbox", id: "sandbox:w1", simulated: true }, "prod", "restore")).to.equal(
+      "sandbox:w1:prod:restore",
+    );
   });
 
   it("a clock-driven cron fires each occurrence on virtual time and stops when told", async function () {
@@ -71,13 +82,22 @@ describe("drill scheduler and sweeper (sandbox)", function () {
         const lib = w.another(store);
         const cron = new HandCron();
         crons.push(cron);
-        const s = new DrillScheduler({ lib, config: lib.config, store, cron, clock: session.clock, sink: (e) => events.push(e), holder: { host: "h", pid: 100 + i, instance: `s${i}` } });
+        const s = new DrillScheduler({
+          lib,
+          config: lib.config,
+          store,
+          cron,
+          clock: session.clock,
+          sink: (e) => events.push(e),
+          holder: { host: "h", pid: 100 + i, instance: `s${i}` },
+        });
         await s.start();
         schedulers.push(s);
       }
       // Two occurrences of the nightly restore drill and one of the posture check, seen by all three.
       // Every process's task fires at the same moment; each resolves when its own drill (if any) ends.
-      const fireAll = (expression: string, at: Date) => Promise.all(crons.flatMap((c) => c.tasks.filter((t) => t.expression === expression).map((t) => t.fire(at))));
+      const fireAll = (expression: string, at: Date) =>
+        Promise.all(crons.flatMap((c) => c.tasks.filter((t) => t.expression === expression).map((t) => t.fire(at))));
       const night = new Date(session.clock.now());
       await Promise.all([fireAll("0 3 * * *", night), fireAll("0 * * * *", night)]);
       await fireAll("0 3 * * *", new Date(night.getTime() + 24 * HOUR));
@@ -105,7 +125,14 @@ describe("drill scheduler and sweeper (sandbox)", function () {
     const lib = w.lib;
     const events: PilotEvent[] = [];
     const cron = new HandCron();
-    const s = new DrillScheduler({ lib, config: lib.config, store: w.store, cron, clock: session.clock, sink: (e) => events.push(e) });
+    const s = new DrillScheduler({
+      lib,
+      config: lib.config,
+      store: w.store,
+      cron,
+      clock: session.clock,
+      sink: (e) => events.push(e),
+    });
     try {
       await s.start();
       const task = cron.tasks.find((t) => t.expression === "0 3 * * *")!;
@@ -118,7 +145,9 @@ describe("drill scheduler and sweeper (sandbox)", function () {
       // Stopping interrupts the running drill; its cleanup still destroys the drill stack.
       await s.stop();
       await first;
-      const runs = (await w.store.listRuns({ kind: "restore-drill", limit: 100 })).filter((r) => r.spec["env"] === "sandbox");
+      const runs = (await w.store.listRuns({ kind: "restore-drill", limit: 100 })).filter(
+        (r) => r.spec["env"] === "sandbox",
+      );
       expect(runs[0]!.phase).to.be.oneOf(["Interrupted", "Completed"]);
       expect((await w.target.stacks.list()).filter((x) => x.startsWith("drill-"))).to.deep.equal([]);
     } finally {
@@ -135,24 +164,56 @@ describe("drill scheduler and sweeper (sandbox)", function () {
       const env = lib.config.environments["sandbox"]!;
       const only = (catchUp: boolean): Config => ({
         ...lib.config,
-        environments: { sandbox: { ...env, drills: { ...env.drills, full: { ...env.drills.full, enabled: false }, posture: { ...env.drills.posture, enabled: false }, restore: { ...env.drills.restore, catchUp } } } },
+        environments: {
+          sandbox: {
+            ...env,
+            drills: {
+              ...env.drills,
+              full: { ...env.drills.full, enabled: false },
+              posture: { ...env.drills.posture, enabled: false },
+              restore: { ...env.drills.restore, catchUp },
+            },
+          },
+        },
       });
       const events: PilotEvent[] = [];
-      const make = (catchUp: boolean, instance: string) => new DrillScheduler({ lib, config: only(catchUp), store: own, cron: new HandCron(), clock: session.clock, sink: (e) => events.push(e), holder: { host: "h", pid: 1, instance } });
+      const make = (catchUp: boolean, instance: string) =>
+        new DrillScheduler({
+          lib,
+          config: only(catchUp),
+          store: own,
+          cron: new HandCron(),
+          clock: session.clock,
+          sink: (e) => events.push(e),
+          holder: { host: "h", pid: 1, instance },
+        });
       // Never scheduled before: nothing can have been missed.
       const first = make(false, "first");
       await first.start();
       expect(events.filter((e) => e.code === "schedule.missed")).to.deep.equal([]);
       // The last claim was three nights ago.
       const now = session.clock.now();
-      const lastNight = Math.floor(now / (24 * HOUR)) * 24 * HOUR + 3 * HOUR - (now % (24 * HOUR) < 3 * HOUR ? 24 * HOUR : 0);
+      const lastNight =
+        Math.floor(now / (24 * HOUR)) * 24 * HOUR + 3 * HOUR - (now % (24 * HOUR) < 3 * HOUR ? 24 * HOUR : 0);
       const slot = drillSlot(lib.target, "sandbox", "restore");
-      await own.claimOccurrence(`${slot}:${new Date(lastNight - 3 * 24 * HOUR).toISOString()}`, { host: "old", pid: 1, instance: "old" }, lastNight - 3 * 24 * HOUR);
+      await own.claimOccurrence(
+        `${slot}:${new Date(lastNight - 3 * 24 * HOUR).toISOString()}`,
+        { host: "old", pid: 1, instance: "old" },
+        lastNight - 3 * 24 * HOUR,
+      );
       const noCatchUp = make(false, "a");
       await noCatchUp.start();
       await noCatchUp.settled();
       const missed = events.filter((e) => e.code === "schedule.missed").map((e) => e.data);
-      expect(missed).to.deep.equal([{ slot, missed: 3, first: new Date(lastNight - 2 * 24 * HOUR).toISOString(), newest: new Date(lastNight).toISOString(), catchUp: false }]);
+      expect(missed).to.deep.equal([
+        {
+          slot,
+          missed: 3,
+          first: new Date(lastNight - 2 * 24 * HOUR).toISOString(),
+          newest: new Date(lastNight).toISOString(),
+          catchUp: false,
+        },
+      ]);
       expect(await own.listRuns({ kind: "restore-drill" })).to.deep.equal([]);
       // With catchUp, two processes restarting at once run the newest missed night exactly once.
       const a = make(true, "b");
@@ -162,7 +223,9 @@ describe("drill scheduler and sweeper (sandbox)", function () {
       const runs = await own.listRuns({ kind: "restore-drill" });
       expect(runs, JSON.stringify(events.filter((e) => e.level !== "info"))).to.have.length(1);
       expect(runs[0]!.phase, JSON.stringify(runs[0]!.error)).to.equal("Completed");
-      expect(events.filter((e) => e.code === "schedule.fired").map((e) => (e.data as { occurrence: string }).occurrence)).to.deep.equal([`${slot}:${new Date(lastNight).toISOString()}`]);
+      expect(
+        events.filter((e) => e.code === "schedule.fired").map((e) => (e.data as { occurrence: string }).occurrence),
+      ).to.deep.equal([`${slot}:${new Date(lastNight).toISOString()}`]);
       expect(await own.lastClaimedOccurrence(slot)).to.equal(lastNight);
       for (const s of [first, noCatchUp, a, b]) await s.stop();
     } finally {
@@ -177,14 +240,39 @@ describe("drill scheduler and sweeper (sandbox)", function () {
     try {
       const world = w.target.world;
       const past = new Date(world.now() - HOUR).toISOString();
-      const cluster = (id: string, tags: Record<string, string>) => world.createCluster({ id, region: "us-west-2", tags, source: { kind: "empty" }, engineVersion: "16.4", readyInMs: 0 });
+      const cluster = (id: string, tags: Record<string, string>) =>
+        world.createCluster({
+          id,
+          region: "us-west-2",
+          tags,
+          source: { kind: "empty" },
+          engineVersion: "16.4",
+          readyInMs: 0,
+        });
       cluster("pl-drill-leftover", { "managed-by": "pilotlight", "pilotlight:expires-at": past });
-      cluster("pl-drill-fresh", { "managed-by": "pilotlight", "pilotlight:expires-at": new Date(world.now() + HOUR).toISOString() });
+      cluster("pl-drill-fresh", {
+        "managed-by": "pilotlight",
+        "pilotlight:expires-at": new Date(world.now() + HOUR).toISOString(),
+      });
       cluster("someone-elses", { "pilotlight:expires-at": past });
-      cluster("pl-drill-evidence", { "managed-by": "pilotlight", "pilotlight:expires-at": past, "pilotlight:forensics": "run-1" });
+      cluster("pl-drill-evidence", {
+        "managed-by": "pilotlight",
+        "pilotlight:expires-at": past,
+        "pilotlight:forensics": "run-1",
+      });
       const snapshot = (id: string, region: string, tags: Record<string, string>) => {
         const arn = `arn:aws:rds:${region}:000000000000:cluster-snapshot:${id}`;
-        world.s.snapshots[arn] = { id, arn, region, status: "available", clusterId: "x", createdAt: 0, tags, readyAt: 0, engineVersion: "16.4" };
+        world.s.snapshots[arn] = {
+          id,
+          arn,
+          region,
+          status: "available",
+          clusterId: "x",
+          createdAt: 0,
+          tags,
+          readyAt: 0,
+          engineVersion: "16.4",
+        };
       };
       snapshot("pl-drill-snap", "us-west-2", { "managed-by": "pilotlight", "pilotlight:expires-at": past });
       snapshot("pl-drill-home", "us-east-1", { "managed-by": "pilotlight", "pilotlight:expires-at": past });
@@ -193,7 +281,11 @@ describe("drill scheduler and sweeper (sandbox)", function () {
       const report = await w.lib.sweep({});
       expect(report.deletedClusters).to.deep.equal(["pl-drill-leftover"]);
       expect(report.deletedSnapshots).to.deep.equal(["pl-drill-snap", "pl-drill-home"]);
-      expect(Object.values(world.s.snapshots).map((x) => x.id).sort()).to.deep.equal(["pl-failback-keep", "their-snap"]);
+      expect(
+        Object.values(world.s.snapshots)
+          .map((x) => x.id)
+          .sort(),
+      ).to.deep.equal(["pl-failback-keep", "their-snap"]);
       expect(report.keptUntagged).to.deep.equal(["someone-elses", "their-snap"]);
       expect(report.keptForensics).to.deep.equal(["pl-drill-evidence"]);
       expect(world.cluster("pl-drill-leftover")).to.equal(undefined);

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import type { Run, RunPhase } from "../../automation/domain/run";
-import type { RunbookPorts } from "../../automation/runbooks/ports";
+import type { RunbookPorts } from "../../automation/ports/runbook-ports";
 import { sweep } from "../../drills/sweeper";
 import { SANDBOX } from "../support/world";
 
@@ -22,7 +22,8 @@ function portsWith(stacks: Record<string, Record<string, unknown>>) {
 }
 
 /** A drill run (only what the sweeper reads). */
-const run = (id: string, phase: RunPhase, createdAt: number) => ({ id, kind: "restore-drill", target: `drill:restore:env:sandbox:${id}`, phase, createdAt }) as unknown as Run;
+const run = (id: string, phase: RunPhase, createdAt: number) =>
+  ({ id, kind: "restore-drill", target: `drill:restore:env:sandbox:${id}`, phase, createdAt }) as unknown as Run;
 
 describe("sweeper (drill stacks)", function () {
   it("destroys a drill stack only when its run is not running and its TTL passed; never another stack", async function () {
@@ -39,9 +40,25 @@ describe("sweeper (drill stacks)", function () {
       "drill-unknown-no-outputs": {},
     });
     // SANDBOX.drills.ttl is 6 h.
-    const runs = [run("running", "InProgress", NOW - 10 * HOUR), run("dead", "InProgress", NOW - 7 * HOUR), run("fresh", "Completed", NOW - HOUR), run("expired", "Failed", NOW - 7 * HOUR)];
-    const report = await sweep(ports, SANDBOX, { now: NOW, signal: new AbortController().signal, drillRuns: runs, leaseLive: async (r) => r.id === "running", dryRun: false });
-    expect(destroyed).to.deep.equal(["drill-dead", "drill-expired", "drill-unknown-expired", "drill-unknown-no-outputs"]);
+    const runs = [
+      run("running", "InProgress", NOW - 10 * HOUR),
+      run("dead", "InProgress", NOW - 7 * HOUR),
+      run("fresh", "Completed", NOW - HOUR),
+      run("expired", "Failed", NOW - 7 * HOUR),
+    ];
+    const report = await sweep(ports, SANDBOX, {
+      now: NOW,
+      signal: new AbortController().signal,
+      drillRuns: runs,
+      leaseLive: async (r) => r.id === "running",
+      dryRun: false,
+    });
+    expect(destroyed).to.deep.equal([
+      "drill-dead",
+      "drill-expired",
+      "drill-unknown-expired",
+      "drill-unknown-no-outputs",
+    ]);
     expect(report.destroyedStacks).to.deep.equal(destroyed);
   });
 });

@@ -43,8 +43,21 @@ const PRIMARY: RawStackConfig = {
 };
 const SNAPSHOT = "arn:aws:rds:us-west-2:123456789012:cluster-snapshot:awsbackup:job-1234";
 const DR_KEY = "arn:aws:kms:us-west-2:123456789012:key/dr-key";
-const DR: RawStackConfig = { role: "dr", environment: "prod", restoreSnapshot: SNAPSHOT, kmsKeyArn: DR_KEY, dnsZoneId: "Z0123456789ABCDEFGHIJ", dnsName: "app.example.com", dnsDrillName: "drill.app.example.com" };
-const DRILL: RawStackConfig = { ...DR, mode: "drill", runId: "restore-drill-20260101T030000-abc123", expiresAt: "2026-01-01T09:00:00.000Z" };
+const DR: RawStackConfig = {
+  role: "dr",
+  environment: "prod",
+  restoreSnapshot: SNAPSHOT,
+  kmsKeyArn: DR_KEY,
+  dnsZoneId: "Z0123456789ABCDEFGHIJ",
+  dnsName: "app.example.com",
+  dnsDrillName: "drill.app.example.com",
+};
+const DRILL: RawStackConfig = {
+  ...DR,
+  mode: "drill",
+  runId: "restore-drill-20260101T030000-abc123",
+  expiresAt: "2026-01-01T09:00:00.000Z",
+};
 
 /** The workload in the primary region (the DR region's pilot light has one of its own). */
 function primaryFunction(resources: Recorded[]): Recorded {
@@ -102,7 +115,9 @@ describe("infra: Pulumi programs under runtime mocks", function () {
       expect(cluster["tags"]).to.include({ "backup:automated": "true" });
       const instances = ofType(resources, "aws:rds/clusterInstance:ClusterInstance");
       expect(instances).to.have.length(2);
-      expect(new Set(instances.map((i) => i.inputs["availabilityZone"]))).to.deep.equal(new Set(["us-east-1a", "us-east-1b"]));
+      expect(new Set(instances.map((i) => i.inputs["availabilityZone"]))).to.deep.equal(
+        new Set(["us-east-1a", "us-east-1b"]),
+      );
     });
 
     it("never lets Pulumi delete or silently re-restore the primary database", function () {
@@ -115,13 +130,24 @@ describe("infra: Pulumi programs under runtime mocks", function () {
       const plan = one(resources, "aws:backup/plan:Plan").inputs;
       const drVault = ofType(resources, "aws:backup/vault:Vault").find((v) => v.inputs["region"] === "us-west-2")!;
       const [hourly, continuous] = plan["rules"];
-      expect(hourly).to.deep.include({ ruleName: "hourly", schedule: "cron(0 * * * ? *)", lifecycle: { deleteAfter: 7 } });
-      expect(hourly.copyActions).to.deep.equal([{ destinationVaultArn: `arn:aws:backup:us-west-2:123456789012:backup-vault:${drVault.inputs["name"]}`, lifecycle: { deleteAfter: 7 } }]);
+      expect(hourly).to.deep.include({
+        ruleName: "hourly",
+        schedule: "cron(0 * * * ? *)",
+        lifecycle: { deleteAfter: 7 },
+      });
+      expect(hourly.copyActions).to.deep.equal([
+        {
+          destinationVaultArn: `arn:aws:backup:us-west-2:123456789012:backup-vault:${drVault.inputs["name"]}`,
+          lifecycle: { deleteAfter: 7 },
+        },
+      ]);
       expect(continuous).to.deep.include({ enableContinuousBackup: true });
       expect(plan["name"]).to.match(/^[A-Za-z0-9_]+$/);
       const selection = one(resources, "aws:backup/selection:Selection").inputs;
       expect(selection["name"]).to.match(/^[A-Za-z0-9_]+$/);
-      expect(selection["selectionTags"]).to.deep.equal([{ type: "STRINGEQUALS", key: "backup:automated", value: "true" }]);
+      expect(selection["selectionTags"]).to.deep.equal([
+        { type: "STRINGEQUALS", key: "backup:automated", value: "true" },
+      ]);
     });
 
     it("puts the pilot light in the DR region: vault with a DR-region key, replica bucket, the idle workload and its gates, no database", function () {
@@ -143,7 +169,10 @@ describe("infra: Pulumi programs under runtime mocks", function () {
       expect(drVault.inputs["kmsKeyArn"]).to.equal(`arn:aws:kms:us-west-2:123456789012:key/${drKey.name}-id`);
       // The DR workload finds its database through a parameter the DR stack writes; no cluster here.
       const drFn = inDr.find((r) => r.type === "aws:lambda/function:Function")!;
-      expect(drFn.inputs["environment"].variables).to.have.property("DATABASE_PARAMETER", "/pilotlight/prod/dr/database");
+      expect(drFn.inputs["environment"].variables).to.have.property(
+        "DATABASE_PARAMETER",
+        "/pilotlight/prod/dr/database",
+      );
       expect(drFn.inputs["runtime"]).to.equal("nodejs22.x");
     });
 
@@ -151,7 +180,8 @@ describe("infra: Pulumi programs under runtime mocks", function () {
       const replication = one(resources, "aws:s3/bucketReplicationConfig:BucketReplicationConfig").inputs;
       const replica = ofType(resources, "aws:s3/bucket:Bucket").find((b) => b.inputs["region"] === "us-west-2")!;
       expect(replication["rules"][0].destination.bucket).to.equal(`arn:aws:s3:::${replica.name}-id`);
-      for (const v of ofType(resources, "aws:s3/bucketVersioning:BucketVersioning")) expect(v.inputs["versioningConfiguration"]).to.deep.equal({ status: "Enabled" });
+      for (const v of ofType(resources, "aws:s3/bucketVersioning:BucketVersioning"))
+        expect(v.inputs["versioningConfiguration"]).to.deep.equal({ status: "Enabled" });
     });
 
     it("fails over on Route 53's data plane: PRIMARY and SECONDARY records, each on a calculated check over its endpoint and a gate", function () {
@@ -173,13 +203,17 @@ describe("infra: Pulumi programs under runtime mocks", function () {
         expect(children.find((c) => c["type"] === "CLOUDWATCH_METRIC")!["cloudwatchAlarmRegion"]).to.equal("us-west-2");
       }
       // A refresh never pulls an operator's inversion or disabling into the program.
-      for (const c of checks.values()) expect(c.opts?.ignoreChanges ?? []).to.include.members(["invertHealthcheck", "disabled"]);
+      for (const c of checks.values())
+        expect(c.opts?.ignoreChanges ?? []).to.include.members(["invertHealthcheck", "disabled"]);
     });
 
     it("alarms on failed backup jobs, failed copy jobs and database health into one SNS topic", function () {
       const alarms = ofType(resources, "aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => a.inputs["metricName"]);
       expect(alarms).to.include.members(["NumberOfBackupJobsFailed", "NumberOfCopyJobsFailed", "CPUUtilization"]);
-      expect(one(resources, "aws:sns/topicSubscription:TopicSubscription").inputs).to.include({ protocol: "email", endpoint: "oncall@example.com" });
+      expect(one(resources, "aws:sns/topicSubscription:TopicSubscription").inputs).to.include({
+        protocol: "email",
+        endpoint: "oncall@example.com",
+      });
     });
 
     it("tags every taggable resource with the DR tags and pilotlight's deletion guard", function () {
@@ -211,24 +245,45 @@ describe("infra: Pulumi programs under runtime mocks", function () {
   describe("failback generation of the primary", function () {
     it("restores a new cluster from the snapshot copied home, leaving the old one to pilotlight", async function () {
       const home = "arn:aws:rds:us-east-1:123456789012:cluster-snapshot:pilotlight-failback-1";
-      const { resources } = await evaluate({ ...PRIMARY, databaseGeneration: "2", restoreSnapshot: home }, "primary", "us-east-1");
+      const { resources } = await evaluate(
+        { ...PRIMARY, databaseGeneration: "2", restoreSnapshot: home },
+        "primary",
+        "us-east-1",
+      );
       const cluster = one(resources, "aws:rds/cluster:Cluster");
-      expect(cluster.inputs).to.include({ clusterIdentifier: "pilotlight-prod-g2", snapshotIdentifier: home, deletionProtection: true });
+      expect(cluster.inputs).to.include({
+        clusterIdentifier: "pilotlight-prod-g2",
+        snapshotIdentifier: home,
+        deletionProtection: true,
+      });
       expect(cluster.name).to.contain("database-g2");
       expect(cluster.opts?.retainOnDelete).to.equal(true);
     });
   });
 
   describe("point-in-time candidate of the primary", function () {
-    const pitr = { ...PRIMARY, databaseGeneration: "2", restoreToTime: "2026-01-19T13:00:00Z", restoreSourceCluster: "pilotlight-prod" };
+    const pitr = {
+      ...PRIMARY,
+      databaseGeneration: "2",
+      restoreToTime: "2026-01-19T13:00:00Z",
+      restoreSourceCluster: "pilotlight-prod",
+    };
 
     it("declares the candidate restored to the time beside the serving cluster, which the workload keeps using", async function () {
       const { resources, outputs } = await evaluate({ ...pitr, servingGeneration: "1" }, "primary", "us-east-1");
       const clusters = ofType(resources, "aws:rds/cluster:Cluster");
-      expect(clusters.map((c) => c.inputs["clusterIdentifier"]).sort()).to.deep.equal(["pilotlight-prod", "pilotlight-prod-g2"]);
+      expect(clusters.map((c) => c.inputs["clusterIdentifier"]).sort()).to.deep.equal([
+        "pilotlight-prod",
+        "pilotlight-prod-g2",
+      ]);
       const candidate = clusters.find((c) => c.inputs["clusterIdentifier"] === "pilotlight-prod-g2")!;
-      expect(candidate.inputs["restoreToPointInTime"]).to.deep.include({ sourceClusterIdentifier: "pilotlight-prod", restoreToTime: "2026-01-19T13:00:00Z" });
-      expect(clusters.find((c) => c.inputs["clusterIdentifier"] === "pilotlight-prod")!.inputs).not.to.have.property("restoreToPointInTime");
+      expect(candidate.inputs["restoreToPointInTime"]).to.deep.include({
+        sourceClusterIdentifier: "pilotlight-prod",
+        restoreToTime: "2026-01-19T13:00:00Z",
+      });
+      expect(clusters.find((c) => c.inputs["clusterIdentifier"] === "pilotlight-prod")!.inputs).not.to.have.property(
+        "restoreToPointInTime",
+      );
       const fn = primaryFunction(resources).inputs;
       expect(fn["environment"].variables.CLUSTER_ARN).to.contain(":cluster:pilotlight-prod").and.not.contain("g2");
       expect(outputs).to.deep.include({ databaseGeneration: 1, newestGeneration: 2 });
@@ -243,7 +298,9 @@ describe("infra: Pulumi programs under runtime mocks", function () {
     });
 
     it("refuses a serving generation that is neither the newest nor the one before", function () {
-      expect(() => parseStackConfig({ ...pitr, servingGeneration: "5" }, "primary")).to.throw(/pilotlight:servingGeneration/);
+      expect(() => parseStackConfig({ ...pitr, servingGeneration: "5" }, "primary")).to.throw(
+        /pilotlight:servingGeneration/,
+      );
       expect(() => parseStackConfig({ ...pitr, restoreSourceCluster: undefined }, "primary")).to.throw(/set both/);
     });
   });
@@ -257,9 +314,16 @@ describe("infra: Pulumi programs under runtime mocks", function () {
 
     it("restores the cluster from the configured recovery point with the DR key, and adds the writer a restore lacks", function () {
       const cluster = one(resources, "aws:rds/cluster:Cluster").inputs;
-      expect(cluster).to.include({ snapshotIdentifier: SNAPSHOT, kmsKeyId: DR_KEY, deletionProtection: true, storageEncrypted: true });
+      expect(cluster).to.include({
+        snapshotIdentifier: SNAPSHOT,
+        kmsKeyId: DR_KEY,
+        deletionProtection: true,
+        storageEncrypted: true,
+      });
       expect(cluster).not.to.have.property("masterUsername");
-      const writer = ofType(resources, "aws:rds/clusterInstance:ClusterInstance").find((i) => i.inputs["identifier"].endsWith("-writer"));
+      const writer = ofType(resources, "aws:rds/clusterInstance:ClusterInstance").find((i) =>
+        i.inputs["identifier"].endsWith("-writer"),
+      );
       expect(writer?.inputs).to.include({ instanceClass: "db.r6g.large", engine: "aurora-postgresql" });
       expect(outputs["restoredFrom"]).to.equal(SNAPSHOT);
     });
@@ -297,7 +361,9 @@ describe("infra: Pulumi programs under runtime mocks", function () {
       expect(sg["ingress"]).to.deep.equal([]);
       const cluster = one(resources, "aws:rds/cluster:Cluster");
       expect(cluster.inputs).to.include({ deletionProtection: false, skipFinalSnapshot: true });
-      expect(cluster.inputs["clusterIdentifier"]).to.match(/^pl-drill-/).and.have.length.at.most(63);
+      expect(cluster.inputs["clusterIdentifier"])
+        .to.match(/^pl-drill-/)
+        .and.have.length.at.most(63);
       expect(cluster.opts?.retainOnDelete).to.equal(false);
       const instances = ofType(resources, "aws:rds/clusterInstance:ClusterInstance");
       expect(instances).to.have.length(1);
@@ -316,7 +382,9 @@ describe("infra: Pulumi programs under runtime mocks", function () {
       const { resources: r } = await evaluate({ ...DRILL, drillLabel: "home" }, "drill-x-home", "us-east-1");
       const id = String(one(r, "aws:rds/cluster:Cluster").inputs["clusterIdentifier"]);
       const plain = String(one(resources, "aws:rds/cluster:Cluster").inputs["clusterIdentifier"]);
-      expect(id).to.equal(plain.replace(/^pl-drill-/, "pl-drill-home-")).and.have.length.at.most(63);
+      expect(id)
+        .to.equal(plain.replace(/^pl-drill-/, "pl-drill-home-"))
+        .and.have.length.at.most(63);
     });
   });
 
@@ -331,22 +399,43 @@ describe("infra: Pulumi programs under runtime mocks", function () {
     };
 
     it("names every bad key with its fix", function () {
-      const message = problems({ role: "dr", mode: "drill", restoreSnapshot: "snap-1", dnsTtl: "300", dnsName: "a.example.com", typo: "x" });
-      for (const key of ["pilotlight:restoreSnapshot", "pilotlight:kmsKeyArn", "pilotlight:runId", "pilotlight:expiresAt", "pilotlight:dnsTtl", "pilotlight:dnsName and pilotlight:dnsZoneId", "pilotlight:typo"]) {
+      const message = problems({
+        role: "dr",
+        mode: "drill",
+        restoreSnapshot: "snap-1",
+        dnsTtl: "300",
+        dnsName: "a.example.com",
+        typo: "x",
+      });
+      for (const key of [
+        "pilotlight:restoreSnapshot",
+        "pilotlight:kmsKeyArn",
+        "pilotlight:runId",
+        "pilotlight:expiresAt",
+        "pilotlight:dnsTtl",
+        "pilotlight:dnsName and pilotlight:dnsZoneId",
+        "pilotlight:typo",
+      ]) {
         expect(message).to.contain(key);
       }
     });
 
     it("accepts a drill label only in drill mode, as a short lowercase word", function () {
       const dr = { role: "dr", restoreSnapshot: "s", kmsKeyArn: "k" };
-      expect(problems({ ...dr, mode: "production", drillLabel: "home" })).to.contain("pilotlight:drillLabel: only valid in drill mode");
-      expect(problems({ ...dr, mode: "drill", runId: "r", expiresAt: "2026-01-01T00:00:00Z", drillLabel: "Home-1" })).to.contain("pilotlight:drillLabel");
+      expect(problems({ ...dr, mode: "production", drillLabel: "home" })).to.contain(
+        "pilotlight:drillLabel: only valid in drill mode",
+      );
+      expect(
+        problems({ ...dr, mode: "drill", runId: "r", expiresAt: "2026-01-01T00:00:00Z", drillLabel: "Home-1" }),
+      ).to.contain("pilotlight:drillLabel");
     });
 
     it("requires a role and the primary's DR region; requires a snapshot for a later generation", function () {
       expect(problems({})).to.contain("pilotlight:role: required");
       expect(problems({ role: "primary" })).to.contain("pilotlight:drRegion: required");
-      expect(problems({ role: "primary", drRegion: "us-west-2", databaseGeneration: "2" })).to.contain("pilotlight:restoreSnapshot: required when databaseGeneration > 1");
+      expect(problems({ role: "primary", drRegion: "us-west-2", databaseGeneration: "2" })).to.contain(
+        "pilotlight:restoreSnapshot: required when databaseGeneration > 1",
+      );
     });
 
     it("registers no resource when the config is invalid", function () {

@@ -18,15 +18,20 @@ const ACCOUNT = "123456789012";
 export function installMocks(stack: string, region: string) {
   const resources: Recorded[] = [];
   const options = new Map<string, pulumi.CustomResourceOptions>();
-  pulumi.runtime.setMocks(
+  void pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs) {
         const id = `${args.name}-id`;
-        const arnOf = (service: string, kind: string) => `arn:aws:${service}:${args.inputs["region"] ?? region}:${ACCOUNT}:${kind}/${id}`;
+        const arnOf = (service: string, kind: string) =>
+          `arn:aws:${service}:${args.inputs["region"] ?? region}:${ACCOUNT}:${kind}/${id}`;
         const extra: Record<string, unknown> = {};
         switch (args.type) {
           case "awsx:ec2:Vpc":
-            Object.assign(extra, { vpcId: "vpc-1", isolatedSubnetIds: ["subnet-a", "subnet-b"], vpc: { cidrBlock: "10.0.0.0/16" } });
+            Object.assign(extra, {
+              vpcId: "vpc-1",
+              isolatedSubnetIds: ["subnet-a", "subnet-b"],
+              vpc: { cidrBlock: "10.0.0.0/16" },
+            });
             break;
           case "aws:rds/cluster:Cluster":
             Object.assign(extra, {
@@ -40,7 +45,8 @@ export function installMocks(stack: string, region: string) {
             extra["arn"] = arnOf("kms", "key");
             break;
           case "aws:backup/vault:Vault":
-            extra["arn"] = `arn:aws:backup:${args.inputs["region"] ?? region}:${ACCOUNT}:backup-vault:${args.inputs["name"]}`;
+            extra["arn"] =
+              `arn:aws:backup:${args.inputs["region"] ?? region}:${ACCOUNT}:backup-vault:${args.inputs["name"]}`;
             break;
           case "aws:s3/bucket:Bucket":
             Object.assign(extra, { bucket: id, arn: `arn:aws:s3:::${id}` });
@@ -63,7 +69,12 @@ export function installMocks(stack: string, region: string) {
           case "aws:index/getCallerIdentity:getCallerIdentity":
             return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/ci`, userId: "AIDA", id: ACCOUNT };
           case "aws:route53/getZone:getZone":
-            return { zoneId: args.inputs["zoneId"], name: "example.com.", nameServers: ["ns-1.awsdns-01.org", "ns-2.awsdns-02.com"], privateZone: false };
+            return {
+              zoneId: args.inputs["zoneId"],
+              name: "example.com.",
+              nameServers: ["ns-1.awsdns-01.org", "ns-2.awsdns-02.com"],
+              privateZone: false,
+            };
           default:
             throw new Error(`unmocked invoke ${args.token}: mock it in test/infra/mocks.ts`);
         }
@@ -87,7 +98,9 @@ export function installMocks(stack: string, region: string) {
   async function settle(exports: Record<string, unknown>): Promise<Record<string, unknown>> {
     const resolved: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(exports)) {
-      resolved[key] = pulumi.Output.isInstance(value) ? await withTimeout(new Promise((r) => (value as pulumi.Output<unknown>).apply(r)), key) : value;
+      resolved[key] = pulumi.Output.isInstance(value)
+        ? await withTimeout(new Promise((r) => (value as pulumi.Output<unknown>).apply(r)), key)
+        : value;
     }
     let seen = -1;
     while (seen !== resources.length) {

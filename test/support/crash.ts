@@ -7,7 +7,8 @@ import { MIN, step, type TestWorld } from "./world";
 /** A crash point: after a step succeeded (a step boundary), or some time into a waiting step. */
 export type CrashPoint = { after: string } | { inside: string; afterMs: number };
 
-export const label = (p: CrashPoint) => ("after" in p ? `after ${p.after}` : `inside ${p.inside} +${p.afterMs / MIN} min`);
+export const label = (p: CrashPoint) =>
+  "after" in p ? `after ${p.after}` : `inside ${p.inside} +${p.afterMs / MIN} min`;
 
 /**
  * Starts an operation in a "process" that dies at `point` (its store and its signal go), then lets

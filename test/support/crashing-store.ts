@@ -44,7 +44,14 @@ export class CrashingStore implements RunStore {
     }
   }
 
-  async acquireLease(req: { target: string; runId: string; holder: LeaseHolder; now: number; ttlMs: number; takeOverToken?: number }) {
+  async acquireLease(req: {
+    target: string;
+    runId: string;
+    holder: LeaseHolder;
+    now: number;
+    ttlMs: number;
+    takeOverToken?: number;
+  }) {
     this.alive();
     return this.inner.acquireLease(req);
   }

@@ -62,7 +62,8 @@ export function sampleHandlers(svc: FakeRestores, calls: Record<string, number> 
       for (;;) {
         const status = svc.status(id);
         if (status === "COMPLETED") return { jobId: id };
-        if (status === "FAILED") throw new PilotlightError("step.failed", `restore job ${id} failed`, { source: "aws" });
+        if (status === "FAILED")
+          throw new PilotlightError("step.failed", `restore job ${id} failed`, { source: "aws" });
         ctx.progress(`restore job ${id} ${status}`);
         await ctx.clock.sleep(1 * MINUTE, ctx.signal);
       }
@@ -89,7 +90,11 @@ export function sampleHandlers(svc: FakeRestores, calls: Record<string, number> 
 let runCounter = 0;
 
 /** Builds an engine on a virtual clock, collecting its events. */
-export function makeEngine(store: RunStore, clock: VirtualClock, opts: Partial<EngineOptions> & { ids?: string[] } = {}) {
+export function makeEngine(
+  store: RunStore,
+  clock: VirtualClock,
+  opts: Partial<EngineOptions> & { ids?: string[] } = {},
+) {
   const events: PilotEvent[] = [];
   const ids = opts.ids ?? [];
   const engine = new Engine({

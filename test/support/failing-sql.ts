@@ -1,8 +1,12 @@
-import type { SqlClient } from "../../automation/store/sql";
+import type { SqlClient } from "../../automation/ports/sql";
 
 /** An error shaped like Node's for a refused TCP connection (what `pg` throws for a stopped server). */
 export function connectionRefused(): Error {
-  return Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED", errno: -111, syscall: "connect" });
+  return Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), {
+    code: "ECONNREFUSED",
+    errno: -111,
+    syscall: "connect",
+  });
 }
 
 /**

@@ -12,9 +12,13 @@ interface CommandResult {
   code: number;
 }
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { CommandResult } = require("@pulumi/pulumi/automation/cmd") as { CommandResult: new (stdout: string, stderr: string, code: number) => CommandResult };
+const { CommandResult } = require("@pulumi/pulumi/automation/cmd") as {
+  CommandResult: new (stdout: string, stderr: string, code: number) => CommandResult;
+};
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { createCommandError } = require("@pulumi/pulumi/automation/errors") as { createCommandError(r: CommandResult): Error };
+const { createCommandError } = require("@pulumi/pulumi/automation/errors") as {
+  createCommandError(r: CommandResult): Error;
+};
 
 /** One invocation the fake CLI received. */
 export interface Invocation {
@@ -25,7 +29,10 @@ export interface Invocation {
 /** Behaviour switches of the fake. */
 export interface FakeCliBehaviour {
   /** argv[0..1] joined (e.g. "up", "stack select") → what to do instead of succeeding. */
-  fail?: Record<string, { stderr: string; code?: number; /** Fail only this many times (default: always). */ times?: number }>;
+  fail?: Record<
+    string,
+    { stderr: string; code?: number; /** Fail only this many times (default: always). */ times?: number }
+  >;
   /** `up` waits for this before answering (to test deadlines and abort). */
   hangUp?: boolean;
   /** Cloud ids `pulumi import` does not find (the create never reached AWS). */
@@ -69,11 +76,23 @@ export class FakePulumiCli {
     return this as unknown as PulumiCommand;
   }
 
-  run(args: string[], cwd: string, env: Record<string, string>, onOutput?: (d: string) => void, _onError?: (d: string) => void, signal?: AbortSignal): Promise<CommandResult> {
+  run(
+    args: string[],
+    cwd: string,
+    env: Record<string, string>,
+    onOutput?: (d: string) => void,
+    _onError?: (d: string) => void,
+    signal?: AbortSignal,
+  ): Promise<CommandResult> {
     const argv = args.filter((a) => a !== "--non-interactive");
     this.calls.push({ args: argv, env: { ...env } });
     // `config --show-secrets --json` is what getAllConfig runs (LocalWorkspace.getAllConfig).
-    const key = argv[0] === "config" && argv[1]!.startsWith("--") ? "config get-all" : argv[0] === "stack" || argv[0] === "config" ? `${argv[0]} ${argv[1]}` : argv[0]!;
+    const key =
+      argv[0] === "config" && argv[1]!.startsWith("--")
+        ? "config get-all"
+        : argv[0] === "stack" || argv[0] === "config"
+          ? `${argv[0]} ${argv[1]}`
+          : argv[0]!;
     const failure = this.behaviour.fail?.[key];
     if (failure !== undefined && (failure.times === undefined || failure.times > 0)) {
       if (failure.times !== undefined) failure.times -= 1;
@@ -83,20 +102,25 @@ export class FakePulumiCli {
     const ok = (stdout = "") => Promise.resolve(new CommandResult(stdout, "", 0));
     switch (key) {
       case "stack select":
-        return this.stacks.has(stackName) ? ok() : Promise.reject(this.error(`error: no stack named '${stackName}' found`, 255));
+        return this.stacks.has(stackName)
+          ? ok()
+          : Promise.reject(this.error(`error: no stack named '${stackName}' found`, 255));
       case "stack init":
         this.stacks.set(stackName, { outputs: {}, resources: 0, pending: [], imported: [] });
         return ok();
       case "config get-all": {
         const config = this.config(cwd, stackName);
-        return ok(JSON.stringify(Object.fromEntries(Object.entries(config).map(([k, v]) => [k, { value: v, secret: false }]))));
+        return ok(
+          JSON.stringify(Object.fromEntries(Object.entries(config).map(([k, v]) => [k, { value: v, secret: false }]))),
+        );
       }
       case "config set-all": {
         const config = this.config(cwd, stackName);
-        for (let i = 0; i < argv.length; i++) if (argv[i] === "--plaintext" || argv[i] === "--secret") {
-          const [k, ...v] = argv[i + 1]!.split("=");
-          config[k!] = v.join("=");
-        }
+        for (let i = 0; i < argv.length; i++)
+          if (argv[i] === "--plaintext" || argv[i] === "--secret") {
+            const [k, ...v] = argv[i + 1]!.split("=");
+            config[k!] = v.join("=");
+          }
         this.writeConfig(cwd, stackName, config);
         return ok();
       }
@@ -113,13 +137,28 @@ export class FakePulumiCli {
         write({ sequence: 1, timestamp: 1, preludeEvent: { config: {} } });
         for (const [i, type] of ["aws:rds/cluster:Cluster", "aws:rds/clusterInstance:ClusterInstance"].entries()) {
           const urn = `urn:pulumi:${stackName}::pilotlight::${type}::res-${i}`;
-          write({ sequence: 2 + 2 * i, timestamp: 2, resourcePreEvent: { metadata: { op: "create", urn, type, provider: "" } } });
-          write({ sequence: 3 + 2 * i, timestamp: 3, resOutputsEvent: { metadata: { op: "create", urn, type, provider: "" } } });
+          write({
+            sequence: 2 + 2 * i,
+            timestamp: 2,
+            resourcePreEvent: { metadata: { op: "create", urn, type, provider: "" } },
+          });
+          write({
+            sequence: 3 + 2 * i,
+            timestamp: 3,
+            resOutputsEvent: { metadata: { op: "create", urn, type, provider: "" } },
+          });
         }
-        write({ sequence: 10, timestamp: 4, summaryEvent: { maybeCorrupt: false, durationSeconds: 1, resourceChanges: { create: 2 }, PolicyPacks: {} } });
+        write({
+          sequence: 10,
+          timestamp: 4,
+          summaryEvent: { maybeCorrupt: false, durationSeconds: 1, resourceChanges: { create: 2 }, PolicyPacks: {} },
+        });
         onOutput?.("Updating (dr)\n");
         s.resources = 2;
-        s.outputs = { clusterArn: "arn:aws:rds:us-west-2:123456789012:cluster:pilotlight-prod-dr", restoredFrom: this.config(cwd, stackName)["pilotlight:restoreSnapshot"] ?? null };
+        s.outputs = {
+          clusterArn: "arn:aws:rds:us-west-2:123456789012:cluster:pilotlight-prod-dr",
+          restoredFrom: this.config(cwd, stackName)["pilotlight:restoreSnapshot"] ?? null,
+        };
         if (this.behaviour.hangUp === true) {
           return new Promise((_, reject) => {
             signal?.addEventListener("abort", () => {
@@ -131,13 +170,27 @@ export class FakePulumiCli {
         return ok("Update complete\n");
       }
       case "stack ls":
-        return ok(JSON.stringify([...this.stacks.keys()].map((name) => ({ name, current: false, updateInProgress: false }))));
+        return ok(
+          JSON.stringify([...this.stacks.keys()].map((name) => ({ name, current: false, updateInProgress: false }))),
+        );
       case "stack output": {
         const s = this.stacks.get(stackName)!;
         return ok(JSON.stringify(s.outputs));
       }
       case "stack history":
-        return ok(JSON.stringify([{ version: 1, kind: "update", result: "succeeded", message: "", startTime: "2026-01-01T00:00:00Z", endTime: "2026-01-01T00:01:00Z", resourceChanges: { create: 2 } }]));
+        return ok(
+          JSON.stringify([
+            {
+              version: 1,
+              kind: "update",
+              result: "succeeded",
+              message: "",
+              startTime: "2026-01-01T00:00:00Z",
+              endTime: "2026-01-01T00:01:00Z",
+              resourceChanges: { create: 2 },
+            },
+          ]),
+        );
       case "destroy": {
         const s = this.stacks.get(stackName)!;
         s.resources = 0;
@@ -146,7 +199,8 @@ export class FakePulumiCli {
       }
       case "stack rm": {
         const s = this.stacks.get(stackName);
-        if (s !== undefined && s.resources > 0 && !argv.includes("--force")) return Promise.reject(this.error(`error: 'dr' still has resources; removal rejected`, 255));
+        if (s !== undefined && s.resources > 0 && !argv.includes("--force"))
+          return Promise.reject(this.error(`error: 'dr' still has resources; removal rejected`, 255));
         this.stacks.delete(stackName);
         if (!argv.includes("--preserve-config")) rmSync(join(cwd, `Pulumi.${stackName}.yaml`), { force: true });
         return ok();
@@ -161,14 +215,25 @@ export class FakePulumiCli {
         return ok();
       case "stack export": {
         const s = this.stacks.get(stackName)!;
-        return ok(JSON.stringify({ version: 3, deployment: { manifest: {}, resources: [], pending_operations: s.pending } }));
+        return ok(
+          JSON.stringify({ version: 3, deployment: { manifest: {}, resources: [], pending_operations: s.pending } }),
+        );
       }
       case "import": {
         const s = this.stacks.get(stackName)!;
-        const file = JSON.parse(readFileSync(this.flag(argv, "--file")!, "utf8")) as { nameTable?: Record<string, string>; resources: Array<{ type: string; name: string; id: string; parent?: string }> };
+        const file = JSON.parse(readFileSync(this.flag(argv, "--file")!, "utf8")) as {
+          nameTable?: Record<string, string>;
+          resources: Array<{ type: string; name: string; id: string; parent?: string }>;
+        };
         for (const r of file.resources) {
-          if (this.behaviour.missingIds?.includes(r.id)) return Promise.reject(this.error(`error: Preview failed: resource '${r.id}' does not exist`, 255));
-          s.imported.push({ type: r.type, name: r.name, id: r.id, ...(r.parent === undefined ? {} : { parent: file.nameTable?.[r.parent] ?? r.parent }) });
+          if (this.behaviour.missingIds?.includes(r.id))
+            return Promise.reject(this.error(`error: Preview failed: resource '${r.id}' does not exist`, 255));
+          s.imported.push({
+            type: r.type,
+            name: r.name,
+            id: r.id,
+            ...(r.parent === undefined ? {} : { parent: file.nameTable?.[r.parent] ?? r.parent }),
+          });
         }
         return ok("Import complete\n");
       }
@@ -182,7 +247,12 @@ export class FakePulumiCli {
     const file = join(cwd, `Pulumi.${stack}.yaml`);
     if (!existsSync(file)) return {};
     const doc = (parseYaml(readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
-    return Object.fromEntries(Object.entries(doc.config ?? {}).map(([k, v]) => [k, typeof v === "object" && v !== null ? "[secret]" : String(v)]));
+    return Object.fromEntries(
+      Object.entries(doc.config ?? {}).map(([k, v]) => [
+        k,
+        typeof v === "object" && v !== null ? "[secret]" : String(v),
+      ]),
+    );
   }
 
   /** Writes the config keeping the file's comments and other keys, as the CLI does. */

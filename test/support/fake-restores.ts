@@ -30,7 +30,13 @@ export class FakeRestores {
     for (const job of this.jobs.values()) if (job.token === token) return job.id;
     this.starts += 1;
     const id = `job-${this.starts}`;
-    this.jobs.set(id, { id, token, startedAt: this.clock.now(), doneAt: this.clock.now() + this.durationMs, fail: this.failing });
+    this.jobs.set(id, {
+      id,
+      token,
+      startedAt: this.clock.now(),
+      doneAt: this.clock.now() + this.durationMs,
+      fail: this.failing,
+    });
     return id;
   }
 

@@ -1,6 +1,6 @@
 import { PilotlightError } from "../../automation/domain/errors";
 import type { StepHandlers } from "../../automation/engine/step-context";
-import type { SqlClient } from "../../automation/store/sql";
+import type { SqlClient } from "../../automation/ports/sql";
 
 /**
  * Restore-job handlers whose "external service" is a table, so that it survives the process
@@ -12,8 +12,11 @@ export function restoreHandlers(sql: SqlClient, wait: () => Promise<void>): Step
     restore: async (ctx) => {
       await sql.query("CREATE TABLE IF NOT EXISTS test_jobs (id serial PRIMARY KEY, token text UNIQUE NOT NULL)");
       if (ctx.external !== undefined) {
-        const { rows } = await sql.query<{ id: number }>("SELECT id FROM test_jobs WHERE id = $1", [Number(ctx.external.id)]);
-        if (rows.length !== 1) throw new PilotlightError("step.failed", `job ${ctx.external.id} vanished`, { source: "aws" });
+        const { rows } = await sql.query<{ id: number }>("SELECT id FROM test_jobs WHERE id = $1", [
+          Number(ctx.external.id),
+        ]);
+        if (rows.length !== 1)
+          throw new PilotlightError("step.failed", `job ${ctx.external.id} vanished`, { source: "aws" });
         return { jobId: ctx.external.id };
       }
       const token = `${ctx.runId}/${ctx.step.id}`;

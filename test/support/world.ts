@@ -1,5 +1,15 @@
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { FileReports } from "../../automation/adapters/file-reports";
@@ -125,7 +135,15 @@ export function fixture(f: Fixture): Promise<string> {
 export const FRESH: Fixture = { name: "fresh" };
 
 /** A new world of its own (no fixture): for runs that need other activity than the fixtures'. */
-export async function newWorld(o: { seed?: number; start?: number; rows?: number; hours?: number; backupIntervalMs?: number; writeIntervalMs?: number; retentionMs?: number }): Promise<TestWorld> {
+export async function newWorld(o: {
+  seed?: number;
+  start?: number;
+  rows?: number;
+  hours?: number;
+  backupIntervalMs?: number;
+  writeIntervalMs?: number;
+  retentionMs?: number;
+}): Promise<TestWorld> {
   const folder = mkdtempSync(join(tmpdir(), "pilotlight-world-"));
   const target = await SandboxTarget.open({
     folder,
@@ -150,7 +168,15 @@ export async function openWorld(f: Fixture = FRESH): Promise<TestWorld> {
   const source = await fixture(f);
   const folder = mkdtempSync(join(tmpdir(), "pilotlight-world-"));
   cpSync(source, folder, { recursive: true });
-  const target = await SandboxTarget.open({ folder, envName: "sandbox", environment: SANDBOX, reports: new FileReports(join(folder, "reports")), command: "test", create: false, snsTopicArn: CONFIG.notifications.snsTopicArn! });
+  const target = await SandboxTarget.open({
+    folder,
+    envName: "sandbox",
+    environment: SANDBOX,
+    reports: new FileReports(join(folder, "reports")),
+    command: "test",
+    create: false,
+    snsTopicArn: CONFIG.notifications.snsTopicArn!,
+  });
   return attach(folder, target);
 }
 
@@ -179,7 +205,15 @@ async function attach(folder: string, target: SandboxTarget, existing?: RunStore
       // The dead process's last turn is lost; its lock stays, and is taken over.
       target.world.flush();
       await target.world.close();
-      const next = await SandboxTarget.open({ folder, envName: "sandbox", environment: SANDBOX, reports: new FileReports(join(folder, "reports")), command: "test (restarted)", create: false, snsTopicArn: CONFIG.notifications.snsTopicArn! });
+      const next = await SandboxTarget.open({
+        folder,
+        envName: "sandbox",
+        environment: SANDBOX,
+        reports: new FileReports(join(folder, "reports")),
+        command: "test (restarted)",
+        create: false,
+        snsTopicArn: CONFIG.notifications.snsTopicArn!,
+      });
       return attach(folder, next, store);
     },
     async close() {
@@ -216,12 +250,20 @@ export function step(run: Run, id: string): Run["steps"][number] {
 }
 
 /** The code a rejected promise carried (fails the test when it resolved). */
-export async function refusal(p: Promise<unknown>): Promise<{ code: string; source: string; details?: Record<string, unknown>; message: string }> {
+export async function refusal(
+  p: Promise<unknown>,
+): Promise<{ code: string; source: string; details?: Record<string, unknown>; message: string }> {
   try {
     await p;
   } catch (error) {
     const e = error as { code?: string; source?: string; details?: Record<string, unknown>; message?: string };
-    if (typeof e.code === "string") return { code: e.code, source: String(e.source), message: String(e.message), ...(e.details === undefined ? {} : { details: e.details }) };
+    if (typeof e.code === "string")
+      return {
+        code: e.code,
+        source: String(e.source),
+        message: String(e.message),
+        ...(e.details === undefined ? {} : { details: e.details }),
+      };
     throw error;
   }
   throw new Error("expected a refusal");

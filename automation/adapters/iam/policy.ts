@@ -21,7 +21,9 @@ export const PORT_ACTIONS: Readonly<Record<string, readonly IamAction[]>> = Obje
     sqlAccess: SQL_ACCESS_ACTIONS,
     notifier: NOTIFIER_ACTIONS,
     doctor: DOCTOR_ACTIONS,
-  }).flatMap(([port, methods]) => Object.entries(methods).map(([method, actions]) => [`${port}.${method}`, actions as readonly IamAction[]])),
+  }).flatMap(([port, methods]) =>
+    Object.entries(methods).map(([method, actions]) => [`${port}.${method}`, actions as readonly IamAction[]]),
+  ),
 );
 
 /** What an operation of pilotlight calls: port methods, and resource operations of its Pulumi updates. */
@@ -41,7 +43,8 @@ const DR_PROGRAM = [
   "aws:rds/cluster:Cluster",
   "aws:rds/clusterInstance:ClusterInstance",
 ] as const;
-const each = (types: readonly string[], ...ops: ResourceOp[]) => types.flatMap((t) => ops.map((op) => `${t} ${op}` as const));
+const each = (types: readonly string[], ...ops: ResourceOp[]) =>
+  types.flatMap((t) => ops.map((op) => `${t} ${op}` as const));
 
 /**
  * Every operation: the port methods its runbooks call and the resource operations its Pulumi
@@ -51,7 +54,16 @@ const each = (types: readonly string[], ...ops: ResourceOp[]) => types.flatMap((
 export const OPERATION_USES: Readonly<Record<string, OperationUse>> = {
   failover: {
     describe: "failover (with --prepare and --abandon) and status",
-    calls: [...STATUS, ...NOTIFY, "databases.describeClusterSnapshot", "databases.describeCluster", "databases.enableHttpEndpoint", "databases.deleteCluster", "sqlAccess.open", "traffic.setGate"],
+    calls: [
+      ...STATUS,
+      ...NOTIFY,
+      "databases.describeClusterSnapshot",
+      "databases.describeCluster",
+      "databases.enableHttpEndpoint",
+      "databases.deleteCluster",
+      "sqlAccess.open",
+      "traffic.setGate",
+    ],
     resources: [
       ...each(DR_PROGRAM, "create", "delete"),
       ...each(["aws:ssm/parameter:Parameter"], "create", "delete"),
@@ -84,7 +96,15 @@ export const OPERATION_USES: Readonly<Record<string, OperationUse>> = {
   },
   restore: {
     describe: "point-in-time restore of the primary (with --abandon) and status",
-    calls: [...STATUS, ...NOTIFY, "databases.describeCluster", "databases.tagCluster", "databases.enableHttpEndpoint", "databases.deleteCluster", "sqlAccess.open"],
+    calls: [
+      ...STATUS,
+      ...NOTIFY,
+      "databases.describeCluster",
+      "databases.tagCluster",
+      "databases.enableHttpEndpoint",
+      "databases.deleteCluster",
+      "sqlAccess.open",
+    ],
     resources: [
       ...each(["aws:rds/cluster:Cluster", "aws:rds/clusterInstance:ClusterInstance"], "create"),
       "aws:rds/cluster:Cluster update",
@@ -95,7 +115,8 @@ export const OPERATION_USES: Readonly<Record<string, OperationUse>> = {
     ],
   },
   drills: {
-    describe: "restore and full drills, the posture check, the sweeper and manifests (`drills`, `drill run`, `manifest record`)",
+    describe:
+      "restore and full drills, the posture check, the sweeper and manifests (`drills`, `drill run`, `manifest record`)",
     calls: [
       ...STATUS,
       ...NOTIFY,
@@ -120,7 +141,15 @@ export const OPERATION_USES: Readonly<Record<string, OperationUse>> = {
       ...each(DR_PROGRAM, "create", "delete"),
       "aws:rds/cluster:Cluster update",
       ...each(
-        ["aws:lambda/function:Function", "aws:lambda/functionUrl:FunctionUrl", "aws:lambda/permission:Permission", "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:route53/record:Record"],
+        [
+          "aws:lambda/function:Function",
+          "aws:lambda/functionUrl:FunctionUrl",
+          "aws:lambda/permission:Permission",
+          "aws:iam/role:Role",
+          "aws:iam/rolePolicy:RolePolicy",
+          "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+          "aws:route53/record:Record",
+        ],
         "create",
         "delete",
       ),
@@ -154,7 +183,10 @@ export function actionsOf(operation: string): Set<IamAction> {
   for (const name of ops) {
     const use = OPERATION_USES[name];
     if (use === undefined) {
-      throw new PilotlightError("config.invalid", `unknown operation "${name}"`, { source: "user", hint: `one of ${[...OPERATIONS, "all"].join(", ")}` });
+      throw new PilotlightError("config.invalid", `unknown operation "${name}"`, {
+        source: "user",
+        hint: `one of ${[...OPERATIONS, "all"].join(", ")}`,
+      });
     }
     for (const call of use.calls) for (const a of PORT_ACTIONS[call] ?? []) out.add(a);
     for (const r of use.resources) {
@@ -213,12 +245,19 @@ interface ScopeContext {
   topicArn?: string;
 }
 
-const arns = (c: ScopeContext, service: string, resource: string) => c.regions.map((r) => `arn:aws:${service}:${r}:${c.account}:${resource}`);
+const arns = (c: ScopeContext, service: string, resource: string) =>
+  c.regions.map((r) => `arn:aws:${service}:${r}:${c.account}:${resource}`);
 
 const SCOPES: Record<string, Scope> = {
   tagged: {
     sid: "ChangeOnlyWhatPilotlightTagged",
-    resource: (c) => [...arns(c, "rds", "cluster:*"), ...arns(c, "rds", "db:*"), ...arns(c, "rds", "cluster-snapshot:*"), ...arns(c, "rds", "subgrp:*"), ...arns(c, "ec2", "*")],
+    resource: (c) => [
+      ...arns(c, "rds", "cluster:*"),
+      ...arns(c, "rds", "db:*"),
+      ...arns(c, "rds", "cluster-snapshot:*"),
+      ...arns(c, "rds", "subgrp:*"),
+      ...arns(c, "ec2", "*"),
+    ],
     condition: () => ({ StringEquals: { "aws:ResourceTag/managed-by": "pilotlight" } }),
   },
   dataApi: { sid: "DataApiOnTheEnvironmentsClusters", resource: (c) => arns(c, "rds", "cluster:*") },
@@ -270,9 +309,17 @@ function scopeOf(action: string): keyof typeof SCOPES {
 export function iamPolicy(config: Config, envName: string, operation: string, account = "*"): PolicyDocument {
   const env = config.environments[envName];
   if (env === undefined) {
-    throw new PilotlightError("config.invalid", `no environment "${envName}" in the configuration`, { source: "user", hint: `one of ${Object.keys(config.environments).join(", ")}` });
+    throw new PilotlightError("config.invalid", `no environment "${envName}" in the configuration`, {
+      source: "user",
+      hint: `one of ${Object.keys(config.environments).join(", ")}`,
+    });
   }
-  const ctx: ScopeContext = { env, account, regions: [env.primary.region, env.dr.region], ...(config.notifications.snsTopicArn === undefined ? {} : { topicArn: config.notifications.snsTopicArn }) };
+  const ctx: ScopeContext = {
+    env,
+    account,
+    regions: [env.primary.region, env.dr.region],
+    ...(config.notifications.snsTopicArn === undefined ? {} : { topicArn: config.notifications.snsTopicArn }),
+  };
   const groups = new Map<string, string[]>();
   for (const action of [...actionsOf(operation)].sort()) {
     // Without a topic, nothing is published: no sns:Publish on "*".
@@ -285,7 +332,13 @@ export function iamPolicy(config: Config, envName: string, operation: string, ac
     const actions = groups.get(name);
     if (actions === undefined) continue;
     const condition = scope.condition?.(ctx);
-    statements.push({ Sid: scope.sid, Effect: "Allow", Action: actions, Resource: scope.resource(ctx), ...(condition === undefined ? {} : { Condition: condition }) });
+    statements.push({
+      Sid: scope.sid,
+      Effect: "Allow",
+      Action: actions,
+      Resource: scope.resource(ctx),
+      ...(condition === undefined ? {} : { Condition: condition }),
+    });
   }
   return { Version: "2012-10-17", Statement: statements };
 }

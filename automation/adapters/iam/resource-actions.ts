@@ -21,19 +21,36 @@ const ec2Tags: IamAction[] = ["ec2:CreateTags", "ec2:DeleteTags"];
 export const RESOURCE_ACTIONS: Readonly<Record<string, ResourceActions>> = {
   "awsx:ec2:Vpc": {
     create: [
-      "ec2:CreateVpc", "ec2:DescribeVpcs", "ec2:ModifyVpcAttribute", "ec2:DescribeVpcAttribute", "ec2:CreateSubnet",
-      "ec2:DescribeSubnets", "ec2:CreateRouteTable", "ec2:AssociateRouteTable", "ec2:DescribeRouteTables",
-      "ec2:DescribeAvailabilityZones", ...ec2Tags,
+      "ec2:CreateVpc",
+      "ec2:DescribeVpcs",
+      "ec2:ModifyVpcAttribute",
+      "ec2:DescribeVpcAttribute",
+      "ec2:CreateSubnet",
+      "ec2:DescribeSubnets",
+      "ec2:CreateRouteTable",
+      "ec2:AssociateRouteTable",
+      "ec2:DescribeRouteTables",
+      "ec2:DescribeAvailabilityZones",
+      ...ec2Tags,
     ],
     delete: [
-      "ec2:DisassociateRouteTable", "ec2:DeleteRouteTable", "ec2:DeleteSubnet", "ec2:DeleteVpc", "ec2:DescribeVpcs",
-      "ec2:DescribeSubnets", "ec2:DescribeRouteTables",
+      "ec2:DisassociateRouteTable",
+      "ec2:DeleteRouteTable",
+      "ec2:DeleteSubnet",
+      "ec2:DeleteVpc",
+      "ec2:DescribeVpcs",
+      "ec2:DescribeSubnets",
+      "ec2:DescribeRouteTables",
     ],
   },
   "aws:ec2/securityGroup:SecurityGroup": {
     create: [
-      "ec2:CreateSecurityGroup", "ec2:DescribeSecurityGroups", "ec2:AuthorizeSecurityGroupIngress",
-      "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupEgress", ...ec2Tags,
+      "ec2:CreateSecurityGroup",
+      "ec2:DescribeSecurityGroups",
+      "ec2:AuthorizeSecurityGroupIngress",
+      "ec2:AuthorizeSecurityGroupEgress",
+      "ec2:RevokeSecurityGroupEgress",
+      ...ec2Tags,
     ],
     // The provider waits for the network interfaces of what used the group to go.
     delete: ["ec2:DeleteSecurityGroup", "ec2:DescribeSecurityGroups", "ec2:DescribeNetworkInterfaces"],
@@ -47,12 +64,31 @@ export const RESOURCE_ACTIONS: Readonly<Record<string, ResourceActions>> = {
     // does not take (managed master password, backup window), waiting on DescribeDBClusters.
     // A managed master password is a secret RDS creates on the caller's behalf.
     create: [
-      "rds:CreateDBCluster", "rds:RestoreDBClusterFromSnapshot", "rds:RestoreDBClusterToPointInTime",
-      "rds:ModifyDBCluster", "rds:DescribeDBClusters", ...rdsTags, "kms:CreateGrant", "kms:DescribeKey",
-      "secretsmanager:CreateSecret", "secretsmanager:TagResource",
+      "rds:CreateDBCluster",
+      "rds:RestoreDBClusterFromSnapshot",
+      "rds:RestoreDBClusterToPointInTime",
+      "rds:ModifyDBCluster",
+      "rds:DescribeDBClusters",
+      ...rdsTags,
+      "kms:CreateGrant",
+      "kms:DescribeKey",
+      "secretsmanager:CreateSecret",
+      "secretsmanager:TagResource",
     ],
-    update: ["rds:ModifyDBCluster", "rds:EnableHttpEndpoint", "rds:DescribeDBClusters", ...rdsTags, "rds:RemoveTagsFromResource"],
-    delete: ["rds:DeleteDBCluster", "rds:DescribeDBClusters", "rds:ModifyDBCluster", "rds:CreateDBClusterSnapshot", "rds:AddTagsToResource"],
+    update: [
+      "rds:ModifyDBCluster",
+      "rds:EnableHttpEndpoint",
+      "rds:DescribeDBClusters",
+      ...rdsTags,
+      "rds:RemoveTagsFromResource",
+    ],
+    delete: [
+      "rds:DeleteDBCluster",
+      "rds:DescribeDBClusters",
+      "rds:ModifyDBCluster",
+      "rds:CreateDBClusterSnapshot",
+      "rds:AddTagsToResource",
+    ],
   },
   "aws:rds/clusterInstance:ClusterInstance": {
     create: ["rds:CreateDBInstance", "rds:DescribeDBInstances", ...rdsTags],
@@ -60,7 +96,15 @@ export const RESOURCE_ACTIONS: Readonly<Record<string, ResourceActions>> = {
     delete: ["rds:DeleteDBInstance", "rds:DescribeDBInstances"],
   },
   "aws:backup/vault:Vault": {
-    create: ["backup:CreateBackupVault", "backup:DescribeBackupVault", "backup:TagResource", "backup:ListTags", "backup-storage:MountCapsule", "kms:CreateGrant", "kms:DescribeKey"],
+    create: [
+      "backup:CreateBackupVault",
+      "backup:DescribeBackupVault",
+      "backup:TagResource",
+      "backup:ListTags",
+      "backup-storage:MountCapsule",
+      "kms:CreateGrant",
+      "kms:DescribeKey",
+    ],
     delete: ["backup:DeleteBackupVault", "backup:DescribeBackupVault"],
   },
   "aws:backup/regionSettings:RegionSettings": {
@@ -68,16 +112,37 @@ export const RESOURCE_ACTIONS: Readonly<Record<string, ResourceActions>> = {
     update: ["backup:UpdateRegionSettings", "backup:DescribeRegionSettings"],
   },
   "aws:kms/key:Key": {
-    create: ["kms:CreateKey", "kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy", "kms:GetKeyRotationStatus", "kms:EnableKeyRotation", "kms:ListResourceTags", "kms:TagResource"],
+    create: [
+      "kms:CreateKey",
+      "kms:DescribeKey",
+      "kms:GetKeyPolicy",
+      "kms:PutKeyPolicy",
+      "kms:GetKeyRotationStatus",
+      "kms:EnableKeyRotation",
+      "kms:ListResourceTags",
+      "kms:TagResource",
+    ],
     delete: ["kms:ScheduleKeyDeletion", "kms:DescribeKey"],
   },
   "aws:cloudwatch/metricAlarm:MetricAlarm": {
-    create: ["cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:TagResource", "cloudwatch:ListTagsForResource"],
+    create: [
+      "cloudwatch:PutMetricAlarm",
+      "cloudwatch:DescribeAlarms",
+      "cloudwatch:TagResource",
+      "cloudwatch:ListTagsForResource",
+    ],
     update: ["cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms"],
     delete: ["cloudwatch:DeleteAlarms", "cloudwatch:DescribeAlarms"],
   },
   "aws:lambda/function:Function": {
-    create: ["lambda:CreateFunction", "lambda:GetFunction", "lambda:GetFunctionCodeSigningConfig", "lambda:ListVersionsByFunction", "lambda:TagResource", "iam:PassRole"],
+    create: [
+      "lambda:CreateFunction",
+      "lambda:GetFunction",
+      "lambda:GetFunctionCodeSigningConfig",
+      "lambda:ListVersionsByFunction",
+      "lambda:TagResource",
+      "iam:PassRole",
+    ],
     update: ["lambda:UpdateFunctionConfiguration", "lambda:UpdateFunctionCode", "lambda:GetFunction", "iam:PassRole"],
     delete: ["lambda:DeleteFunction", "lambda:GetFunction"],
   },
@@ -95,7 +160,12 @@ export const RESOURCE_ACTIONS: Readonly<Record<string, ResourceActions>> = {
     delete: ["ssm:DeleteParameter"],
   },
   "aws:route53/healthCheck:HealthCheck": {
-    create: ["route53:CreateHealthCheck", "route53:GetHealthCheck", "route53:ChangeTagsForResource", "route53:ListTagsForResource"],
+    create: [
+      "route53:CreateHealthCheck",
+      "route53:GetHealthCheck",
+      "route53:ChangeTagsForResource",
+      "route53:ListTagsForResource",
+    ],
     update: ["route53:UpdateHealthCheck", "route53:GetHealthCheck"],
     delete: ["route53:DeleteHealthCheck"],
   },
@@ -106,7 +176,12 @@ export const RESOURCE_ACTIONS: Readonly<Record<string, ResourceActions>> = {
   },
   "aws:iam/role:Role": {
     create: ["iam:CreateRole", "iam:GetRole", "iam:TagRole", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies"],
-    delete: ["iam:DeleteRole", "iam:ListInstanceProfilesForRole", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies"],
+    delete: [
+      "iam:DeleteRole",
+      "iam:ListInstanceProfilesForRole",
+      "iam:ListRolePolicies",
+      "iam:ListAttachedRolePolicies",
+    ],
   },
   "aws:iam/rolePolicy:RolePolicy": {
     create: ["iam:PutRolePolicy", "iam:GetRolePolicy"],

@@ -33,7 +33,10 @@ const listCommand: CommandModule = {
           ? "no runs yet"
           : runs
               .map((run) => {
-                const took = run.startedAt !== undefined && run.endedAt !== undefined ? formatDuration(run.endedAt - run.startedAt) : "-";
+                const took =
+                  run.startedAt !== undefined && run.endedAt !== undefined
+                    ? formatDuration(run.endedAt - run.startedAt)
+                    : "-";
                 return `${run.id.padEnd(44)} ${run.kind.padEnd(22)} ${run.phase.padEnd(15)} ${took}`;
               })
               .join("\n");
@@ -52,7 +55,10 @@ const showCommand: CommandModule = {
   handler: async (ctx, args) =>
     withLibrary(ctx, args, async (lib, r) => {
       const { run, events } = await lib.runs.show(args["id"] as string);
-      const lines = events.map((e) => `  ${new Date(e.time).toISOString()} ${e.code}${e.stepId === undefined ? "" : ` [${e.stepId}]`} ${e.message}`);
+      const lines = events.map(
+        (e) =>
+          `  ${new Date(e.time).toISOString()} ${e.code}${e.stepId === undefined ? "" : ` [${e.stepId}]`} ${e.message}`,
+      );
       r.result({ run, events }, `${describeRun(run)}\nevents:\n${lines.join("\n")}`);
     }),
 };
@@ -60,7 +66,8 @@ const showCommand: CommandModule = {
 /** `runs trends`: restore duration, RTO and RPO over time. */
 const trendsCommand: CommandModule = {
   command: "trends",
-  describe: "Trends of restore duration, RTO and RPO over time, per environment and kind of run (completed runs; failures as ×)",
+  describe:
+    "Trends of restore duration, RTO and RPO over time, per environment and kind of run (completed runs; failures as ×)",
   builder: (y) =>
     y
       .option("kind", { choices: RUN_KINDS, describe: "only runs of this kind" })
@@ -75,21 +82,34 @@ const trendsCommand: CommandModule = {
     withLibrary(ctx, args, async (lib, r) => {
       const days = args["days"] as number;
       const trends = await lib.runs.trends({ env: args.env, kind: args["kind"] as RunKind | undefined, days });
-      r.result({ trends }, trends.length === 0 ? `no finished runs in the last ${days} days` : trends.map(describeTrend).join("\n\n"));
+      r.result(
+        { trends },
+        trends.length === 0 ? `no finished runs in the last ${days} days` : trends.map(describeTrend).join("\n\n"),
+      );
     }),
 };
 
 const fmt = (ms: number | null) => (ms === null ? "-" : formatDuration(ms));
 
 function describeTrend(t: Trend): string {
-  const outcomes = Object.entries(t.outcomes).map(([phase, n]) => `${phase} ${n}`).join(", ");
-  const lines = [`${t.env} ${t.kind}: ${t.runs} runs (${outcomes}); success ${t.successRate === null ? "-" : `${Math.round(t.successRate * 100)}%`}`];
-  for (const [label, metric] of [["restore", "restoreMs"], ["RTO", "rtoMs"], ["RPO", "rpoMs"]] as const) {
+  const outcomes = Object.entries(t.outcomes)
+    .map(([phase, n]) => `${phase} ${n}`)
+    .join(", ");
+  const lines = [
+    `${t.env} ${t.kind}: ${t.runs} runs (${outcomes}); success ${t.successRate === null ? "-" : `${Math.round(t.successRate * 100)}%`}`,
+  ];
+  for (const [label, metric] of [
+    ["restore", "restoreMs"],
+    ["RTO", "rtoMs"],
+    ["RPO", "rpoMs"],
+  ] as const) {
     const m = t.metrics[metric];
     if (m.n === 0) continue;
     const objective = m.objectiveMs === null ? "" : `  objective ${fmt(m.objectiveMs)}: ${m.overObjective} over`;
     const drift = m.drift === null ? "" : `  drift ${m.drift >= 0 ? "+" : "-"}${fmt(Math.abs(m.drift))}`;
-    lines.push(`  ${label.padEnd(8)} p50 ${fmt(m.p50)}  p95 ${fmt(m.p95)}  max ${fmt(m.max)}  last ${fmt(m.last)}${objective}${drift}  ${sparkline(t.points, metric)}`);
+    lines.push(
+      `  ${label.padEnd(8)} p50 ${fmt(m.p50)}  p95 ${fmt(m.p95)}  max ${fmt(m.max)}  last ${fmt(m.last)}${objective}${drift}  ${sparkline(t.points, metric)}`,
+    );
   }
   return lines.join("\n");
 }

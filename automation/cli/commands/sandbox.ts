@@ -14,18 +14,37 @@ const faults = () => require("../../sandbox/faults") as typeof import("../../san
 import { withLibrary, type CliContext, type CommandModule, type GlobalArgs } from "../context";
 
 /** The sandbox world of this invocation (`--sandbox` is implied: these commands only act on it). */
-async function withWorld<T>(ctx: CliContext, args: GlobalArgs, fn: (lib: OpenedPilotlight & { sandbox: SandboxTarget }) => Promise<T>): Promise<T> {
-  return withLibrary(ctx, { ...args, sandbox: true }, async (lib) => fn(lib as OpenedPilotlight & { sandbox: SandboxTarget }));
+async function withWorld<T>(
+  ctx: CliContext,
+  args: GlobalArgs,
+  fn: (lib: OpenedPilotlight & { sandbox: SandboxTarget }) => Promise<T>,
+): Promise<T> {
+  return withLibrary(ctx, { ...args, sandbox: true }, async (lib) =>
+    fn(lib as OpenedPilotlight & { sandbox: SandboxTarget }),
+  );
 }
 
 const resetCommand: CommandModule = {
   command: "reset",
-  describe: "Start a new world: the primary deployed, seed rows, hours of writes, backups and copies (runs and reports of the old world go)",
+  describe:
+    "Start a new world: the primary deployed, seed rows, hours of writes, backups and copies (runs and reports of the old world go)",
   builder: (y) =>
     y
-      .option("seed", { type: "number", default: 7, describe: "seed of the world's durations and writes (same seed, same story)" })
+      .option("seed", {
+        type: "number",
+        default: 7,
+        describe: "seed of the world's durations and writes (same seed, same story)",
+      })
       .option("hours", { type: "number", default: 6, describe: "hours of history before now" })
-      .check((a) => (Number.isInteger(a["seed"]) && Number(a["seed"]) >= 0 && Number.isFinite(a["hours"]) && Number(a["hours"]) >= 1 && Number(a["hours"]) <= 168 ? true : "--seed is a whole number ≥ 0, --hours 1..168"))
+      .check((a) =>
+        Number.isInteger(a["seed"]) &&
+        Number(a["seed"]) >= 0 &&
+        Number.isFinite(a["hours"]) &&
+        Number(a["hours"]) >= 1 &&
+        Number(a["hours"]) <= 168
+          ? true
+          : "--seed is a whole number ≥ 0, --hours 1..168",
+      )
       .example("$0 sandbox reset --seed 42", "a fresh region pair for a game day") as never,
   handler: async (ctx, args) => {
     const r = ctx.renderer(args);
@@ -61,19 +80,32 @@ const resetCommand: CommandModule = {
 const advanceCommand: CommandModule = {
   command: "advance <duration>",
   describe: "Let virtual time pass: the application writes, backups run and are copied, faults expire",
-  builder: (y) => y.positional("duration", { type: "string", describe: "how long, e.g. 90m or 2h" }).example("$0 sandbox advance 2h", "two hours pass") as never,
+  builder: (y) =>
+    y
+      .positional("duration", { type: "string", describe: "how long, e.g. 90m or 2h" })
+      .example("$0 sandbox advance 2h", "two hours pass") as never,
   handler: async (ctx, args) =>
     withWorld(ctx, args, async (lib) => {
       const ms = parseDuration(String(args["duration"]));
-      if (ms === undefined || ms > 30 * 24 * 3_600_000) throw new PilotlightError("config.invalid", `"${String(args["duration"])}" is not a duration up to 30d`, { source: "user", hint: "e.g. sandbox advance 90m" });
+      if (ms === undefined || ms > 30 * 24 * 3_600_000)
+        throw new PilotlightError("config.invalid", `"${String(args["duration"])}" is not a duration up to 30d`, {
+          source: "user",
+          hint: "e.g. sandbox advance 90m",
+        });
       await lib.sandbox.world.advance(ms);
-      ctx.renderer(args).result({ clock: new Date(lib.clock.now()).toISOString() }, `clock: ${new Date(lib.clock.now()).toISOString()}`);
+      ctx
+        .renderer(args)
+        .result(
+          { clock: new Date(lib.clock.now()).toISOString() },
+          `clock: ${new Date(lib.clock.now()).toISOString()}`,
+        );
     }),
 };
 
 const faultCommand: CommandModule = {
   command: "fault [name]",
-  describe: "Inject a fault (see --list): a region outage, Route 53's control plane down, a damaged copy, a failed restore, …",
+  describe:
+    "Inject a fault (see --list): a region outage, Route 53's control plane down, a damaged copy, a failed restore, …",
   builder: (y) =>
     y
       .positional("name", { type: "string", describe: "the fault" })
@@ -87,14 +119,25 @@ const faultCommand: CommandModule = {
     const r = ctx.renderer(args);
     const { FAULTS, injectFault, parseFor } = faults();
     if (args["list"] === true || args["name"] === undefined) {
-      r.result({ faults: FAULTS.map((f) => ({ name: f.name, describe: f.describe, takes: f.takes })) }, FAULTS.map((f) => `${f.name.padEnd(20)} ${f.describe}${f.takes.length === 0 ? "" : ` [${f.takes.map((t) => `--${t}`).join(" ")}]`}`).join("\n"));
+      r.result(
+        { faults: FAULTS.map((f) => ({ name: f.name, describe: f.describe, takes: f.takes })) },
+        FAULTS.map(
+          (f) =>
+            `${f.name.padEnd(20)} ${f.describe}${f.takes.length === 0 ? "" : ` [${f.takes.map((t) => `--${t}`).join(" ")}]`}`,
+        ).join("\n"),
+      );
       return;
     }
     const count = args["count"] === undefined ? undefined : Number(args["count"]);
-    if (count !== undefined && !(Number.isInteger(count) && count >= 1 && count <= 1000)) throw new PilotlightError("config.invalid", "--count must be a whole number from 1 to 1000", { source: "user" });
+    if (count !== undefined && !(Number.isInteger(count) && count >= 1 && count <= 1000))
+      throw new PilotlightError("config.invalid", "--count must be a whole number from 1 to 1000", { source: "user" });
     await withWorld(ctx, args, async (lib) => {
       const forMs = parseFor(args["for"] as string | undefined);
-      const said = await injectFault(lib.sandbox.world, String(args["name"]), { ...(args["region"] === undefined ? {} : { region: String(args["region"]) }), ...(forMs === undefined ? {} : { forMs }), ...(count === undefined ? {} : { count }) });
+      const said = await injectFault(lib.sandbox.world, String(args["name"]), {
+        ...(args["region"] === undefined ? {} : { region: String(args["region"]) }),
+        ...(forMs === undefined ? {} : { forMs }),
+        ...(count === undefined ? {} : { count }),
+      });
       r.result({ fault: String(args["name"]), effect: said, clock: new Date(lib.clock.now()).toISOString() }, said);
     });
   },
@@ -103,7 +146,10 @@ const faultCommand: CommandModule = {
 const recoverCommand: CommandModule = {
   command: "recover [name]",
   describe: "End a fault (or every fault)",
-  builder: (y) => y.positional("name", { type: "string", describe: "the fault to end; all when omitted" }).example("$0 sandbox recover region-outage", "the region answers again") as never,
+  builder: (y) =>
+    y
+      .positional("name", { type: "string", describe: "the fault to end; all when omitted" })
+      .example("$0 sandbox recover region-outage", "the region answers again") as never,
   handler: async (ctx, args) =>
     withWorld(ctx, args, async (lib) => {
       const { recoverFaults } = faults();
@@ -118,22 +164,40 @@ export function describeWorld(v: WorldView): string {
   for (const [name, target] of Object.entries(v.dns)) lines.push(`  ${name} → ${target ?? "no answer"}`);
   lines.push(`clusters (writes since ${v.since}):`);
   for (const c of v.clusters) {
-    const rows = c.rows === null ? "" : ` ${Object.entries(c.rows).map(([t, n]) => `${t}=${n}`).join(" ")}`;
-    lines.push(`  ${c.id} ${c.region} ${c.status}${c.readOnly ? " FENCED" : ""}${c.tags["pilotlight:forensics"] === undefined ? "" : " forensics"}: ${c.writesSince} writes${c.newestWrite === null ? "" : ` (newest ${c.newestWrite})`}${rows}`);
+    const rows =
+      c.rows === null
+        ? ""
+        : ` ${Object.entries(c.rows)
+            .map(([t, n]) => `${t}=${n}`)
+            .join(" ")}`;
+    lines.push(
+      `  ${c.id} ${c.region} ${c.status}${c.readOnly ? " FENCED" : ""}${c.tags["pilotlight:forensics"] === undefined ? "" : " forensics"}: ${c.writesSince} writes${c.newestWrite === null ? "" : ` (newest ${c.newestWrite})`}${rows}`,
+    );
   }
-  lines.push(`stacks: ${v.stacks.map((s) => `${s.name} (${s.region}, ${s.resources} resources${s.pending > 0 ? `, ${s.pending} pending` : ""})`).join(", ") || "none"}`);
-  lines.push(`recovery points: ${v.recoveryPoints.length}, restores run: ${v.restores}, notifications: ${v.notifications}`);
+  lines.push(
+    `stacks: ${v.stacks.map((s) => `${s.name} (${s.region}, ${s.resources} resources${s.pending > 0 ? `, ${s.pending} pending` : ""})`).join(", ") || "none"}`,
+  );
+  lines.push(
+    `recovery points: ${v.recoveryPoints.length}, restores run: ${v.restores}, notifications: ${v.notifications}`,
+  );
   return lines.join("\n");
 }
 
 const inspectCommand: CommandModule = {
   command: "inspect",
-  describe: "Show the world: clock, where each name sends clients, clusters (fence, rows, writes since), stacks, recovery points, faults",
+  describe:
+    "Show the world: clock, where each name sends clients, clusters (fence, rows, writes since), stacks, recovery points, faults",
   builder: (y) =>
-    y.option("since", { type: "string", describe: "count writes after this time (ISO 8601 or -2h); default: the world's start" }).example("$0 sandbox inspect --json --since=-1h", "what landed where in the last hour") as never,
+    y
+      .option("since", {
+        type: "string",
+        describe: "count writes after this time (ISO 8601 or -2h); default: the world's start",
+      })
+      .example("$0 sandbox inspect --json --since=-1h", "what landed where in the last hour") as never,
   handler: async (ctx, args) =>
     withWorld(ctx, args, async (lib) => {
-      const since = args["since"] === undefined ? undefined : resolveTime(String(args["since"]), lib.clock.now(), "--since");
+      const since =
+        args["since"] === undefined ? undefined : resolveTime(String(args["since"]), lib.clock.now(), "--since");
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { inspectWorld } = require("../../sandbox/inspect") as typeof import("../../sandbox/inspect");
       const view = await inspectWorld(lib.sandbox.world, since);
@@ -144,7 +208,8 @@ const inspectCommand: CommandModule = {
 /** `sandbox …`: script a game day on the persisted simulated region pair. */
 export const sandboxCommand: CommandModule = {
   command: "sandbox",
-  describe: "The simulated region pair, persisted in .pilotlight/sandbox/world: reset, advance, fault, recover, inspect",
+  describe:
+    "The simulated region pair, persisted in .pilotlight/sandbox/world: reset, advance, fault, recover, inspect",
   builder: (y) => y,
   handler: async () => undefined,
   subcommands: [resetCommand, advanceCommand, faultCommand, recoverCommand, inspectCommand],

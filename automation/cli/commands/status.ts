@@ -24,13 +24,18 @@ export const statusCommand: CommandModule = {
         .map((s) => {
           const lines = [
             `${s.name}: primary ${s.primaryRegion}, DR ${s.drRegion}; targets RTO ${formatDuration(s.objectives.rtoMs)}, RPO ${formatDuration(s.objectives.rpoMs)}`,
-            s.activeLease === undefined ? "  no run in progress" : `  in progress: run ${s.activeLease.runId} (host ${s.activeLease.holder.host}, pid ${s.activeLease.holder.pid})`,
+            s.activeLease === undefined
+              ? "  no run in progress"
+              : `  in progress: run ${s.activeLease.runId} (host ${s.activeLease.holder.host}, pid ${s.activeLease.holder.pid})`,
           ];
           const l = s.live;
           if (l !== undefined) {
             if (l.error !== undefined) lines.push(`  live facts unavailable: ${l.error}`);
             else {
-              if (l.traffic !== undefined) lines.push(`  traffic: ${l.traffic.join(", ") || "no answer"} (${l.servedBy ?? "unknown"}); primary health check ${l.primaryHealth ?? "n/a"}`);
+              if (l.traffic !== undefined)
+                lines.push(
+                  `  traffic: ${l.traffic.join(", ") || "no answer"} (${l.servedBy ?? "unknown"}); primary health check ${l.primaryHealth ?? "n/a"}`,
+                );
               lines.push(`  DR stack: ${l.drStack}`);
               if (l.newestRecoveryPoint !== undefined) {
                 const late = l.newestRecoveryPoint.ageMs > s.objectives.rpoMs ? " — OLDER THAN THE RPO" : "";
@@ -39,11 +44,16 @@ export const statusCommand: CommandModule = {
             }
           }
           for (const [kind, last] of Object.entries(s.lastRuns)) {
-            lines.push(`  last ${kind}: ${last!.id} ${last!.phase}${last!.endedAt === undefined ? "" : ` at ${new Date(last!.endedAt).toISOString()}`}`);
+            lines.push(
+              `  last ${kind}: ${last!.id} ${last!.phase}${last!.endedAt === undefined ? "" : ` at ${new Date(last!.endedAt).toISOString()}`}`,
+            );
           }
           return lines.join("\n");
         })
         .join("\n");
-      r.result({ environments: status, ...(lib.locations === undefined ? {} : { locations: lib.locations }) }, lib.locations === undefined ? human : `${describeLocations(lib.locations)}\n${human}`);
+      r.result(
+        { environments: status, ...(lib.locations === undefined ? {} : { locations: lib.locations }) },
+        lib.locations === undefined ? human : `${describeLocations(lib.locations)}\n${human}`,
+      );
     }),
 };

@@ -92,7 +92,9 @@ export function describeReport(r: ValidateReport, against: string): string {
         return `${t[k]} ${k}${keys.length > 0 ? ` (${keys.join(", ")}${t[k] > keys.length ? ", …" : ""})` : ""}`;
       });
     const what = counts.length > 0 ? `: ${counts.join("; ")}` : "";
-    lines.push(`${t.name}: ${t.verdict}${what}${t.exact ? "" : " (at least)"}${t.reason === undefined ? "" : ` — ${t.reason}`}`);
+    lines.push(
+      `${t.name}: ${t.verdict}${what}${t.exact ? "" : " (at least)"}${t.reason === undefined ? "" : ` — ${t.reason}`}`,
+    );
   }
   lines.push(r.ok ? "EQUAL" : "DIFFERENT");
   return lines.join("\n");

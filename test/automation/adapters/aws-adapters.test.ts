@@ -43,7 +43,12 @@ async function failure(p: Promise<unknown>): Promise<{ code: string; source: str
   throw new Error("expected an error");
 }
 
-const throttled = () => Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException", $retryable: { throttling: true }, $metadata: {} });
+const throttled = () =>
+  Object.assign(new Error("Rate exceeded"), {
+    name: "ThrottlingException",
+    $retryable: { throttling: true },
+    $metadata: {},
+  });
 
 describe("AWS adapters (aws-sdk-client-mock; any unexpected command fails)", function () {
   describe("AwsBackups", function () {
@@ -51,24 +56,70 @@ describe("AWS adapters (aws-sdk-client-mock; any unexpected command fails)", fun
     // Any command a test did not expect fails it (specific behaviours below take precedence).
     beforeEach(() => backup.reset().onAnyCommand().rejects(new Error("unexpected AWS Backup command")));
     // A client with no retries, so that throttling surfaces in one call.
-    const adapter = () => new AwsBackups((region) => new BackupClient({ region, maxAttempts: 1, credentials: { accessKeyId: "a", secretAccessKey: "b" } }));
+    const adapter = () =>
+      new AwsBackups(
+        (region) =>
+          new BackupClient({ region, maxAttempts: 1, credentials: { accessKeyId: "a", secretAccessKey: "b" } }),
+      );
 
     it("describes a vault with its key and recovery points; a missing vault is undefined, not an error", async function () {
-      backup.on(DescribeBackupVaultCommand, { BackupVaultName: "pilotlight-prod-dr" }).resolves({ BackupVaultName: "pilotlight-prod-dr", BackupVaultArn: "arn:aws:backup:us-west-2:1:backup-vault:pilotlight-prod-dr", EncryptionKeyArn: "arn:aws:kms:us-west-2:1:key/dr", NumberOfRecoveryPoints: 42 });
-      backup.on(DescribeBackupVaultCommand, { BackupVaultName: "gone" }).rejects(Object.assign(new Error("not found"), { name: "ResourceNotFoundException", $metadata: {} }));
-      expect(await adapter().describeVault({ region: "us-west-2", vault: "pilotlight-prod-dr" })).to.deep.equal({ name: "pilotlight-prod-dr", arn: "arn:aws:backup:us-west-2:1:backup-vault:pilotlight-prod-dr", region: "us-west-2", encryptionKeyArn: "arn:aws:kms:us-west-2:1:key/dr", recoveryPoints: 42 });
+      backup.on(DescribeBackupVaultCommand, { BackupVaultName: "pilotlight-prod-dr" }).resolves({
+        BackupVaultName: "pilotlight-prod-dr",
+        BackupVaultArn: "arn:aws:backup:us-west-2:1:backup-vault:pilotlight-prod-dr",
+        EncryptionKeyArn: "arn:aws:kms:us-west-2:1:key/dr",
+        NumberOfRecoveryPoints: 42,
+      });
+      backup
+        .on(DescribeBackupVaultCommand, { BackupVaultName: "gone" })
+        .rejects(Object.assign(new Error("not found"), { name: "ResourceNotFoundException", $metadata: {} }));
+      expect(await adapter().describeVault({ region: "us-west-2", vault: "pilotlight-prod-dr" })).to.deep.equal({
+        name: "pilotlight-prod-dr",
+        arn: "arn:aws:backup:us-west-2:1:backup-vault:pilotlight-prod-dr",
+        region: "us-west-2",
+        encryptionKeyArn: "arn:aws:kms:us-west-2:1:key/dr",
+        recoveryPoints: 42,
+      });
       expect(await adapter().describeVault({ region: "us-west-2", vault: "gone" })).to.equal(undefined);
       backup.on(DescribeBackupVaultCommand, { BackupVaultName: "slow" }).rejects(throttled());
-      expect(await failure(adapter().describeVault({ region: "us-west-2", vault: "slow" }))).to.deep.include({ code: "aws.throttled" });
+      expect(await failure(adapter().describeVault({ region: "us-west-2", vault: "slow" }))).to.deep.include({
+        code: "aws.throttled",
+      });
     });
 
     it("lists every page of a vault's recovery points for one resource", async function () {
       backup
-        .on(ListRecoveryPointsByBackupVaultCommand, { BackupVaultName: "pilotlight-prod-dr", ByResourceArn: "arn:aws:rds:us-east-1:1:cluster:p", NextToken: undefined })
-        .resolves({ RecoveryPoints: [{ RecoveryPointArn: "arn:aws:rds:us-west-2:1:cluster-snapshot:awsbackup:copy-1", CreationDate: new Date(1000), Status: "COMPLETED", ResourceArn: "arn:aws:rds:us-east-1:1:cluster:p" }], NextToken: "t2" })
+        .on(ListRecoveryPointsByBackupVaultCommand, {
+          BackupVaultName: "pilotlight-prod-dr",
+          ByResourceArn: "arn:aws:rds:us-east-1:1:cluster:p",
+          NextToken: undefined,
+        })
+        .resolves({
+          RecoveryPoints: [
+            {
+              RecoveryPointArn: "arn:aws:rds:us-west-2:1:cluster-snapshot:awsbackup:copy-1",
+              CreationDate: new Date(1000),
+              Status: "COMPLETED",
+              ResourceArn: "arn:aws:rds:us-east-1:1:cluster:p",
+            },
+          ],
+          NextToken: "t2",
+        })
         .on(ListRecoveryPointsByBackupVaultCommand, { NextToken: "t2" })
-        .resolves({ RecoveryPoints: [{ RecoveryPointArn: "arn:aws:backup:us-west-2:1:recovery-point:continuous:cluster-x", CreationDate: new Date(2000), Status: "COMPLETED", ResourceArn: "arn:aws:rds:us-east-1:1:cluster:p" }] });
-      const points = await adapter().listRecoveryPoints({ region: "us-west-2", vault: "pilotlight-prod-dr", resourceArn: "arn:aws:rds:us-east-1:1:cluster:p" });
+        .resolves({
+          RecoveryPoints: [
+            {
+              RecoveryPointArn: "arn:aws:backup:us-west-2:1:recovery-point:continuous:cluster-x",
+              CreationDate: new Date(2000),
+              Status: "COMPLETED",
+              ResourceArn: "arn:aws:rds:us-east-1:1:cluster:p",
+            },
+          ],
+        });
+      const points = await adapter().listRecoveryPoints({
+        region: "us-west-2",
+        vault: "pilotlight-prod-dr",
+        resourceArn: "arn:aws:rds:us-east-1:1:cluster:p",
+      });
       expect(points.map((p) => [p.kind, p.createdAt, p.status])).to.deep.equal([
         ["snapshot", 1000, "COMPLETED"],
         ["continuous", 2000, "COMPLETED"],
@@ -77,8 +128,13 @@ describe("AWS adapters (aws-sdk-client-mock; any unexpected command fails)", fun
     });
 
     it("reads the Region's service opt-in; throttling that outlasted the retries is aws.throttled naming the call", async function () {
-      backup.on(DescribeRegionSettingsCommand).resolvesOnce({ ResourceTypeOptInPreference: { Aurora: true, RDS: false } }).rejects(throttled());
-      expect(await adapter().regionSettings({ region: "us-west-2" })).to.deep.equal({ optIn: { Aurora: true, RDS: false } });
+      backup
+        .on(DescribeRegionSettingsCommand)
+        .resolvesOnce({ ResourceTypeOptInPreference: { Aurora: true, RDS: false } })
+        .rejects(throttled());
+      expect(await adapter().regionSettings({ region: "us-west-2" })).to.deep.equal({
+        optIn: { Aurora: true, RDS: false },
+      });
       const e = await failure(adapter().regionSettings({ region: "us-west-2" }));
       expect(e).to.deep.include({ code: "aws.throttled", source: "aws" });
       expect(e.message).to.contain("DescribeRegionSettings");
@@ -88,24 +144,52 @@ describe("AWS adapters (aws-sdk-client-mock; any unexpected command fails)", fun
   describe("AwsKeys", function () {
     const kms = mockClient(KMSClient);
     beforeEach(() => kms.reset().onAnyCommand().rejects(new Error("unexpected KMS command")));
-    const adapter = () => new AwsKeys((region) => new KMSClient({ region, maxAttempts: 1, credentials: { accessKeyId: "a", secretAccessKey: "b" } }));
+    const adapter = () =>
+      new AwsKeys(
+        (region) => new KMSClient({ region, maxAttempts: 1, credentials: { accessKeyId: "a", secretAccessKey: "b" } }),
+      );
 
     it("reads a key's state; a key pending deletion is not enabled; an unknown key is undefined", async function () {
-      kms.on(DescribeKeyCommand, { KeyId: "arn:aws:kms:us-west-2:1:key/dr" }).resolves({ KeyMetadata: { KeyId: "dr", Arn: "arn:aws:kms:us-west-2:1:key/dr", KeyState: "PendingDeletion", Enabled: false } });
-      kms.on(DescribeKeyCommand, { KeyId: "arn:aws:kms:us-east-1:1:key/p" }).resolves({ KeyMetadata: { KeyId: "p", Arn: "arn:aws:kms:us-east-1:1:key/p", KeyState: "Enabled", Enabled: true } });
-      kms.on(DescribeKeyCommand, { KeyId: "arn:aws:kms:us-east-1:1:key/none" }).rejects(Object.assign(new Error("not found"), { name: "NotFoundException", $metadata: {} }));
-      expect(await adapter().describeKey({ region: "us-west-2", keyArn: "arn:aws:kms:us-west-2:1:key/dr" })).to.deep.equal({ arn: "arn:aws:kms:us-west-2:1:key/dr", state: "PendingDeletion", enabled: false });
-      expect(await adapter().describeKey({ region: "us-east-1", keyArn: "arn:aws:kms:us-east-1:1:key/p" })).to.deep.include({ state: "Enabled", enabled: true });
-      expect(await adapter().describeKey({ region: "us-east-1", keyArn: "arn:aws:kms:us-east-1:1:key/none" })).to.equal(undefined);
-      kms.on(DescribeKeyCommand, { KeyId: "denied" }).rejects(Object.assign(new Error("no"), { name: "AccessDeniedException", $fault: "client", $metadata: {} }));
-      expect((await failure(adapter().describeKey({ region: "us-east-1", keyArn: "denied" }))).message).to.contain("DescribeKey");
+      kms.on(DescribeKeyCommand, { KeyId: "arn:aws:kms:us-west-2:1:key/dr" }).resolves({
+        KeyMetadata: {
+          KeyId: "dr",
+          Arn: "arn:aws:kms:us-west-2:1:key/dr",
+          KeyState: "PendingDeletion",
+          Enabled: false,
+        },
+      });
+      kms.on(DescribeKeyCommand, { KeyId: "arn:aws:kms:us-east-1:1:key/p" }).resolves({
+        KeyMetadata: { KeyId: "p", Arn: "arn:aws:kms:us-east-1:1:key/p", KeyState: "Enabled", Enabled: true },
+      });
+      kms
+        .on(DescribeKeyCommand, { KeyId: "arn:aws:kms:us-east-1:1:key/none" })
+        .rejects(Object.assign(new Error("not found"), { name: "NotFoundException", $metadata: {} }));
+      expect(
+        await adapter().describeKey({ region: "us-west-2", keyArn: "arn:aws:kms:us-west-2:1:key/dr" }),
+      ).to.deep.equal({ arn: "arn:aws:kms:us-west-2:1:key/dr", state: "PendingDeletion", enabled: false });
+      expect(
+        await adapter().describeKey({ region: "us-east-1", keyArn: "arn:aws:kms:us-east-1:1:key/p" }),
+      ).to.deep.include({ state: "Enabled", enabled: true });
+      expect(await adapter().describeKey({ region: "us-east-1", keyArn: "arn:aws:kms:us-east-1:1:key/none" })).to.equal(
+        undefined,
+      );
+      kms
+        .on(DescribeKeyCommand, { KeyId: "denied" })
+        .rejects(Object.assign(new Error("no"), { name: "AccessDeniedException", $fault: "client", $metadata: {} }));
+      expect((await failure(adapter().describeKey({ region: "us-east-1", keyArn: "denied" }))).message).to.contain(
+        "DescribeKey",
+      );
     });
   });
 
   describe("AwsDatabases", function () {
     const rds = mockClient(RDSClient);
     beforeEach(() => rds.reset().onAnyCommand().rejects(new Error("unexpected RDS command")));
-    const adapter = (clock = new VirtualClock({ start: 0 })) => new AwsDatabases(clock, (region) => new RDSClient({ region, maxAttempts: 1, credentials: { accessKeyId: "a", secretAccessKey: "b" } }));
+    const adapter = (clock = new VirtualClock({ start: 0 })) =>
+      new AwsDatabases(
+        clock,
+        (region) => new RDSClient({ region, maxAttempts: 1, credentials: { accessKeyId: "a", secretAccessKey: "b" } }),
+      );
 
     const wait = () => ({ maxWaitMs: 3_600_000, signal: new AbortController().signal });
     const cluster = (over: Record<string, unknown> = {}) => ({
@@ -117,7 +201,9 @@ describe("AWS adapters (aws-sdk-client-mock; any unexpected command fails)", fun
     });
 
     it("refuses to delete a cluster without pilotlight's tag, and sends nothing destructive", async function () {
-      rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [cluster({ DBClusterIdentifier: "theirs", TagList: [{ Key: "team", Value: "x" }] })] });
+      rds
+        .on(DescribeDBClustersCommand)
+        .resolves({ DBClusters: [cluster({ DBClusterIdentifier: "theirs", TagList: [{ Key: "team", Value: "x" }] })] });
       const e = await failure(adapter().deleteCluster({ region: "us-west-2", id: "theirs", ...wait() }));
       expect(e).to.deep.include({ code: "guard.untagged", source: "user" });
       expect(rds.commandCalls(ModifyDBClusterCommand)).to.have.length(0);
@@ -125,12 +211,26 @@ describe("AWS adapters (aws-sdk-client-mock; any unexpected command fails)", fun
     });
 
     it("refuses to lift deletion protection that pilotlight did not set, and one kept for forensics", async function () {
-      rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: "pilotlight-prod-dr" }).resolves({ DBClusters: [cluster({ DeletionProtection: true })] });
-      expect(await failure(adapter().deleteCluster({ region: "us-west-2", id: "pilotlight-prod-dr", ...wait() }))).to.deep.include({ code: "guard.protected" });
+      rds
+        .on(DescribeDBClustersCommand, { DBClusterIdentifier: "pilotlight-prod-dr" })
+        .resolves({ DBClusters: [cluster({ DeletionProtection: true })] });
+      expect(
+        await failure(adapter().deleteCluster({ region: "us-west-2", id: "pilotlight-prod-dr", ...wait() })),
+      ).to.deep.include({ code: "guard.protected" });
       rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: "damaged" }).resolves({
-        DBClusters: [cluster({ DBClusterIdentifier: "damaged", TagList: [{ Key: "managed-by", Value: "pilotlight" }, { Key: "pilotlight:forensics", Value: "run-1" }] })],
+        DBClusters: [
+          cluster({
+            DBClusterIdentifier: "damaged",
+            TagList: [
+              { Key: "managed-by", Value: "pilotlight" },
+              { Key: "pilotlight:forensics", Value: "run-1" },
+            ],
+          }),
+        ],
       });
-      expect(await failure(adapter().deleteCluster({ region: "us-west-2", id: "damaged", ...wait() }))).to.deep.include({ code: "guard.forensics" });
+      expect(await failure(adapter().deleteCluster({ region: "us-west-2", id: "damaged", ...wait() }))).to.deep.include(
+        { code: "guard.forensics" },
+      );
       expect(rds.commandCalls(ModifyDBClusterCommand)).to.have.length(0);
       expect(rds.commandCalls(DeleteDBInstanceCommand)).to.have.length(0);
       expect(rds.commandCalls(DeleteDBClusterCommand)).to.have.length(0);
@@ -138,7 +238,10 @@ describe("AWS adapters (aws-sdk-client-mock; any unexpected command fails)", fun
 
     it("deletes instances first, lifts protection it set, waits on the clock, keeps a final snapshot", async function () {
       const clock = new VirtualClock({ start: 0 });
-      const tags = [{ Key: "managed-by", Value: "pilotlight" }, { Key: "pilotlight:protected-by", Value: "pilotlight" }];
+      const tags = [
+        { Key: "managed-by", Value: "pilotlight" },
+        { Key: "pilotlight:protected-by", Value: "pilotlight" },
+      ];
       const member = { DBClusterMembers: [{ DBInstanceIdentifier: "i-1" }] };
       rds
         .on(DescribeDBClustersCommand)
@@ -148,17 +251,38 @@ describe("AWS adapters (aws-sdk-client-mock; any unexpected command fails)", fun
         .rejects(Object.assign(new Error("gone"), { name: "DBClusterNotFoundFault", $metadata: {} }));
       rds
         .on(DescribeDBInstancesCommand)
-        .resolvesOnce({ DBInstances: [{ DBInstanceIdentifier: "i-1", DBInstanceClass: "db.r6g.large", DBInstanceStatus: "available" }] })
-        .resolves({ DBInstances: [{ DBInstanceIdentifier: "i-1", DBInstanceClass: "db.r6g.large", DBInstanceStatus: "deleting" }] });
+        .resolvesOnce({
+          DBInstances: [
+            { DBInstanceIdentifier: "i-1", DBInstanceClass: "db.r6g.large", DBInstanceStatus: "available" },
+          ],
+        })
+        .resolves({
+          DBInstances: [{ DBInstanceIdentifier: "i-1", DBInstanceClass: "db.r6g.large", DBInstanceStatus: "deleting" }],
+        });
       rds.on(ModifyDBClusterCommand).resolves({});
       rds.on(DeleteDBInstanceCommand).resolves({});
       rds.on(DeleteDBClusterCommand).resolves({});
-      const p = adapter(clock).deleteCluster({ region: "us-west-2", id: "pilotlight-prod-dr", finalSnapshotId: "pilotlight-prod-dr-final", ...wait() });
+      const p = adapter(clock).deleteCluster({
+        region: "us-west-2",
+        id: "pilotlight-prod-dr",
+        finalSnapshotId: "pilotlight-prod-dr-final",
+        ...wait(),
+      });
       await p;
-      expect(rds.commandCalls(ModifyDBClusterCommand)[0]!.args[0].input).to.deep.equal({ DBClusterIdentifier: "pilotlight-prod-dr", DeletionProtection: false, ApplyImmediately: true });
-      expect(rds.commandCalls(DeleteDBInstanceCommand).map((c) => c.args[0].input)).to.deep.equal([{ DBInstanceIdentifier: "i-1" }]);
+      expect(rds.commandCalls(ModifyDBClusterCommand)[0]!.args[0].input).to.deep.equal({
+        DBClusterIdentifier: "pilotlight-prod-dr",
+        DeletionProtection: false,
+        ApplyImmediately: true,
+      });
+      expect(rds.commandCalls(DeleteDBInstanceCommand).map((c) => c.args[0].input)).to.deep.equal([
+        { DBInstanceIdentifier: "i-1" },
+      ]);
       expect(rds.commandCalls(DeleteDBClusterCommand).map((c) => c.args[0].input)).to.deep.equal([
-        { DBClusterIdentifier: "pilotlight-prod-dr", SkipFinalSnapshot: false, FinalDBSnapshotIdentifier: "pilotlight-prod-dr-final" },
+        {
+          DBClusterIdentifier: "pilotlight-prod-dr",
+          SkipFinalSnapshot: false,
+          FinalDBSnapshotIdentifier: "pilotlight-prod-dr-final",
+        },
       ]);
       // The cluster was deleted only after its instance had gone (the second poll).
       const deleteAt = rds.send.getCalls().findIndex((c) => c.args[0] instanceof DeleteDBClusterCommand);
@@ -169,29 +293,66 @@ describe("AWS adapters (aws-sdk-client-mock; any unexpected command fails)", fun
     });
 
     it("enables the Data API by cluster ARN (EnableHttpEndpoint)", async function () {
-      rds.on(EnableHttpEndpointCommand).resolves({ ResourceArn: "arn:aws:rds:us-west-2:1:cluster:c", HttpEndpointEnabled: true });
+      rds
+        .on(EnableHttpEndpointCommand)
+        .resolves({ ResourceArn: "arn:aws:rds:us-west-2:1:cluster:c", HttpEndpointEnabled: true });
       await adapter().enableHttpEndpoint({ region: "us-west-2", clusterArn: "arn:aws:rds:us-west-2:1:cluster:c" });
-      expect(rds.commandCalls(EnableHttpEndpointCommand).map((c) => c.args[0].input)).to.deep.equal([{ ResourceArn: "arn:aws:rds:us-west-2:1:cluster:c" }]);
+      expect(rds.commandCalls(EnableHttpEndpointCommand).map((c) => c.args[0].input)).to.deep.equal([
+        { ResourceArn: "arn:aws:rds:us-west-2:1:cluster:c" },
+      ]);
     });
 
     it("lists manual snapshots only, and deletes a snapshot only when it carries pilotlight's tag", async function () {
-      const snap = (id: string, tags: Array<{ Key: string; Value: string }>) => ({ DBClusterSnapshotIdentifier: id, DBClusterSnapshotArn: `arn:aws:rds:us-west-2:1:cluster-snapshot:${id}`, Status: "available", TagList: tags });
-      rds.on(DescribeDBClusterSnapshotsCommand, { SnapshotType: "manual" }).resolves({ DBClusterSnapshots: [snap("pl-drill-x", [{ Key: "managed-by", Value: "pilotlight" }]), snap("theirs", [])] });
-      rds.on(DescribeDBClusterSnapshotsCommand, { DBClusterSnapshotIdentifier: "theirs" }).resolves({ DBClusterSnapshots: [snap("theirs", [])] });
-      rds.on(DescribeDBClusterSnapshotsCommand, { DBClusterSnapshotIdentifier: "pl-drill-x" }).resolves({ DBClusterSnapshots: [snap("pl-drill-x", [{ Key: "managed-by", Value: "pilotlight" }])] });
+      const snap = (id: string, tags: Array<{ Key: string; Value: string }>) => ({
+        DBClusterSnapshotIdentifier: id,
+        DBClusterSnapshotArn: `arn:aws:rds:us-west-2:1:cluster-snapshot:${id}`,
+        Status: "available",
+        TagList: tags,
+      });
+      rds.on(DescribeDBClusterSnapshotsCommand, { SnapshotType: "manual" }).resolves({
+        DBClusterSnapshots: [snap("pl-drill-x", [{ Key: "managed-by", Value: "pilotlight" }]), snap("theirs", [])],
+      });
+      rds
+        .on(DescribeDBClusterSnapshotsCommand, { DBClusterSnapshotIdentifier: "theirs" })
+        .resolves({ DBClusterSnapshots: [snap("theirs", [])] });
+      rds
+        .on(DescribeDBClusterSnapshotsCommand, { DBClusterSnapshotIdentifier: "pl-drill-x" })
+        .resolves({ DBClusterSnapshots: [snap("pl-drill-x", [{ Key: "managed-by", Value: "pilotlight" }])] });
       rds.on(DeleteDBClusterSnapshotCommand).resolves({});
       const listed = await adapter().listClusterSnapshots({ region: "us-west-2" });
-      expect(listed.map((s) => [s.id, s.tags["managed-by"] ?? null])).to.deep.equal([["pl-drill-x", "pilotlight"], ["theirs", null]]);
-      expect(await failure(adapter().deleteClusterSnapshot({ region: "us-west-2", id: "theirs" }))).to.deep.include({ code: "guard.untagged", source: "user" });
+      expect(listed.map((s) => [s.id, s.tags["managed-by"] ?? null])).to.deep.equal([
+        ["pl-drill-x", "pilotlight"],
+        ["theirs", null],
+      ]);
+      expect(await failure(adapter().deleteClusterSnapshot({ region: "us-west-2", id: "theirs" }))).to.deep.include({
+        code: "guard.untagged",
+        source: "user",
+      });
       expect(rds.commandCalls(DeleteDBClusterSnapshotCommand)).to.have.length(0);
       await adapter().deleteClusterSnapshot({ region: "us-west-2", id: "pl-drill-x" });
-      expect(rds.commandCalls(DeleteDBClusterSnapshotCommand).map((c) => c.args[0].input)).to.deep.equal([{ DBClusterSnapshotIdentifier: "pl-drill-x" }]);
+      expect(rds.commandCalls(DeleteDBClusterSnapshotCommand).map((c) => c.args[0].input)).to.deep.equal([
+        { DBClusterSnapshotIdentifier: "pl-drill-x" },
+      ]);
     });
 
     it("copies a snapshot home in the destination region with the destination key and the source as an ARN", async function () {
-      rds.on(DescribeDBClusterSnapshotsCommand).rejects(Object.assign(new Error("not found"), { name: "DBClusterSnapshotNotFoundFault" }));
-      rds.on(CopyDBClusterSnapshotCommand).resolves({ DBClusterSnapshot: { DBClusterSnapshotIdentifier: "pl-failback-1", DBClusterSnapshotArn: "arn:aws:rds:us-east-1:1:cluster-snapshot:pl-failback-1", Status: "copying" } });
-      const s = await adapter().copyClusterSnapshot({ sourceArn: "arn:aws:rds:us-west-2:1:cluster-snapshot:pl-failback-1", targetRegion: "us-east-1", targetId: "pl-failback-1", kmsKeyId: "arn:aws:kms:us-east-1:1:key/k", tags: { "managed-by": "pilotlight" } });
+      rds
+        .on(DescribeDBClusterSnapshotsCommand)
+        .rejects(Object.assign(new Error("not found"), { name: "DBClusterSnapshotNotFoundFault" }));
+      rds.on(CopyDBClusterSnapshotCommand).resolves({
+        DBClusterSnapshot: {
+          DBClusterSnapshotIdentifier: "pl-failback-1",
+          DBClusterSnapshotArn: "arn:aws:rds:us-east-1:1:cluster-snapshot:pl-failback-1",
+          Status: "copying",
+        },
+      });
+      const s = await adapter().copyClusterSnapshot({
+        sourceArn: "arn:aws:rds:us-west-2:1:cluster-snapshot:pl-failback-1",
+        targetRegion: "us-east-1",
+        targetId: "pl-failback-1",
+        kmsKeyId: "arn:aws:kms:us-east-1:1:key/k",
+        tags: { "managed-by": "pilotlight" },
+      });
       expect(s.region).to.equal("us-east-1");
       expect(rds.commandCalls(CopyDBClusterSnapshotCommand)[0]!.args[0].input).to.deep.equal({
         SourceDBClusterSnapshotIdentifier: "arn:aws:rds:us-west-2:1:cluster-snapshot:pl-failback-1",
@@ -204,8 +365,17 @@ describe("AWS adapters (aws-sdk-client-mock; any unexpected command fails)", fun
 
     it("bounds a wait: polls on the injected clock with backoff, then wait.timed-out naming the last state", async function () {
       const clock = new VirtualClock({ start: 0 });
-      rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [{ DBClusterSnapshotIdentifier: "c", Status: "creating", TagList: [] }] });
-      const e = await failure(adapter(clock).waitForSnapshotAvailable({ region: "us-west-2", id: "c", maxWaitMs: 10 * 60_000, signal: new AbortController().signal }));
+      rds
+        .on(DescribeDBClusterSnapshotsCommand)
+        .resolves({ DBClusterSnapshots: [{ DBClusterSnapshotIdentifier: "c", Status: "creating", TagList: [] }] });
+      const e = await failure(
+        adapter(clock).waitForSnapshotAvailable({
+          region: "us-west-2",
+          id: "c",
+          maxWaitMs: 10 * 60_000,
+          signal: new AbortController().signal,
+        }),
+      );
       expect(e.code).to.equal("wait.timed-out");
       expect(e.message).to.contain("creating");
       expect(clock.now()).to.equal(10 * 60_000);
@@ -217,9 +387,16 @@ describe("AWS adapters (aws-sdk-client-mock; any unexpected command fails)", fun
 
     it("ends a wait when the run is aborted", async function () {
       const clock = new VirtualClock({ start: 0 });
-      rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [{ DBClusterSnapshotIdentifier: "c", Status: "creating", TagList: [] }] });
+      rds
+        .on(DescribeDBClusterSnapshotsCommand)
+        .resolves({ DBClusterSnapshots: [{ DBClusterSnapshotIdentifier: "c", Status: "creating", TagList: [] }] });
       const ctl = new AbortController();
-      const p = adapter(clock).waitForSnapshotAvailable({ region: "us-west-2", id: "c", maxWaitMs: 3_600_000, signal: ctl.signal });
+      const p = adapter(clock).waitForSnapshotAvailable({
+        region: "us-west-2",
+        id: "c",
+        maxWaitMs: 3_600_000,
+        signal: ctl.signal,
+      });
       await clock.advance(0);
       ctl.abort(new Error("SIGINT"));
       try {
@@ -241,7 +418,12 @@ describe("AWS adapters (aws-sdk-client-mock; any unexpected command fails)", fun
       cw.reset().onAnyCommand().rejects(new Error("unexpected CloudWatch command"));
     });
     const creds = { accessKeyId: "a", secretAccessKey: "b" };
-    const gate = { region: "us-west-2", namespace: "Pilotlight", metric: "TrafficPinnedToDr", dimensions: { Environment: "prod" } };
+    const gate = {
+      region: "us-west-2",
+      namespace: "Pilotlight",
+      metric: "TrafficPinnedToDr",
+      dimensions: { Environment: "prod" },
+    };
     const asked: Array<[string, string[]]> = [];
     const adapter = () =>
       new AwsTraffic(
@@ -255,10 +437,22 @@ describe("AWS adapters (aws-sdk-client-mock; any unexpected command fails)", fun
 
     it("switches a gate with PutMetricData in the gate's region and reads its alarm", async function () {
       cw.on(PutMetricDataCommand).resolves({});
-      cw.on(DescribeAlarmsForMetricCommand).resolvesOnce({ MetricAlarms: [{ StateValue: "ALARM" }] }).rejects(new Error("endpoint down"));
+      cw.on(DescribeAlarmsForMetricCommand)
+        .resolvesOnce({ MetricAlarms: [{ StateValue: "ALARM" }] })
+        .rejects(new Error("endpoint down"));
       await adapter().setGate({ gate, value: 1 });
       expect(cw.commandCalls(PutMetricDataCommand).map((c) => c.args[0].input)).to.deep.equal([
-        { Namespace: "Pilotlight", MetricData: [{ MetricName: "TrafficPinnedToDr", Dimensions: [{ Name: "Environment", Value: "prod" }], Value: 1, Unit: "Count" }] },
+        {
+          Namespace: "Pilotlight",
+          MetricData: [
+            {
+              MetricName: "TrafficPinnedToDr",
+              Dimensions: [{ Name: "Environment", Value: "prod" }],
+              Value: 1,
+              Unit: "Count",
+            },
+          ],
+        },
       ]);
       expect(await cw.call(0).thisValue.config.region()).to.equal("us-west-2");
       expect(await adapter().gateState({ gate })).to.equal("ALARM");
@@ -275,9 +469,25 @@ describe("AWS adapters (aws-sdk-client-mock; any unexpected command fails)", fun
     it("reads health from the checkers (over 18% healthy is healthy); a control plane that fails is unknown", async function () {
       r53
         .on(GetHealthCheckStatusCommand)
-        .resolvesOnce({ HealthCheckObservations: [{ StatusReport: { Status: "Failure: timed out" } }, { StatusReport: { Status: "Failure: HTTP 503" } }] })
-        .resolvesOnce({ HealthCheckObservations: [{ StatusReport: { Status: "Success: HTTP 200" } }, ...Array(4).fill({ StatusReport: { Status: "Failure" } })] })
-        .rejects(Object.assign(new Error("Service Unavailable"), { name: "ServiceUnavailable", $fault: "server", $metadata: {} }));
+        .resolvesOnce({
+          HealthCheckObservations: [
+            { StatusReport: { Status: "Failure: timed out" } },
+            { StatusReport: { Status: "Failure: HTTP 503" } },
+          ],
+        })
+        .resolvesOnce({
+          HealthCheckObservations: [
+            { StatusReport: { Status: "Success: HTTP 200" } },
+            ...Array(4).fill({ StatusReport: { Status: "Failure" } }),
+          ],
+        })
+        .rejects(
+          Object.assign(new Error("Service Unavailable"), {
+            name: "ServiceUnavailable",
+            $fault: "server",
+            $metadata: {},
+          }),
+        );
       expect(await adapter().healthCheckStatus({ healthCheckId: "hc" })).to.deep.equal({ state: "unhealthy" });
       expect(await adapter().healthCheckStatus({ healthCheckId: "hc" })).to.deep.equal({ state: "healthy" });
       const unknown = await adapter().healthCheckStatus({ healthCheckId: "hc" });
@@ -288,9 +498,13 @@ describe("AWS adapters (aws-sdk-client-mock; any unexpected command fails)", fun
     it("asks the zone's own name servers what the name answers; without them it refuses", async function () {
       asked.length = 0;
       const ns = ["ns-1.awsdns-01.org", "ns-2.awsdns-02.com"];
-      expect(await adapter().resolve({ zoneId: "Z1", name: "app.example.com", nameServers: ns })).to.deep.equal(["dr.lambda-url.us-west-2.on.aws"]);
+      expect(await adapter().resolve({ zoneId: "Z1", name: "app.example.com", nameServers: ns })).to.deep.equal([
+        "dr.lambda-url.us-west-2.on.aws",
+      ]);
       expect(asked).to.deep.equal([["app.example.com", ns]]);
-      expect(await failure(adapter().resolve({ zoneId: "Z1", name: "app.example.com", nameServers: [] }))).to.deep.include({ code: "traffic.unknown" });
+      expect(
+        await failure(adapter().resolve({ zoneId: "Z1", name: "app.example.com", nameServers: [] })),
+      ).to.deep.include({ code: "traffic.unknown" });
       expect(r53.calls()).to.have.length(0);
     });
   });
@@ -300,10 +514,18 @@ describe("AWS adapters (aws-sdk-client-mock; any unexpected command fails)", fun
     beforeEach(() => data.reset().onAnyCommand().rejects(new Error("unexpected Data API command")));
 
     it("rewrites $n to named parameters outside literals and returns JSON rows", async function () {
-      expect(toNamedParameters("SELECT '$1', $1, $2 WHERE x = 'it''s $3'")).to.equal("SELECT '$1', :p1, :p2 WHERE x = 'it''s $3'");
+      expect(toNamedParameters("SELECT '$1', $1, $2 WHERE x = 'it''s $3'")).to.equal(
+        "SELECT '$1', :p1, :p2 WHERE x = 'it''s $3'",
+      );
       data.on(ExecuteStatementCommand).resolves({ formattedRecords: JSON.stringify([{ n: 3 }]) });
-      const sql = new DataApiSql(new RDSDataClient({ region: "us-west-2", credentials: { accessKeyId: "a", secretAccessKey: "b" } }), { region: "us-west-2", clusterArn: "arn:c", secretArn: "arn:s", database: "app" });
-      const r = await sql.query<{ n: number }>("SELECT count(*) AS n FROM orders WHERE id > $1 AND note = $2", [5, null]);
+      const sql = new DataApiSql(
+        new RDSDataClient({ region: "us-west-2", credentials: { accessKeyId: "a", secretAccessKey: "b" } }),
+        { region: "us-west-2", clusterArn: "arn:c", secretArn: "arn:s", database: "app" },
+      );
+      const r = await sql.query<{ n: number }>("SELECT count(*) AS n FROM orders WHERE id > $1 AND note = $2", [
+        5,
+        null,
+      ]);
       expect(r.rows).to.deep.equal([{ n: 3 }]);
       expect(data.commandCalls(ExecuteStatementCommand)[0]!.args[0].input).to.deep.equal({
         resourceArn: "arn:c",
@@ -329,10 +551,16 @@ describe("AWS adapters (aws-sdk-client-mock; any unexpected command fails)", fun
     it("probes the health URL, with ?probe=rw for read/write, and checks the body", async function () {
       const clock = new VirtualClock({ start: 0 });
       const seen: string[] = [];
-      const ok = await new HttpHealth(clock, fakeFetch(200, { status: "healthy", database: { status: "healthy", readWrite: "ok" } }, seen)).probe({ url: "https://app/health", timeoutMs: 1000, readWrite: true });
+      const ok = await new HttpHealth(
+        clock,
+        fakeFetch(200, { status: "healthy", database: { status: "healthy", readWrite: "ok" } }, seen),
+      ).probe({ url: "https://app/health", timeoutMs: 1000, readWrite: true });
       expect(ok).to.deep.include({ ok: true, status: 200, databaseHealthy: true });
       expect(seen).to.deep.equal(["https://app/health?probe=rw"]);
-      const bad = await new HttpHealth(clock, fakeFetch(503, { status: "unhealthy", database: { status: "unhealthy" } })).probe({ url: "https://app/health", timeoutMs: 1000 });
+      const bad = await new HttpHealth(
+        clock,
+        fakeFetch(503, { status: "unhealthy", database: { status: "unhealthy" } }),
+      ).probe({ url: "https://app/health", timeoutMs: 1000 });
       expect(bad).to.deep.include({ ok: false, status: 503, databaseHealthy: false });
       clock.dispose();
     });
@@ -340,11 +568,25 @@ describe("AWS adapters (aws-sdk-client-mock; any unexpected command fails)", fun
     it("publishes to SNS with a subject SNS accepts, and posts to a webhook; fan-out fails only if all fail", async function () {
       const sns = mockClient(SNSClient);
       sns.on(PublishCommand).resolves({ MessageId: "m" });
-      const n = { subject: "Failover of prod to us-west-2: Completed ✓", body: "RTO achieved 1h 04m", severity: "info" as const };
-      await new SnsNotifier("arn:aws:sns:us-east-1:1:alerts", new SNSClient({ region: "us-east-1", credentials: { accessKeyId: "a", secretAccessKey: "b" } })).notify(n);
-      expect(sns.commandCalls(PublishCommand)[0]!.args[0].input).to.deep.include({ TopicArn: "arn:aws:sns:us-east-1:1:alerts", Subject: "Failover of prod to us-west-2: Completed -", Message: "RTO achieved 1h 04m" });
+      const n = {
+        subject: "Failover of prod to us-west-2: Completed ✓",
+        body: "RTO achieved 1h 04m",
+        severity: "info" as const,
+      };
+      await new SnsNotifier(
+        "arn:aws:sns:us-east-1:1:alerts",
+        new SNSClient({ region: "us-east-1", credentials: { accessKeyId: "a", secretAccessKey: "b" } }),
+      ).notify(n);
+      expect(sns.commandCalls(PublishCommand)[0]!.args[0].input).to.deep.include({
+        TopicArn: "arn:aws:sns:us-east-1:1:alerts",
+        Subject: "Failover of prod to us-west-2: Completed -",
+        Message: "RTO achieved 1h 04m",
+      });
       const posted: string[] = [];
-      const hook = new WebhookNotifier("https://hooks.example/T/secret", (async (_u: string | URL, init?: RequestInit) => {
+      const hook = new WebhookNotifier("https://hooks.example/T/secret", (async (
+        _u: string | URL,
+        init?: RequestInit,
+      ) => {
         posted.push(String(init?.body));
         return new Response("ok", { status: 200 });
       }) as typeof fetch);

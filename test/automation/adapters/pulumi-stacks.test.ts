@@ -65,8 +65,15 @@ describe("PulumiStacks over LocalWorkspace with a fake pulumi CLI", function () 
       "config set-all --stack dr --plaintext aws:region=us-west-2 --plaintext pilotlight:role=dr --plaintext pilotlight:restoreSnapshot=arn:aws:rds:us-west-2:123456789012:cluster-snapshot:awsbackup:job-1",
     );
     const up = argv.find((a) => a.startsWith("up "))!;
-    expect(up).to.contain("--yes").and.contain("--skip-preview").and.contain("--event-log <file>").and.contain("--stack dr");
-    expect(progress.filter((p) => p.status === "done").map((p) => p.type)).to.deep.equal(["aws:rds/cluster:Cluster", "aws:rds/clusterInstance:ClusterInstance"]);
+    expect(up)
+      .to.contain("--yes")
+      .and.contain("--skip-preview")
+      .and.contain("--event-log <file>")
+      .and.contain("--stack dr");
+    expect(progress.filter((p) => p.status === "done").map((p) => p.type)).to.deep.equal([
+      "aws:rds/cluster:Cluster",
+      "aws:rds/clusterInstance:ClusterInstance",
+    ]);
     expect(result.outputs["restoredFrom"]).to.equal(SNAPSHOT);
     expect(await stacks.list()).to.deep.equal(["dr"]);
   });
@@ -79,7 +86,9 @@ describe("PulumiStacks over LocalWorkspace with a fake pulumi CLI", function () 
       expect(call.env["PULUMI_BACKEND_URL"]).to.match(/^file:\/\//);
     }
     expect(cli.calls.some((c) => c.env["PULUMI_CONFIG_PASSPHRASE"] === "correct horse battery staple")).to.equal(true);
-    const refused = await code(stacks.up("dr", { set: { ...DR_CONFIG.set, "pilotlight:token": { value: "s3cr3t", secret: true } } }, forever()));
+    const refused = await code(
+      stacks.up("dr", { set: { ...DR_CONFIG.set, "pilotlight:token": { value: "s3cr3t", secret: true } } }, forever()),
+    );
     expect(refused).to.equal("config.invalid");
     expect(cli.calls.some((c) => c.args.join(" ").includes("s3cr3t"))).to.equal(false);
   });
@@ -101,7 +110,9 @@ describe("PulumiStacks over LocalWorkspace with a fake pulumi CLI", function () 
     expect(config["pilotlight:kmsKeyArn"]).to.equal("arn:aws:kms:us-west-2:1:key/k");
     expect(config["pilotlight:instanceClass"]).to.equal("db.r6g.large"); // the committed file's value
     expect(config["pilotlight:scaling"]).to.equal("2");
-    expect(cli.argvs().filter((a) => a.startsWith("config rm-all"))).to.deep.equal(["config rm-all --stack dr pilotlight:restoreSnapshot"]);
+    expect(cli.argvs().filter((a) => a.startsWith("config rm-all"))).to.deep.equal([
+      "config rm-all --stack dr pilotlight:restoreSnapshot",
+    ]);
     // The file keeps its comments: what a run changes is its keys, not the user's notes.
     expect(readFileSync(join(workDir, "Pulumi.dr.yaml"), "utf8")).to.contain("# The on-demand DR environment");
     expect(await stacks.fileConfig("dr")).to.deep.include({ "pilotlight:kmsKeyArn": "arn:aws:kms:us-west-2:1:key/k" });
@@ -110,7 +121,11 @@ describe("PulumiStacks over LocalWorkspace with a fake pulumi CLI", function () 
   it("a destroy takes the keys runs set out of the kept file first (removeKeys)", async function () {
     const { cli, stacks, workDir } = adapter();
     await stacks.up("dr", DR_CONFIG, forever());
-    await stacks.destroy("dr", { ...forever(), remove: true, removeKeys: ["pilotlight:restoreSnapshot", "pilotlight:kmsKeyArn"] });
+    await stacks.destroy("dr", {
+      ...forever(),
+      remove: true,
+      removeKeys: ["pilotlight:restoreSnapshot", "pilotlight:kmsKeyArn"],
+    });
     const argv = cli.argvs();
     const rm = argv.findIndex((a) => a === "config rm-all --stack dr pilotlight:restoreSnapshot");
     expect(rm).to.be.greaterThan(-1);
@@ -144,7 +159,10 @@ describe("PulumiStacks over LocalWorkspace with a fake pulumi CLI", function () 
   });
 
   it("names the holder of a locked stack, and cancels only a provably dead holder's lock", async function () {
-    const stderr = "error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file with `pulumi cancel`.\n  file:///state/.pulumi/locks/organization/pilotlight/dr/abc.json: created by ops@" + hostname() + " (pid 4242) at 2026-01-01T00:00:00Z";
+    const stderr =
+      "error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete the lock file with `pulumi cancel`.\n  file:///state/.pulumi/locks/organization/pilotlight/dr/abc.json: created by ops@" +
+      hostname() +
+      " (pid 4242) at 2026-01-01T00:00:00Z";
     const { cli, stacks } = adapter({ fail: { up: { stderr } } });
     try {
       await stacks.up("dr", DR_CONFIG, forever());
@@ -155,7 +173,9 @@ describe("PulumiStacks over LocalWorkspace with a fake pulumi CLI", function () 
     }
     expect(parseLockHolder(stderr)).to.deep.include({ host: hostname(), pid: 4242 });
     // Alive holder: refused, nothing cancelled.
-    expect(await code(stacks.recoverStaleLock("dr", forever(), { host: hostname(), pid: 4242 }))).to.equal("pulumi.stack-locked");
+    expect(await code(stacks.recoverStaleLock("dr", forever(), { host: hostname(), pid: 4242 }))).to.equal(
+      "pulumi.stack-locked",
+    );
     expect(cli.argvs().some((a) => a.startsWith("cancel"))).to.equal(false);
     // Dead holder on this host: cancel, then refresh.
     await stacks.recoverStaleLock("dr", forever(), { host: hostname(), pid: 999_999 });
@@ -166,16 +186,29 @@ describe("PulumiStacks over LocalWorkspace with a fake pulumi CLI", function () 
   });
 
   it("an up or destroy that finds the lock of a dead process of this host recovers it and goes on (a resumed run)", async function () {
-    const stderr = (pid: number) => "error: the stack is currently locked by 1 lock(s).\n  file:///state/.pulumi/locks/organization/pilotlight/dr/abc.json: created by ops@" + hostname() + ` (pid ${pid}) at 2026-01-01T00:00:00Z`;
-    const { cli, stacks } = adapter({ fail: { up: { stderr: stderr(999_999), times: 1 }, destroy: { stderr: stderr(999_999), times: 1 } } });
+    const stderr = (pid: number) =>
+      "error: the stack is currently locked by 1 lock(s).\n  file:///state/.pulumi/locks/organization/pilotlight/dr/abc.json: created by ops@" +
+      hostname() +
+      ` (pid ${pid}) at 2026-01-01T00:00:00Z`;
+    const { cli, stacks } = adapter({
+      fail: { up: { stderr: stderr(999_999), times: 1 }, destroy: { stderr: stderr(999_999), times: 1 } },
+    });
     const progress: StackProgress[] = [];
     const result = await stacks.up("dr", DR_CONFIG, { ...forever(), onProgress: (p) => progress.push(p) });
     expect(result.outputs["restoredFrom"]).to.equal(SNAPSHOT);
-    const verbs = cli.argvs().map((a) => a.split(" ")[0]).filter((v) => ["up", "cancel", "refresh", "destroy"].includes(v!));
+    const verbs = cli
+      .argvs()
+      .map((a) => a.split(" ")[0])
+      .filter((v) => ["up", "cancel", "refresh", "destroy"].includes(v!));
     expect(verbs).to.deep.equal(["up", "cancel", "refresh", "up"]);
     expect(progress.some((p) => p.op === "cancel")).to.equal(true);
     await stacks.destroy("dr", { ...forever(), remove: true });
-    expect(cli.argvs().map((a) => a.split(" ")[0]).filter((v) => ["cancel", "destroy"].includes(v!))).to.deep.equal(["cancel", "destroy", "cancel", "destroy"]);
+    expect(
+      cli
+        .argvs()
+        .map((a) => a.split(" ")[0])
+        .filter((v) => ["cancel", "destroy"].includes(v!)),
+    ).to.deep.equal(["cancel", "destroy", "cancel", "destroy"]);
     // A live holder's lock is never cancelled: the error names it.
     const live = adapter({ fail: { up: { stderr: stderr(4242), times: 1 } } });
     expect(await code(live.stacks.up("dr", DR_CONFIG, forever()))).to.equal("pulumi.stack-locked");
@@ -187,49 +220,126 @@ describe("PulumiStacks over LocalWorkspace with a fake pulumi CLI", function () 
     await stacks.up("dr", DR_CONFIG, forever());
     const component = "urn:pulumi:dr::pilotlight::pilotlight:environment:Dr$pilotlight:database:Aurora::dr-database";
     cli.stacks.get("dr")!.pending = [
-      { type: "creating", resource: { urn: `urn:pulumi:dr::pilotlight::pilotlight:environment:Dr$pilotlight:database:Aurora$aws:rds/cluster:Cluster::dr-database-cluster`, type: "aws:rds/cluster:Cluster", inputs: { clusterIdentifier: "pilotlight-prod-dr" }, parent: component } },
-      { type: "creating", resource: { urn: "urn:pulumi:dr::pilotlight::aws:rds/clusterInstance:ClusterInstance::dr-database-1", type: "aws:rds/clusterInstance:ClusterInstance", inputs: { identifier: "pilotlight-prod-dr-1" } } },
-      { type: "creating", resource: { urn: "urn:pulumi:dr::pilotlight::aws:ec2/securityGroup:SecurityGroup::dr-db-sg", type: "aws:ec2/securityGroup:SecurityGroup", inputs: {} } },
+      {
+        type: "creating",
+        resource: {
+          urn: `urn:pulumi:dr::pilotlight::pilotlight:environment:Dr$pilotlight:database:Aurora$aws:rds/cluster:Cluster::dr-database-cluster`,
+          type: "aws:rds/cluster:Cluster",
+          inputs: { clusterIdentifier: "pilotlight-prod-dr" },
+          parent: component,
+        },
+      },
+      {
+        type: "creating",
+        resource: {
+          urn: "urn:pulumi:dr::pilotlight::aws:rds/clusterInstance:ClusterInstance::dr-database-1",
+          type: "aws:rds/clusterInstance:ClusterInstance",
+          inputs: { identifier: "pilotlight-prod-dr-1" },
+        },
+      },
+      {
+        type: "creating",
+        resource: {
+          urn: "urn:pulumi:dr::pilotlight::aws:ec2/securityGroup:SecurityGroup::dr-db-sg",
+          type: "aws:ec2/securityGroup:SecurityGroup",
+          inputs: {},
+        },
+      },
     ];
     const before = cli.calls.length;
     const progress: StackProgress[] = [];
     await stacks.up("dr", DR_CONFIG, { ...forever(), onProgress: (p) => progress.push(p) });
-    const verbs = cli.argvs().slice(before).map((a) => a.split(" ").slice(0, a.startsWith("stack") ? 2 : 1).join(" ")).filter((v) => !["stack select", "config", "stack history", "stack output"].includes(v!));
+    const verbs = cli
+      .argvs()
+      .slice(before)
+      .map((a) =>
+        a
+          .split(" ")
+          .slice(0, a.startsWith("stack") ? 2 : 1)
+          .join(" "),
+      )
+      .filter((v) => !["stack select", "config", "stack history", "stack output"].includes(v!));
     expect(verbs).to.deep.equal(["stack export", "import", "import", "refresh", "up"]);
     expect(cli.argvs().find((a) => a.startsWith("refresh"))).to.contain("--clear-pending-creates");
     // The cluster is adopted under its own name and parent; the instance never reached AWS; the
     // security group has no name to import it by: both are left to the update.
-    expect(cli.stacks.get("dr")!.imported).to.deep.equal([{ type: "aws:rds/cluster:Cluster", name: "dr-database-cluster", id: "pilotlight-prod-dr", parent: component }]);
+    expect(cli.stacks.get("dr")!.imported).to.deep.equal([
+      { type: "aws:rds/cluster:Cluster", name: "dr-database-cluster", id: "pilotlight-prod-dr", parent: component },
+    ]);
     expect(cli.stacks.get("dr")!.pending).to.deep.equal([]);
     expect(progress.filter((p) => p.op === "import").map((p) => p.status)).to.deep.equal(["done", "diagnostic"]);
     // With nothing pending, an up only reads the state.
     const again = cli.calls.length;
     await stacks.up("dr", DR_CONFIG, forever());
-    expect(cli.argvs().slice(again).some((a) => a.startsWith("import") || a.startsWith("refresh"))).to.equal(false);
+    expect(
+      cli
+        .argvs()
+        .slice(again)
+        .some((a) => a.startsWith("import") || a.startsWith("refresh")),
+    ).to.equal(false);
   });
 
   it("a crashed update's lock and pending create: the lock is recovered first, then the cluster adopted", async function () {
-    const lock = "error: the stack is currently locked by 1 lock(s).\n  file:///state/.pulumi/locks/organization/pilotlight/dr/abc.json: created by ops@" + hostname() + " (pid 999999) at 2026-01-01T00:00:00Z";
+    const lock =
+      "error: the stack is currently locked by 1 lock(s).\n  file:///state/.pulumi/locks/organization/pilotlight/dr/abc.json: created by ops@" +
+      hostname() +
+      " (pid 999999) at 2026-01-01T00:00:00Z";
     const { cli, stacks } = adapter({ fail: { import: { stderr: lock, times: 1 } } });
     await stacks.up("dr", DR_CONFIG, forever());
-    cli.stacks.get("dr")!.pending = [{ type: "creating", resource: { urn: "urn:pulumi:dr::pilotlight::aws:rds/cluster:Cluster::dr-database-cluster", type: "aws:rds/cluster:Cluster", inputs: { clusterIdentifier: "pilotlight-prod-dr" } } }];
+    cli.stacks.get("dr")!.pending = [
+      {
+        type: "creating",
+        resource: {
+          urn: "urn:pulumi:dr::pilotlight::aws:rds/cluster:Cluster::dr-database-cluster",
+          type: "aws:rds/cluster:Cluster",
+          inputs: { clusterIdentifier: "pilotlight-prod-dr" },
+        },
+      },
+    ];
     const before = cli.calls.length;
     await stacks.up("dr", DR_CONFIG, forever());
-    const verbs = cli.argvs().slice(before).map((a) => a.split(" ").slice(0, a.startsWith("stack") ? 2 : 1).join(" ")).filter((v) => ["stack export", "import", "cancel", "refresh", "up"].includes(v!));
-    expect(verbs).to.deep.equal(["stack export", "import", "cancel", "refresh", "stack export", "import", "refresh", "up"]);
+    const verbs = cli
+      .argvs()
+      .slice(before)
+      .map((a) =>
+        a
+          .split(" ")
+          .slice(0, a.startsWith("stack") ? 2 : 1)
+          .join(" "),
+      )
+      .filter((v) => ["stack export", "import", "cancel", "refresh", "up"].includes(v!));
+    expect(verbs).to.deep.equal([
+      "stack export",
+      "import",
+      "cancel",
+      "refresh",
+      "stack export",
+      "import",
+      "refresh",
+      "up",
+    ]);
     expect(cli.stacks.get("dr")!.imported.map((r) => r.id)).to.deep.equal(["pilotlight-prod-dr"]);
     expect(cli.stacks.get("dr")!.pending).to.deep.equal([]);
   });
 
   it("does not trust an 'already exists' classification from up: it is a resource error", async function () {
-    const { stacks } = adapter({ fail: { up: { stderr: "error: 1 error occurred: creating RDS Cluster: DBClusterAlreadyExistsFault: stack-dr cluster already exists" } } });
+    const { stacks } = adapter({
+      fail: {
+        up: {
+          stderr:
+            "error: 1 error occurred: creating RDS Cluster: DBClusterAlreadyExistsFault: stack-dr cluster already exists",
+        },
+      },
+    });
     expect(await code(stacks.up("dr", DR_CONFIG, forever()))).to.equal("pulumi.error");
   });
 
   it("interrupts an up at its deadline (SIGINT through the signal) with a clear error", async function () {
     const clock = new VirtualClock({ start: 0 });
     const { cli, stacks } = adapter({ hangUp: true }, clock);
-    const error = await code(stacks.up("dr", DR_CONFIG, { signal: new AbortController().signal, deadline: 30 * 60_000 }));
+    const error = await code(
+      stacks.up("dr", DR_CONFIG, { signal: new AbortController().signal, deadline: 30 * 60_000 }),
+    );
     expect(error).to.equal("pulumi.error");
     expect(cli.aborted).to.equal(1);
     expect(clock.now()).to.equal(30 * 60_000);

@@ -40,7 +40,10 @@ describe("CLI", function () {
     cpSync(await fixture(FRESH), join(cwd, SANDBOX_FOLDER), { recursive: true });
   });
 
-  async function cli(args: string, extra: { runbooks?: AnyRunbook[]; signal?: AbortSignal; env?: NodeJS.ProcessEnv } = {}): Promise<Captured> {
+  async function cli(
+    args: string,
+    extra: { runbooks?: AnyRunbook[]; signal?: AbortSignal; env?: NodeJS.ProcessEnv } = {},
+  ): Promise<Captured> {
     let stdout = "";
     let stderr = "";
     const io: CliIo = {
@@ -50,16 +53,26 @@ describe("CLI", function () {
       env: extra.env ?? {},
       cwd,
       signal: extra.signal ?? new AbortController().signal,
-      openPilotlight: (options) => openPilotlight({ ...options, store, ...(extra.runbooks === undefined ? {} : { runbooks: extra.runbooks }) }),
+      openPilotlight: (options) =>
+        openPilotlight({ ...options, store, ...(extra.runbooks === undefined ? {} : { runbooks: extra.runbooks }) }),
     };
-    const code = await runCli(args.split(" ").filter((a) => a.length > 0), io);
+    const code = await runCli(
+      args.split(" ").filter((a) => a.length > 0),
+      io,
+    );
     return { code, stdout, stderr };
   }
 
   const noStack = (c: Captured) => expect(c.stdout + c.stderr).not.to.match(/\n\s+at /);
 
   it("prints help and exits 2 without a command, on unknown flags and on conflicting options", async function () {
-    for (const args of ["", "runs list --bogus", "failover --sandbox --recovery-point a --before b", "runs show", "drill run weekly"]) {
+    for (const args of [
+      "",
+      "runs list --bogus",
+      "failover --sandbox --recovery-point a --before b",
+      "runs show",
+      "drill run weekly",
+    ]) {
       const c = await cli(args);
       expect(c.code, args).to.equal(2);
       expect(c.stderr, args).to.contain("pilotlight");
@@ -70,7 +83,8 @@ describe("CLI", function () {
   it("--help teaches: every command and the exit codes", async function () {
     const c = await cli("--help");
     expect(c.code).to.equal(0);
-    for (const cmd of ["failover", "failback", "restore", "drill run", "status", "runs", "resume"]) expect(c.stdout).to.contain(cmd);
+    for (const cmd of ["failover", "failback", "restore", "drill run", "status", "runs", "resume"])
+      expect(c.stdout).to.contain(cmd);
     expect(c.stdout).to.contain("Exit codes");
   });
 
@@ -119,7 +133,12 @@ describe("CLI", function () {
       const bin = mkdtempSync(join(tmpdir(), "pilotlight-bin-"));
       writeFileSync(join(bin, "pulumi"), "#!/bin/sh\necho v3.190.0\n", { mode: 0o755 });
       for (const k of Object.keys(process.env)) if (k.startsWith("AWS_")) delete process.env[k];
-      Object.assign(process.env, { AWS_EC2_METADATA_DISABLED: "true", HOME: bin, AWS_CONFIG_FILE: join(bin, "none"), AWS_SHARED_CREDENTIALS_FILE: join(bin, "none") });
+      Object.assign(process.env, {
+        AWS_EC2_METADATA_DISABLED: "true",
+        HOME: bin,
+        AWS_CONFIG_FILE: join(bin, "none"),
+        AWS_SHARED_CREDENTIALS_FILE: join(bin, "none"),
+      });
       const c = await cli("failback --yes --json", { env: { PATH: `${bin}:/usr/bin:/bin` } });
       expect(c.code).to.equal(3);
       expect(JSON.parse(c.stdout)).to.deep.include({ code: "aws.credentials-missing", source: "user" });
@@ -131,9 +150,19 @@ describe("CLI", function () {
     const c = await cli("status --sandbox --json");
     expect(c.code).to.equal(0);
     const body = JSON.parse(c.stdout);
-    expect(body.environments[0]).to.deep.include({ name: "sandbox", primaryRegion: "us-east-1", drRegion: "us-west-2" });
+    expect(body.environments[0]).to.deep.include({
+      name: "sandbox",
+      primaryRegion: "us-east-1",
+      drRegion: "us-west-2",
+    });
     // Live facts: where the name points, the DR stack, the newest DR copy.
-    expect(body.environments[0].live).to.deep.include({ drStack: "absent", servedBy: "primary", primaryHealth: "healthy", pinnedToDr: false, drPublished: false });
+    expect(body.environments[0].live).to.deep.include({
+      drStack: "absent",
+      servedBy: "primary",
+      primaryHealth: "healthy",
+      pinnedToDr: false,
+      drPublished: false,
+    });
     expect(body.environments[0].live.newestRecoveryPoint.ageMs).to.be.a("number");
   });
 
@@ -159,19 +188,34 @@ describe("CLI", function () {
       kind: "posture-check",
       target: environmentLease({ kind: "real", id: "real", simulated: false }, "sandbox"),
       spec: { env: "sandbox" },
-      plan: { steps: [{ id: "check", title: "check", dependsOn: [], timeoutMs: 1000 }, { id: "report", title: "report", dependsOn: ["check"], timeoutMs: 1000, cleanup: true }] },
+      plan: {
+        steps: [
+          { id: "check", title: "check", dependsOn: [], timeoutMs: 1000 },
+          { id: "report", title: "report", dependsOn: ["check"], timeoutMs: 1000, cleanup: true },
+        ],
+      },
       handlers,
       signal: ctl.signal,
     });
     clock.dispose();
     expect(first.phase).to.equal("Interrupted");
     calls.length = 0;
-    const posture: AnyRunbook = { kind: "posture-check", request: () => ({}), gather: async () => ({}), decide: () => ({ warnings: [] }), plan: () => ({ steps: [] }), handlers: () => handlers };
+    const posture: AnyRunbook = {
+      kind: "posture-check",
+      request: () => ({}),
+      gather: async () => ({}),
+      decide: () => ({ warnings: [] }),
+      plan: () => ({ steps: [] }),
+      handlers: () => handlers,
+    };
     const c = await cli("resume posture-interrupted --sandbox --json", { runbooks: [posture] });
     expect(c.code, c.stderr).to.equal(0);
     expect(JSON.parse(c.stdout).run.phase).to.equal("Completed");
     expect(calls).to.deep.equal(["check", "report"]);
-    const events = c.stderr.trim().split("\n").map((l) => JSON.parse(l) as { code: string });
+    const events = c.stderr
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { code: string });
     expect(events.map((e) => e.code)).to.include.members(["run.resumed", "run.finished"]);
 
     const shown = await cli("runs show posture-interrupted --sandbox --json");
@@ -188,7 +232,9 @@ describe("CLI", function () {
     expect(drillRun.code, drillRun.stderr).to.be.oneOf([0, 1]);
     const c = await cli("runs trends --sandbox --kind posture-check --json");
     expect(c.code, c.stderr).to.equal(0);
-    const { trends } = JSON.parse(c.stdout) as { trends: Array<{ kind: string; env: string; runs: number; points: Array<{ runId: string }> }> };
+    const { trends } = JSON.parse(c.stdout) as {
+      trends: Array<{ kind: string; env: string; runs: number; points: Array<{ runId: string }> }>;
+    };
     expect(trends.map((t) => [t.env, t.kind])).to.deep.equal([["sandbox", "posture-check"]]);
     expect(trends[0]!.points.map((p) => p.runId)).to.include(JSON.parse(drillRun.stdout).run.id);
     const bad = await cli("runs trends --sandbox --days 0");

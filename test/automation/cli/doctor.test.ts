@@ -18,7 +18,11 @@ environments:
 async function withoutAwsCredentials<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   const saved = { ...process.env };
   for (const k of Object.keys(process.env)) if (k.startsWith("AWS_")) delete process.env[k];
-  Object.assign(process.env, { AWS_EC2_METADATA_DISABLED: "true", AWS_CONFIG_FILE: join(dir, "none"), AWS_SHARED_CREDENTIALS_FILE: join(dir, "none") });
+  Object.assign(process.env, {
+    AWS_EC2_METADATA_DISABLED: "true",
+    AWS_CONFIG_FILE: join(dir, "none"),
+    AWS_SHARED_CREDENTIALS_FILE: join(dir, "none"),
+  });
   try {
     return await fn();
   } finally {
@@ -34,10 +38,19 @@ describe("CLI: doctor and iam-policy", function () {
     const dir = mkdtempSync(join(tmpdir(), "pilotlight-doctor-"));
     writeFileSync(join(dir, "prod.yaml"), REAL);
     let opened = 0;
-    const { io, written } = capturingIo({ cwd: dir, env: { PATH: "/nonexistent", HOME: dir }, openPilotlight: async (o) => ((opened += 1), openPilotlight(o)) });
-    const code = await withoutAwsCredentials(dir, () => runCli(["doctor", "--env", "prod", "--config", "prod.yaml", "--json"], io));
+    const { io, written } = capturingIo({
+      cwd: dir,
+      env: { PATH: "/nonexistent", HOME: dir },
+      openPilotlight: async (o) => ((opened += 1), openPilotlight(o)),
+    });
+    const code = await withoutAwsCredentials(dir, () =>
+      runCli(["doctor", "--env", "prod", "--config", "prod.yaml", "--json"], io),
+    );
     expect(code, written.stderr).to.equal(3);
-    const out = JSON.parse(written.stdout) as { ready: boolean; findings: Array<{ check: string; status: string; fix?: string }> };
+    const out = JSON.parse(written.stdout) as {
+      ready: boolean;
+      findings: Array<{ check: string; status: string; fix?: string }>;
+    };
     expect(out.ready).to.equal(false);
     expect(out.findings.map((f) => [f.check, f.status])).to.deep.equal([
       ["pulumi CLI", "fail"],
@@ -54,9 +67,26 @@ describe("CLI: doctor and iam-policy", function () {
     cpSync(await fixture(FRESH), join(dir, ".pilotlight", "sandbox", "world"), { recursive: true });
     const { io, written } = capturingIo({ cwd: dir, openPilotlight });
     const code = await runCli(["doctor", "--sandbox", "--json"], io);
-    const out = JSON.parse(written.stdout) as { env: string; ready: boolean; findings: Array<{ check: string; status: string }> };
+    const out = JSON.parse(written.stdout) as {
+      env: string;
+      ready: boolean;
+      findings: Array<{ check: string; status: string }>;
+    };
     const checks = out.findings.map((f) => f.check);
-    for (const c of ["identity", "state backend reachable", "primary vault", "DR vault", "recovery points", "backup opt-in", "data api on the primary", "DR engine and class orderable", "DR class serves the Data API", "DR workload runtime", "hosted zone", "permissions"]) {
+    for (const c of [
+      "identity",
+      "state backend reachable",
+      "primary vault",
+      "DR vault",
+      "recovery points",
+      "backup opt-in",
+      "data api on the primary",
+      "DR engine and class orderable",
+      "DR class serves the Data API",
+      "DR workload runtime",
+      "hosted zone",
+      "permissions",
+    ]) {
       expect(checks, c).to.include(c);
     }
     expect(out.findings.find((f) => f.check === "DR workload runtime")!.status).to.equal("ok");
@@ -66,13 +96,23 @@ describe("CLI: doctor and iam-policy", function () {
   it("iam-policy prints the policy as JSON, for one operation or all; an unknown operation is refused by name", async function () {
     const dir = mkdtempSync(join(tmpdir(), "pilotlight-iam-"));
     const run = async (args: string[]) => {
-      const { io, written } = capturingIo({ cwd: dir, openPilotlight: () => Promise.reject(new Error("iam-policy needs no library")) });
+      const { io, written } = capturingIo({
+        cwd: dir,
+        openPilotlight: () => Promise.reject(new Error("iam-policy needs no library")),
+      });
       return { code: await runCli(args, io), ...written };
     };
     const all = await run(["iam-policy", "--sandbox", "--env", "sandbox", "--operation", "all"]);
     expect(all.code, all.stderr).to.equal(0);
-    const actions = (JSON.parse(all.stdout) as { Statement: Array<{ Action: string[] }> }).Statement.flatMap((s) => s.Action);
-    expect(actions).to.include.members(["rds-data:BeginTransaction", "sns:Publish", "rds:DeleteDBInstance", "rds:EnableHttpEndpoint"]);
+    const actions = (JSON.parse(all.stdout) as { Statement: Array<{ Action: string[] }> }).Statement.flatMap(
+      (s) => s.Action,
+    );
+    expect(actions).to.include.members([
+      "rds-data:BeginTransaction",
+      "sns:Publish",
+      "rds:DeleteDBInstance",
+      "rds:EnableHttpEndpoint",
+    ]);
     const failover = await run(["iam-policy", "--sandbox", "--operation", "failover", "--account", "123456789012"]);
     const fo = JSON.parse(failover.stdout) as { Statement: Array<{ Action: string[]; Resource: string | string[] }> };
     expect(fo.Statement.flatMap((s) => s.Action).length).to.be.lessThan(actions.length);

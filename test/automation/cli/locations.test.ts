@@ -30,7 +30,12 @@ describe("CLI: one configuration file, one set of locations, from any working di
     for (const d of ["a", "b/deeper"]) mkdirSync(join(root, d), { recursive: true });
     writeFileSync(
       join(site, "pilotlight.yaml"),
-      JSON.stringify({ ...SANDBOX_CONFIG, store: { url: "pglite://runs" }, stateBackend: "file://state", reportsDir: "reports" }),
+      JSON.stringify({
+        ...SANDBOX_CONFIG,
+        store: { url: "pglite://runs" },
+        stateBackend: "file://state",
+        reportsDir: "reports",
+      }),
     );
   });
 
@@ -43,7 +48,12 @@ describe("CLI: one configuration file, one set of locations, from any working di
 
   it("status from two folders shows the file's folder's store, state backend and reports; a run recorded from one is listed from the other", async function () {
     const fromA = await cli(join(root, "a"), ["status", "--config", "../site/pilotlight.yaml", "--json"]);
-    const fromB = await cli(join(root, "b/deeper"), ["status", "--config", join("..", "..", "site", "pilotlight.yaml"), "--json"]);
+    const fromB = await cli(join(root, "b/deeper"), [
+      "status",
+      "--config",
+      join("..", "..", "site", "pilotlight.yaml"),
+      "--json",
+    ]);
     expect(fromA.code, fromA.stderr + fromA.stdout).to.equal(0);
     expect(fromB.code, fromB.stderr + fromB.stdout).to.equal(0);
     const expected = {
@@ -65,25 +75,44 @@ describe("CLI: one configuration file, one set of locations, from any working di
     try {
       const engine = new Engine({ store, clock, holder: HOLDER_A, newRunId: () => "posture-from-a" });
       const plan = { steps: [{ id: "check", title: "check", dependsOn: [], timeoutMs: 1000 }] };
-      await engine.start({ kind: "posture-check", target: environmentLease({ kind: "real", id: "real", simulated: false }, "sandbox"), spec: { env: "sandbox" }, plan, handlers: { check: async () => undefined } });
+      await engine.start({
+        kind: "posture-check",
+        target: environmentLease({ kind: "real", id: "real", simulated: false }, "sandbox"),
+        spec: { env: "sandbox" },
+        plan,
+        handlers: { check: async () => undefined },
+      });
     } finally {
       clock.dispose();
       await store.close();
     }
     // …is seen from both folders.
-    for (const [cwd, config] of [["a", "../site/pilotlight.yaml"], ["b/deeper", "../../site/pilotlight.yaml"]] as const) {
+    for (const [cwd, config] of [
+      ["a", "../site/pilotlight.yaml"],
+      ["b/deeper", "../../site/pilotlight.yaml"],
+    ] as const) {
       const listed = await cli(join(root, cwd), ["runs", "list", "--config", config, "--json"]);
       expect(listed.code, listed.stderr).to.equal(0);
-      expect(JSON.parse(listed.stdout).runs.map((r: { id: string }) => r.id), cwd).to.deep.equal(["posture-from-a"]);
+      expect(
+        JSON.parse(listed.stdout).runs.map((r: { id: string }) => r.id),
+        cwd,
+      ).to.deep.equal(["posture-from-a"]);
     }
   });
 
   it("PILOTLIGHT_REPORTS_DIR changes the reports folder only; status shows the file's s3 backend and store unchanged", async function () {
     writeFileSync(
       join(site, "pilotlight.yaml"),
-      JSON.stringify({ ...SANDBOX_CONFIG, store: { url: "pglite://runs" }, stateBackend: "s3://team-state/pl?region=eu-west-1", reportsDir: "reports" }),
+      JSON.stringify({
+        ...SANDBOX_CONFIG,
+        store: { url: "pglite://runs" },
+        stateBackend: "s3://team-state/pl?region=eu-west-1",
+        reportsDir: "reports",
+      }),
     );
-    const c = await cli(join(root, "a"), ["status", "--config", "../site/pilotlight.yaml", "--json"], { PILOTLIGHT_REPORTS_DIR: "/tmp/x" });
+    const c = await cli(join(root, "a"), ["status", "--config", "../site/pilotlight.yaml", "--json"], {
+      PILOTLIGHT_REPORTS_DIR: "/tmp/x",
+    });
     expect(c.code, c.stderr).to.equal(0);
     expect(JSON.parse(c.stdout).locations).to.deep.include({
       store: `pglite://${join(site, "runs")}`,
@@ -91,7 +120,9 @@ describe("CLI: one configuration file, one set of locations, from any working di
       reportsDir: "/tmp/x",
     });
     // A relative override was typed in a shell: it resolves against the working directory.
-    const rel = await cli(join(root, "a"), ["status", "--config", "../site/pilotlight.yaml", "--json"], { PILOTLIGHT_REPORTS_DIR: "out" });
+    const rel = await cli(join(root, "a"), ["status", "--config", "../site/pilotlight.yaml", "--json"], {
+      PILOTLIGHT_REPORTS_DIR: "out",
+    });
     expect(JSON.parse(rel.stdout).locations.reportsDir).to.equal(join(root, "a", "out"));
   });
 

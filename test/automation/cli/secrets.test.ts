@@ -69,7 +69,8 @@ describe("secrets never leak (canary suite)", function () {
   function filesUnder(folder: string): Array<[string, string]> {
     const out: Array<[string, string]> = [];
     for (const entry of readdirSync(folder, { withFileTypes: true, recursive: true })) {
-      if (entry.isFile()) out.push([join(entry.parentPath, entry.name), readFileSync(join(entry.parentPath, entry.name), "utf8")]);
+      if (entry.isFile())
+        out.push([join(entry.parentPath, entry.name), readFileSync(join(entry.parentPath, entry.name), "utf8")]);
     }
     return out;
   }
@@ -89,23 +90,38 @@ describe("secrets never leak (canary suite)", function () {
       expect(shown, url).to.match(/^postgres(ql)?:\/\/.*127\.0\.0\.1:1\/runs/);
     }
     // Nothing to hide: unchanged, to the byte.
-    for (const url of ["postgres://pilot@db.internal:5432/runs?sslmode=require", "s3://state/p?region=eu-west-1", "https://example.com"]) {
+    for (const url of [
+      "postgres://pilot@db.internal:5432/runs?sslmode=require",
+      "s3://state/p?region=eu-west-1",
+      "https://example.com",
+    ]) {
       expect(redactUrl(url)).to.equal(url);
     }
     expect(redactUrl(STORE_URLS[0]!)).to.equal("postgres://:***@127.0.0.1:1/runs");
     expect(redactUrl(STORE_URLS[4]!)).to.equal("postgres://pilot@127.0.0.1:1/runs?password=***&sslmode=disable");
     // Inside text, JSON and HTML (`&amp;`), and known values however they are encoded.
     expectClean("text", redactText(`at ${STORE_URLS[1]}: refused; "${STORE_URLS[5]!.replace("&", "&amp;")}"`));
-    expectClean("values", redactText(`${encodeURIComponent(SECRET_ENV.AWS_SECRET_ACCESS_KEY)} ${SECRET_ENV.PULUMI_CONFIG_PASSPHRASE}`, Object.values(SECRET_ENV)));
+    expectClean(
+      "values",
+      redactText(
+        `${encodeURIComponent(SECRET_ENV.AWS_SECRET_ACCESS_KEY)} ${SECRET_ENV.PULUMI_CONFIG_PASSPHRASE}`,
+        Object.values(SECRET_ENV),
+      ),
+    );
   });
 
   it("a failing webhook names its host, never its URL (the URL's path is the token)", async function () {
     const url = SECRET_ENV.PILOTLIGHT_WEBHOOK_URL;
     const note = { subject: "s", body: "b", severity: "info" as const };
-    const refusing = new WebhookNotifier(url, async () => Promise.reject(new TypeError(`Failed to parse URL from ${url}`)));
+    const refusing = new WebhookNotifier(url, async () =>
+      Promise.reject(new TypeError(`Failed to parse URL from ${url}`)),
+    );
     const failing = new WebhookNotifier(url, async () => new Response("no", { status: 500 }));
     for (const notifier of [refusing, failing]) {
-      const error = await notifier.notify(note).then(() => undefined, (e: unknown) => e as Error);
+      const error = await notifier.notify(note).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
       expect(error?.message).to.contain("hooks.example.invalid");
       expectClean("webhook error", `${error?.message} ${error?.stack}`);
     }
@@ -144,7 +160,10 @@ describe("secrets never leak (canary suite)", function () {
     for (const url of STORE_URLS) {
       writeFileSync(join(dir, "file.yaml"), JSON.stringify(config({ store: { url } })));
       writeFileSync(join(dir, "env.yaml"), JSON.stringify(config({})));
-      for (const [file, env] of [["file.yaml", {}], ["env.yaml", { PILOTLIGHT_STORE_URL: url }]] as const) {
+      for (const [file, env] of [
+        ["file.yaml", {}],
+        ["env.yaml", { PILOTLIGHT_STORE_URL: url }],
+      ] as const) {
         for (const mode of [["--json"], ["--debug"], []]) {
           for (const target of [["--sandbox"], []]) {
             const args = ["status", "--config", file, ...target, ...mode];
@@ -154,7 +173,8 @@ describe("secrets never leak (canary suite)", function () {
             // with it (the file's store is the real target's), so `--sandbox` with the file's URL works.
             const fileStoreInSandbox = file === "file.yaml" && target.length > 0;
             expect(c.code, `${args.join(" ")}: ${c.out}`).to.equal(fileStoreInSandbox ? 0 : 5);
-            if (mode[0] === "--json" && !fileStoreInSandbox) expect(JSON.parse(c.out)).to.include({ code: "store.unavailable", source: "system" });
+            if (mode[0] === "--json" && !fileStoreInSandbox)
+              expect(JSON.parse(c.out)).to.include({ code: "store.unavailable", source: "system" });
           }
         }
       }
@@ -197,7 +217,10 @@ describe("secrets never leak (canary suite)", function () {
 
     // The sandbox drill's reports live in its world; the real target's in the configured folder.
     mkdirSync(join(dir, "reports"), { recursive: true });
-    const reports = [...filesUnder(join(dir, "reports")), ...filesUnder(join(dir, ".pilotlight", "sandbox", "world", "reports"))];
+    const reports = [
+      ...filesUnder(join(dir, "reports")),
+      ...filesUnder(join(dir, ".pilotlight", "sandbox", "world", "reports")),
+    ];
     expect(reports.length).to.be.greaterThan(0);
     for (const [path, text] of reports) expectClean(path, text);
     expectClean("pulumi argv", readFileSync(argvLog, "utf8"));
@@ -208,7 +231,9 @@ describe("secrets never leak (canary suite)", function () {
       if (!existsSync(folder)) continue;
       const sql = await PgliteSql.open(folder);
       try {
-        const { rows: tables } = await sql.query<{ name: string }>("SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1");
+        const { rows: tables } = await sql.query<{ name: string }>(
+          "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
+        );
         expect(tables.map((t) => t.name)).to.include.members(["pilotlight_runs", "pilotlight_events"]);
         for (const { name } of tables) {
           const { rows: dump } = await sql.query<{ row: string }>(`SELECT t::text AS row FROM ${name} t`);

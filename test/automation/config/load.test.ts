@@ -10,7 +10,8 @@ function problemsOf(fn: () => unknown): string[] {
   try {
     fn();
   } catch (error) {
-    if (isPilotlightError(error) && error.code === "config.invalid") return (error as PilotlightError).details!["problems"] as string[];
+    if (isPilotlightError(error) && error.code === "config.invalid")
+      return (error as PilotlightError).details!["problems"] as string[];
     throw error;
   }
   throw new Error("expected config.invalid");
@@ -39,7 +40,10 @@ describe("configuration", function () {
     raw["store"] = { url: "mysql://db" };
     const problems = problemsOf(() => validateConfig(raw));
     const has = (field: string, words: string) =>
-      expect(problems.some((p) => p.startsWith(field + ":") && p.includes(words)), `${field} → ${words}\n${problems.join("\n")}`).to.equal(true);
+      expect(
+        problems.some((p) => p.startsWith(field + ":") && p.includes(words)),
+        `${field} → ${words}\n${problems.join("\n")}`,
+      ).to.equal(true);
     has("environments.sandbox.objectives.rpo", "e.g. 1h");
     has("environments.sandbox.dr.region", "must differ");
     has("environments.sandbox.dns.ttlSeconds", "60 s or less");
@@ -51,7 +55,9 @@ describe("configuration", function () {
   });
 
   it("requires at least one environment and the fields an environment cannot do without", function () {
-    expect(problemsOf(() => validateConfig({ environments: {} }))).to.deep.equal(["environments: declare at least one environment under environments:"]);
+    expect(problemsOf(() => validateConfig({ environments: {} }))).to.deep.equal([
+      "environments: declare at least one environment under environments:",
+    ]);
     const problems = problemsOf(() => validateConfig({ environments: { prod: { primary: { region: "us-east-1" } } } }));
     expect(problems).to.include.members([
       "environments.prod.primary.vault: primary.vault is required, e.g. pilotlight-prod-primary",

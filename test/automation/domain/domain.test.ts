@@ -2,9 +2,23 @@ import { expect } from "chai";
 import { formatDuration, parseDuration, readDuration } from "../../../automation/domain/objectives";
 import { readIsoTime, readRestoreTime } from "../../../automation/domain/time";
 import { findPlanProblems } from "../../../automation/domain/plan";
-import { decideTerminalPhase, prepareResume, createRun, type Step, type StepState } from "../../../automation/domain/run";
+import {
+  decideTerminalPhase,
+  prepareResume,
+  createRun,
+  type Step,
+  type StepState,
+} from "../../../automation/domain/run";
 
-const s = (id: string, state: StepState, extra: Partial<Step> = {}): Step => ({ id, title: id, dependsOn: [], timeoutMs: 1, state, attempts: 1, ...extra });
+const s = (id: string, state: StepState, extra: Partial<Step> = {}): Step => ({
+  id,
+  title: id,
+  dependsOn: [],
+  timeoutMs: 1,
+  state,
+  attempts: 1,
+  ...extra,
+});
 
 describe("domain", function () {
   describe("parseDuration / formatDuration", function () {
@@ -40,13 +54,25 @@ describe("domain", function () {
       expect(readRestoreTime("-0m", 0)).to.deep.equal({ ok: false, problem: "must lie before now" });
     });
     it("formats compactly", function () {
-      expect([42_000, 1_025_000, 10_920_000, 450].map(formatDuration)).to.deep.equal(["42s", "17m 05s", "3h 02m", "450ms"]);
+      expect([42_000, 1_025_000, 10_920_000, 450].map(formatDuration)).to.deep.equal([
+        "42s",
+        "17m 05s",
+        "3h 02m",
+        "450ms",
+      ]);
     });
   });
 
   describe("findPlanProblems", function () {
     it("accepts a valid graph", function () {
-      expect(findPlanProblems({ steps: [{ id: "a", title: "", dependsOn: [], timeoutMs: 1 }, { id: "b", title: "", dependsOn: ["a"], timeoutMs: 1, cleanup: true }] })).to.deep.equal([]);
+      expect(
+        findPlanProblems({
+          steps: [
+            { id: "a", title: "", dependsOn: [], timeoutMs: 1 },
+            { id: "b", title: "", dependsOn: ["a"], timeoutMs: 1, cleanup: true },
+          ],
+        }),
+      ).to.deep.equal([]);
     });
     it("finds duplicates, bad ids, and normal steps depending on cleanup steps", function () {
       const problems = findPlanProblems({
@@ -59,7 +85,10 @@ describe("domain", function () {
         ],
       });
       expect(problems).to.have.length(3);
-      expect(problems.join("\n")).to.contain('"a" is used twice').and.contain("Bad_Id").and.contain('depends on cleanup step "c"');
+      expect(problems.join("\n"))
+        .to.contain('"a" is used twice')
+        .and.contain("Bad_Id")
+        .and.contain('depends on cleanup step "c"');
     });
     it("reports an empty plan", () => expect(findPlanProblems({ steps: [] })).to.deep.equal(["the plan has no steps"]));
   });
@@ -74,7 +103,8 @@ describe("domain", function () {
       ["cleanup failed", [s("a", "Succeeded"), s("z", "Failed", { cleanup: true })], false, "PartiallyFailed"],
       ["non-critical failed", [s("a", "Succeeded"), s("n", "Failed", { critical: false })], false, "PartiallyFailed"],
     ];
-    for (const [name, steps, aborted, phase] of table) it(name, () => expect(decideTerminalPhase(steps, aborted)).to.equal(phase));
+    for (const [name, steps, aborted, phase] of table)
+      it(name, () => expect(decideTerminalPhase(steps, aborted)).to.equal(phase));
   });
 
   describe("prepareResume", function () {
@@ -84,7 +114,11 @@ describe("domain", function () {
       run.error = { code: "step.failed", source: "aws", message: "x" };
       run.steps = [
         s("a", "Succeeded", { output: 1 }),
-        s("b", "Failed", { external: { kind: "job", id: "j", recordedAt: 0 }, error: { code: "step.failed", source: "aws", message: "x" }, endedAt: 5 }),
+        s("b", "Failed", {
+          external: { kind: "job", id: "j", recordedAt: 0 },
+          error: { code: "step.failed", source: "aws", message: "x" },
+          endedAt: 5,
+        }),
         s("z", "Succeeded", { cleanup: true }),
       ];
       const next = prepareResume(run);

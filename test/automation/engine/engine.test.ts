@@ -48,7 +48,13 @@ describe("Engine", function () {
     it("runs independent steps in parallel and completes, journaling every transition", async function () {
       const svc = new FakeRestores(clock, 30 * MINUTE);
       const { engine, events } = makeEngine(store, clock);
-      const run = await engine.start({ kind: "failover", target: nextTarget(), spec: { env: "prod" }, plan: samplePlan(), handlers: sampleHandlers(svc) });
+      const run = await engine.start({
+        kind: "failover",
+        target: nextTarget(),
+        spec: { env: "prod" },
+        plan: samplePlan(),
+        handlers: sampleHandlers(svc),
+      });
 
       expect(run.phase).to.equal("Completed");
       const restore = step(run, "restore");
@@ -104,7 +110,15 @@ describe("Engine", function () {
       const calls: Record<string, number> = {};
       const t = nextTarget();
       const { engine } = makeEngine(crashing, clock, { ids: [`crash-${k}-${t}`] });
-      const first = await rejection(engine.start({ kind: "failover", target: t, spec: {}, plan: samplePlan(), handlers: sampleHandlers(svc, calls) }));
+      const first = await rejection(
+        engine.start({
+          kind: "failover",
+          target: t,
+          spec: {},
+          plan: samplePlan(),
+          handlers: sampleHandlers(svc, calls),
+        }),
+      );
       return { first, svc, calls, t, writes: crashing.writes, runId: `crash-${k}-${t}` };
     }
 
@@ -112,7 +126,13 @@ describe("Engine", function () {
       // Count the writes of an undisturbed run first.
       const probe = new CrashingStore(store);
       const { engine } = makeEngine(probe, clock);
-      await engine.start({ kind: "failover", target: nextTarget(), spec: {}, plan: samplePlan(), handlers: sampleHandlers(new FakeRestores(clock, 30 * MINUTE)) });
+      await engine.start({
+        kind: "failover",
+        target: nextTarget(),
+        spec: {},
+        plan: samplePlan(),
+        handlers: sampleHandlers(new FakeRestores(clock, 30 * MINUTE)),
+      });
       const total = probe.writes;
       expect(total).to.be.greaterThan(10);
 
@@ -149,7 +169,9 @@ describe("Engine", function () {
       };
       const t = nextTarget();
       const { engine } = makeEngine(crashing, clock, { ids: ["mid-wait"] });
-      const error = await rejection(engine.start({ kind: "failover", target: t, spec: {}, plan: samplePlan(), handlers: sampleHandlers(svc) }));
+      const error = await rejection(
+        engine.start({ kind: "failover", target: t, spec: {}, plan: samplePlan(), handlers: sampleHandlers(svc) }),
+      );
       // Its store gone, the dying process cannot renew its lease: it stops at the lease's expiry
       // (fencing by time) instead of waiting out the restore.
       expect(isPilotlightError(error) && error.code, String(error)).to.equal("lease.expired");
@@ -175,7 +197,8 @@ describe("Engine", function () {
       const flaky = {
         ...handlers,
         restore: async (ctx: Parameters<typeof handlers.restore>[0]) => {
-          if (ctx.external !== undefined && broken) throw new PilotlightError("step.failed", "DescribeRestoreJob: throttled", { source: "aws" });
+          if (ctx.external !== undefined && broken)
+            throw new PilotlightError("step.failed", "DescribeRestoreJob: throttled", { source: "aws" });
           return handlers.restore!(ctx);
         },
       };
@@ -189,7 +212,13 @@ describe("Engine", function () {
           throw new PilotlightError("step.failed", "DescribeRestoreJob: throttled", { source: "aws" });
         },
       };
-      const failed = await engine.start({ kind: "failover", target: nextTarget(), spec: {}, plan: samplePlan(), handlers: once });
+      const failed = await engine.start({
+        kind: "failover",
+        target: nextTarget(),
+        spec: {},
+        plan: samplePlan(),
+        handlers: once,
+      });
       expect(failed.phase).to.equal("Failed");
       expect(failed.error).to.include({ code: "step.failed", source: "aws" });
       expect(step(failed, "validate").state).to.equal("Skipped");
@@ -208,7 +237,13 @@ describe("Engine", function () {
     it("refuses to resume a Completed run and names an unknown one", async function () {
       const svc = new FakeRestores(clock, MINUTE);
       const { engine } = makeEngine(store, clock, { ids: ["done-run"] });
-      await engine.start({ kind: "failover", target: nextTarget(), spec: {}, plan: samplePlan(), handlers: sampleHandlers(svc) });
+      await engine.start({
+        kind: "failover",
+        target: nextTarget(),
+        spec: {},
+        plan: samplePlan(),
+        handlers: sampleHandlers(svc),
+      });
       const done = await rejection(engine.resume("done-run", sampleHandlers(svc)));
       expect(isPilotlightError(done) && done.code).to.equal("run.not-resumable");
       const missing = await rejection(engine.resume("no-such-run", sampleHandlers(svc)));
@@ -219,10 +254,26 @@ describe("Engine", function () {
       const t = nextTarget();
       const crashing = new CrashingStore(store, 6);
       const { engine } = makeEngine(crashing, clock, { ids: ["orphan"] });
-      await rejection(engine.start({ kind: "failover", target: t, spec: {}, plan: samplePlan(), handlers: sampleHandlers(new FakeRestores(clock, MINUTE)) }));
+      await rejection(
+        engine.start({
+          kind: "failover",
+          target: t,
+          spec: {},
+          plan: samplePlan(),
+          handlers: sampleHandlers(new FakeRestores(clock, MINUTE)),
+        }),
+      );
       await clock.advance(5 * MINUTE);
       const { engine: second } = makeEngine(store, clock, { ids: ["second"] });
-      const error = await rejection(second.start({ kind: "failover", target: t, spec: {}, plan: samplePlan(), handlers: sampleHandlers(new FakeRestores(clock, MINUTE)) }));
+      const error = await rejection(
+        second.start({
+          kind: "failover",
+          target: t,
+          spec: {},
+          plan: samplePlan(),
+          handlers: sampleHandlers(new FakeRestores(clock, MINUTE)),
+        }),
+      );
       expect(isPilotlightError(error) && error.code).to.equal("run.unfinished");
       expect(isPilotlightError(error) && error.details).to.deep.include({ runId: "orphan" });
       expect(await store.loadRun("second")).to.equal(undefined);
@@ -236,9 +287,17 @@ describe("Engine", function () {
       const svc = new FakeRestores(clock, 30 * MINUTE);
       const { engine } = makeEngine(store, clock, { ids: ["first"] });
       const { engine: other } = makeEngine(store, clock, { ids: ["second"], holder: HOLDER_B });
-      const first = engine.start({ kind: "failover", target: t, spec: {}, plan: samplePlan(), handlers: sampleHandlers(svc) });
+      const first = engine.start({
+        kind: "failover",
+        target: t,
+        spec: {},
+        plan: samplePlan(),
+        handlers: sampleHandlers(svc),
+      });
       while ((await store.loadRun("first")) === undefined) await clock.advance(0);
-      const error = await rejection(other.start({ kind: "failover", target: t, spec: {}, plan: samplePlan(), handlers: sampleHandlers(svc) }));
+      const error = await rejection(
+        other.start({ kind: "failover", target: t, spec: {}, plan: samplePlan(), handlers: sampleHandlers(svc) }),
+      );
       expect(isPilotlightError(error) && error.code).to.equal("lease.held");
       expect(isPilotlightError(error) && error.source).to.equal("user");
       expect(isPilotlightError(error) && error.details).to.deep.include({ runId: "first", host: "host-a", pid: 101 });
@@ -249,23 +308,53 @@ describe("Engine", function () {
 
     it("takes over an expired lease, and a live one only when its holder is proven dead", async function () {
       const t = nextTarget();
-      const held = await store.acquireLease({ target: t, runId: "ghost", holder: HOLDER_B, now: clock.now(), ttlMs: 60_000 });
+      const held = await store.acquireLease({
+        target: t,
+        runId: "ghost",
+        holder: HOLDER_B,
+        now: clock.now(),
+        ttlMs: 60_000,
+      });
       expect(held.acquired).to.equal(true);
       const svc = new FakeRestores(clock, MINUTE);
       const { engine } = makeEngine(store, clock);
-      const refused = await rejection(engine.start({ kind: "failover", target: t, spec: {}, plan: samplePlan(), handlers: sampleHandlers(svc) }));
+      const refused = await rejection(
+        engine.start({ kind: "failover", target: t, spec: {}, plan: samplePlan(), handlers: sampleHandlers(svc) }),
+      );
       expect(isPilotlightError(refused) && refused.code).to.equal("lease.held");
 
       const { engine: knowing, events } = makeEngine(store, clock, { isHolderDead: (h) => h.host === "host-b" });
-      const run = await knowing.start({ kind: "failover", target: t, spec: {}, plan: samplePlan(), handlers: sampleHandlers(svc) });
+      const run = await knowing.start({
+        kind: "failover",
+        target: t,
+        spec: {},
+        plan: samplePlan(),
+        handlers: sampleHandlers(svc),
+      });
       expect(run.phase).to.equal("Completed");
       expect(codes(events)).to.include("lease.taken-over");
 
-      const again = await store.acquireLease({ target: t, runId: "ghost-2", holder: HOLDER_B, now: clock.now(), ttlMs: 60_000 });
+      const again = await store.acquireLease({
+        target: t,
+        runId: "ghost-2",
+        holder: HOLDER_B,
+        now: clock.now(),
+        ttlMs: 60_000,
+      });
       expect(again.acquired).to.equal(true);
       await clock.advance(61_000);
       const { engine: later } = makeEngine(store, clock);
-      expect((await later.start({ kind: "failover", target: t, spec: {}, plan: samplePlan(), handlers: sampleHandlers(svc) })).phase).to.equal("Completed");
+      expect(
+        (
+          await later.start({
+            kind: "failover",
+            target: t,
+            spec: {},
+            plan: samplePlan(),
+            handlers: sampleHandlers(svc),
+          })
+        ).phase,
+      ).to.equal("Completed");
     });
 
     it("stops with lease.lost and writes nothing more once another holder took the lease", async function () {
@@ -275,11 +364,20 @@ describe("Engine", function () {
       svc.onPoll = (n) => {
         if (n === 3) {
           void store.readLease(t).then((l) =>
-            store.acquireLease({ target: t, runId: "usurper", holder: HOLDER_B, now: clock.now(), ttlMs: 10 * 60 * MINUTE, takeOverToken: l!.token }),
+            store.acquireLease({
+              target: t,
+              runId: "usurper",
+              holder: HOLDER_B,
+              now: clock.now(),
+              ttlMs: 10 * 60 * MINUTE,
+              takeOverToken: l!.token,
+            }),
           );
         }
       };
-      const error = await rejection(engine.start({ kind: "failover", target: t, spec: {}, plan: samplePlan(), handlers: sampleHandlers(svc) }));
+      const error = await rejection(
+        engine.start({ kind: "failover", target: t, spec: {}, plan: samplePlan(), handlers: sampleHandlers(svc) }),
+      );
       expect(isPilotlightError(error) && error.code).to.equal("lease.lost");
       const stored = (await store.loadRun("usurped"))!;
       expect(stored.phase).to.equal("InProgress");
@@ -296,7 +394,14 @@ describe("Engine", function () {
         if (n === 3) ctl.abort(new Error("SIGINT"));
       };
       const { engine, events } = makeEngine(store, clock);
-      const run = await engine.start({ kind: "failover", target: nextTarget(), spec: {}, plan: samplePlan(), handlers: sampleHandlers(svc), signal: ctl.signal });
+      const run = await engine.start({
+        kind: "failover",
+        target: nextTarget(),
+        spec: {},
+        plan: samplePlan(),
+        handlers: sampleHandlers(svc),
+        signal: ctl.signal,
+      });
       expect(run.phase).to.equal("Interrupted");
       expect(step(run, "restore").state).to.equal("Interrupted");
       expect(step(run, "deploy-app").state).to.equal("Interrupted");
@@ -344,7 +449,11 @@ describe("Engine", function () {
         target: nextTarget(),
         spec: {},
         plan: samplePlan(),
-        handlers: { ...handlers, teardown: async () => Promise.reject(new PilotlightError("step.failed", "stack is locked", { source: "aws" })) },
+        handlers: {
+          ...handlers,
+          teardown: async () =>
+            Promise.reject(new PilotlightError("step.failed", "stack is locked", { source: "aws" })),
+        },
       });
       expect(run.phase).to.equal("PartiallyFailed");
       expect(step(run, "teardown").error).to.include({ code: "step.failed", source: "aws" });
@@ -488,7 +597,13 @@ describe("Engine", function () {
     it("refuses a plan whose action has no handler", async function () {
       const { engine } = makeEngine(store, clock);
       const error = await rejection(
-        engine.start({ kind: "failover", target: nextTarget(), spec: {}, plan: samplePlan(), handlers: { assess: async () => undefined } }),
+        engine.start({
+          kind: "failover",
+          target: nextTarget(),
+          spec: {},
+          plan: samplePlan(),
+          handlers: { assess: async () => undefined },
+        }),
       );
       expect(isPilotlightError(error) && error.code).to.equal("plan.invalid");
     });

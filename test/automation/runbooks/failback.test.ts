@@ -20,7 +20,9 @@ describe("failback runbook (sandbox world)", function () {
       expect(await w.target.stacks.exists("dr")).to.equal(false);
       expect(world.cluster("pilotlight-sandbox-dr")).to.equal(undefined);
       // The DR cluster went with a final snapshot; the previous primary is kept, marked retired, fenced.
-      expect(Object.values(world.s.snapshots).some((s) => s.id.startsWith("pilotlight-sandbox-dr-final"))).to.equal(true);
+      expect(Object.values(world.s.snapshots).some((s) => s.id.startsWith("pilotlight-sandbox-dr-final"))).to.equal(
+        true,
+      );
       const old = world.cluster("pilotlight-sandbox")!;
       expect(old.tags["pilotlight:retired-by"]).to.equal(run.id);
       expect(old.readOnly).to.equal(true);
@@ -33,10 +35,16 @@ describe("failback runbook (sandbox world)", function () {
       await world.advance(10 * MIN);
       const view = await inspectWorld(world, after);
       expect(view.clusters.find((c) => c.id === "pilotlight-sandbox-g2")!.writesSince).to.be.greaterThan(0);
-      expect(view.clusters.filter((c) => c.id !== "pilotlight-sandbox-g2").every((c) => c.writesSince === 0)).to.equal(true);
+      expect(view.clusters.filter((c) => c.id !== "pilotlight-sandbox-g2").every((c) => c.writesSince === 0)).to.equal(
+        true,
+      );
       expect((await refusal(w.lib.failback({ yes: true }))).code).to.equal("refused.not-failed-over");
       // The stack file keeps no key of the failover: the next one starts clean (set-all never removes).
-      expect(Object.keys(world.s.stackFiles["dr"] ?? {}).some((k) => k === "pilotlight:restoreSnapshot" || k === "pilotlight:retire")).to.equal(false);
+      expect(
+        Object.keys(world.s.stackFiles["dr"] ?? {}).some(
+          (k) => k === "pilotlight:restoreSnapshot" || k === "pilotlight:retire",
+        ),
+      ).to.equal(false);
     } finally {
       await w.close();
     }
@@ -51,7 +59,9 @@ describe("failback runbook (sandbox world)", function () {
       expect(asRun(await w.lib.failover({ yes: true, outageSince: outageAt })).phase).to.equal("Completed");
       recoverFaults(w.target.world, "region-outage");
       await w.target.world.advance(HOUR);
-      const stranded = (await inspectWorld(w.target.world, outageAt)).clusters.find((c) => c.id === "pilotlight-sandbox")!.writesSince;
+      const stranded = (await inspectWorld(w.target.world, outageAt)).clusters.find(
+        (c) => c.id === "pilotlight-sandbox",
+      )!.writesSince;
       expect(stranded).to.be.greaterThan(0);
       // The posture check fences the old primary as soon as it answers and reports what it took.
       const posture = asRun(await w.lib.drill("posture", {}));
@@ -88,7 +98,11 @@ describe("failback runbook (sandbox world)", function () {
     }
   });
 
-  const POINTS: CrashPoint[] = [{ inside: "copy-home", afterMs: 5 * MIN }, { after: "restore-primary" }, { inside: "switch-back", afterMs: 30_000 }];
+  const POINTS: CrashPoint[] = [
+    { inside: "copy-home", afterMs: 5 * MIN },
+    { after: "restore-primary" },
+    { inside: "switch-back", afterMs: 30_000 },
+  ];
   for (const point of POINTS) {
     it(`a process killed ${"after" in point ? `after ${point.after}` : `inside ${point.inside}`} is resumed by a new one: Completed, one restore`, async function () {
       const w = await openWorld(FAILED_OVER);

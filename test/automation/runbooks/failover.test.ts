@@ -29,8 +29,11 @@ describe("failover runbook (sandbox world)", function () {
       expect(m["rtoMs"]).to.be.a("number").and.be.at.most(SANDBOX.objectives.rto);
       expect(m["rpoMs"]).to.equal(50 * MIN);
       expect(m["rpoDataMs"]).to.be.a("number").and.be.at.most(SANDBOX.objectives.rpo);
-      expect(m["downtimeMs"]).to.equal(m["rtoMs"]! + (run.spec["facts"] as { declaredAt: number }).declaredAt - outageAt);
-      for (const phase of ["phase.clusterMs", "phase.instanceMs", "phase.dnsMs"]) expect(m[phase], phase).to.be.a("number");
+      expect(m["downtimeMs"]).to.equal(
+        m["rtoMs"]! + (run.spec["facts"] as { declaredAt: number }).declaredAt - outageAt,
+      );
+      for (const phase of ["phase.clusterMs", "phase.instanceMs", "phase.dnsMs"])
+        expect(m[phase], phase).to.be.a("number");
       // A restored cluster has no instance: the instance phase ends after the cluster phase.
       expect(m["phase.instanceMs"]!).to.be.greaterThan(m["phase.clusterMs"]!);
     });
@@ -48,7 +51,9 @@ describe("failover runbook (sandbox world)", function () {
       const before = dr.writesSince;
       await w.target.world.advance(10 * MIN);
       expect(w.target.world.clientTarget()?.id).to.equal(drClusterId);
-      expect((await inspectWorld(w.target.world, outageAt)).clusters.find((c) => c.id === drClusterId)!.writesSince).to.be.greaterThan(before);
+      expect(
+        (await inspectWorld(w.target.world, outageAt)).clusters.find((c) => c.id === drClusterId)!.writesSince,
+      ).to.be.greaterThan(before);
     });
 
     it("keeps clients on DR when the primary region comes back (no split brain), with Route 53's control plane down all along", async function () {
@@ -91,7 +96,9 @@ describe("failover runbook (sandbox world)", function () {
       const failed = asRun(await w.lib.failover({ yes: true, outageSince: outageAt }));
       expect(failed.phase).to.equal("Failed");
       expect(step(failed, "check-data").error?.code).to.equal("validation.failed");
-      expect(step(failed, "check-data").error?.message).to.match(/public\.orders damaged: (at least )?\d+ missing.* keys \d+\.\.\d+/);
+      expect(step(failed, "check-data").error?.message).to.match(
+        /public\.orders damaged: (at least )?\d+ missing.* keys \d+\.\.\d+/,
+      );
       expect(step(failed, "publish-dr").state).to.equal("Skipped");
       // An hour later no client has written to the unchecked DR database.
       await w.target.world.advance(HOUR);
@@ -107,7 +114,9 @@ describe("failover runbook (sandbox world)", function () {
       const damagedAt = (failed.spec["facts"] as { recoveryPoint: { createdAt: number } }).recoveryPoint.createdAt;
       const retry = asRun(await w.lib.failover({ yes: true, critical: true, before: damagedAt, acceptDataLoss: true }));
       expect(retry.phase, JSON.stringify(retry.error)).to.equal("Completed");
-      expect((retry.spec["facts"] as { recoveryPoint: { createdAt: number } }).recoveryPoint.createdAt).to.be.lessThan(damagedAt);
+      expect((retry.spec["facts"] as { recoveryPoint: { createdAt: number } }).recoveryPoint.createdAt).to.be.lessThan(
+        damagedAt,
+      );
       expect(w.events.some((e) => e.code === "run.warning" && e.runId === undefined)).to.equal(true);
     });
   });
@@ -171,7 +180,9 @@ describe("failover runbook (sandbox world)", function () {
       expect(w.target.world.s.stats.restoresStarted).to.equal(1);
       // No client reaches the prepared DR.
       await w.target.world.advance(40 * MIN);
-      expect((await inspectWorld(w.target.world, outageAt)).clusters.find((c) => c.id === drClusterId)!.writesSince).to.equal(0);
+      expect(
+        (await inspectWorld(w.target.world, outageAt)).clusters.find((c) => c.id === drClusterId)!.writesSince,
+      ).to.equal(0);
       const over = asRun(await w.lib.failover({ yes: true, outageSince: outageAt }));
       expect(over.phase, JSON.stringify(over.error)).to.equal("Completed");
       expect(over.steps[0]!.id).to.equal("recheck-dr");

@@ -33,7 +33,14 @@ describe("point-in-time restore runbook (sandbox world)", function () {
       expect(view.clusters.find((c) => c.id === "pilotlight-sandbox-g2")!.writesSince).to.be.greaterThan(0);
       expect(view.clusters.find((c) => c.id === "pilotlight-sandbox")!.writesSince).to.equal(0);
       // Nothing deletes what is kept for forensics, whatever path asks.
-      const guard = await refusal(w.target.ports.databases.deleteCluster({ region: "us-east-1", id: "pilotlight-sandbox", maxWaitMs: MIN, signal: new AbortController().signal }));
+      const guard = await refusal(
+        w.target.ports.databases.deleteCluster({
+          region: "us-east-1",
+          id: "pilotlight-sandbox",
+          maxWaitMs: MIN,
+          signal: new AbortController().signal,
+        }),
+      );
       expect(guard.code).to.equal("guard.forensics");
     } finally {
       await w.close();
@@ -45,13 +52,17 @@ describe("point-in-time restore runbook (sandbox world)", function () {
     try {
       // "-10m" is after the corruption: resolved once, recorded as an absolute time.
       const wrong = asRun(await w.lib.restore({ yes: true, to: "-10m" }));
-      expect((wrong.spec["request"] as { to: number }).to).to.equal((wrong.spec["facts"] as { declaredAt: number }).declaredAt - 10 * MIN);
+      expect((wrong.spec["request"] as { to: number }).to).to.equal(
+        (wrong.spec["facts"] as { declaredAt: number }).declaredAt - 10 * MIN,
+      );
       expect(wrong.phase).to.equal("Failed");
       expect(step(wrong, "compare").error?.code).to.equal("validation.failed");
       expect(step(wrong, "cut-over").state).to.equal("Skipped");
       expect(w.target.world.cluster("pilotlight-sandbox")!.readOnly).to.equal(true);
       // A second restore is refused while the candidate stands; resume would repeat the wrong time.
-      expect((await refusal(w.lib.restore({ yes: true, to: new Date(corruptedAt - MIN).toISOString() }))).code).to.equal("refused.candidate-exists");
+      expect(
+        (await refusal(w.lib.restore({ yes: true, to: new Date(corruptedAt - MIN).toISOString() }))).code,
+      ).to.equal("refused.candidate-exists");
       const abandoned = asRun(await w.lib.abandon({ yes: true, run: wrong.id }));
       expect(abandoned.phase, JSON.stringify(abandoned.error)).to.equal("Completed");
       expect(w.target.world.cluster("pilotlight-sandbox-g2")).to.equal(undefined);

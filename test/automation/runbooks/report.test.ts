@@ -19,7 +19,13 @@ describe("run reports", function () {
   run.startedAt = 0;
   run.endedAt = 3_600_000;
   run.steps[0] = { ...run.steps[0]!, state: "Succeeded", startedAt: 0, endedAt: 2_700_000 };
-  run.steps[1] = { ...run.steps[1]!, state: "Failed", startedAt: 2_700_000, endedAt: 3_600_000, error: { code: "validation.failed", source: "system", message: "public.orders damaged keys 64..127 & more" } };
+  run.steps[1] = {
+    ...run.steps[1]!,
+    state: "Failed",
+    startedAt: 2_700_000,
+    endedAt: 3_600_000,
+    error: { code: "validation.failed", source: "system", message: "public.orders damaged keys 64..127 & more" },
+  };
   run.measurements = { rtoMs: 2_700_000, rpoMs: 5_400_000 };
 
   it("judges achieved figures against the targets in every format", function () {
@@ -31,7 +37,13 @@ describe("run reports", function () {
   });
 
   it("names the run store, state backend and reports folder when given them", function () {
-    const locations = { baseDir: "/srv/pl", store: "postgres://pl@db/runs", stateBackend: "s3://state/pl", reportsDir: "/srv/pl/reports", projectDir: "/srv/pl" };
+    const locations = {
+      baseDir: "/srv/pl",
+      store: "postgres://pl@db/runs",
+      stateBackend: "s3://state/pl",
+      reportsDir: "/srv/pl/reports",
+      projectDir: "/srv/pl",
+    };
     const r = buildRunReport(run, { rtoMs: 1, rpoMs: 1 }, "t", locations);
     expect(JSON.parse(r.json).summary.locations).to.deep.equal(locations);
     expect(r.markdown).to.contain("Run store `postgres://pl@db/runs`, state backend `s3://state/pl`");

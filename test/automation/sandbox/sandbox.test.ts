@@ -6,7 +6,18 @@ import { drillChange, primaryChange } from "../../../automation/runbooks/stack-c
 import { deleteClusterNow } from "../../../automation/sandbox/aws-services";
 import { injectFault } from "../../../automation/sandbox/faults";
 import { WorldFolder } from "../../../automation/sandbox/world-folder";
-import { FAILED_OVER, HOUR, MIN, SANDBOX, asRun, openWorld, refusal, stageOutage, step, type TestWorld } from "../../support/world";
+import {
+  FAILED_OVER,
+  HOUR,
+  MIN,
+  SANDBOX,
+  asRun,
+  openWorld,
+  refusal,
+  stageOutage,
+  step,
+  type TestWorld,
+} from "../../support/world";
 
 const signal = () => new AbortController().signal;
 
@@ -16,7 +27,12 @@ describe("the sandbox world", function () {
   describe("persistence", function () {
     it("is one world in a folder: a process's successor finds its clock, clusters, recovery points, DNS and stacks", async function () {
       const w = await openWorld();
-      const before = { now: w.target.clock.now(), points: w.target.world.s.recoveryPoints.length, dns: w.target.world.s.dns.length, id: w.target.worldId };
+      const before = {
+        now: w.target.clock.now(),
+        points: w.target.world.s.recoveryPoints.length,
+        dns: w.target.world.s.dns.length,
+        id: w.target.worldId,
+      };
       const next = await w.restart();
       try {
         expect(next.target.clock.now()).to.equal(before.now);
@@ -85,22 +101,33 @@ describe("the sandbox world", function () {
         runId: "probe-20261001t000000-abcdef",
         expiresAt: world.now() + HOUR,
       });
-      const out = (await w.target.stacks.up("drill-probe", change, { signal: signal(), deadline: world.now() + 4 * HOUR })).outputs as { clusterArn: string };
+      const out = (
+        await w.target.stacks.up("drill-probe", change, { signal: signal(), deadline: world.now() + 4 * HOUR })
+      ).outputs as { clusterArn: string };
       const c = world.cluster(out.clusterArn)!;
       expect(c.state.httpEndpointEnabled).to.equal(false);
       const at = { region: "us-west-2", clusterArn: c.arn, database: "app" };
       const e = await refusal(w.target.ports.sqlAccess.open(at).then((s) => s.query("SELECT 1")));
       expect(e.message).to.contain("HttpEndpointNotEnabledException");
       await w.target.ports.databases.enableHttpEndpoint({ region: "us-west-2", clusterArn: c.arn });
-      const { rows } = await (await w.target.ports.sqlAccess.open(at)).query<{ n: number }>("SELECT count(*)::int AS n FROM orders");
+      const { rows } = await (
+        await w.target.ports.sqlAccess.open(at)
+      ).query<{ n: number }>("SELECT count(*)::int AS n FROM orders");
       expect(rows[0]!.n).to.be.greaterThan(0);
-      await w.target.stacks.destroy("drill-probe", { signal: signal(), deadline: world.now() + 4 * HOUR, remove: true, preserveConfig: false });
+      await w.target.stacks.destroy("drill-probe", {
+        signal: signal(),
+        deadline: world.now() + 4 * HOUR,
+        remove: true,
+        preserveConfig: false,
+      });
       expect(world.cluster(out.clusterArn)).to.equal(undefined);
     });
 
     it("Route 53 follows a CLOUDWATCH_METRIC check's data, not its alarm: once the point ages, InsufficientDataHealthStatus decides", async function () {
       const world = w.target.world;
-      const gate = Object.values(world.s.healthChecks).find((h) => h.type === "CLOUDWATCH_METRIC" && h.alarm?.name.includes("traffic-gate"))!;
+      const gate = Object.values(world.s.healthChecks).find(
+        (h) => h.type === "CLOUDWATCH_METRIC" && h.alarm?.name.includes("traffic-gate"),
+      )!;
       // The failover pinned traffic: one data point of 1, long ago. The program keeps the last status.
       expect(gate.insufficientDataHealthStatus).to.equal("LastKnownStatus");
       expect(world.healthCheckHealthy(gate.id)).to.equal(false);
@@ -141,21 +168,33 @@ describe("the sandbox world", function () {
     it("a fenced database refuses writes in new sessions, and ALTER DATABASE in a read-only transaction", async function () {
       const dr = w.target.world.cluster("pilotlight-sandbox-dr")!;
       const sql = await w.target.ports.sqlAccess.open({ region: "us-west-2", clusterArn: dr.arn, database: "app" });
-      await sql.query("DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET default_transaction_read_only = on', current_database()); END $$");
+      await sql.query(
+        "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET default_transaction_read_only = on', current_database()); END $$",
+      );
       expect(dr.readOnly).to.equal(true);
-      expect((await refusal(sql.query("INSERT INTO pilotlight_heartbeat (beat_at) VALUES (now())"))).message).to.contain("read-only transaction");
-      const naive = await refusal(sql.query("DO $$ BEGIN EXECUTE format('ALTER DATABASE %I RESET default_transaction_read_only', current_database()); END $$"));
+      expect(
+        (await refusal(sql.query("INSERT INTO pilotlight_heartbeat (beat_at) VALUES (now())"))).message,
+      ).to.contain("read-only transaction");
+      const naive = await refusal(
+        sql.query(
+          "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I RESET default_transaction_read_only', current_database()); END $$",
+        ),
+      );
       expect(naive.message).to.contain("cannot execute ALTER DATABASE in a read-only transaction");
       await sql.transaction(async (tx) => {
         await tx.query("SET TRANSACTION READ WRITE");
-        await tx.query("DO $$ BEGIN EXECUTE format('ALTER DATABASE %I RESET default_transaction_read_only', current_database()); END $$");
+        await tx.query(
+          "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I RESET default_transaction_read_only', current_database()); END $$",
+        );
       });
       expect(dr.readOnly).to.equal(false);
     });
 
     it("Route 53: an inverted check on a failed endpoint is healthy; a disabled one always healthy; with both sides unhealthy the PRIMARY answers", function () {
       const world = w.target.world;
-      const endpoint = Object.values(world.s.healthChecks).find((h) => h.type === "HTTPS" && h.host?.includes("us-east-1"))!;
+      const endpoint = Object.values(world.s.healthChecks).find(
+        (h) => h.type === "HTTPS" && h.host?.includes("us-east-1"),
+      )!;
       // The primary region is out in this world: the endpoint check fails.
       expect(world.healthCheckHealthy(endpoint.id)).to.equal(false);
       endpoint.inverted = true;
@@ -172,7 +211,9 @@ describe("the sandbox world", function () {
     });
 
     it("Route 53's control plane is refused with us-east-1 down; the endpoint's health reads as unknown, not an error", async function () {
-      const status = await w.target.ports.traffic.healthCheckStatus({ healthCheckId: Object.keys(w.target.world.s.healthChecks)[0]! });
+      const status = await w.target.ports.traffic.healthCheckStatus({
+        healthCheckId: Object.keys(w.target.world.s.healthChecks)[0]!,
+      });
       expect(status.state).to.equal("unknown");
       expect(status.reason).to.contain("does not answer");
     });
@@ -191,7 +232,9 @@ describe("the sandbox world", function () {
       expect(e?.name).to.equal("InvalidDBClusterStateFault");
       dr.state.deletionProtection = true;
       // A destroy whose cluster the program retains fails at the subnet group it still uses.
-      const r = await refusal(w.target.stacks.destroy("dr", { signal: signal(), deadline: w.target.clock.now() + HOUR, remove: false }));
+      const r = await refusal(
+        w.target.stacks.destroy("dr", { signal: signal(), deadline: w.target.clock.now() + HOUR, remove: false }),
+      );
       expect(r.message).to.contain("InvalidDBSubnetGroupStateFault");
     });
   });
@@ -203,7 +246,14 @@ describe("the sandbox world", function () {
         const file = () => w.target.world.s.stackFiles["primary"]!;
         file()["pilotlight:workload"] = "none";
         const ctl = { signal: signal(), deadline: w.target.clock.now() + 6 * HOUR };
-        await w.target.stacks.up("primary", { set: { "pilotlight:alertEmail": { value: "oncall@example.com" } }, defaults: { "pilotlight:workload": { value: "reference" } } }, ctl);
+        await w.target.stacks.up(
+          "primary",
+          {
+            set: { "pilotlight:alertEmail": { value: "oncall@example.com" } },
+            defaults: { "pilotlight:workload": { value: "reference" } },
+          },
+          ctl,
+        );
         expect(file()["pilotlight:workload"]).to.equal("none");
         await w.target.stacks.up("primary", { set: {} }, ctl);
         expect(file()["pilotlight:alertEmail"]).to.equal("oncall@example.com");
@@ -218,7 +268,14 @@ describe("the sandbox world", function () {
     it("an identifier in use is DBClusterAlreadyExistsFault: a failover never adopts a cluster pilotlight did not start", async function () {
       const w = await openWorld();
       try {
-        w.target.world.createCluster({ id: "pilotlight-sandbox-dr", region: "us-west-2", tags: {}, source: { kind: "empty" }, engineVersion: "16.4", readyInMs: 0 });
+        w.target.world.createCluster({
+          id: "pilotlight-sandbox-dr",
+          region: "us-west-2",
+          tags: {},
+          source: { kind: "empty" },
+          engineVersion: "16.4",
+          readyInMs: 0,
+        });
         const since = await stageOutage(w);
         const run = asRun(await w.lib.failover({ yes: true, outageSince: since }));
         expect(run.phase).to.equal("Failed");
@@ -234,7 +291,11 @@ describe("the sandbox world", function () {
       try {
         await injectFault(w.target.world, "minor-upgrade", {});
         // An update that died leaves pending creates: the next one refreshes first.
-        w.target.world.s.stacks["primary"]!.pendingCreates.push({ type: "aws:s3/bucket:Bucket", name: "x", resource: w.target.world.s.stacks["primary"]!.resources[0]! });
+        w.target.world.s.stacks["primary"]!.pendingCreates.push({
+          type: "aws:s3/bucket:Bucket",
+          name: "x",
+          resource: w.target.world.s.stacks["primary"]!.resources[0]!,
+        });
         await w.target.stacks.up("primary", { set: {} }, { signal: signal(), deadline: w.target.clock.now() + HOUR });
         expect(w.target.world.cluster("pilotlight-sandbox")!.state.engineVersion).to.equal("16.6");
       } finally {
@@ -271,7 +332,15 @@ describe("the sandbox world", function () {
   it("deletion protection is lifted only where pilotlight set it", async function () {
     const w = await openWorld();
     try {
-      const c = w.target.world.createCluster({ id: "pl-drill-theirs", region: "us-west-2", tags: { "managed-by": "pilotlight", "pilotlight:expires-at": new Date(0).toISOString() }, source: { kind: "empty" }, engineVersion: "16.4", readyInMs: 0, deletionProtection: true });
+      const c = w.target.world.createCluster({
+        id: "pl-drill-theirs",
+        region: "us-west-2",
+        tags: { "managed-by": "pilotlight", "pilotlight:expires-at": new Date(0).toISOString() },
+        source: { kind: "empty" },
+        engineVersion: "16.4",
+        readyInMs: 0,
+        deletionProtection: true,
+      });
       const report = await w.lib.sweep({});
       expect(report.deletedClusters).to.deep.equal([]);
       expect(report.errors.join(" ")).to.contain("did not set it");

@@ -14,7 +14,10 @@ const CHILD = join(__dirname, "..", "..", "support", "child-run.ts");
 type Message = { type: string; phase?: string; code?: string };
 
 function spawnRun(storeUrl: string, target: string, runId: string, mode: "hold" | "restore") {
-  const child = fork(CHILD, [storeUrl, target, runId, mode], { execArgv: ["--require", "tsx/cjs"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = fork(CHILD, [storeUrl, target, runId, mode], {
+    execArgv: ["--require", "tsx/cjs"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
   const messages: Message[] = [];
   const waiters: Array<{ type: string; resolve: (m: Message) => void }> = [];
   child.on("message", (m: Message) => {
@@ -81,7 +84,10 @@ export function crossProcessSuite(name: string, makeUrl: () => Promise<string>, 
           newRunId: () => "unused",
           isHolderDead: (h) => isHolderDeadOnThisHost(h),
         });
-        const run = await engine.resume("killed-run", restoreHandlers(sql, async () => undefined));
+        const run = await engine.resume(
+          "killed-run",
+          restoreHandlers(sql, async () => undefined),
+        );
         expect(run.phase).to.equal("Completed");
         expect(await countJobs(sql)).to.equal(1);
       } finally {
@@ -90,4 +96,3 @@ export function crossProcessSuite(name: string, makeUrl: () => Promise<string>, 
     });
   });
 }
-

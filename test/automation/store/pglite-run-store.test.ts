@@ -17,9 +17,22 @@ describe("PGlite run store on disk", function () {
     const dir = mkdtempSync(join(tmpdir(), "pilotlight-store-"));
     const url = `pglite://${dir}`;
     const first = await openRunStore(url);
-    const attempt = await first.acquireLease({ target: "env:disk", runId: "disk-run", holder: HOLDER_A, now: T0, ttlMs: 60_000 });
+    const attempt = await first.acquireLease({
+      target: "env:disk",
+      runId: "disk-run",
+      holder: HOLDER_A,
+      now: T0,
+      ttlMs: 60_000,
+    });
     if (!attempt.acquired) throw new Error("unexpected");
-    const run = createRun({ id: "disk-run", kind: "restore-drill", target: "env:disk", spec: {}, steps: [{ id: "a", title: "a", dependsOn: [], timeoutMs: 1 }], now: T0 });
+    const run = createRun({
+      id: "disk-run",
+      kind: "restore-drill",
+      target: "env:disk",
+      spec: {},
+      steps: [{ id: "a", title: "a", dependsOn: [], timeoutMs: 1 }],
+      now: T0,
+    });
     await first.insertRun(run, attempt.lease);
     await first.close();
     const second = await openRunStore(url);

@@ -34,22 +34,49 @@ export function runStoreContract(name: string, open: () => Promise<RunStore>): v
       const t = target();
       const first = await store.acquireLease({ target: t, runId: "r1", holder: HOLDER_A, now: T0, ttlMs: 60_000 });
       expect(first.acquired).to.equal(true);
-      const second = await store.acquireLease({ target: t, runId: "r2", holder: HOLDER_B, now: T0 + 59_999, ttlMs: 60_000 });
+      const second = await store.acquireLease({
+        target: t,
+        runId: "r2",
+        holder: HOLDER_B,
+        now: T0 + 59_999,
+        ttlMs: 60_000,
+      });
       expect(second.acquired).to.equal(false);
-      if (!second.acquired) expect(second.current).to.deep.include({ runId: "r1", holder: HOLDER_A, expiresAt: T0 + 60_000 });
+      if (!second.acquired)
+        expect(second.current).to.deep.include({ runId: "r1", holder: HOLDER_A, expiresAt: T0 + 60_000 });
     });
 
     it("takes over an expired lease or a named dead holder's, with a larger fencing token", async function () {
       const t = target();
       const a = await store.acquireLease({ target: t, runId: "r1", holder: HOLDER_A, now: T0, ttlMs: 60_000 });
       if (!a.acquired) throw new Error("first acquisition failed");
-      const expired = await store.acquireLease({ target: t, runId: "r2", holder: HOLDER_B, now: T0 + 60_000, ttlMs: 60_000 });
+      const expired = await store.acquireLease({
+        target: t,
+        runId: "r2",
+        holder: HOLDER_B,
+        now: T0 + 60_000,
+        ttlMs: 60_000,
+      });
       if (!expired.acquired) throw new Error("expired lease was not taken over");
       expect(expired.lease.token).to.be.greaterThan(a.lease.token);
       expect(expired.tookOver).to.deep.include({ runId: "r1", token: a.lease.token });
-      const wrongToken = await store.acquireLease({ target: t, runId: "r3", holder: HOLDER_A, now: T0 + 60_001, ttlMs: 60_000, takeOverToken: a.lease.token });
+      const wrongToken = await store.acquireLease({
+        target: t,
+        runId: "r3",
+        holder: HOLDER_A,
+        now: T0 + 60_001,
+        ttlMs: 60_000,
+        takeOverToken: a.lease.token,
+      });
       expect(wrongToken.acquired).to.equal(false);
-      const proven = await store.acquireLease({ target: t, runId: "r3", holder: HOLDER_A, now: T0 + 60_001, ttlMs: 60_000, takeOverToken: expired.lease.token });
+      const proven = await store.acquireLease({
+        target: t,
+        runId: "r3",
+        holder: HOLDER_A,
+        now: T0 + 60_001,
+        ttlMs: 60_000,
+        takeOverToken: expired.lease.token,
+      });
       expect(proven.acquired).to.equal(true);
     });
 
@@ -67,7 +94,13 @@ export function runStoreContract(name: string, open: () => Promise<RunStore>): v
       await store.releaseLease(b.lease);
       expect(await store.readLease(t)).to.equal(undefined);
       // Tokens keep growing after a release, so a stale holder can never be confused with a new one.
-      const c = await store.acquireLease({ target: t, runId: "r3", holder: HOLDER_A, now: T0 + 100_000, ttlMs: 60_000 });
+      const c = await store.acquireLease({
+        target: t,
+        runId: "r3",
+        holder: HOLDER_A,
+        now: T0 + 100_000,
+        ttlMs: 60_000,
+      });
       if (!c.acquired) throw new Error("unexpected");
       expect(c.lease.token).to.be.greaterThan(b.lease.token);
     });
@@ -76,7 +109,13 @@ export function runStoreContract(name: string, open: () => Promise<RunStore>): v
       const t = target();
       const attempts = await Promise.all(
         Array.from({ length: 8 }, (_, i) =>
-          store.acquireLease({ target: t, runId: `r${i}`, holder: { ...HOLDER_A, instance: `i${i}` }, now: T0, ttlMs: 60_000 }),
+          store.acquireLease({
+            target: t,
+            runId: `r${i}`,
+            holder: { ...HOLDER_A, instance: `i${i}` },
+            now: T0,
+            ttlMs: 60_000,
+          }),
         ),
       );
       expect(attempts.filter((a) => a.acquired)).to.have.length(1);
@@ -93,7 +132,13 @@ export function runStoreContract(name: string, open: () => Promise<RunStore>): v
       await store.saveRun(changed, a.lease);
       expect(await store.loadRun(run.id)).to.deep.equal(changed);
 
-      const b = await store.acquireLease({ target: t, runId: run.id, holder: HOLDER_B, now: T0 + 60_000, ttlMs: 60_000 });
+      const b = await store.acquireLease({
+        target: t,
+        runId: run.id,
+        holder: HOLDER_B,
+        now: T0 + 60_000,
+        ttlMs: 60_000,
+      });
       if (!b.acquired) throw new Error("unexpected");
       try {
         await store.saveRun({ ...changed, phase: "Failed" }, a.lease);
@@ -115,10 +160,14 @@ export function runStoreContract(name: string, open: () => Promise<RunStore>): v
       const t = target();
       const a = await store.acquireLease({ target: t, runId: "x", holder: HOLDER_A, now: T0, ttlMs: 60_000 });
       if (!a.acquired) throw new Error("unexpected");
-      for (let i = 0; i < 3; i++) await store.insertRun({ ...sampleRun(`${t}/r${i}`, t, T0 + i), kind: i === 1 ? "restore-drill" : "failover" }, a.lease);
+      for (let i = 0; i < 3; i++)
+        await store.insertRun(
+          { ...sampleRun(`${t}/r${i}`, t, T0 + i), kind: i === 1 ? "restore-drill" : "failover" },
+          a.lease,
+        );
       expect((await store.listRuns({ target: t })).map((r) => r.id)).to.deep.equal([`${t}/r2`, `${t}/r1`, `${t}/r0`]);
       expect((await store.listRuns({ target: t, kind: "restore-drill" })).map((r) => r.id)).to.deep.equal([`${t}/r1`]);
-      expect((await store.listRuns({ target: t, phase: "Completed" }))).to.deep.equal([]);
+      expect(await store.listRuns({ target: t, phase: "Completed" })).to.deep.equal([]);
       expect((await store.listRuns({ target: t, limit: 1 })).map((r) => r.id)).to.deep.equal([`${t}/r2`]);
     });
 
@@ -133,7 +182,9 @@ export function runStoreContract(name: string, open: () => Promise<RunStore>): v
 
     it("lets exactly one of many claimants claim a scheduled occurrence", async function () {
       const key = `sandbox:restore:${++n}`;
-      const claims = await Promise.all(Array.from({ length: 6 }, (_, i) => store.claimOccurrence(key, { ...HOLDER_A, instance: `s${i}` }, T0)));
+      const claims = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => store.claimOccurrence(key, { ...HOLDER_A, instance: `s${i}` }, T0)),
+      );
       expect(claims.filter(Boolean)).to.have.length(1);
       expect(await store.claimOccurrence(key, HOLDER_B, T0 + 1)).to.equal(false);
     });
@@ -141,7 +192,8 @@ export function runStoreContract(name: string, open: () => Promise<RunStore>): v
     it("tells the newest claimed occurrence of a slot, and no other slot's (even one sharing its prefix)", async function () {
       const slot = `env_${++n}:restore`;
       expect(await store.lastClaimedOccurrence(slot)).to.equal(undefined);
-      for (const t of ["2026-01-02T03:00:00.000Z", "2026-01-10T03:00:00.000Z", "2026-01-05T03:00:00.000Z"]) await store.claimOccurrence(`${slot}:${t}`, HOLDER_A, T0);
+      for (const t of ["2026-01-02T03:00:00.000Z", "2026-01-10T03:00:00.000Z", "2026-01-05T03:00:00.000Z"])
+        await store.claimOccurrence(`${slot}:${t}`, HOLDER_A, T0);
       await store.claimOccurrence(`${slot}x:2026-02-01T03:00:00.000Z`, HOLDER_A, T0);
       await store.claimOccurrence(`env-${n}:restore:2026-03-01T03:00:00.000Z`, HOLDER_A, T0); // "_" is no wildcard
       expect(await store.lastClaimedOccurrence(slot)).to.equal(Date.parse("2026-01-10T03:00:00.000Z"));
@@ -151,13 +203,31 @@ export function runStoreContract(name: string, open: () => Promise<RunStore>): v
       const runId = `${target()}/events`;
       await store.appendEvents([
         { time: T0, level: "info", runId, code: "run.created", message: "one" },
-        { time: T0 + 1, level: "warn", runId, stepId: "a", code: "step.progress", message: "two", data: { pct: 50, nested: { ok: true } } },
+        {
+          time: T0 + 1,
+          level: "warn",
+          runId,
+          stepId: "a",
+          code: "step.progress",
+          message: "two",
+          data: { pct: 50, nested: { ok: true } },
+        },
       ]);
-      await store.appendEvents([{ time: T0 + 2, level: "error", runId, stepId: "a", code: "step.failed", message: "three" }]);
+      await store.appendEvents([
+        { time: T0 + 2, level: "error", runId, stepId: "a", code: "step.failed", message: "three" },
+      ]);
       const events = await store.listEvents(runId);
       expect(events).to.deep.equal([
         { time: T0, level: "info", runId, code: "run.created", message: "one" },
-        { time: T0 + 1, level: "warn", runId, stepId: "a", code: "step.progress", message: "two", data: { pct: 50, nested: { ok: true } } },
+        {
+          time: T0 + 1,
+          level: "warn",
+          runId,
+          stepId: "a",
+          code: "step.progress",
+          message: "two",
+          data: { pct: 50, nested: { ok: true } },
+        },
         { time: T0 + 2, level: "error", runId, stepId: "a", code: "step.failed", message: "three" },
       ]);
     });

@@ -99,7 +99,13 @@ describe("run store faults on a PostgreSQL server (proxy frozen or stopped)", fu
   });
 
   it("a lease row locked by a stuck transaction: lock_timeout ends the wait as store.unavailable", async function () {
-    const acquired = await store.acquireLease({ target: "env:locked", runId: "r", holder: HOLDER_A, now: 0, ttlMs: 60_000 });
+    const acquired = await store.acquireLease({
+      target: "env:locked",
+      runId: "r",
+      holder: HOLDER_A,
+      now: 0,
+      ttlMs: 60_000,
+    });
     expect(acquired.acquired).to.equal(true);
     const blocker = new pg.Client({ connectionString: direct });
     await blocker.connect();
@@ -132,7 +138,9 @@ describe("run store faults on a PostgreSQL server (proxy frozen or stopped)", fu
         }
       },
     };
-    const { ms, error } = await timed(engine.start({ kind: "failover", target: "env:frozen", spec: {}, plan, handlers }));
+    const { ms, error } = await timed(
+      engine.start({ kind: "failover", target: "env:frozen", spec: {}, plan, handlers }),
+    );
     expect(isPilotlightError(error) && error.code, String(error)).to.equal("lease.expired");
     expect(aborted).to.equal(true);
     // Expiry (1.5 s) plus the renewal and release still in flight, each bounded.

@@ -38,7 +38,10 @@ describe("run store faults", function () {
       ["loadRun", () => store.loadRun("x")],
       ["readLease", () => store.readLease("env:x")],
       ["renewLease", () => store.renewLease(lease, 0, 1)],
-      ["appendEvents", () => store.appendEvents([{ time: 0, level: "info", runId: "r", code: "run.created", message: "m" }])],
+      [
+        "appendEvents",
+        () => store.appendEvents([{ time: 0, level: "info", runId: "r", code: "run.created", message: "m" }]),
+      ],
       ["claimOccurrence", () => store.claimOccurrence("env:restore:2026-01-01T03:00", holder, 0)],
     ];
     for (const [name, call] of calls) {

@@ -33,7 +33,14 @@ describe("validation of any schema", function () {
     const clean = await ref.check(undefined);
     for (const r of Object.values(clean)) {
       expect(r.ok, r.summary).to.equal(true);
-      expect(r.tables.map((t) => t.table)).to.deep.equal(["public.big_values", "public.child", "public.gen", "public.nothing", "public.parent", "public.wide"]);
+      expect(r.tables.map((t) => t.table)).to.deep.equal([
+        "public.big_values",
+        "public.child",
+        "public.gen",
+        "public.nothing",
+        "public.parent",
+        "public.wide",
+      ]);
       expect(tableOf(r, "public.parent").rows).to.equal(1);
       expect(tableOf(r, "public.nothing").rows).to.equal(2);
     }

@@ -40,7 +40,16 @@ describe("streaming a region's rows", function () {
       expect(whole.reduce((n, r) => n + r.copies, 0)).to.equal(table === "k" ? 40 : 50);
       for (let i = 1; i < whole.length; i++) {
         const [a, b] = [whole[i - 1]!, whole[i]!];
-        const order = a.chunk !== b.chunk ? (a.chunk < b.chunk ? -1 : 1) : a.cell !== b.cell ? (a.cell < b.cell ? -1 : 1) : Buffer.compare(Buffer.from(a.key), Buffer.from(b.key));
+        const order =
+          a.chunk !== b.chunk
+            ? a.chunk < b.chunk
+              ? -1
+              : 1
+            : a.cell !== b.cell
+              ? a.cell < b.cell
+                ? -1
+                : 1
+              : Buffer.compare(Buffer.from(a.key), Buffer.from(b.key));
         expect(order, `${a.key} before ${b.key}`).to.be.at.most(0);
       }
     });

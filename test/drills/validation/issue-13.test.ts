@@ -78,11 +78,7 @@ describe("issue 13: validation you can stake a failover on", function () {
     });
 
     it("an interval written in other units ('1 day' → '24 hours') is damage", async function () {
-      const r = await expectVerdict(
-        "UPDATE spans SET d = interval '24 hours' WHERE id = 1",
-        "public.spans",
-        "damaged",
-      );
+      const r = await expectVerdict("UPDATE spans SET d = interval '24 hours' WHERE id = 1", "public.spans", "damaged");
       for (const x of Object.values(r)) expect(tableOf(x, "public.spans").keys.changed).to.deep.equal(["1"]);
     });
 

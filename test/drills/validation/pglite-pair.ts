@@ -1,6 +1,6 @@
 import { PGlite } from "@electric-sql/pglite";
 import { PgliteSql } from "../../../automation/store/pglite-sql";
-import type { SqlClient } from "../../../automation/store/sql";
+import type { SqlClient } from "../../../automation/ports/sql";
 import type { EnvironmentConfig } from "../../../automation/config/schema";
 import type { TableResult, ValidationResult } from "../../../automation/ports/validator";
 import { recordManifest, validateDatabase, type Manifest } from "../../../drills/validation/validate";

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import { PgPoolSql } from "../../../automation/store/pg-sql";
-import type { SqlClient } from "../../../automation/store/sql";
+import type { SqlClient } from "../../../automation/ports/sql";
 import { recordManifest, validateDatabase } from "../../../drills/validation/validate";
 import { NO_CONFIG, now, opener, tableOf } from "./pglite-pair";
 
