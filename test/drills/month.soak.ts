@@ -5,7 +5,7 @@ import type { Run } from "../../automation/domain/run";
 import { injectFault } from "../../automation/sandbox/faults";
 import { renderMetrics } from "../../drills/metrics";
 import { DrillScheduler, clockCron, drillSlot } from "../../drills/scheduler";
-import { HOUR, newWorld, step } from "../support/world";
+import { HOUR, MIN, newWorld, step } from "../support/world";
 
 const at = (day: number, hour: number, minute = 0) => Date.UTC(2026, 9, day, hour, minute);
 const dayOf = (r: Run) => new Date(r.createdAt).getUTCDate();
@@ -141,7 +141,10 @@ describe("a simulated month of nightly drills (sandbox, virtual time)", function
       // The month as trends: outcomes and the RPO of every completed night (backups every 6 h, drill at 03:00).
       const [trend] = await lib.runs.trends({ kind: "restore-drill", days: 31 });
       expect(trend!.outcomes).to.deep.equal({ Completed: 26, Failed: 2, Interrupted: 1, PartiallyFailed: 1 });
-      expect(trend!.metrics.rpoMs).to.deep.include({ n: 26, p50: 3 * HOUR, max: 3 * HOUR, overObjective: 26 });
+      expect(trend!.metrics.rpoMs).to.deep.include({ n: 26, p50: 3 * HOUR, overObjective: 26 });
+      // RPO is measured from when the drill declared, which a night that waited (a lease taken over,
+      // a store retried) does a moment after 03:00.
+      expect(trend!.metrics.rpoMs.max).to.be.within(3 * HOUR, 3 * HOUR + MIN);
       expect(trend!.metrics.restoreMs.n).to.equal(26);
 
       const metrics = renderMetrics(runs);

@@ -62,12 +62,10 @@ export const failoverCommand: CommandModule = {
     safety(y)
       .option("force", {
         type: "boolean",
-        default: false,
         describe: "fail over even though the primary answers as healthy (the traffic gate moves clients)",
       })
       .option("critical", {
         type: "boolean",
-        default: false,
         describe: "business impact is critical: skip the wait/prepare thresholds",
       })
       .option("outage-since", {
@@ -88,7 +86,6 @@ export const failoverCommand: CommandModule = {
       })
       .option("prepare", {
         type: "boolean",
-        default: false,
         describe:
           "restore and check DR now, move no traffic (the seeds' prepare window); a later failover only switches",
       })
@@ -98,6 +95,7 @@ export const failoverCommand: CommandModule = {
           "undo a failed (or prepared) failover RUN: withdraw DR, destroy its stack; a new failover may then start",
       })
       .conflicts("recovery-point", "before")
+      // No defaults on these: yargs counts a default as given, and --abandon would always conflict.
       .conflicts("abandon", ["prepare", "recovery-point", "before", "force", "critical"])
       .example(
         "$0 failover --sandbox --outage-since=-70m --yes",

@@ -176,6 +176,17 @@ describe("CLI", function () {
     noStack(e);
   });
 
+  it("failover --abandon and restore --abandon are accepted alone (no flag with a default conflicts with them)", async function () {
+    for (const args of [
+      "failover --sandbox --yes --abandon nope --json",
+      "restore --sandbox --yes --abandon nope --json",
+    ]) {
+      const c = await cli(args);
+      expect(c.code, c.stderr).to.equal(3);
+      expect(JSON.parse(c.stdout).code, args).to.equal("refused.not-abandonable");
+    }
+  });
+
   it("resume continues an interrupted run through its runbook and exits 0; runs show lists its events", async function () {
     // An Interrupted posture-check run of the sandbox environment, created by an engine.
     const clock = new VirtualClock({ start: T0 });
