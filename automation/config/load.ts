@@ -26,6 +26,13 @@ export interface LoadedConfig {
   baseDir: string;
 }
 
+/** Keys earlier versions accepted and nothing read: named with where the fact comes from now. */
+const RETIRED: Record<string, string> = {
+  clusterId: "the serving cluster's identifier comes from the primary stack's outputs",
+  healthUrl: "the workload's health URL comes from the stacks' outputs",
+  backupRoleArn: "restores run through the Pulumi programs, which create their own roles",
+};
+
 /**
  * Validates a raw configuration object. Every problem is reported at once, each naming the
  * field and the fix, in one `config.invalid` error; nothing else happens.
@@ -35,13 +42,17 @@ export function validateConfig(raw: unknown, source = "configuration"): Config {
   const cross = crossFieldProblems(raw);
   if (result.success && cross.length === 0) return result.data;
   const issues = result.success ? [] : result.error.issues;
-  const problems = issues.map((issue) => {
+  const problems = issues.flatMap((issue) => {
     const field = issue.path.length > 0 ? fieldPath(issue.path) : "(top level)";
-    const message =
-      issue.code === "unrecognized_keys"
-        ? `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}; remove them or check their spelling`
-        : issue.message;
-    return `${field}: ${message}`;
+    if (issue.code !== "unrecognized_keys") return [`${field}: ${issue.message}`];
+    const retired = issue.keys.filter((k) => RETIRED[k] !== undefined);
+    const unknown = issue.keys.filter((k) => RETIRED[k] === undefined);
+    return [
+      ...retired.map((k) => `${field}: "${k}" is no longer read (${RETIRED[k]}); delete it`),
+      ...(unknown.length === 0
+        ? []
+        : [`${field}: unknown key(s) ${unknown.map((k) => `"${k}"`).join(", ")}; remove them or check their spelling`]),
+    ];
   });
   problems.push(...cross);
   throw new PilotlightError(

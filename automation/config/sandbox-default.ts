@@ -17,7 +17,6 @@ export const SANDBOX_CONFIG: ConfigInput = {
         region: "us-east-1",
         stack: "primary",
         vault: "pilotlight-sandbox-primary",
-        clusterId: "pilotlight-sandbox",
       },
       dr: { region: "us-west-2", stack: "dr", vault: "pilotlight-sandbox-dr" },
       objectives: { rto: "4h", rpo: "1h" },
@@ -27,8 +26,6 @@ export const SANDBOX_CONFIG: ConfigInput = {
         drillName: "drill.app.sandbox.internal",
         ttlSeconds: 60,
       },
-      healthUrl: "http://app.sandbox.internal/health",
-      backupRoleArn: "arn:aws:iam::000000000000:role/pilotlight-backup",
       validation: {
         database: "app",
         tables: [{ name: "orders", key: "id", updatedAt: "updated_at" }],

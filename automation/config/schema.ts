@@ -118,9 +118,8 @@ const environment = z
           region: region("primary"),
           stack: name("primary.stack", "primary").default("primary"),
           vault: name("primary.vault", "pilotlight-prod-primary"),
-          clusterId: name("primary.clusterId", "app-prod"),
         },
-        { error: section("primary", "{ region: us-east-1, vault: …, clusterId: … }") },
+        { error: section("primary", "{ region: us-east-1, vault: pilotlight-prod-primary }") },
       )
       .strict(),
     dr: z
@@ -151,14 +150,6 @@ const environment = z
           .default(60),
       })
       .strict()
-      .optional(),
-    healthUrl: z.url({ error: "healthUrl must be an http(s) URL of the workload's health endpoint" }).optional(),
-    /** ARN of the role AWS Backup assumes to restore (needs both regions' keys). */
-    backupRoleArn: z
-      .string()
-      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, {
-        error: "backupRoleArn must be an IAM role ARN: arn:aws:iam::123456789012:role/name",
-      })
       .optional(),
     /** The seeds' policy: below `waitBelow` of outage wait, below `prepareBelow` prepare, beyond fail over. */
     decision: z

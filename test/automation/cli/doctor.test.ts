@@ -10,7 +10,7 @@ import { FRESH, fixture } from "../../support/world";
 const REAL = `
 environments:
   prod:
-    primary: { region: us-east-1, vault: pilotlight-prod-primary, clusterId: app-prod }
+    primary: { region: us-east-1, vault: pilotlight-prod-primary }
     dr: { region: us-west-2, vault: pilotlight-prod-dr }
 `;
 

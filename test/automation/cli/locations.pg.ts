@@ -26,7 +26,7 @@ describe("CLI status on a PostgreSQL store with an environment override", functi
     const stateBackend = "s3://team-state/pilotlight?region=eu-west-1";
     const environments = {
       prod: {
-        primary: { region: "us-east-1", vault: "primary-vault", clusterId: "app-prod" },
+        primary: { region: "us-east-1", vault: "primary-vault" },
         dr: { region: "us-west-2", vault: "dr-vault" },
         objectives: { rto: "4h", rpo: "1h" },
       },

@@ -61,12 +61,23 @@ describe("configuration", function () {
     const problems = problemsOf(() => validateConfig({ environments: { prod: { primary: { region: "us-east-1" } } } }));
     expect(problems).to.include.members([
       "environments.prod.primary.vault: primary.vault is required, e.g. pilotlight-prod-primary",
-      "environments.prod.primary.clusterId: primary.clusterId is required, e.g. app-prod",
       "environments.prod.dr: missing; write dr: { region: us-west-2, vault: … }",
       "environments.prod.objectives: missing; write objectives: { rto: 4h, rpo: 1h }",
     ]);
     expect(problems.some((p) => p.startsWith("environments.prod.dr:"))).to.equal(true);
     expect(problems.some((p) => p.startsWith("environments.prod.objectives:"))).to.equal(true);
+  });
+
+  it("names keys earlier versions accepted and nothing read, with where the fact comes from now", function () {
+    const raw = valid();
+    raw["environments"]["sandbox"]["primary"]["clusterId"] = "app-prod";
+    raw["environments"]["sandbox"]["healthUrl"] = "https://app.example.com/health";
+    raw["environments"]["sandbox"]["colour"] = "blue";
+    expect(problemsOf(() => validateConfig(raw))).to.deep.equal([
+      "environments.sandbox.primary: \"clusterId\" is no longer read (the serving cluster's identifier comes from the primary stack's outputs); delete it",
+      "environments.sandbox: \"healthUrl\" is no longer read (the workload's health URL comes from the stacks' outputs); delete it",
+      'environments.sandbox: unknown key(s) "colour"; remove them or check their spelling',
+    ]);
   });
 
   describe("messages say what is wrong", function () {
