@@ -70,17 +70,18 @@ export class SandboxTarget {
     );
     this.traffic = new SandboxTraffic(world);
     this.notifier = new SandboxNotifier(world, o.snsTopicArn);
+    const settled = <T extends object>(port: T): T => settling(world, port);
     this.ports = {
       clock: world.clock,
-      stacks: this.stacks,
-      backups: new SandboxBackups(world),
-      databases: new SandboxDatabases(world),
-      keys: new SandboxKeys(world),
-      traffic: this.traffic,
-      health: new SandboxHealth(world),
-      sqlAccess: new SandboxSqlAccess(world),
-      notifier: this.notifier,
-      probes: new SandboxDoctorProbes(world),
+      stacks: settled(this.stacks),
+      backups: settled(new SandboxBackups(world)),
+      databases: settled(new SandboxDatabases(world)),
+      keys: settled(new SandboxKeys(world)),
+      traffic: settled(this.traffic),
+      health: settled(new SandboxHealth(world)),
+      sqlAccess: settled(new SandboxSqlAccess(world)),
+      notifier: settled(this.notifier),
+      probes: settled(new SandboxDoctorProbes(world)),
       reports: o.reports,
     };
   }
@@ -204,4 +205,31 @@ export function stackFile(envName: string, env: EnvironmentConfig, role: "primar
     file["pilotlight:dnsTtl"] = String(env.dns.ttlSeconds);
   }
   return file;
+}
+
+/**
+ * The port with every asynchronous method settling the world before its promise settles (what a
+ * real AWS call that returned has done is done): see `SandboxWorld.settle`.
+ */
+function settling<T extends object>(world: SandboxWorld, port: T): T {
+  return new Proxy(port, {
+    get(target, name, receiver) {
+      const value: unknown = Reflect.get(target, name, receiver);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
+        if (!(result instanceof Promise)) return result;
+        return result.then(
+          (v) => {
+            world.settle();
+            return v;
+          },
+          (e: unknown) => {
+            world.settle();
+            throw e;
+          },
+        );
+      };
+    },
+  });
 }

@@ -178,10 +178,18 @@ export class SandboxWorld implements ClusterHost {
   commit(): void {
     if (this.closed || this.flushing) return;
     this.flushing = true;
-    setImmediate(() => {
-      this.flushing = false;
-      this.flush();
-    });
+    setImmediate(() => this.settle());
+  }
+
+  /**
+   * Writes what `commit()` scheduled, now. Every sandbox port call settles before it returns: a
+   * change AWS or Pulumi reported done is on disk before the caller journals it, so a process
+   * killed in between leaves a successor the world its journal describes.
+   */
+  settle(): void {
+    if (!this.flushing) return;
+    this.flushing = false;
+    this.flush();
   }
 
   /** Writes the world now. */
