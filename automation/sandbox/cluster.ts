@@ -12,8 +12,13 @@ export interface ClusterHost {
   track<T>(work: Promise<T>): Promise<T>;
   /** Another cluster's state by uid (a point-in-time restore replays its journal). */
   clusterState(uid: string): ClusterState | undefined;
-  /** Persists the world after a change. */
-  commit(): void;
+  /**
+   * Writes the world now: the cluster's data is already on disk (PGlite writes through), so what
+   * the world says of it (materialized, journal length, read-only) must be too before the caller
+   * goes on — a process killed in between would otherwise leave a successor that rebuilds the
+   * data from its snapshot and loses what was written since.
+   */
+  persist(): void;
 }
 
 const READ_ONLY_SETTING = `SELECT EXISTS (
@@ -125,7 +130,7 @@ export class SandboxCluster {
     const ro = rows[0]?.ro === true;
     if (ro !== this.state.readOnly) {
       this.state.readOnly = ro;
-      this.host.commit();
+      this.host.persist();
     }
   }
 
@@ -139,7 +144,7 @@ export class SandboxCluster {
     await this.host.track(this.session(async (db) => db.query(sql, params)));
     this.host.folder.appendJournal(this.state.uid, [entry]);
     this.state.journalLength += 1;
-    this.host.commit();
+    this.host.persist();
   }
 
   /** The cluster's journal as the world state counts it. */
@@ -216,7 +221,7 @@ export class SandboxCluster {
     }
     await this.syncReadOnly(db);
     this.state.materialized = true;
-    this.host.commit();
+    this.host.persist();
     return db;
   }
 }

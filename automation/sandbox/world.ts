@@ -192,6 +192,12 @@ export class SandboxWorld implements ClusterHost {
     this.flush();
   }
 
+  /** Writes the world now (a cluster's data changed on disk: see `ClusterHost.persist`). */
+  persist(): void {
+    this.flushing = false;
+    this.flush();
+  }
+
   /** Writes the world now. */
   flush(): void {
     if (this.closed) return;

@@ -164,9 +164,18 @@ describe("crash matrix: SIGKILLed processes resumed by new ones (sandbox world o
           expect(killed.signal, `killed after event ${killAt}: ${killed.stdout}`).to.equal("SIGKILL");
           const runId = killed.events.find((e) => e.code === "run.created")!.runId!;
           const resumed = await pilotlight(cwd, ["resume", runId, "--sandbox"]);
-          const run = (JSON.parse(resumed.stdout) as { run: { phase: string; error?: unknown } }).run;
-          expect(run.phase, `after event ${killAt}: ${JSON.stringify(run.error)}`).to.equal("Completed");
-          expect(resumed.code).to.equal(0);
+          const said = JSON.parse(resumed.stdout) as { run?: { phase: string; error?: unknown }; code?: string };
+          if (said.code === "run.not-resumable") {
+            // The signal landed after the run was journaled Completed (the process was closing):
+            // the successor has nothing to do and says so; the stored run is checked below.
+          } else {
+            expect(said.run?.phase, `after event ${killAt}: ${JSON.stringify(said.run?.error ?? said)}`).to.equal(
+              "Completed",
+            );
+            expect(resumed.code).to.equal(0);
+          }
+          const shown = (await cli(cwd, "runs", "show", runId, "--sandbox")) as { run: { phase: string } };
+          expect(shown.run.phase, `after event ${killAt}`).to.equal("Completed");
           expect((await inspect(cwd)).restores - before, `after event ${killAt}: restores`).to.equal(op.restores);
           rmSync(cwd, { recursive: true, force: true });
         });
