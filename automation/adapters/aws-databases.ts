@@ -76,7 +76,10 @@ function clusterInfo(c: DBCluster, region: string): ClusterInfo {
     region,
     status: c.Status ?? "unknown",
     engine: c.Engine ?? "",
-    instances: (c.DBClusterMembers ?? []).map((m) => ({ id: m.DBInstanceIdentifier ?? "" })),
+    instances: (c.DBClusterMembers ?? []).map((m) => ({
+      id: m.DBInstanceIdentifier ?? "",
+      writer: m.IsClusterWriter === true,
+    })),
     tags: tagsOf(c.TagList),
     httpEndpointEnabled: c.HttpEndpointEnabled === true,
     deletionProtection: c.DeletionProtection === true,
@@ -164,6 +167,7 @@ export class AwsDatabases implements Databases {
           const i = byId.get(m.id);
           return {
             id: m.id,
+            writer: m.writer,
             ...(i?.DBInstanceClass === undefined ? {} : { instanceClass: i.DBInstanceClass }),
             ...(i?.DBInstanceStatus === undefined ? {} : { status: i.DBInstanceStatus }),
           };

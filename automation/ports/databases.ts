@@ -7,8 +7,11 @@ export interface ClusterInfo {
   endpoint?: string;
   engine: string;
   engineVersion?: string;
-  /** Member instances with their class (the Data API refuses T classes). */
-  instances: Array<{ id: string; instanceClass?: string; status?: string }>;
+  /**
+   * Member instances with their class (the Data API refuses T classes) and which one is the writer
+   * (`DBClusterMember.IsClusterWriter`; the members' order is not documented).
+   */
+  instances: Array<{ id: string; writer: boolean; instanceClass?: string; status?: string }>;
   tags: Record<string, string>;
   latestRestorableTime?: number;
   masterUserSecretArn?: string;

@@ -132,7 +132,8 @@ export async function openDatabase(
     }
     await ports.databases.enableHttpEndpoint({ region: at.region, clusterArn: at.clusterArn });
   }
-  const writer = cluster.instances[0];
+  // The member flagged as writer, not the first listed: the order of DBClusterMembers is not documented.
+  const writer = cluster.instances.find((i) => i.writer);
   if (writer?.instanceClass !== undefined && writer.instanceClass.startsWith("db.t")) {
     throw new PilotlightError(
       "dataapi.unsupported",

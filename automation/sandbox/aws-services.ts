@@ -15,7 +15,7 @@ import type { SqlClient } from "../ports/sql";
 import type { SandboxCluster } from "./cluster";
 import { SandboxAwsError, type SandboxWorld } from "./world";
 import type { JournalEntry } from "./world-folder";
-import type { SnapshotState } from "./world-state";
+import { writerOf, type SnapshotState } from "./world-state";
 import { operationOf, type IamAction } from "../adapters/iam/action";
 import type { CallerIdentity, DoctorProbes, SimulatedDecision } from "../ports/doctor";
 
@@ -153,7 +153,12 @@ export function clusterInfo(c: SandboxCluster): ClusterInfo {
     endpoint: `${s.id}.cluster-sandbox.${s.region}.rds.amazonaws.com`,
     engine: "aurora-postgresql",
     engineVersion: s.engineVersion,
-    instances: s.instances.map((i) => ({ id: i.id, instanceClass: i.instanceClass, status: i.status })),
+    instances: s.instances.map((i) => ({
+      id: i.id,
+      writer: i === writerOf(s.instances),
+      instanceClass: i.instanceClass,
+      status: i.status,
+    })),
     tags: { ...s.tags },
     httpEndpointEnabled: s.httpEndpointEnabled,
     deletionProtection: s.deletionProtection,
@@ -662,13 +667,13 @@ export class SandboxSqlAccess extends SandboxService implements SqlAccess {
             `HttpEndpoint is not enabled for cluster ${c.id}. Please refer to https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.html#data-api.troubleshooting`,
             "client",
           );
-        if (c.state.instances.length === 0)
+        const writer = writerOf(c.state.instances);
+        if (writer === undefined)
           throw new SandboxAwsError(
             "DatabaseNotFoundException",
             `The DB cluster ${c.id} doesn't have a DB instance.`,
             "client",
           );
-        const writer = c.state.instances[0]!;
         if (writer.status !== "available" || c.status !== "available")
           throw new SandboxAwsError(
             "DatabaseUnavailableException",

@@ -546,6 +546,8 @@ export class SandboxStacks implements Stacks {
           }
           target.state.instances.push({
             id: identifier,
+            // The sandbox's writer is the first instance created, whatever it is named (world-state.ts).
+            writer: !target.state.instances.some((i) => i.writer === true),
             instanceClass: String(r.inputs["instanceClass"]),
             status: "creating",
             readyAt: world.now() + world.draw(world.s.durations.instanceCreate),

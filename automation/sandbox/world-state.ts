@@ -119,6 +119,13 @@ export type ClusterSource =
 /** A DB instance of a cluster. */
 export interface InstanceState {
   id: string;
+  /**
+   * The cluster's writer: every Aurora cluster has one primary (writer) instance, flagged by
+   * `DBClusterMember.IsClusterWriter` (Aurora User Guide, "Amazon Aurora DB clusters"; RDS API
+   * `DBClusterMember`). The sandbox makes the first instance created the writer — an assumption,
+   * not a documented rule. Absent in worlds saved before it was kept (the first then).
+   */
+  writer?: boolean;
   instanceClass: string;
   status: "creating" | "available" | "deleting";
   readyAt: number;
@@ -286,4 +293,11 @@ export interface WorldStats {
   actions?: Record<string, number>;
   /** Every resource operation of an update, `type create|update|delete`, with its count. */
   resourceOps?: Record<string, number>;
+}
+
+/** The writer instance of a cluster's members, if it has one. */
+export function writerOf(instances: readonly InstanceState[]): InstanceState | undefined {
+  return (
+    instances.find((i) => i.writer === true) ?? (instances.some((i) => i.writer === false) ? undefined : instances[0])
+  );
 }

@@ -236,6 +236,30 @@ describe("AWS adapters (aws-sdk-client-mock; any unexpected command fails)", fun
       expect(rds.commandCalls(DeleteDBClusterCommand)).to.have.length(0);
     });
 
+    it("takes the writer from IsClusterWriter, not from the members' order (which is not documented)", async function () {
+      rds.on(DescribeDBClustersCommand).resolves({
+        DBClusters: [
+          cluster({
+            DBClusterMembers: [
+              { DBInstanceIdentifier: "reader-1", IsClusterWriter: false },
+              { DBInstanceIdentifier: "writer", IsClusterWriter: true },
+            ],
+          }),
+        ],
+      });
+      rds.on(DescribeDBInstancesCommand).resolves({
+        DBInstances: [
+          { DBInstanceIdentifier: "reader-1", DBInstanceClass: "db.t4g.medium", DBInstanceStatus: "available" },
+          { DBInstanceIdentifier: "writer", DBInstanceClass: "db.r6g.large", DBInstanceStatus: "available" },
+        ],
+      });
+      const info = await adapter(new VirtualClock({ start: 0 })).describeCluster({ region: "us-west-2", id: "c" });
+      expect(info!.instances).to.deep.equal([
+        { id: "reader-1", writer: false, instanceClass: "db.t4g.medium", status: "available" },
+        { id: "writer", writer: true, instanceClass: "db.r6g.large", status: "available" },
+      ]);
+    });
+
     it("deletes instances first, lifts protection it set, waits on the clock, keeps a final snapshot", async function () {
       const clock = new VirtualClock({ start: 0 });
       const tags = [
