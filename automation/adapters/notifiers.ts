@@ -23,8 +23,8 @@ export class SnsNotifier implements Notifier {
 
   async notify(n: Notification): Promise<void> {
     try {
-      // SNS subjects: at most 100 printable ASCII characters.
-      const subject = n.subject.replace(/[^\x20-\x7e]/g, "-").slice(0, 100);
+      // SNS subjects: printable ASCII "less than 100 characters long" (PublishInput.Subject; ledger N-2).
+      const subject = n.subject.replace(/[^\x20-\x7e]/g, "-").slice(0, 99);
       await this.client.send(
         new PublishCommand({
           TopicArn: this.topicArn,

@@ -606,6 +606,14 @@ describe("AWS adapters (aws-sdk-client-mock; any unexpected command fails)", fun
         Subject: "Failover of prod to us-west-2: Completed -",
         Message: "RTO achieved 1h 04m",
       });
+      // "Less than 100 characters": a long subject is cut to 99, a line break replaced.
+      await new SnsNotifier(
+        "arn:aws:sns:us-east-1:1:alerts",
+        new SNSClient({ region: "us-east-1", credentials: { accessKeyId: "a", secretAccessKey: "b" } }),
+      ).notify({ ...n, subject: `Restore drill of prod\n${"x".repeat(200)}` });
+      const long = String(sns.commandCalls(PublishCommand)[1]!.args[0].input.Subject);
+      expect(long).to.have.length(99);
+      expect(long).to.match(/^Restore drill of prod-x+$/);
       const posted: string[] = [];
       const hook = new WebhookNotifier("https://hooks.example/T/secret", (async (
         _u: string | URL,
