@@ -8,6 +8,7 @@
 import { createInterface } from "node:readline/promises";
 import { EXIT } from "../automation/cli/exit-codes";
 import { runCli } from "../automation/cli/run-cli";
+import { redactText, secretsOfEnv } from "../automation/domain/redact";
 import { openPilotlight } from "./index";
 import { databaseValidation } from "./validation/by-url";
 
@@ -53,7 +54,9 @@ runCli(process.argv.slice(2), {
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`error [internal]: ${error instanceof Error ? error.message : String(error)}\n`);
+    // The last resort: still no secret of the environment (or in a URL) in what it prints.
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`error [internal]: ${redactText(message, secretsOfEnv(process.env))}\n`);
     process.exitCode = EXIT.system;
   },
 );
