@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import yargs, { type Argv } from "yargs";
 import type { CliContext, CommandModule, GlobalArgs } from "./context";
 import { demoCommand } from "./commands/demo";
@@ -55,7 +57,7 @@ export function buildParser(ctx: CliContext): Argv<GlobalArgs> {
     .recommendCommands()
     .help()
     .alias("help", "h")
-    .version(false)
+    .version(ownVersion())
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .epilog(
       "Exit codes: 0 completed, 1 run failed, 2 usage, 3 refused or bad input, 4 AWS/Pulumi error, " +
@@ -80,4 +82,15 @@ function register(y: Argv<GlobalArgs>, mod: CommandModule, ctx: CliContext): Arg
     },
     handler: (argv: GlobalArgs & Record<string, unknown>) => mod.handler(ctx, argv),
   } as never) as Argv<GlobalArgs>;
+}
+
+/** pilotlight's own version: the package.json above this file (from the sources or from dist/). */
+function ownVersion(): string {
+  for (let dir = __dirname, i = 0; i < 5; dir = dirname(dir), i++) {
+    const file = join(dir, "package.json");
+    if (!existsSync(file)) continue;
+    const pkg = JSON.parse(readFileSync(file, "utf8")) as { name?: string; version?: string };
+    if (pkg.name === "pilotlight" && pkg.version !== undefined) return pkg.version;
+  }
+  return "unknown";
 }

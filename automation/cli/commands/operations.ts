@@ -15,6 +15,7 @@ const safety = (y: Argv<GlobalArgs>) =>
       describe: "print the plan and the facts it would act on; change nothing",
     })
     .option("yes", {
+      alias: "y",
       type: "boolean",
       default: false,
       describe: "do not ask for confirmation (required when not on a TTY)",

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { VirtualClock } from "../../../automation/adapters/virtual-clock";
@@ -174,6 +174,16 @@ describe("CLI", function () {
     expect(e.code).to.equal(3);
     expect(e.stderr).to.contain("environment.unknown");
     noStack(e);
+  });
+
+  it("--version prints the package's version; -y is --yes", async function () {
+    const v = await cli("--version");
+    expect(v.code).to.equal(0);
+    const pkg = JSON.parse(readFileSync(join(__dirname, "../../../package.json"), "utf8")) as { version: string };
+    expect(v.stdout.trim()).to.equal(pkg.version);
+    const y = await cli("restore --sandbox -y --abandon nope --json");
+    expect(y.code, y.stderr).to.equal(3);
+    expect(JSON.parse(y.stdout).code).to.equal("refused.not-abandonable");
   });
 
   it("failover --abandon and restore --abandon are accepted alone (no flag with a default conflicts with them)", async function () {
